@@ -1,0 +1,62 @@
+// Maps env ids ("family/name-vN") to factories. Envs register themselves at static-init time
+// with RLCADE_REGISTER_ENV; the envs library is an OBJECT library so no registration is
+// dropped by the linker.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/env.h"
+#include "core/params.h"
+
+namespace rl {
+
+using EnvFactory = std::function<std::unique_ptr<Env>(const Params&)>;
+
+struct EnvEntry {
+  std::string id;
+  std::string description;        // One line, shown by `rltrain --list`.
+  std::vector<ParamSpec> params;  // Declared parameters with defaults and docs.
+  EnvFactory factory;
+  // False for envs that need something outside the process (e.g. a remote server); the
+  // generic conformance tests build only self-contained envs with default parameters.
+  bool self_contained = true;
+};
+
+class EnvRegistry {
+ public:
+  static EnvRegistry& global();
+
+  // Throws std::invalid_argument on a duplicate or malformed id (must look like "a/b-vN").
+  void add(EnvEntry entry);
+  // Builds an env; unknown ids list the known ones; parameters are validated by Params.
+  std::unique_ptr<Env> make(const std::string& id,
+                            const std::map<std::string, ParamValue>& params = {}) const;
+  const EnvEntry& find(const std::string& id) const;
+  bool contains(const std::string& id) const { return entries_.count(id) > 0; }
+  // All ids, sorted.
+  std::vector<std::string> ids() const;
+
+ private:
+  std::map<std::string, EnvEntry> entries_;
+};
+
+namespace detail {
+struct EnvRegistrar {
+  explicit EnvRegistrar(EnvEntry entry) { EnvRegistry::global().add(std::move(entry)); }
+};
+}  // namespace detail
+
+#define RLCADE_CONCAT_INNER(a, b) a##b
+#define RLCADE_CONCAT(a, b) RLCADE_CONCAT_INNER(a, b)
+// Usage at namespace scope in a .cpp of envs/:
+//   RLCADE_REGISTER_ENV({"classic/cartpole-v1", "Balance a pole", {params...},
+//                        [](const rl::Params& p) { return std::make_unique<CartPole>(p); }});
+#define RLCADE_REGISTER_ENV(...)                                                     \
+  static const ::rl::detail::EnvRegistrar RLCADE_CONCAT(rlcade_env_registrar_, __LINE__)( \
+      ::rl::EnvEntry __VA_ARGS__)
+
+}  // namespace rl

@@ -1,0 +1,68 @@
+// Experience replay in raw arrays: uniform or prioritized (sum tree, alpha/beta), n-step
+// returns computed per env, observations stored in their own dtype (u8 stays u8; binary u8
+// observations can be bit-packed), batches sampled into contiguous arrays ready to wrap with
+// torch::from_blob.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/spaces.h"
+
+namespace rl {
+
+struct ReplayOptions {
+  int64_t capacity = 100000;
+  int num_envs = 1;            // Independent n-step queues, one per env of the vector env.
+  int n_step = 1;              // n-step returns (1 = plain one-step TD).
+  double gamma = 0.99;         // Discount used for n-step returns and the stored discount.
+  bool prioritized = false;    // Proportional PER (Schaul et al. 2016).
+  double alpha = 0.6;          // Priority exponent.
+  double priority_eps = 1e-6;  // Added to |TD error| before exponentiation.
+  bool bit_pack = false;       // Store u8 observations whose values are 0/1 as bits.
+};
+
+// A sampled batch; all arrays are contiguous, batch-first.
+struct ReplayBatch {
+  int size = 0;
+  std::vector<uint8_t> observations;       // size * obs bytes, in the observation dtype
+  std::vector<uint8_t> next_observations;  // size * obs bytes: observation n steps later
+  std::vector<int64_t> discrete_actions;   // size (Discrete action spaces)
+  std::vector<float> continuous_actions;   // size * action numel (Box action spaces)
+  std::vector<float> rewards;              // n-step discounted reward sum
+  std::vector<float> discounts;            // gamma^k, or 0 when the episode terminated
+  std::vector<int64_t> indices;            // Slots, for update_priorities()
+  std::vector<float> weights;              // Importance weights (1 when uniform), max-normalized
+};
+
+class ReplayBuffer {
+ public:
+  ReplayBuffer(const Space& observation_space, const Space& action_space, ReplayOptions options);
+  ~ReplayBuffer();
+
+  // Adds one transition of env `env_index`. `next_obs` is the observation after the step (the
+  // final observation when the episode ended). Terminated stops bootstrapping; truncated ends
+  // the n-step window but still bootstraps from next_obs.
+  void add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
+           std::span<const float> continuous_action, float reward,
+           std::span<const uint8_t> next_obs, bool terminated, bool truncated);
+
+  // Samples `batch_size` transitions (with replacement) into `out`. With prioritized replay,
+  // `beta` sets the importance-sampling correction.
+  void sample(int batch_size, Rng& rng, ReplayBatch& out, double beta = 0.4) const;
+  // Sets priorities from new |TD errors| for the slots of a sampled batch.
+  void update_priorities(std::span<const int64_t> indices, std::span<const float> td_errors);
+
+  int64_t size() const;      // Stored transitions (<= capacity).
+  int64_t capacity() const;
+  size_t memory_bytes() const;  // Bytes held by the storage arrays.
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rl
