@@ -1,27 +1,31 @@
-# rlcade_test_suite(<folder> LIBS <targets...> [XVFB])
-# Builds tests/<folder>/**/*.cpp into test_<folder> and registers it with CTest. Suites whose
-# libraries are unavailable are reported and skipped at configure time.
+# rlcade_test_suite(<folder> [NAME <name>] [EXTRA <sources...>] LIBS <targets...> [XVFB])
+# Builds tests/<folder>/**/*.cpp (plus EXTRA sources) into test_<name> and registers it with
+# CTest as <name> (default name: the folder). A folder without sources adds nothing.
 function(rlcade_test_suite folder)
-  cmake_parse_arguments(SUITE "XVFB" "" "LIBS" ${ARGN})
+  cmake_parse_arguments(SUITE "XVFB" "NAME" "LIBS;EXTRA" ${ARGN})
+  if(NOT SUITE_NAME)
+    set(SUITE_NAME ${folder})
+  endif()
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${folder}/*.cpp)
-  if(NOT sources)
+  if(NOT sources AND NOT SUITE_EXTRA)
     return()
   endif()
   foreach(lib IN LISTS SUITE_LIBS)
     if(NOT TARGET ${lib})
-      message(FATAL_ERROR "test_${folder} needs ${lib}, which is not built")
+      message(FATAL_ERROR "test_${SUITE_NAME} needs ${lib}, which is not built")
     endif()
   endforeach()
-  add_executable(test_${folder} ${CMAKE_CURRENT_SOURCE_DIR}/doctest_main.cpp ${sources})
-  target_link_libraries(test_${folder} PRIVATE ${SUITE_LIBS} doctest::doctest)
-  target_include_directories(test_${folder} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  set(target test_${SUITE_NAME})
+  add_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}/doctest_main.cpp ${sources} ${SUITE_EXTRA})
+  target_link_libraries(${target} PRIVATE ${SUITE_LIBS} doctest::doctest)
+  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   if(SUITE_XVFB)
     find_program(XVFB_RUN xvfb-run REQUIRED)
-    add_test(NAME ${folder} COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x1024x24"
-             $<TARGET_FILE:test_${folder}>)
+    add_test(NAME ${SUITE_NAME} COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x1024x24"
+             $<TARGET_FILE:${target}>)
   else()
-    add_test(NAME ${folder} COMMAND test_${folder})
+    add_test(NAME ${SUITE_NAME} COMMAND ${target})
   endif()
-  set_tests_properties(${folder} PROPERTIES
+  set_tests_properties(${SUITE_NAME} PROPERTIES
     ENVIRONMENT "RLCADE_SOURCE_DIR=${CMAKE_SOURCE_DIR};RLCADE_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
 endfunction()

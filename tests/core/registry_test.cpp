@@ -1,0 +1,84 @@
+#include <doctest/doctest.h>
+
+#include <memory>
+
+#include "core/registry.h"
+
+namespace rl {
+namespace {
+
+class CounterEnv final : public Env {
+ public:
+  explicit CounterEnv(const Params& p)
+      : Env(EnvSpec{"test/counter-v0", "counts steps", Space::box({1}, 0.f, 1e6f, DType::kF32),
+                    Space::discrete(2), 0.f, 1.f, p.get_int("limit")}) {}
+
+ protected:
+  void do_reset(ObsBuffer obs) override { as_f32(obs)[0] = count_ = 0; }
+  StepResult do_step(const Action& a, ObsBuffer obs) override {
+    as_f32(obs)[0] = static_cast<float>(++count_);
+    return {static_cast<float>(a.index), a.index == 1 && count_ >= 3, false};
+  }
+  void do_render(Image& out) const override { out.resize(2, 2); }
+
+ private:
+  int count_ = 0;
+};
+
+EnvEntry counter_entry(const std::string& id) {
+  return {id,
+          "counts steps",
+          {{"limit", int64_t{5}, "step limit", 1.0, 100.0, {}}},
+          [](const Params& p) { return std::make_unique<CounterEnv>(p); }};
+}
+
+TEST_CASE("registry: duplicates, malformed ids, unknown ids and parameters") {
+  EnvRegistry registry;
+  registry.add(counter_entry("test/counter-v0"));
+  CHECK_THROWS_AS(registry.add(counter_entry("test/counter-v0")), std::invalid_argument);
+  CHECK_THROWS_AS(registry.add(counter_entry("Test/Counter")), std::invalid_argument);
+  try {
+    registry.make("test/countr-v0");
+    FAIL("expected an error");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("test/counter-v0") != std::string::npos);
+  }
+  try {
+    registry.make("test/counter-v0", {{"limt", int64_t{3}}});
+    FAIL("expected an error");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("limit") != std::string::npos);
+  }
+  CHECK_THROWS_AS(registry.make("test/counter-v0", {{"limit", std::string("x")}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(registry.make("test/counter-v0", {{"limit", int64_t{0}}}),
+                  std::invalid_argument);
+}
+
+TEST_CASE("env base class: truncation, termination, returns and misuse") {
+  EnvRegistry registry;
+  registry.add(counter_entry("test/counter-v0"));
+  auto env = registry.make("test/counter-v0", {{"limit", int64_t{4}}});
+  std::vector<uint8_t> obs(4);
+  CHECK_THROWS_AS(env->step(Action::discrete(0), obs), std::logic_error);
+  env->reset(1, obs);
+  StepResult r;
+  for (int i = 0; i < 3; ++i) r = env->step(Action::discrete(0), obs);
+  CHECK(!r.done());
+  r = env->step(Action::discrete(0), obs);
+  CHECK(r.truncated);
+  CHECK(!r.terminated);
+  CHECK_THROWS_AS(env->step(Action::discrete(0), obs), std::logic_error);
+  env->reset(obs);
+  for (int i = 0; i < 2; ++i) env->step(Action::discrete(1), obs);
+  r = env->step(Action::discrete(1), obs);
+  CHECK(r.terminated);
+  CHECK(!r.truncated);
+  CHECK(env->episode_return() == doctest::Approx(3.0));
+  CHECK(env->episode_steps() == 3);
+  env->reset(obs);
+  CHECK_THROWS_AS(env->step(Action::discrete(2), obs), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rl
