@@ -224,3 +224,25 @@ TEST_CASE("render draws tiles, the agent and the highlighted view") {
 
 }  // namespace
 }  // namespace rl::grid
+
+namespace rl::grid {
+namespace {
+
+TEST_CASE("render highlights exactly the cells the agent sees") {
+  testing::GridFixture f("grid/fourrooms-v0");
+  f.blank_room({9, 9}, 3);
+  f.world->grid().horz_wall(6, 6, 7);  // A wall across the whole view, three cells ahead.
+  Image img;
+  f.env->render(img);
+  const int tile = img.width / 19;
+  auto centre = [&](int x, int y) { return img.at(x * tile + tile / 2, y * tile + tile / 2); };
+  const rl::Color lit = centre(9, 7);  // Seen empty floor: black lightened.
+  CHECK(lit.r > 50);
+  CHECK(centre(9, 4) == rl::Color{0, 0, 0});   // Behind the wall: unlit.
+  CHECK(centre(13, 8) == rl::Color{0, 0, 0});  // Beside the 7-wide view: unlit.
+  CHECK(centre(12, 8) == lit);                 // Edge of the view: lit.
+  CHECK(centre(9, 10) == rl::Color{0, 0, 0});  // Behind the agent: unlit.
+}
+
+}  // namespace
+}  // namespace rl::grid
