@@ -112,7 +112,6 @@ class GridWorld : public Env {
 
   // --- Generation helpers (MiniGrid's _rand_* and place_* with our RNG).
   int rand_int(int lo, int hi);  // Uniform in [lo, hi).
-  bool rand_bool() { return rand_int(0, 2) == 0; }
   Color rand_color() { return static_cast<Color>(rand_int(0, kNumColors)); }
   // Rejection-samples an empty cell (not the agent's) in the rectangle [top, top + size)
   // clipped to the grid for which reject(pos) is false, and puts `c` there unless `c` is
