@@ -1,0 +1,362 @@
+#include "core/wire.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+
+#include "core/json.h"
+
+namespace rl::wire {
+namespace {
+
+float* as_floats(std::span<uint8_t> bytes) { return reinterpret_cast<float*>(bytes.data()); }
+
+std::vector<uint8_t> tensor_bytes(TensorDType dtype, std::vector<uint32_t> dims,
+                                  std::span<const uint8_t> data) {
+  std::vector<uint8_t> out(tensor_header_bytes(static_cast<int>(dims.size())));
+  write_tensor_header(out.data(), dtype, dims);
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+template <typename T>
+std::span<const uint8_t> raw(const std::vector<T>& v) {
+  return {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(T)};
+}
+
+ErrorCode code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const WireError& e) {
+    return e.code();
+  }
+  FAIL("expected a WireError");
+  return ErrorCode::kInternal;
+}
+
+TEST_CASE("json: parses and writes the strict subset") {
+  const json::Value v =
+      json::parse(R"( {"a": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude00\n"], "b": {}} )");
+  REQUIRE(v.is_object());
+  const auto& a = v.find("a")->items();
+  CHECK(a[0].as_number() == 1);
+  CHECK(a[1].as_number() == -2500);
+  CHECK(a[2].as_bool());
+  CHECK(a[3].is_null());
+  CHECK(a[4].as_string() == "x\xc3\xa9\xf0\x9f\x98\x80\n");
+  CHECK(json::dump(v) == R"({"a":[1,-2500,true,null,"xé😀\n"],"b":{}})");
+  CHECK(json::parse(json::dump(json::Value(0.1))).as_number() == 0.1);
+  CHECK_THROWS_AS(json::dump(json::Value(std::nan(""))), json::JsonError);
+  CHECK_THROWS_AS(v.find("a")->as_string(), json::JsonError);
+}
+
+TEST_CASE("json: rejects malformed text with the byte offset") {
+  for (const char* bad : {"",
+                          "{",
+                          "[1,]",
+                          "{\"a\":1,}",
+                          "01",
+                          "1.",
+                          "-",
+                          "tru",
+                          "\"abc",
+                          "{\"a\":1 \"b\":2}",
+                          "{\"a\":1,\"a\":2}",
+                          "[1] x",
+                          "\"\\x\"",
+                          "\"\\ud800\"",
+                          "\"\x01\"",
+                          "\"\xff\"",
+                          "\"\xc0\x80\"",
+                          "1e999",
+                          "NaN",
+                          "// c\n1",
+                          "{a:1}"}) {
+    INFO("input: ", bad);
+    CHECK_THROWS_AS(json::parse(bad), json::JsonError);
+  }
+  try {
+    json::parse("[1, 2, }");
+    FAIL("expected an error");
+  } catch (const json::JsonError& e) {
+    CHECK(std::string(e.what()).find("byte 7") != std::string::npos);
+  }
+  std::string deep(100, '[');
+  deep += std::string(100, ']');
+  CHECK_THROWS_AS(json::parse(deep), json::JsonError);
+}
+
+TEST_CASE("frame header: round trip and every framing error") {
+  std::vector<uint8_t> frame;
+  const std::string body = "hello";
+  build_frame(frame, MessageType::kPing, 77, body, kFlagJsonBody);
+  REQUIRE(frame.size() == kHeaderBytes + body.size());
+  const auto header = std::span<const uint8_t, kHeaderBytes>(frame.data(), kHeaderBytes);
+  const FrameHeader h = decode_header(header, 1024);
+  CHECK(h.type == static_cast<uint8_t>(MessageType::kPing));
+  CHECK(h.flags == kFlagJsonBody);
+  CHECK(h.body_bytes == 5);
+  CHECK(h.request_id == 77);
+  CHECK(std::memcmp(frame.data(), "RLCW", 4) == 0);
+
+  CHECK(code_of([&] { decode_header(header, 4); }) == ErrorCode::kFrameTooLarge);
+  std::vector<uint8_t> bad = frame;
+  bad[0] = 'X';
+  try {
+    decode_header(std::span<const uint8_t, kHeaderBytes>(bad.data(), kHeaderBytes), 1024);
+    FAIL("expected an error");
+  } catch (const WireError& e) {
+    CHECK(e.code() == ErrorCode::kBadFrame);
+    CHECK(e.fatal());
+    CHECK(std::string(e.what()).find("magic") != std::string::npos);
+  }
+  bad = frame;
+  bad[11] = 1;
+  CHECK(code_of([&] {
+          decode_header(std::span<const uint8_t, kHeaderBytes>(bad.data(), kHeaderBytes), 1024);
+        }) == ErrorCode::kBadFrame);
+  CHECK(message_type_name(200) == "UNKNOWN(200)");
+}
+
+TEST_CASE("tensor: parse, truncation, bad dtype and rank, overflowing dims") {
+  const std::vector<float> values{1.f, 2.f, 3.f, 4.f, 5.f, 6.f};
+  const auto bytes = tensor_bytes(TensorDType::kF32, {2, 3}, raw(values));
+  TensorView t;
+  CHECK(parse_tensor(bytes, t) == bytes.size());
+  CHECK(t.describe() == "f32[2,3]");
+  CHECK(t.numel() == 6);
+  float last;
+  std::memcpy(&last, t.data.data() + 20, 4);
+  CHECK(last == 6.f);
+
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    INFO("cut at ", cut);
+    CHECK(code_of([&] { parse_tensor(std::span(bytes).first(cut), t); }) == ErrorCode::kBadMessage);
+  }
+  auto bad = bytes;
+  bad[0] = 9;
+  CHECK(code_of([&] { parse_tensor(bad, t); }) == ErrorCode::kBadMessage);
+  bad = bytes;
+  bad[1] = kMaxRank + 1;
+  CHECK(code_of([&] { parse_tensor(bad, t); }) == ErrorCode::kBadMessage);
+  const auto huge = tensor_bytes(TensorDType::kI64, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {});
+  CHECK(code_of([&] { parse_tensor(huge, t); }) == ErrorCode::kBadMessage);
+  const auto empty = tensor_bytes(TensorDType::kU8, {0, 5}, {});
+  CHECK(parse_tensor(empty, t) == empty.size());
+  CHECK(t.numel() == 0);
+}
+
+TEST_CASE("reset: round trip and malformed bodies") {
+  const auto body = encode_reset({true, 0x1122334455667788ULL});
+  const ResetRequest r = decode_reset(body);
+  CHECK(r.has_seed);
+  CHECK(r.seed == 0x1122334455667788ULL);
+  CHECK(!decode_reset(encode_reset({})).has_seed);
+  CHECK(code_of([&] { decode_reset(std::span(body).first(15)); }) == ErrorCode::kBadMessage);
+  auto bad = body;
+  bad[0] = 4;
+  CHECK(code_of([&] { decode_reset(bad); }) == ErrorCode::kBadMessage);
+}
+
+TEST_CASE("step: actions checked for dtype, shape and range") {
+  const Space discrete = Space::discrete(3);
+  const std::vector<int64_t> good{0, 2};
+  const auto body = tensor_bytes(TensorDType::kI64, {2}, raw(good));
+  const TensorView t = decode_step(body, discrete, 2);
+  CHECK(t.numel() == 2);
+
+  const std::vector<int64_t> out_of_range{0, 3};
+  CHECK(code_of([&] {
+          decode_step(tensor_bytes(TensorDType::kI64, {2}, raw(out_of_range)), discrete, 2);
+        }) == ErrorCode::kActionOutOfRange);
+  const std::vector<int64_t> negative{-1, 0};
+  CHECK(code_of([&] {
+          decode_step(tensor_bytes(TensorDType::kI64, {2}, raw(negative)), discrete, 2);
+        }) == ErrorCode::kActionOutOfRange);
+  const std::vector<float> as_float{0.f, 1.f};
+  try {
+    decode_step(tensor_bytes(TensorDType::kF32, {2}, raw(as_float)), discrete, 2);
+    FAIL("expected an error");
+  } catch (const WireError& e) {
+    CHECK(e.code() == ErrorCode::kBadAction);
+    CHECK(!e.fatal());
+    CHECK(std::string(e.what()).find("expected i64[2]") != std::string::npos);
+  }
+  CHECK(code_of([&] {
+          decode_step(tensor_bytes(TensorDType::kI64, {1}, raw(good).first(8)), discrete, 2);
+        }) == ErrorCode::kBadAction);
+  auto trailing = body;
+  trailing.push_back(0);
+  CHECK(code_of([&] { decode_step(trailing, discrete, 2); }) == ErrorCode::kBadMessage);
+
+  const Space box = Space::box({2}, -1.f, 1.f, DType::kF32);
+  const std::vector<float> ok{0.5f, -1.f, 1.f, 0.f};
+  CHECK(decode_step(tensor_bytes(TensorDType::kF32, {2, 2}, raw(ok)), box, 2).numel() == 4);
+  const std::vector<float> too_big{0.5f, -1.f, 1.5f, 0.f};
+  CHECK(code_of([&] {
+          decode_step(tensor_bytes(TensorDType::kF32, {2, 2}, raw(too_big)), box, 2);
+        }) == ErrorCode::kActionOutOfRange);
+  const std::vector<float> nan{0.5f, std::nanf(""), 1.f, 0.f};
+  CHECK(code_of([&] {
+          decode_step(tensor_bytes(TensorDType::kF32, {2, 2}, raw(nan)), box, 2);
+        }) == ErrorCode::kActionOutOfRange);
+  CHECK(code_of([&] { decode_step(tensor_bytes(TensorDType::kF32, {4}, raw(ok)), box, 2); }) ==
+        ErrorCode::kBadAction);
+}
+
+TEST_CASE("step result: writer output parses back, with final observations") {
+  const Space obs_space = Space::box({2}, -10.f, 10.f, DType::kF32);
+  StepResultWriter writer(3, obs_space);
+  for (int round = 0; round < 2; ++round) {  // a second reply must not keep the first's finals
+    writer.begin();
+    for (uint32_t i = 0; i < 3; ++i) {
+      float* o = as_floats(writer.observation(i));
+      o[0] = static_cast<float>(i);
+      o[1] = static_cast<float>(round);
+    }
+    writer.set(0, StepType::kMid, 1.f);
+    writer.set(1, round == 0 ? StepType::kTerminated : StepType::kMid, -2.f);
+    writer.set(2, StepType::kTruncated, 0.5f);
+    if (round == 0) writer.add_final(1);
+    writer.add_final(2);
+    const auto frame = writer.finish(round + 10);
+    const FrameHeader h =
+        decode_header(std::span<const uint8_t, kHeaderBytes>(frame.data(), kHeaderBytes), 1 << 20);
+    CHECK(h.request_id == static_cast<uint32_t>(round + 10));
+    CHECK(h.body_bytes == frame.size() - kHeaderBytes);
+    const StepResultView r = parse_step_result(writer.body());
+    check_step_result(r, obs_space, 3);
+    CHECK(r.num_final == (round == 0 ? 2u : 1u));
+    CHECK(r.step_type(2) == StepType::kTruncated);
+    CHECK(r.reward(1) == -2.f);
+    CHECK(r.final_observations.describe() == (round == 0 ? "f32[2,2]" : "f32[1,2]"));
+    float v;
+    std::memcpy(&v, r.final_observations.data.data() + (round == 0 ? 8 : 0), 4);
+    CHECK(v == 2.f);
+    CHECK_THROWS_AS(check_step_result(r, obs_space, 4), WireError);
+    CHECK_THROWS_AS(check_step_result(r, Space::box({3}, 0.f, 1.f, DType::kF32), 3), WireError);
+
+    // JSON form converts back to the same bytes.
+    std::vector<uint8_t> back;
+    step_result_from_json(step_result_to_json(r), obs_space, back);
+    const auto body = writer.body();
+    CHECK(std::vector<uint8_t>(body.begin(), body.end()) == back);
+  }
+}
+
+TEST_CASE("step result: inconsistent bodies are rejected") {
+  const Space obs_space = Space::box({2}, 0.f, 255.f, DType::kU8);
+  StepResultWriter writer(2, obs_space);
+  writer.set(0, StepType::kMid, 0.f);
+  writer.set(1, StepType::kTerminated, 1.f);
+  writer.add_final(1);
+  writer.finish(1);
+  const auto good = std::vector<uint8_t>(writer.body().begin(), writer.body().end());
+  CHECK_NOTHROW(parse_step_result(good));
+  for (size_t cut = 0; cut < good.size(); ++cut)
+    CHECK(code_of([&] { parse_step_result(std::span(good).first(cut)); }) ==
+          ErrorCode::kBadMessage);
+  auto bad = good;
+  bad[8] = 7;  // unknown step type
+  CHECK(code_of([&] { parse_step_result(bad); }) == ErrorCode::kBadMessage);
+  bad = good;
+  bad[9] = static_cast<uint8_t>(StepType::kMid);  // final count no longer matches
+  CHECK(code_of([&] { parse_step_result(bad); }) == ErrorCode::kBadMessage);
+  bad = good;
+  bad.push_back(0);
+  CHECK(code_of([&] { parse_step_result(bad); }) == ErrorCode::kBadMessage);
+}
+
+TEST_CASE("handshake: hello and welcome round trip, bad json and fields") {
+  Hello hello;
+  hello.token = "s3cret";
+  hello.num_envs = 4;
+  hello.capabilities = {"final_observation"};
+  hello.client_name = "test";
+  const Hello h = parse_hello(encode_hello(hello));
+  CHECK(h.token == "s3cret");
+  CHECK(h.num_envs == 4);
+  CHECK(h.version_major == kVersionMajor);
+  CHECK(h.capabilities == hello.capabilities);
+
+  Welcome w;
+  w.env_id = "classic/cartpole-v1";
+  w.num_envs = 2;
+  const float big = std::numeric_limits<float>::max();
+  w.observation_space =
+      Space::box({4}, {-4.8f, -big, -0.4f, -std::numeric_limits<float>::infinity()},
+                 {4.8f, big, 0.4f, std::numeric_limits<float>::infinity()}, DType::kF32);
+  w.action_space = Space::discrete(2);
+  w.reward_min = 0.f;
+  w.reward_max = 1.f;
+  w.max_episode_steps = 500;
+  const Welcome back = parse_welcome(encode_welcome(w));
+  CHECK(back.observation_space == w.observation_space);
+  CHECK(back.action_space == w.action_space);
+  CHECK(back.num_envs == 2);
+  CHECK(back.max_episode_steps == 500);
+  CHECK(back.reward_max == 1.f);
+  w.observation_space = Space::box({2, 3}, 0.f, 255.f, DType::kU8);
+  w.action_space = Space::box({2}, -1.f, 1.f, DType::kF32);
+  const Welcome back2 = parse_welcome(encode_welcome(w));
+  CHECK(back2.observation_space == w.observation_space);
+  CHECK(back2.action_space == w.action_space);
+
+  CHECK(code_of([] { parse_hello("{\"protocol\":"); }) == ErrorCode::kBadJson);
+  CHECK(code_of([] { parse_hello("[]"); }) == ErrorCode::kBadMessage);
+  CHECK(code_of([] { parse_hello(R"({"protocol":"rlcade-wire"})"); }) == ErrorCode::kBadMessage);
+  CHECK(code_of([] { parse_hello(R"({"protocol":"x","version":[1,0]})"); }) ==
+        ErrorCode::kBadMessage);
+  CHECK(code_of([] {
+          parse_hello(R"({"protocol":"rlcade-wire","version":[1,0],"num_envs":0})");
+        }) == ErrorCode::kBadMessage);
+  CHECK(code_of([] { parse_hello(R"({"protocol":"rlcade-wire","version":[1,0],"token":5})"); }) ==
+        ErrorCode::kBadMessage);
+  // Unknown keys are allowed for forward compatibility.
+  CHECK(parse_hello(R"({"protocol":"rlcade-wire","version":[1,3],"later":1})").version_minor == 3);
+  CHECK(code_of([] {
+          parse_welcome(
+              R"({"protocol":"rlcade-wire","version":[1,0],"env_id":"x","num_envs":1,)"
+              R"("observation_space":{"kind":"box","dtype":"f64","shape":[1],"low":0,"high":1},)"
+              R"("action_space":{"kind":"discrete","n":2}})");
+        }) == ErrorCode::kBadMessage);
+  CHECK(code_of([] {
+          parse_welcome(
+              R"({"protocol":"rlcade-wire","version":[1,0],"env_id":"x","num_envs":1,)"
+              R"("observation_space":{"kind":"box","dtype":"u8","shape":[2],"low":[0],"high":1},)"
+              R"("action_space":{"kind":"discrete","n":2}})");
+        }) == ErrorCode::kBadMessage);
+}
+
+TEST_CASE("handshake: version negotiation and constant-time token check") {
+  CHECK(negotiate_minor(kVersionMajor, kVersionMinor + 5) == kVersionMinor);
+  CHECK(negotiate_minor(kVersionMajor, 0) == 0);
+  try {
+    negotiate_minor(kVersionMajor + 1, 0);
+    FAIL("expected an error");
+  } catch (const WireError& e) {
+    CHECK(e.code() == ErrorCode::kVersionMismatch);
+    CHECK(e.fatal());
+  }
+  CHECK(tokens_equal("abc", "abc"));
+  CHECK(!tokens_equal("abc", "abd"));
+  CHECK(!tokens_equal("abc", "abcd"));
+  CHECK(!tokens_equal("abc", ""));
+  CHECK(!tokens_equal("", ""));
+}
+
+TEST_CASE("error frames round trip") {
+  const ErrorInfo e = parse_error(encode_error({ErrorCode::kBadAction, "wrong \"shape\"", false}));
+  CHECK(e.code == ErrorCode::kBadAction);
+  CHECK(e.message == "wrong \"shape\"");
+  CHECK(!e.fatal);
+  CHECK(std::string(error_code_name(e.code)) == "bad_action");
+  CHECK(code_of([] { parse_error(R"({"code":1,"message":"x"})"); }) == ErrorCode::kBadMessage);
+  CHECK(code_of([] { parse_error("nope"); }) == ErrorCode::kBadJson);
+}
+
+}  // namespace
+}  // namespace rl::wire
