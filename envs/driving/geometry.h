@@ -16,7 +16,7 @@ struct Vec2 {
     y += o.y;
     return *this;
   }
-  double norm() const { return std::hypot(x, y); }
+  double norm() const { return std::sqrt(x * x + y * y); }
 };
 
 inline double dot(Vec2 a, Vec2 b) { return a.x * b.x + a.y * b.y; }

@@ -80,7 +80,7 @@ std::vector<ParamSpec> racetrack_params() {
        9.0e15,
        {}},
       {"track_radius", 80.0, "Mean radius of the track's control points [m]", 20.0, 1000.0, {}},
-      {"track_jitter", 0.4, "Relative random variation of the control point radii", 0.0, 0.6, {}},
+      {"track_jitter", 0.6, "Relative random variation of the control point radii", 0.0, 0.8, {}},
       {"track_width", 12.0, "Track width [m]; at most track_radius / 2", 4.0, 100.0, {}},
       {"control_points", int64_t{12}, "Control points of the track spline", 4.0, 64.0, {}},
       {"grip", 9.81, "Tyre friction limit mu * g [m/s^2]", 1.0, 50.0, {}},

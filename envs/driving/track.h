@@ -15,7 +15,7 @@ namespace rl::driving {
 struct TrackShape {
   int control_points = 12;     // Points around the circle the spline passes through.
   double radius = 80.0;        // Mean radius of the control points [m].
-  double radius_jitter = 0.4;  // Control point radii are radius * (1 +- jitter).
+  double radius_jitter = 0.6;  // Control point radii vary by up to +- jitter * radius.
   double half_width = 6.0;     // Half the track width [m].
   double spacing = 3.0;        // Target distance between centre points [m].
 };
