@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0-pthread libyaml-cpp-dev doctest-dev libboost-dev
-  libsfml-dev libgif-dev xvfb xauth python3 clang libclang-rt-14-dev
+  libsfml-dev libgif-dev fonts-dejavu-core xvfb xauth python3 clang libclang-rt-14-dev
 )
 
 missing=()

@@ -57,7 +57,10 @@ Rect export_box(WatchSession& session, const ExportOptions& options, int default
   if (options.width > 0 && options.height > 0) return {0, 0, options.width, options.height};
   Image first;
   session.render(first);
-  if (default_side > 0) return {0, 0, default_side, default_side};
+  if (default_side > 0) {
+    const Rect fitted = fit_keep_aspect(first.width, first.height, default_side, default_side);
+    return {0, 0, fitted.width, fitted.height};
+  }
   return default_frame_area(first.width, first.height);
 }
 

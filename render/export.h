@@ -12,10 +12,10 @@
 namespace rl::render {
 
 struct ExportOptions {
-  std::string path;             // The extension picks the format: .gif, .png or .mp4.
-  int width = 0;                // Frames are fitted into width x height keeping their aspect ratio;
-  int height = 0;               // 0 x 0: default_frame_area() (.gif/.mp4) or 240x240 tiles (.png).
-  double fps = 30.0;            // Env steps per second of playback (.gif/.mp4).
+  std::string path;   // The extension picks the format: .gif, .png or .mp4.
+  int width = 0;      // Frames are fitted into width x height keeping their aspect ratio;
+  int height = 0;     // 0 x 0: default_frame_area() (.gif/.mp4), or tiles fitted in 240x240 (.png).
+  double fps = 30.0;  // Env steps per second of playback (.gif/.mp4).
   int64_t max_frames = 100000;  // Stops long live episodes.
   int sheet_tiles = 36;         // .png: at most this many frames, evenly spaced, in a grid.
 };

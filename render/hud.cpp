@@ -133,9 +133,16 @@ void draw_hud(sf::RenderTarget& target, const sf::Font& font, const HudState& hu
   w.gap(8.f);
   draw_value_bars(target, font, hud, area, w);
 
-  const std::vector<std::string> help = wrap(playback.help, 12, area.width - 24.f);
-  w.set_y(std::max(w.y() + 8.f, area.top + area.height - 12.f - help.size() * 12 * 1.35f));
-  w.line(playback.help, 12, kDim);
+  // Controls, one "key: effect" item per line, at the bottom of the panel.
+  std::vector<std::string> items;
+  for (size_t pos = 0; pos < playback.help.size();) {
+    size_t end = playback.help.find("  ", pos);
+    if (end == std::string::npos) end = playback.help.size();
+    items.push_back(playback.help.substr(pos, end - pos));
+    pos = end + 2;
+  }
+  w.set_y(std::max(w.y() + 8.f, area.top + area.height - 8.f - items.size() * 12 * 1.35f));
+  for (const auto& item : items) w.line(item, 12, kDim);
 }
 
 }  // namespace rl::render

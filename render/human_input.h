@@ -1,13 +1,13 @@
 // Keyboard -> action mapping for human play, derived from an env's spec (no per-env code).
 //
 // Discrete actions are bound through spec().action_names: names made of the words
-// left/right/up/down/fire (and synonyms such as forward, toggle, noop; "upleft" or "up_fire"
-// combine them) get the arrow keys and space; pickup/drop/done get Z/X/Enter; digit k always
-// selects action k. Envs with a no-op action play in real time (the held keys choose each
-// step's action, the no-op when none is held); envs without one are turn-based (one step per
-// key press). Box actions play in real time: left/right steer the component named like
-// steer/turn (else the first), up raises the one named like gas/throttle (else the second),
-// down raises a brake component, or lowers the throttle when there is none.
+// left/right/up/down/fire (and synonyms such as forward, gas, faster, brake, toggle, noop,
+// idle; "upleft", "up_fire" or "lane_left" combine them) get the arrow keys and space;
+// pickup/drop/done get Z/X/Enter; digit k always selects action k. Envs with a no-op action play in
+// real time (the held keys choose each step's action, the no-op when none is held); envs without
+// one are turn-based (one step per key press). Box actions play in real time: left/right steer the
+// component named like steer/turn (else the first), up raises the one named like gas/throttle (else
+// the second), down raises a brake component, or lowers the throttle when there is none.
 #pragma once
 
 #include <cstdint>

@@ -128,6 +128,23 @@ TEST_CASE("grid names are turn-based: one step per key press") {
   CHECK(input.describe().find("up: action 2") != std::string::npos);
 }
 
+TEST_CASE("driving names: lanes, gas and brake on the arrows, idle as the no-op") {
+  HumanInput highway(discrete_spec({"lane_left", "idle", "lane_right", "faster", "slower"}));
+  CHECK(!highway.turn_based());
+  CHECK(highway.current_action().index == 1);
+  highway.on_key(press(Key::kLeft));
+  CHECK(highway.current_action().index == 0);
+  highway.on_key(release(Key::kLeft));
+  highway.on_key(press(Key::kDown));
+  CHECK(highway.current_action().index == 4);
+  HumanInput racetrack(discrete_spec({"noop", "left", "right", "gas", "brake"}));
+  racetrack.on_key(press(Key::kUp));
+  CHECK(racetrack.current_action().index == 3);
+  racetrack.on_key(press(Key::kRight));  // No gas+right action: one of the two keys wins.
+  const int64_t both = racetrack.current_action().index;
+  CHECK((both == 2 || both == 3));
+}
+
 TEST_CASE("actions without names are reachable by number") {
   EnvSpec spec;
   spec.action_space = Space::discrete(3);

@@ -1,0 +1,20 @@
+// rlwatch: watch replays and agents, play envs yourself, verify and export episodes.
+// Everything but the agent hookup lives in render/watch_cli.h.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "apps/rlwatch/agent_loader.h"
+#include "render/watch_cli.h"
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  rl::render::WatchArgs parsed;
+  try {
+    parsed = rl::render::parse_watch_args(args);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "rlwatch: " << e.what() << " (rlwatch --help for usage)\n";
+    return rl::render::kWatchError;
+  }
+  return rl::render::run_watch(parsed, rl::watch::make_agent_loader(), std::cout, std::cerr);
+}

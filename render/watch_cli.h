@@ -1,0 +1,67 @@
+// The rlwatch command line: parsing and the actions behind it, as a library so that tests can
+// run it in-process. apps/rlwatch/main.cpp is a thin main that adds the agent loader.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/params.h"
+#include "render/watch_session.h"
+
+namespace rl::render {
+
+struct WatchArgs {
+  enum class Source { kNone, kReplay, kRun, kCheckpoint, kPlay, kRandom };
+  Source source = Source::kNone;
+  std::string input;                // Replay file, run directory, checkpoint file or env id.
+  std::vector<std::string> params;  // "key=value" from --param, for live envs.
+  std::optional<std::string> record;
+  std::optional<std::string> verify;
+  std::optional<std::string> export_path;
+  int width = 0, height = 0;  // --size WxH (0: automatic).
+  double fps = 30.0;          // Env steps per second at speed x1.
+  uint64_t seed = 0;
+  int64_t episodes = 1;  // --headless: episodes to play.
+  bool headless = false;
+  std::string screenshot_dir = ".";
+  bool help = false;
+};
+
+// Parses argv[1..]; throws std::invalid_argument naming the offending argument.
+WatchArgs parse_watch_args(const std::vector<std::string>& args);
+std::string watch_usage();
+
+// A trained agent ready to act: what apps/rlwatch builds from a run or a checkpoint.
+struct LoadedAgent {
+  std::string env_id;
+  std::map<std::string, ParamValue> env_params;
+  PolicySource policy;
+  std::string agent_info;       // E.g. "dqn".
+  std::string checkpoint_info;  // E.g. the checkpoint path and its training step.
+};
+
+// Loads an agent from a run directory (is_checkpoint false: its best checkpoint) or from a
+// checkpoint file. Throws std::runtime_error with a clear message when it cannot.
+using AgentLoader = std::function<LoadedAgent(const std::string& path, bool is_checkpoint)>;
+
+// Exit codes of run_watch.
+inline constexpr int kWatchOk = 0;
+inline constexpr int kWatchDiverged = 1;  // A replay did not re-simulate to its recording.
+inline constexpr int kWatchError = 2;     // Bad arguments, unreadable files, ...
+
+// Runs rlwatch. `agent_loader` may be empty (then runs and checkpoints are refused with a
+// message). Errors go to `err` as one line naming what is wrong; results go to `out`.
+int run_watch(const WatchArgs& args, const AgentLoader& agent_loader, std::ostream& out,
+              std::ostream& err);
+
+// Converts "key=value" strings to typed parameters of env `env_id` (types from its declared
+// parameters). Throws std::invalid_argument naming the key and the expected type.
+std::map<std::string, ParamValue> parse_env_params(const std::string& env_id,
+                                                   const std::vector<std::string>& pairs);
+
+}  // namespace rl::render
