@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "render/display_check.h"
 #include "render/hud.h"
 #include "render/sfml_input.h"
 
@@ -42,7 +43,8 @@ std::string find_hud_font() {
 }
 
 Viewer::Viewer(WatchSession& session, ViewerMode mode, ViewerOptions options)
-    : session_(session),
+    : display_checked_((require_display(), true)),
+      session_(session),
       mode_(mode),
       options_(std::move(options)),
       clock_(options_.steps_per_second) {

@@ -65,6 +65,8 @@ class Viewer {
   void take_screenshot();
   void relayout(unsigned width, unsigned height);
 
+  // First member: SFML's GL resources below open the display as they are constructed.
+  bool display_checked_;
   WatchSession& session_;
   ViewerMode mode_;
   ViewerOptions options_;

@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "core/registry.h"
 
@@ -47,6 +49,44 @@ int frame_mismatches(Viewer& viewer, const WatchSession& session) {
     }
   return mismatches;
 }
+
+// A real-time game with a no-op: the paddle moves left/right; fire scores a point.
+class PadEnv final : public Env {
+ public:
+  PadEnv()
+      : Env(EnvSpec{"test/pad-v0",
+                    "move a paddle",
+                    Space::box({1}, 0.f, 20.f, DType::kF32),
+                    Space::discrete(4),
+                    0.f,
+                    1.f,
+                    0,
+                    {},
+                    {"noop", "left", "right", "fire"}}) {}
+
+ protected:
+  void do_reset(ObsBuffer obs) override {
+    x_ = 10;
+    as_f32(obs)[0] = static_cast<float>(x_);
+  }
+  StepResult do_step(const Action& a, ObsBuffer obs) override {
+    if (a.index == 1 && x_ > 0) --x_;
+    if (a.index == 2 && x_ < 20) ++x_;
+    as_f32(obs)[0] = static_cast<float>(x_);
+    return {a.index == 3 ? 1.f : 0.f, false, false};
+  }
+  void do_render(Image& out) const override {
+    out.resize(21, 3, {0, 0, 40});
+    fill_rect(out, x_, 1, 1, 1, {255, 255, 0});
+  }
+
+ private:
+  int x_ = 10;
+};
+
+RLCADE_REGISTER_ENV({"test/pad-v0", "move a paddle", {}, [](const Params&) {
+                       return std::make_unique<PadEnv>();
+                     }});
 
 TEST_CASE("the window shows exactly the env's frame, scaled crisply") {
   const Replay replay = random_cartpole_replay(3);
@@ -153,6 +193,53 @@ TEST_CASE("human play: arrow keys act, space and arrows do not pause or step") {
   CHECK(frame_mismatches(viewer, *session) == 0);
   viewer.inject({Key::kEscape, true});
   CHECK(!viewer.tick(0.0));
+}
+
+TEST_CASE("real-time human play: held keys act every step, the no-op otherwise") {
+  auto session = make_human_session({"test/pad-v0", {}, 1, "human", std::nullopt});
+  CHECK(!session->turn_based());
+  ViewerOptions options;
+  options.steps_per_second = 10.0;
+  Viewer viewer(*session, ViewerMode::kPlay, options);
+  viewer.inject({Key::kLeft, true});
+  viewer.tick(0.3);  // 3 steps with left held.
+  CHECK(session->hud().step == 3);
+  CHECK(session->hud().last_action == "left");
+  viewer.inject({Key::kLeft, false});
+  viewer.tick(0.2);
+  CHECK(session->hud().step == 5);
+  CHECK(session->hud().last_action == "noop");
+  viewer.inject({Key::kSpace, true});  // Space is the game's fire here, not pause.
+  viewer.inject({Key::kSpace, false});
+  viewer.tick(0.1);
+  CHECK(!viewer.clock().paused());
+  CHECK(session->hud().episode_return == 1.0);
+  Image frame;
+  session->render(frame);
+  CHECK(frame.at(7, 1) == Color{255, 255, 0});  // 10 - 3.
+  CHECK(frame_mismatches(viewer, *session) == 0);
+  viewer.inject({Key::kP, true});
+  viewer.inject({Key::kRight, true});
+  viewer.tick(1.0);
+  CHECK(session->hud().step == 6);  // Paused.
+  viewer.inject({Key::kN, true});
+  viewer.tick(0.0);
+  CHECK(session->hud().step == 7);
+}
+
+TEST_CASE("without a display the viewer refuses with a message instead of aborting") {
+  const char* display = std::getenv("DISPLAY");
+  REQUIRE(display != nullptr);
+  const std::string saved = display;
+  ::unsetenv("DISPLAY");
+  auto session = make_human_session({"test/pad-v0", {}, 1, "human", std::nullopt});
+  try {
+    Viewer viewer(*session, ViewerMode::kPlay, ViewerOptions{});
+    FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()).find("no X display") != std::string::npos);
+  }
+  ::setenv("DISPLAY", saved.c_str(), 1);
 }
 
 TEST_CASE("closing the window ends the loop cleanly") {
