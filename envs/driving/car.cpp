@@ -27,7 +27,7 @@ void step_car(CarState& car, const CarParams& params, double steer_command, doub
     a_long = -std::copysign(std::min(-pedal * params.brake_decel, stop_decel), v_long);
   }
   double a_lat = -v_lat / dt;  // What the tyres would need to remove all sideways motion.
-  const double demand = std::hypot(a_long, a_lat);
+  const double demand = std::sqrt(a_long * a_long + a_lat * a_lat);
   if (demand > params.grip) {
     a_long *= params.grip / demand;
     a_lat *= params.grip / demand;

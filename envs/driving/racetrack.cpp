@@ -125,7 +125,9 @@ Racetrack::Racetrack(const RacetrackConfig& config)
       config_(config),
       track_(initial_track(config)),
       ray_hits_(static_cast<size_t>(config.rays), 0.f),
-      trail_(kTrailCapacity) {}
+      trail_(kTrailCapacity) {
+  for (int i = 0; i < config.rays; ++i) ray_directions_.push_back(unit(ray_angle(i)));
+}
 
 void Racetrack::discrete_controls(int64_t action, double& steer, double& pedal) {
   static constexpr double kSteer[kNumDiscreteActions] = {0.0, 1.0, -1.0, 0.0, 0.0};
@@ -202,9 +204,10 @@ void Racetrack::write_observation(ObsBuffer obs) {
 
 void Racetrack::write_vector(float* out) {
   const double range = config_.ray_range;
+  const Vec2 forward = car_.forward(), left = perp(forward);
   for (int i = 0; i < config_.rays; ++i) {
-    const double d =
-        track_.cast_ray(car_.position, unit(car_.heading + ray_angle(i)), location_.segment, range);
+    const Vec2 dir = forward * ray_directions_[i].x + left * ray_directions_[i].y;
+    const double d = track_.cast_ray(car_.position, dir, location_.segment, range);
     ray_hits_[i] = static_cast<float>(d);
     *out++ = static_cast<float>(d / range);
   }

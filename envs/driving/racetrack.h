@@ -78,8 +78,9 @@ class Racetrack final : public Env {
   CarState car_;
   Track::Location location_;
   double progress_ = 0.0;
-  std::vector<float> ray_hits_;  // Last ray distances [m], for rendering.
-  std::vector<Vec2> trail_;      // Ring buffer of recent car positions.
+  std::vector<Vec2> ray_directions_;  // Unit ray directions in the car frame (x forward).
+  std::vector<float> ray_hits_;       // Last ray distances [m], for rendering.
+  std::vector<Vec2> trail_;           // Ring buffer of recent car positions.
   size_t trail_next_ = 0, trail_count_ = 0;
 };
 
