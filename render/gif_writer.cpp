@@ -1,5 +1,6 @@
 #include "render/gif_writer.h"
 
+#include <fcntl.h>
 #include <gif_lib.h>
 #include <unistd.h>
 
@@ -77,8 +78,15 @@ GifWriter::GifWriter(std::string path, int width, int height, double fps)
                 (target.stem().string() + ".tmp" + std::to_string(::getpid()) + ".gif"))
                    .string();
   int error = 0;
-  gif_ = EGifOpenFileName(temp_path_.c_str(), false, &error);
-  if (!gif_) throw std::runtime_error(path_ + ": cannot create GIF: " + gif_error(error));
+  // Not EGifOpenFileName: it creates files readable by their owner only.
+  const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (fd < 0) throw std::runtime_error(path_ + ": cannot create " + temp_path_);
+  gif_ = EGifOpenFileHandle(fd, &error);
+  if (!gif_) {
+    ::close(fd);
+    std::filesystem::remove(temp_path_);
+    throw std::runtime_error(path_ + ": cannot create GIF: " + gif_error(error));
+  }
   EGifSetGifVersion(gif_, true);
   if (EGifPutScreenDesc(gif_, width_, height_, 8, 0, nullptr) == GIF_ERROR)
     fail("cannot write the screen descriptor");
