@@ -399,6 +399,32 @@ TEST_CASE("damaged files give their documented errors, naming the file") {
   }
 }
 
+TEST_CASE("random damage to a body with a recomputed checksum never crashes the reader") {
+  const std::vector<uint8_t> good = encode_replay(record_cartpole(13));
+  Rng rng(2024);
+  int rejected = 0, accepted = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::vector<uint8_t> bytes = good;
+    const int edits = 1 + static_cast<int>(rng.below(4));
+    for (int e = 0; e < edits; ++e)
+      bytes[24 + rng.below(bytes.size() - 24)] = static_cast<uint8_t>(rng.below(256));
+    if (rng.bernoulli(0.2)) bytes.resize(24 + rng.below(bytes.size() - 24));
+    const uint64_t body_size = bytes.size() - 24;
+    std::memcpy(bytes.data() + 12, &body_size, 8);
+    fix_body_crc(bytes);
+    try {
+      const Replay replay = decode_replay(bytes, "fuzz.rlr");
+      ++accepted;
+      verify_replay(replay);  // Must report, not throw, whatever the contents.
+    } catch (const ReplayError& e) {
+      ++rejected;
+      CHECK(e.kind() == ReplayErrorKind::kMalformed);
+    }
+  }
+  CHECK(rejected > 0);
+  CHECK(accepted > 0);
+}
+
 TEST_CASE("writing into an impossible location fails with an io error") {
   TempDir dir;
   write_bytes(dir.file("plain_file"), {1, 2, 3});
