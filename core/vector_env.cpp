@@ -1,0 +1,163 @@
+#include "core/vector_env.h"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "core/thread_pool.h"
+
+namespace rl {
+
+struct VectorEnv::Impl {
+  std::vector<std::unique_ptr<Env>> envs;
+  uint64_t base_seed = 0;
+  size_t obs_bytes = 0;
+  int64_t action_numel = 0;          // Box action spaces: floats per env.
+  std::unique_ptr<ThreadPool> pool;  // Null in sync mode.
+  bool has_reset = false;
+
+  std::vector<uint8_t> observations;
+  std::vector<uint8_t> final_observations;
+  std::vector<float> rewards;
+  std::vector<uint8_t> terminated;
+  std::vector<uint8_t> truncated;
+  // Per-env record of the episode that ended in the last step, gathered in env order after
+  // the (possibly parallel) step so the list does not depend on thread timing.
+  std::vector<FinishedEpisode> finished_slots;
+  std::vector<FinishedEpisode> finished;
+
+  int size() const { return static_cast<int>(envs.size()); }
+  ObsBuffer obs_row(int i) { return {observations.data() + i * obs_bytes, obs_bytes}; }
+
+  void for_each_env(const std::function<void(int)>& task) {
+    if (pool) {
+      pool->parallel_for(size(), task);
+    } else {
+      for (int i = 0; i < size(); ++i) task(i);
+    }
+  }
+
+  void step_env(int i, const Action& action) {
+    Env& env = *envs[i];
+    const StepResult result = env.step(action, obs_row(i));
+    rewards[i] = result.reward;
+    terminated[i] = result.terminated;
+    truncated[i] = result.truncated;
+    if (!result.done()) return;
+    std::memcpy(final_observations.data() + i * obs_bytes, obs_row(i).data(), obs_bytes);
+    finished_slots[i] = {i, env.episode_return(), env.episode_steps()};
+    env.reset(obs_row(i));
+  }
+
+  void gather_finished() {
+    finished.clear();
+    for (int i = 0; i < size(); ++i)
+      if (terminated[i] || truncated[i]) finished.push_back(finished_slots[i]);
+  }
+
+  void check_ready(const char* what) const {
+    if (!has_reset)
+      throw std::logic_error(envs[0]->spec().id + ": VectorEnv::" + what +
+                             " called before reset()");
+  }
+};
+
+VectorEnv::VectorEnv(const Factory& make, int num_envs, uint64_t base_seed, VectorMode mode,
+                     int threads)
+    : impl_(std::make_unique<Impl>()) {
+  if (num_envs < 1)
+    throw std::invalid_argument("VectorEnv: num_envs must be >= 1, got " +
+                                std::to_string(num_envs));
+  if (threads < 0)
+    throw std::invalid_argument("VectorEnv: threads must be >= 0 (0 = all cores), got " +
+                                std::to_string(threads));
+  Impl& s = *impl_;
+  s.base_seed = base_seed;
+  s.envs.reserve(num_envs);
+  for (int i = 0; i < num_envs; ++i) {
+    s.envs.push_back(make());
+    if (!s.envs.back()) throw std::invalid_argument("VectorEnv: the factory returned null");
+    if (s.envs.back()->spec().observation_space != s.envs[0]->spec().observation_space ||
+        s.envs.back()->spec().action_space != s.envs[0]->spec().action_space)
+      throw std::invalid_argument("VectorEnv: env " + std::to_string(i) + " (" +
+                                  s.envs.back()->spec().id + ") has different spaces from env 0 (" +
+                                  s.envs[0]->spec().id + ")");
+  }
+  const EnvSpec& first = s.envs[0]->spec();
+  s.obs_bytes = first.observation_space.bytes();
+  s.action_numel = first.action_space.is_discrete() ? 1 : first.action_space.numel();
+  s.observations.assign(num_envs * s.obs_bytes, 0);
+  s.final_observations.assign(num_envs * s.obs_bytes, 0);
+  s.rewards.assign(num_envs, 0.f);
+  s.terminated.assign(num_envs, 0);
+  s.truncated.assign(num_envs, 0);
+  s.finished_slots.assign(num_envs, {});
+  s.finished.reserve(num_envs);
+  if (mode == VectorMode::kThreads) s.pool = std::make_unique<ThreadPool>(threads);
+}
+
+VectorEnv::~VectorEnv() = default;
+
+int VectorEnv::size() const { return impl_->size(); }
+const EnvSpec& VectorEnv::spec() const { return impl_->envs[0]->spec(); }
+size_t VectorEnv::observation_bytes() const { return impl_->obs_bytes; }
+Env& VectorEnv::env(int i) {
+  if (i < 0 || i >= size())
+    throw std::out_of_range("VectorEnv::env: index " + std::to_string(i) + " outside [0, " +
+                            std::to_string(size()) + ")");
+  return *impl_->envs[i];
+}
+
+void VectorEnv::reset() {
+  Impl& s = *impl_;
+  s.for_each_env([&s](int i) { s.envs[i]->reset(s.base_seed + i, s.obs_row(i)); });
+  std::fill(s.rewards.begin(), s.rewards.end(), 0.f);
+  std::fill(s.terminated.begin(), s.terminated.end(), 0);
+  std::fill(s.truncated.begin(), s.truncated.end(), 0);
+  s.finished.clear();
+  s.has_reset = true;
+}
+
+void VectorEnv::step(std::span<const int64_t> discrete_actions) {
+  Impl& s = *impl_;
+  s.check_ready("step");
+  if (!spec().action_space.is_discrete())
+    throw std::invalid_argument(spec().id + ": VectorEnv::step got discrete actions for " +
+                                spec().action_space.describe());
+  if (static_cast<int>(discrete_actions.size()) != size())
+    throw std::invalid_argument(spec().id + ": VectorEnv::step got " +
+                                std::to_string(discrete_actions.size()) + " actions for " +
+                                std::to_string(size()) + " envs");
+  s.for_each_env([&](int i) { s.step_env(i, Action::discrete(discrete_actions[i])); });
+  s.gather_finished();
+}
+
+void VectorEnv::step(std::span<const float> continuous_actions) {
+  Impl& s = *impl_;
+  s.check_ready("step");
+  if (spec().action_space.is_discrete())
+    throw std::invalid_argument(spec().id + ": VectorEnv::step got continuous actions for " +
+                                spec().action_space.describe());
+  const size_t expected = static_cast<size_t>(size()) * s.action_numel;
+  if (continuous_actions.size() != expected)
+    throw std::invalid_argument(
+        spec().id + ": VectorEnv::step got " + std::to_string(continuous_actions.size()) +
+        " action values, expected " + std::to_string(expected) + " (" + std::to_string(size()) +
+        " envs x " + std::to_string(s.action_numel) + ")");
+  s.for_each_env([&](int i) {
+    s.step_env(i,
+               Action::continuous(continuous_actions.subspan(i * s.action_numel, s.action_numel)));
+  });
+  s.gather_finished();
+}
+
+std::span<const uint8_t> VectorEnv::observations() const { return impl_->observations; }
+std::span<const uint8_t> VectorEnv::final_observations() const { return impl_->final_observations; }
+std::span<const float> VectorEnv::rewards() const { return impl_->rewards; }
+std::span<const uint8_t> VectorEnv::terminated() const { return impl_->terminated; }
+std::span<const uint8_t> VectorEnv::truncated() const { return impl_->truncated; }
+const std::vector<VectorEnv::FinishedEpisode>& VectorEnv::finished_episodes() const {
+  return impl_->finished;
+}
+
+}  // namespace rl
