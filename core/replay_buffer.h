@@ -40,25 +40,46 @@ struct ReplayBatch {
 
 class ReplayBuffer {
  public:
+  // Throws std::invalid_argument naming the bad option (capacity, num_envs or n_step < 1, gamma
+  // outside [0, 1], alpha < 0, priority_eps <= 0, bit_pack without a u8 Box observation space,
+  // a Discrete observation space).
   ReplayBuffer(const Space& observation_space, const Space& action_space, ReplayOptions options);
   ~ReplayBuffer();
 
   // Adds one transition of env `env_index`. `next_obs` is the observation after the step (the
   // final observation when the episode ended). Terminated stops bootstrapping; truncated ends
-  // the n-step window but still bootstraps from next_obs.
+  // the n-step window but still bootstraps from next_obs. Each finished n-step window becomes
+  // one stored transition; an episode end flushes the partial windows of that env. Throws
+  // std::invalid_argument (nothing is stored) for a bad env index, buffer size, action or
+  // non-finite reward, or, with bit_pack, an observation element other than 0 or 1.
   void add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
            std::span<const float> continuous_action, float reward,
            std::span<const uint8_t> next_obs, bool terminated, bool truncated);
 
   // Samples `batch_size` transitions (with replacement) into `out`. With prioritized replay,
-  // `beta` sets the importance-sampling correction.
+  // `beta` sets the importance-sampling correction: weight = (size() * P(i))^-beta divided by
+  // the largest weight in the batch. Prioritized sampling is stratified: the total priority is
+  // cut into batch_size equal segments and one transition is drawn from each. Throws
+  // std::logic_error when the buffer is empty, std::invalid_argument for batch_size < 1 or a
+  // negative/non-finite beta.
   void sample(int batch_size, Rng& rng, ReplayBatch& out, double beta = 0.4) const;
-  // Sets priorities from new |TD errors| for the slots of a sampled batch.
+  // Sets priorities from new |TD errors| for the slots of a sampled batch: (|td| + eps)^alpha.
+  // Throws std::invalid_argument (nothing changed) for mismatched sizes, a slot outside
+  // [0, size()) or a non-finite error. A uniform buffer validates the input and ignores it.
   void update_priorities(std::span<const int64_t> indices, std::span<const float> td_errors);
 
-  int64_t size() const;      // Stored transitions (<= capacity).
+  int64_t size() const;  // Stored transitions (<= capacity).
   int64_t capacity() const;
   size_t memory_bytes() const;  // Bytes held by the storage arrays.
+
+  // Bytes of one observation as given to add() and returned in batches.
+  size_t observation_bytes() const;
+  // Bytes one stored observation occupies (smaller than observation_bytes() when bit-packed).
+  size_t stored_observation_bytes() const;
+  // Prioritized replay only: the priority (|TD error| + eps)^alpha of a slot, and the largest
+  // priority seen so far (given to new transitions; 1 before any update).
+  double priority(int64_t index) const;
+  double max_priority() const;
 
  private:
   struct Impl;

@@ -1,0 +1,326 @@
+#include "core/replay_buffer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "core/sum_tree.h"
+
+namespace rl {
+namespace {
+
+void pack_bits(const uint8_t* values, size_t count, uint8_t* bits) {
+  std::memset(bits, 0, (count + 7) / 8);
+  for (size_t i = 0; i < count; ++i) bits[i / 8] |= static_cast<uint8_t>(values[i] << (i % 8));
+}
+
+void unpack_bits(const uint8_t* bits, size_t count, uint8_t* values) {
+  for (size_t i = 0; i < count; ++i) values[i] = (bits[i / 8] >> (i % 8)) & 1u;
+}
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument("ReplayBuffer: " + message);
+}
+
+}  // namespace
+
+// The last (up to n) steps of one env that have not yet become stored transitions, oldest at
+// `head`. Preallocated, so add() does not allocate.
+struct PendingWindow {
+  std::vector<uint8_t> observations;  // n * obs bytes (unpacked)
+  std::vector<int64_t> discrete_actions;
+  std::vector<float> continuous_actions;  // n * action numel
+  std::vector<float> rewards;
+  int head = 0;
+  int count = 0;
+};
+
+struct ReplayBuffer::Impl {
+  Space observation_space;
+  Space action_space;
+  ReplayOptions options;
+  size_t obs_bytes = 0;
+  size_t obs_numel = 0;
+  size_t stored_obs_bytes = 0;
+  size_t action_numel = 0;           // Box action spaces only.
+  std::vector<double> gamma_powers;  // gamma^0 .. gamma^n
+
+  std::vector<uint8_t> observations;       // capacity * stored_obs_bytes
+  std::vector<uint8_t> next_observations;  // capacity * stored_obs_bytes
+  std::vector<int64_t> discrete_actions;   // capacity (Discrete action spaces)
+  std::vector<float> continuous_actions;   // capacity * action_numel (Box action spaces)
+  std::vector<float> rewards;
+  std::vector<float> discounts;
+  int64_t next_slot = 0;
+  int64_t size = 0;
+
+  std::unique_ptr<SumTree> priorities;  // Prioritized replay only.
+  double max_priority = 1.0;
+
+  std::vector<PendingWindow> pending;
+
+  bool discrete() const { return action_space.is_discrete(); }
+
+  void validate_options() const {
+    const ReplayOptions& o = options;
+    require(o.capacity >= 1, "capacity must be >= 1, got " + std::to_string(o.capacity));
+    require(o.num_envs >= 1, "num_envs must be >= 1, got " + std::to_string(o.num_envs));
+    require(o.n_step >= 1, "n_step must be >= 1, got " + std::to_string(o.n_step));
+    require(o.gamma >= 0.0 && o.gamma <= 1.0,
+            "gamma must be in [0, 1], got " + std::to_string(o.gamma));
+    require(o.alpha >= 0.0 && std::isfinite(o.alpha),
+            "alpha must be finite and >= 0, got " + std::to_string(o.alpha));
+    require(o.priority_eps > 0.0 && std::isfinite(o.priority_eps),
+            "priority_eps must be finite and > 0, got " + std::to_string(o.priority_eps));
+    require(!observation_space.is_discrete(),
+            "observations must be a Box space, got " + observation_space.describe());
+    require(!o.bit_pack || observation_space.dtype == DType::kU8,
+            "bit_pack needs u8 observations, got " + observation_space.describe());
+  }
+
+  void validate_binary(std::span<const uint8_t> obs, const char* which, int env_index) const {
+    for (size_t i = 0; i < obs.size(); ++i)
+      if (obs[i] > 1)
+        throw std::invalid_argument("ReplayBuffer: bit_pack needs 0/1 observations, but " +
+                                    std::string(which) + " element " + std::to_string(i) +
+                                    " of env " + std::to_string(env_index) + " is " +
+                                    std::to_string(obs[i]));
+  }
+
+  void validate_add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
+                    std::span<const float> continuous_action, float reward,
+                    std::span<const uint8_t> next_obs) const {
+    require(env_index >= 0 && env_index < options.num_envs,
+            "env index " + std::to_string(env_index) + " outside [0, " +
+                std::to_string(options.num_envs) + ")");
+    require(obs.size() == obs_bytes, "obs has " + std::to_string(obs.size()) + " bytes, expected " +
+                                         std::to_string(obs_bytes));
+    require(next_obs.size() == obs_bytes, "next_obs has " + std::to_string(next_obs.size()) +
+                                              " bytes, expected " + std::to_string(obs_bytes));
+    if (discrete())
+      require(discrete_action >= 0 && discrete_action < action_space.n,
+              "action " + std::to_string(discrete_action) + " outside " + action_space.describe());
+    else
+      require(continuous_action.size() == action_numel,
+              "continuous action has " + std::to_string(continuous_action.size()) +
+                  " values, expected " + std::to_string(action_numel));
+    require(std::isfinite(reward), "reward of env " + std::to_string(env_index) +
+                                       " is not finite (" + std::to_string(reward) + ")");
+    if (options.bit_pack) {
+      validate_binary(obs, "obs", env_index);
+      validate_binary(next_obs, "next_obs", env_index);
+    }
+  }
+
+  void store_observation(std::vector<uint8_t>& store, int64_t slot, const uint8_t* obs) {
+    uint8_t* dest = store.data() + slot * stored_obs_bytes;
+    if (options.bit_pack)
+      pack_bits(obs, obs_numel, dest);
+    else
+      std::memcpy(dest, obs, obs_bytes);
+  }
+
+  void load_observation(const std::vector<uint8_t>& store, int64_t slot, uint8_t* dest) const {
+    const uint8_t* src = store.data() + slot * stored_obs_bytes;
+    if (options.bit_pack)
+      unpack_bits(src, obs_numel, dest);
+    else
+      std::memcpy(dest, src, obs_bytes);
+  }
+
+  // Turns the oldest pending step of `window` into a stored transition whose return sums the
+  // `window.count` pending rewards and which bootstraps from `next_obs` unless terminated.
+  void emit_oldest(PendingWindow& window, std::span<const uint8_t> next_obs, bool terminated) {
+    const int n = options.n_step;
+    double discounted_sum = 0.0;
+    for (int k = 0; k < window.count; ++k)
+      discounted_sum += gamma_powers[k] * window.rewards[(window.head + k) % n];
+    const int64_t slot = next_slot;
+    const int oldest = window.head;
+    store_observation(observations, slot, window.observations.data() + oldest * obs_bytes);
+    store_observation(next_observations, slot, next_obs.data());
+    if (discrete())
+      discrete_actions[slot] = window.discrete_actions[oldest];
+    else
+      std::copy_n(window.continuous_actions.begin() + oldest * action_numel, action_numel,
+                  continuous_actions.begin() + slot * action_numel);
+    rewards[slot] = static_cast<float>(discounted_sum);
+    discounts[slot] = terminated ? 0.f : static_cast<float>(gamma_powers[window.count]);
+    if (priorities) priorities->set(slot, max_priority);
+    next_slot = (next_slot + 1) % options.capacity;
+    size = std::min(size + 1, options.capacity);
+    window.head = (window.head + 1) % n;
+    --window.count;
+  }
+};
+
+ReplayBuffer::ReplayBuffer(const Space& observation_space, const Space& action_space,
+                           ReplayOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.observation_space = observation_space;
+  s.action_space = action_space;
+  s.options = options;
+  s.validate_options();
+  const int64_t capacity = options.capacity;
+  const int n = options.n_step;
+  s.obs_bytes = observation_space.bytes();
+  s.obs_numel = static_cast<size_t>(observation_space.numel());
+  s.stored_obs_bytes = options.bit_pack ? (s.obs_numel + 7) / 8 : s.obs_bytes;
+  s.action_numel = action_space.is_discrete() ? 0 : static_cast<size_t>(action_space.numel());
+  for (int k = 0; k <= n; ++k) s.gamma_powers.push_back(std::pow(options.gamma, k));
+
+  s.observations.assign(capacity * s.stored_obs_bytes, 0);
+  s.next_observations.assign(capacity * s.stored_obs_bytes, 0);
+  if (s.discrete())
+    s.discrete_actions.assign(capacity, 0);
+  else
+    s.continuous_actions.assign(capacity * s.action_numel, 0.f);
+  s.rewards.assign(capacity, 0.f);
+  s.discounts.assign(capacity, 0.f);
+  if (options.prioritized) s.priorities = std::make_unique<SumTree>(capacity);
+
+  s.pending.resize(options.num_envs);
+  for (PendingWindow& window : s.pending) {
+    window.observations.assign(n * s.obs_bytes, 0);
+    if (s.discrete())
+      window.discrete_actions.assign(n, 0);
+    else
+      window.continuous_actions.assign(n * s.action_numel, 0.f);
+    window.rewards.assign(n, 0.f);
+  }
+}
+
+ReplayBuffer::~ReplayBuffer() = default;
+
+void ReplayBuffer::add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
+                       std::span<const float> continuous_action, float reward,
+                       std::span<const uint8_t> next_obs, bool terminated, bool truncated) {
+  Impl& s = *impl_;
+  s.validate_add(env_index, obs, discrete_action, continuous_action, reward, next_obs);
+  PendingWindow& window = s.pending[env_index];
+  const int n = s.options.n_step;
+  const int newest = (window.head + window.count) % n;
+  std::memcpy(window.observations.data() + newest * s.obs_bytes, obs.data(), s.obs_bytes);
+  if (s.discrete())
+    window.discrete_actions[newest] = discrete_action;
+  else
+    std::copy(continuous_action.begin(), continuous_action.end(),
+              window.continuous_actions.begin() + newest * s.action_numel);
+  window.rewards[newest] = reward;
+  ++window.count;
+
+  if (terminated || truncated) {
+    while (window.count > 0) s.emit_oldest(window, next_obs, terminated);
+    window.head = 0;
+  } else if (window.count == n) {
+    s.emit_oldest(window, next_obs, false);
+  }
+}
+
+void ReplayBuffer::sample(int batch_size, Rng& rng, ReplayBatch& out, double beta) const {
+  const Impl& s = *impl_;
+  if (s.size == 0) throw std::logic_error("ReplayBuffer::sample: the buffer is empty");
+  require(batch_size >= 1, "batch size must be >= 1, got " + std::to_string(batch_size));
+  require(std::isfinite(beta) && beta >= 0.0,
+          "beta must be finite and >= 0, got " + std::to_string(beta));
+  const size_t batch = static_cast<size_t>(batch_size);
+  out.size = batch_size;
+  out.observations.resize(batch * s.obs_bytes);
+  out.next_observations.resize(batch * s.obs_bytes);
+  out.discrete_actions.resize(s.discrete() ? batch : 0);
+  out.continuous_actions.resize(s.discrete() ? 0 : batch * s.action_numel);
+  out.rewards.resize(batch);
+  out.discounts.resize(batch);
+  out.indices.resize(batch);
+  out.weights.resize(batch);
+
+  if (s.priorities) {
+    const SumTree& tree = *s.priorities;
+    const double total = tree.total();
+    const double segment = total / batch_size;
+    double max_weight = 0.0;
+    for (size_t b = 0; b < batch; ++b) {
+      const int64_t slot = tree.find_prefix((b + rng.uniform()) * segment);
+      const double probability = tree.get(slot) / total;
+      const double weight = std::pow(static_cast<double>(s.size) * probability, -beta);
+      out.indices[b] = slot;
+      out.weights[b] = static_cast<float>(weight);
+      max_weight = std::max(max_weight, weight);
+    }
+    for (float& w : out.weights) w = static_cast<float>(w / max_weight);
+  } else {
+    for (size_t b = 0; b < batch; ++b)
+      out.indices[b] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(s.size)));
+    std::fill(out.weights.begin(), out.weights.end(), 1.f);
+  }
+
+  for (size_t b = 0; b < batch; ++b) {
+    const int64_t slot = out.indices[b];
+    s.load_observation(s.observations, slot, out.observations.data() + b * s.obs_bytes);
+    s.load_observation(s.next_observations, slot, out.next_observations.data() + b * s.obs_bytes);
+    if (s.discrete())
+      out.discrete_actions[b] = s.discrete_actions[slot];
+    else
+      std::copy_n(s.continuous_actions.begin() + slot * s.action_numel, s.action_numel,
+                  out.continuous_actions.begin() + b * s.action_numel);
+    out.rewards[b] = s.rewards[slot];
+    out.discounts[b] = s.discounts[slot];
+  }
+}
+
+void ReplayBuffer::update_priorities(std::span<const int64_t> indices,
+                                     std::span<const float> td_errors) {
+  Impl& s = *impl_;
+  require(indices.size() == td_errors.size(), "update_priorities got " +
+                                                  std::to_string(indices.size()) + " indices and " +
+                                                  std::to_string(td_errors.size()) + " TD errors");
+  for (size_t i = 0; i < indices.size(); ++i) {
+    require(indices[i] >= 0 && indices[i] < s.size,
+            "update_priorities: slot " + std::to_string(indices[i]) + " outside [0, " +
+                std::to_string(s.size) + ")");
+    require(std::isfinite(td_errors[i]), "update_priorities: TD error " + std::to_string(i) +
+                                             " is not finite (" + std::to_string(td_errors[i]) +
+                                             ")");
+  }
+  if (!s.priorities) return;
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const double priority = std::pow(
+        std::abs(static_cast<double>(td_errors[i])) + s.options.priority_eps, s.options.alpha);
+    s.priorities->set(indices[i], priority);
+    s.max_priority = std::max(s.max_priority, priority);
+  }
+}
+
+int64_t ReplayBuffer::size() const { return impl_->size; }
+int64_t ReplayBuffer::capacity() const { return impl_->options.capacity; }
+size_t ReplayBuffer::observation_bytes() const { return impl_->obs_bytes; }
+size_t ReplayBuffer::stored_observation_bytes() const { return impl_->stored_obs_bytes; }
+
+double ReplayBuffer::priority(int64_t index) const {
+  const Impl& s = *impl_;
+  if (!s.priorities) throw std::logic_error("ReplayBuffer::priority: buffer is not prioritized");
+  require(index >= 0 && index < s.options.capacity, "priority: slot " + std::to_string(index) +
+                                                        " outside [0, " +
+                                                        std::to_string(s.options.capacity) + ")");
+  return s.priorities->get(index);
+}
+
+double ReplayBuffer::max_priority() const { return impl_->max_priority; }
+
+size_t ReplayBuffer::memory_bytes() const {
+  const Impl& s = *impl_;
+  size_t bytes = s.observations.capacity() + s.next_observations.capacity() +
+                 s.discrete_actions.capacity() * sizeof(int64_t) +
+                 (s.continuous_actions.capacity() + s.rewards.capacity() + s.discounts.capacity()) *
+                     sizeof(float);
+  if (s.priorities) bytes += s.priorities->memory_bytes();
+  for (const PendingWindow& w : s.pending)
+    bytes += w.observations.capacity() + w.discrete_actions.capacity() * sizeof(int64_t) +
+             (w.continuous_actions.capacity() + w.rewards.capacity()) * sizeof(float);
+  return bytes;
+}
+
+}  // namespace rl
