@@ -1,0 +1,29 @@
+// Atomic file writes: the data goes to a temporary file in the target's directory, is flushed
+// to disk, then renamed over the target. A reader (or a crash) sees either the old file or the
+// new one, never a half-written file.
+#pragma once
+
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace rl {
+
+// Thrown when a file cannot be written; the message names the path and the OS reason.
+class FileWriteError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Replaces `path` with `bytes` atomically, creating missing parent directories. On failure
+// the previous file (if any) is left untouched and no temporary file remains.
+void write_file_atomic(const std::string& path, std::span<const char> bytes);
+inline void write_file_atomic(const std::string& path, std::string_view text) {
+  write_file_atomic(path, std::span<const char>(text.data(), text.size()));
+}
+
+// Reads a whole file; throws std::runtime_error naming the path when it cannot.
+std::string read_file(const std::string& path);
+
+}  // namespace rl
