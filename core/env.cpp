@@ -35,6 +35,7 @@ void Env::check_action(const Action& action) const {
 
 void Env::reset(uint64_t seed, ObsBuffer obs) {
   rng_.seed_with(seed);
+  on_seed(seed);
   reset(obs);
 }
 

@@ -97,6 +97,9 @@ class Env {
   // terminated; may set truncated for env-internal limits (the base adds the step limit).
   virtual StepResult do_step(const Action& action, ObsBuffer obs) = 0;
   virtual void do_render(Image& out) const = 0;
+  // Called by reset(seed, obs) right after the RNG is re-seeded, before do_reset. Wrappers
+  // override it to pass the seed on to the env they wrap.
+  virtual void on_seed(uint64_t seed) { (void)seed; }
 
   Rng& rng() { return rng_; }
   EnvSpec& mutable_spec() { return spec_; }
