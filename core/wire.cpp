@@ -31,6 +31,9 @@ uint64_t get_u64(const uint8_t* p) {
 
 size_t pad4(size_t n) { return (n + 3) & ~size_t{3}; }
 
+// Spaces declared in a WELCOME are capped so a tiny message cannot demand huge bound arrays.
+constexpr int64_t kMaxSpaceElements = int64_t{1} << 24;
+
 [[noreturn]] void bad_message(const std::string& what) {
   throw WireError(ErrorCode::kBadMessage, what, false);
 }
@@ -549,8 +552,9 @@ Space space_from(const json::Value& v, const char* what) {
   for (const auto& d : shape_json.items()) {
     shape.push_back(static_cast<int64_t>(number_in(d, what, "shape", 1, 1 << 30)));
     numel *= shape.back();
-    if (numel > (int64_t{1} << 30))
-      bad_message(std::string(what) + ": shape has too many elements");
+    if (numel > kMaxSpaceElements)
+      bad_message(std::string(what) + ": shape has more than " +
+                  std::to_string(kMaxSpaceElements) + " elements");
   }
   std::vector<float> low = bounds_from(field(v, what, "low"), numel, what);
   std::vector<float> high = bounds_from(field(v, what, "high"), numel, what);

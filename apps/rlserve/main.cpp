@@ -2,6 +2,7 @@
 //   rlserve <env-id> [--port P] [--num-envs N] [--token T] [options]   serve (loopback default)
 //   rlserve <env-id> --connect host:port [options]                      reverse mode
 //   rlserve --check host:port [--token T] [--check-steps N]             conformance checker
+//   rlserve --bench [<env-id>] [--bench-envs 1,16,256] [--bench-seconds S]   loopback speed
 //   rlserve --list                                                      list env ids
 #include <csignal>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench.h"
 #include "core/registry.h"
 #include "envs/remote/checker.h"
 #include "envs/remote/server.h"
@@ -21,6 +23,7 @@ constexpr const char* kUsage = R"(usage:
   rlserve <env-id> [--port P] [--num-envs N] [--token T] [options]
   rlserve <env-id> --connect HOST:PORT [options]      reverse mode: connect to a listening trainer
   rlserve --check HOST:PORT [--token T] [--check-steps N]
+  rlserve --bench [ENV-ID] [--bench-envs 1,16,256] [--bench-seconds S]
   rlserve --list
 options:
   --host H                bind address (default 127.0.0.1; use 0.0.0.0 to accept other hosts)
@@ -74,6 +77,8 @@ struct Args {
   std::string check_address;
   std::string connect_address;
   bool list = false;
+  bool bench = false;
+  rl::remote::BenchOptions bench_options;
   int check_steps = 5000;
   rl::remote::ServerOptions server;
 };
@@ -95,6 +100,19 @@ Args parse_args(int argc, char** argv) {
       std::exit(0);
     } else if (flag == "--list") {
       a.list = true;
+    } else if (flag == "--bench") {
+      a.bench = true;
+    } else if (flag == "--bench-seconds") {
+      a.bench_options.seconds = static_cast<double>(to_int(flag, value(), 1, 3600));
+    } else if (flag == "--bench-envs") {
+      a.bench_options.batch_sizes.clear();
+      std::string list = value();
+      for (size_t start = 0; start <= list.size();) {
+        const size_t comma = std::min(list.find(',', start), list.size());
+        a.bench_options.batch_sizes.push_back(
+            static_cast<uint32_t>(to_int(flag, list.substr(start, comma - start), 1, 65536)));
+        start = comma + 1;
+      }
     } else if (flag == "--check") {
       a.check_address = value();
     } else if (flag == "--connect") {
@@ -194,6 +212,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!args.check_address.empty()) return run_check(args);
+    if (args.bench) {
+      if (!args.env_id.empty()) args.bench_options.env_id = args.env_id;
+      return rl::remote::run_bench(args.bench_options);
+    }
     if (args.env_id.empty()) usage_error("missing the env id to serve (see --list)");
     return serve(args);
   } catch (const std::exception& e) {
