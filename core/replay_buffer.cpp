@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/sum_tree.h"
+#include "core/vector_env.h"
 
 namespace rl {
 namespace {
@@ -217,6 +218,40 @@ void ReplayBuffer::add(int env_index, std::span<const uint8_t> obs, int64_t disc
     window.head = 0;
   } else if (window.count == n) {
     s.emit_oldest(window, next_obs, false);
+  }
+}
+
+void ReplayBuffer::add_batch(std::span<const uint8_t> observations,
+                             std::span<const int64_t> discrete_actions,
+                             std::span<const float> continuous_actions, const VectorEnv& vec) {
+  const Impl& s = *impl_;
+  const size_t n = static_cast<size_t>(vec.size());
+  require(vec.size() == s.options.num_envs, "add_batch: the vector env has " + std::to_string(n) +
+                                                " envs, the buffer num_envs " +
+                                                std::to_string(s.options.num_envs));
+  require(vec.observation_bytes() == s.obs_bytes, "add_batch: the vector env's observations have " +
+                                                      std::to_string(vec.observation_bytes()) +
+                                                      " bytes, the buffer's " +
+                                                      std::to_string(s.obs_bytes));
+  require(observations.size() == n * s.obs_bytes,
+          "add_batch: observations have " + std::to_string(observations.size()) +
+              " bytes, expected " + std::to_string(n * s.obs_bytes));
+  if (s.discrete())
+    require(discrete_actions.size() == n,
+            "add_batch: got " + std::to_string(discrete_actions.size()) + " discrete actions for " +
+                std::to_string(n) + " envs");
+  else
+    require(continuous_actions.size() == n * s.action_numel,
+            "add_batch: got " + std::to_string(continuous_actions.size()) +
+                " continuous action values, expected " + std::to_string(n * s.action_numel));
+  const size_t bytes = s.obs_bytes;
+  for (size_t i = 0; i < n; ++i) {
+    const int env = static_cast<int>(i);
+    const auto next = vec.done(env) ? vec.final_observations() : vec.observations();
+    add(env, observations.subspan(i * bytes, bytes), s.discrete() ? discrete_actions[i] : 0,
+        s.discrete() ? std::span<const float>{}
+                     : continuous_actions.subspan(i * s.action_numel, s.action_numel),
+        vec.rewards()[i], next.subspan(i * bytes, bytes), vec.terminated()[i], vec.truncated()[i]);
   }
 }
 

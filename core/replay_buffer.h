@@ -14,6 +14,8 @@
 
 namespace rl {
 
+class VectorEnv;
+
 struct ReplayOptions {
   int64_t capacity = 100000;
   int num_envs = 1;            // Independent n-step queues, one per env of the vector env.
@@ -55,6 +57,14 @@ class ReplayBuffer {
   void add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
            std::span<const float> continuous_action, float reward,
            std::span<const uint8_t> next_obs, bool terminated, bool truncated);
+
+  // Adds the transitions of one VectorEnv::step(): env i's observation is row i of
+  // `observations` (a copy of vec.observations() taken before the step), its action row i of
+  // the action span that fits the action space (the other one is ignored), and its next
+  // observation the final observation when its episode ended, else its current one. Requires
+  // vec.size() == num_envs. Throws like add(); envs before a failing one stay stored.
+  void add_batch(std::span<const uint8_t> observations, std::span<const int64_t> discrete_actions,
+                 std::span<const float> continuous_actions, const VectorEnv& vec);
 
   // Samples `batch_size` transitions (with replacement) into `out`. With prioritized replay,
   // `beta` sets the importance-sampling correction: weight = (size() * P(i))^-beta divided by

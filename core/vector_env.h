@@ -19,7 +19,12 @@ class VectorEnv {
   using Factory = std::function<std::unique_ptr<Env>()>;
 
   // Builds `num_envs` envs with `make`; env i is seeded with base_seed + i at reset().
-  // kThreads steps the envs on a pool of `threads` workers (0 = hardware concurrency).
+  // kThreads steps the envs on a pool of `threads` workers (0 = hardware concurrency). Both
+  // modes give bit-identical results as long as the envs share no mutable state (a shared,
+  // unfrozen NormalizeObservation is the exception). Handing a step to the pool costs a few
+  // microseconds, so threads only pay off for envs much slower than CartPole (~40 ns/step).
+  // Throws std::invalid_argument for num_envs < 1, threads < 0, a null env from `make`, or
+  // envs whose spaces differ.
   VectorEnv(const Factory& make, int num_envs, uint64_t base_seed,
             VectorMode mode = VectorMode::kSync, int threads = 0);
   ~VectorEnv();
@@ -33,6 +38,8 @@ class VectorEnv {
   // Steps every env. Discrete spaces: one index per env. Box spaces: numel floats per env,
   // env-major. Envs whose episode ends are reset at once: observations() then holds the
   // first observation of the new episode and final_observations() the last one of the old.
+  // Throws std::logic_error before reset(), std::invalid_argument for the wrong action kind or
+  // count (and whatever Env::step throws for an action outside the space).
   void step(std::span<const int64_t> discrete_actions);
   void step(std::span<const float> continuous_actions);
 

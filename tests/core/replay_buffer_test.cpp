@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/vector_env.h"
+
 namespace rl {
 namespace {
 
@@ -362,6 +364,56 @@ TEST_CASE("replay: sampling is reproducible with the same seed") {
   buffer.sample(32, b, second);
   CHECK(first.indices == second.indices);
   CHECK(first.observations == second.observations);
+}
+
+// Observation t (the step count), reward t; terminates when t reaches 3.
+class TickEnv final : public Env {
+ public:
+  TickEnv()
+      : Env(EnvSpec{
+            "test/tick-v0", "ticks", kScalarObs, kFourActions, 0.f, 3.f, 100, std::nullopt, {}}) {}
+
+ protected:
+  void do_reset(ObsBuffer obs) override { as_f32(obs)[0] = static_cast<float>(t_ = 0); }
+  StepResult do_step(const Action&, ObsBuffer obs) override {
+    as_f32(obs)[0] = static_cast<float>(++t_);
+    return {static_cast<float>(t_), t_ == 3, false};
+  }
+  void do_render(Image& out) const override { out.resize(1, 1); }
+
+ private:
+  int t_ = 0;
+};
+
+TEST_CASE("replay: add_batch stores a vector env step, final observations at episode ends") {
+  VectorEnv vec([] { return std::make_unique<TickEnv>(); }, 2, 0);
+  ReplayOptions options;
+  options.capacity = 64;
+  options.num_envs = 2;
+  ReplayBuffer buffer(kScalarObs, kFourActions, options);
+  vec.reset();
+  const std::vector<int64_t> actions = {1, 2};
+  for (int t = 0; t < 5; ++t) {
+    const std::vector<uint8_t> before(vec.observations().begin(), vec.observations().end());
+    vec.step(actions);
+    buffer.add_batch(before, actions, {}, vec);
+  }
+  CHECK(buffer.size() == 10);
+  int terminal = 0;
+  for (const auto& [slot, s] : read_all(buffer)) {
+    CHECK(s.next_obs == s.obs + 1);  // Never the first observation of the next episode.
+    CHECK(s.reward == s.next_obs);
+    CHECK(s.action == 1 + slot % 2);
+    CHECK(s.discount == doctest::Approx(s.next_obs == 3 ? 0.0 : 0.99));
+    terminal += s.next_obs == 3;
+  }
+  CHECK(terminal == 2);
+  const std::vector<uint8_t> short_batch(4);
+  CHECK_THROWS_AS(buffer.add_batch(short_batch, actions, {}, vec), std::invalid_argument);
+  options.num_envs = 3;
+  ReplayBuffer wrong_envs(kScalarObs, kFourActions, options);
+  const std::vector<uint8_t> batch(8);
+  CHECK_THROWS_AS(wrong_envs.add_batch(batch, actions, {}, vec), std::invalid_argument);
 }
 
 TEST_CASE("replay: bad options and inputs give clear errors") {
