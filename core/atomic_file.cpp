@@ -33,7 +33,7 @@ bool write_all(int fd, const char* data, size_t size) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, std::span<const char> bytes) {
+void write_file_atomic(const std::string& path, std::string_view bytes) {
   const fs::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) {

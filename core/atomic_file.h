@@ -3,7 +3,6 @@
 // new one, never a half-written file.
 #pragma once
 
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -16,12 +15,10 @@ class FileWriteError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Replaces `path` with `bytes` atomically, creating missing parent directories. On failure
-// the previous file (if any) is left untouched and no temporary file remains.
-void write_file_atomic(const std::string& path, std::span<const char> bytes);
-inline void write_file_atomic(const std::string& path, std::string_view text) {
-  write_file_atomic(path, std::span<const char>(text.data(), text.size()));
-}
+// Replaces `path` with `contents` (text or binary bytes) atomically, creating missing parent
+// directories. On failure the previous file (if any) is left untouched and no temporary file
+// remains.
+void write_file_atomic(const std::string& path, std::string_view contents);
 
 // Reads a whole file; throws std::runtime_error naming the path when it cannot.
 std::string read_file(const std::string& path);

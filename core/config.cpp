@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -445,6 +446,53 @@ ConfigSection ConfigSection::section(const std::string& key, const std::string& 
   YAML::Node out_child = out_[key];
   return ConfigSection(state_, node && node.IsMap() ? node : YAML::Node(YAML::NodeType::Map),
                        out_child, path_of(key));
+}
+
+std::vector<ConfigSection> ConfigSection::section_list(const std::string& key,
+                                                       const std::string& doc) {
+  const YAML::Node node = lookup(key, "list of mappings", "[]", "", doc);
+  std::vector<ConfigSection> items;
+  out_[key] = YAML::Node(YAML::NodeType::Sequence);
+  if (!node || node.IsNull()) return items;
+  if (!node.IsSequence()) fail(key, std::string("expected a list, got ") + node_kind(node));
+  YAML::Node out_list = out_[key];
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string item_path = path_of(key) + "[" + std::to_string(i) + "]";
+    if (!node[i].IsMap()) {
+      throw ConfigError(where(node[i], item_path) + ": " + item_path +
+                        ": expected a mapping, got " + node_kind(node[i]));
+    }
+    out_list.push_back(YAML::Node(YAML::NodeType::Map));
+    items.push_back(ConfigSection(state_, node[i], out_list[i], item_path));
+  }
+  return items;
+}
+
+std::map<std::string, ParamValue> ConfigSection::get_params(const std::string& key,
+                                                            const std::vector<ParamSpec>& specs,
+                                                            const std::string& doc) {
+  ConfigSection params = section(key, doc);
+  std::map<std::string, ParamValue> values;
+  for (const ParamSpec& spec : specs) {
+    const ParamValue& d = spec.default_value;
+    if (const bool* b = std::get_if<bool>(&d)) {
+      values[spec.name] = params.get_bool(spec.name, *b, spec.doc);
+    } else if (const int64_t* i = std::get_if<int64_t>(&d)) {
+      const int64_t lo = spec.min ? static_cast<int64_t>(std::ceil(*spec.min)) : INT64_MIN;
+      const int64_t hi = spec.max ? static_cast<int64_t>(std::floor(*spec.max)) : INT64_MAX;
+      values[spec.name] = params.get_int(spec.name, *i, spec.doc, lo, hi);
+    } else if (const double* x = std::get_if<double>(&d)) {
+      values[spec.name] = params.get_float(spec.name, *x, spec.doc, spec.min.value_or(-HUGE_VAL),
+                                           spec.max.value_or(HUGE_VAL));
+    } else {
+      const std::string& text = std::get<std::string>(d);
+      values[spec.name] = spec.choices.empty()
+                              ? params.get_string(spec.name, text, spec.doc)
+                              : params.get_choice(spec.name, text, spec.doc, spec.choices);
+    }
+  }
+  params.finish();
+  return values;
 }
 
 std::vector<YAML::Node> ConfigSection::sequence(const std::string& key, const std::string& doc) {

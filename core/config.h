@@ -22,11 +22,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/params.h"
 
 namespace rl {
 
@@ -104,6 +107,15 @@ class ConfigSection {
 
   // A nested mapping (an empty one when the key is absent).
   ConfigSection section(const std::string& key, const std::string& doc);
+  // A list of mappings, e.g. `wrappers: [{name: frame_stack, params: {k: 4}}]`; each item is a
+  // section with path "key[i]". Throws when the value is not a list of mappings.
+  std::vector<ConfigSection> section_list(const std::string& key, const std::string& doc);
+  // A mapping of typed parameters declared by `specs` (env or wrapper parameters): each value
+  // is checked against its spec's type, range and choices, unknown names are errors listing
+  // the declared ones, and absent ones take their defaults (all are returned).
+  std::map<std::string, ParamValue> get_params(const std::string& key,
+                                               const std::vector<ParamSpec>& specs,
+                                               const std::string& doc);
   // A nested sequence whose items are read by the caller with `raw` access: returns the item
   // nodes (empty when absent). Throws when the value is not a sequence.
   std::vector<YAML::Node> sequence(const std::string& key, const std::string& doc);

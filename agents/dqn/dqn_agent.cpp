@@ -1,0 +1,355 @@
+#include "agents/dqn/dqn_agent.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/rmsprop.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "agents/archive_util.h"
+
+namespace rl {
+
+namespace {
+
+ReplayOptions replay_options(const DqnSettings& s, const AgentContext& context) {
+  ReplayOptions o;
+  o.capacity = s.buffer_size;
+  o.num_envs = context.num_envs;
+  o.n_step = static_cast<int>(s.n_step);
+  o.gamma = s.gamma;
+  o.prioritized = s.prioritized;
+  o.alpha = s.priority_alpha;
+  o.priority_eps = s.priority_eps;
+  // Binary image observations (MinAtar) take an eighth of the memory as bits.
+  const Space& obs = context.observation_space;
+  o.bit_pack = obs.dtype == DType::kU8 && !obs.high.empty() &&
+               *std::max_element(obs.high.begin(), obs.high.end()) <= 1.f &&
+               *std::min_element(obs.low.begin(), obs.low.end()) >= 0.f;
+  return o;
+}
+
+QNetworkOptions network_options(const DqnSettings& s, const AgentContext& context) {
+  const Space& obs = context.observation_space;
+  if (obs.is_discrete()) {
+    throw std::invalid_argument("dqn needs Box observations, got " + obs.describe());
+  }
+  QNetworkOptions o;
+  o.observation_shape = obs.shape;
+  o.num_actions = context.action_space.n;
+  o.cnn = s.torso == "cnn" || (s.torso == "auto" && obs.shape.size() == 3);
+  o.hidden = s.hidden;
+  o.cnn_channels = s.cnn_channels;
+  o.cnn_hidden = s.cnn_hidden;
+  o.dueling = s.dueling;
+  return o;
+}
+
+double auto_observation_scale(const DqnSettings& s, const Space& obs) {
+  if (s.observation_scale > 0) return s.observation_scale;
+  if (obs.dtype != DType::kU8 || obs.high.empty()) return 1.0;
+  const float high = *std::max_element(obs.high.begin(), obs.high.end());
+  return high > 1.f ? 1.0 / high : 1.0;
+}
+
+void copy_parameters(torch::nn::Module& from, torch::nn::Module& to, double tau) {
+  torch::NoGradGuard no_grad;
+  const auto source = from.parameters();
+  auto target = to.parameters();
+  for (size_t i = 0; i < source.size(); ++i) {
+    if (tau >= 1.0) {
+      target[i].copy_(source[i]);
+    } else {
+      target[i].mul_(1.0 - tau).add_(source[i], tau);
+    }
+  }
+}
+
+// Shapes of all parameters, to detect a checkpoint of a different network after loading.
+std::vector<std::vector<int64_t>> parameter_shapes(torch::nn::Module& module) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const auto& p : module.parameters()) shapes.push_back(p.sizes().vec());
+  return shapes;
+}
+
+}  // namespace
+
+DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
+    : settings_(settings),
+      context_(context),
+      replay_(context.observation_space, context.action_space, replay_options(settings, context)),
+      rng_(context.seed ^ 0x64716e5f6167656eULL) {
+  if (!context.action_space.is_discrete()) {
+    throw std::invalid_argument("dqn needs a Discrete action space, got " +
+                                context.action_space.describe());
+  }
+  num_actions_ = context.action_space.n;
+  observation_bytes_ = context.observation_space.bytes();
+  observation_scale_ = auto_observation_scale(settings, context.observation_space);
+  torch::manual_seed(context.seed);
+  const QNetworkOptions net = network_options(settings, context);
+  online_ = QNetwork(net);
+  target_ = QNetwork(net);
+  copy_parameters(*online_, *target_, 1.0);
+  for (auto& p : target_->parameters()) p.set_requires_grad(false);
+  if (settings.optimizer == "adam") {
+    optimizer_ = std::make_unique<torch::optim::Adam>(
+        online_->parameters(), torch::optim::AdamOptions(settings.lr).eps(settings.adam_eps));
+  } else {
+    optimizer_ = std::make_unique<torch::optim::RMSprop>(online_->parameters(),
+                                                         torch::optim::RMSpropOptions(settings.lr)
+                                                             .alpha(settings.rmsprop_alpha)
+                                                             .eps(settings.rmsprop_eps)
+                                                             .centered(true));
+  }
+  next_train_step_ = settings.train_frequency;
+  next_target_step_ = settings.target_update_period;
+}
+
+torch::Tensor DqnAgent::to_input(const uint8_t* data, int batch) const {
+  std::vector<int64_t> shape = {batch};
+  const auto& obs_shape = context_.observation_space.shape;
+  shape.insert(shape.end(), obs_shape.begin(), obs_shape.end());
+  void* raw = const_cast<uint8_t*>(data);  // from_blob wants non-const; never written.
+  torch::Tensor input;
+  if (context_.observation_space.dtype == DType::kU8) {
+    input = torch::from_blob(raw, shape, torch::kUInt8).to(torch::kFloat32);
+  } else {
+    input = torch::from_blob(raw, shape, torch::kFloat32);
+  }
+  if (observation_scale_ != 1.0) input = input * observation_scale_;
+  return input;
+}
+
+double DqnAgent::epsilon(int64_t env_steps) const {
+  const double decay_steps =
+      settings_.exploration_steps > 0
+          ? static_cast<double>(settings_.exploration_steps)
+          : settings_.exploration_fraction * static_cast<double>(context_.total_steps);
+  if (decay_steps <= 0) return settings_.epsilon_end;
+  const double progress = std::min(1.0, static_cast<double>(env_steps) / decay_steps);
+  return settings_.epsilon_start + (settings_.epsilon_end - settings_.epsilon_start) * progress;
+}
+
+std::vector<float> DqnAgent::q_values(std::span<const uint8_t> observations, int batch) {
+  if (observations.size() != observation_bytes_ * static_cast<size_t>(batch)) {
+    throw std::invalid_argument("dqn: expected " + std::to_string(batch) + " observations of " +
+                                std::to_string(observation_bytes_) + " bytes");
+  }
+  torch::InferenceMode inference;
+  const torch::Tensor q = online_->forward(to_input(observations.data(), batch)).contiguous();
+  const float* data = q.data_ptr<float>();
+  return std::vector<float>(data, data + q.numel());
+}
+
+void DqnAgent::act(std::span<const uint8_t> observations, int batch, ActMode mode,
+                   ActionBatch out) {
+  if (out.discrete.size() != static_cast<size_t>(batch)) {
+    throw std::invalid_argument("dqn: the action output needs one slot per observation");
+  }
+  const double eps = mode == ActMode::kExplore ? epsilon(env_steps_) : settings_.eval_epsilon;
+  explore_rows_.assign(batch, 0);
+  bool any_greedy = false;
+  for (int i = 0; i < batch; ++i) {
+    if (eps > 0 && rng_.uniform() < eps) {
+      explore_rows_[i] = 1;
+      out.discrete[i] = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(num_actions_)));
+    } else {
+      any_greedy = true;
+    }
+  }
+  if (!any_greedy) return;  // Pure exploration needs no forward pass.
+  const std::vector<float> q = q_values(observations, batch);
+  for (int i = 0; i < batch; ++i) {
+    if (explore_rows_[i]) continue;
+    const float* row = q.data() + static_cast<size_t>(i) * num_actions_;
+    out.discrete[i] = std::max_element(row, row + num_actions_) - row;
+  }
+}
+
+ActionValues DqnAgent::action_values(std::span<const uint8_t> observation) {
+  return {"q", q_values(observation, 1)};
+}
+
+void DqnAgent::observe(const TransitionBatch& t) {
+  const size_t bytes = observation_bytes_;
+  for (int i = 0; i < t.batch; ++i) {
+    replay_.add(i, t.observations.subspan(i * bytes, bytes), t.discrete_actions[i], {},
+                t.rewards[i], t.next_observations.subspan(i * bytes, bytes), t.terminated[i] != 0,
+                t.truncated[i] != 0);
+  }
+}
+
+bool DqnAgent::ready_to_learn() const {
+  // After a resume the buffer starts empty: refill it as at the start before learning.
+  const int64_t warmup =
+      std::max<int64_t>(1, std::min(settings_.learning_starts, settings_.buffer_size));
+  return env_steps_ >= settings_.learning_starts && replay_.size() >= warmup;
+}
+
+std::map<std::string, double> DqnAgent::update(int64_t env_steps) {
+  env_steps_ = env_steps;
+  std::map<std::string, double> metrics;
+  if (env_steps_ >= next_target_step_) {
+    if (ready_to_learn()) update_target();
+    while (next_target_step_ <= env_steps_) next_target_step_ += settings_.target_update_period;
+  }
+  int64_t due = 0;
+  while (next_train_step_ <= env_steps_) {
+    next_train_step_ += settings_.train_frequency;
+    ++due;
+  }
+  if (due == 0 || !ready_to_learn()) return metrics;
+  const double beta =
+      settings_.priority_beta +
+      (1.0 - settings_.priority_beta) *
+          std::min(1.0, static_cast<double>(env_steps_) /
+                            std::max<double>(1.0, static_cast<double>(context_.total_steps)));
+  double loss_sum = 0, q_sum = 0;
+  const int64_t steps = due * settings_.gradient_steps;
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto [loss, q_mean] = learn_step(beta);
+    loss_sum += loss;
+    q_sum += q_mean;
+  }
+  metrics["loss"] = loss_sum / static_cast<double>(steps);
+  metrics["q_mean"] = q_sum / static_cast<double>(steps);
+  metrics["epsilon"] = epsilon(env_steps_);
+  metrics["gradient_steps"] = static_cast<double>(gradient_steps_done_);
+  return metrics;
+}
+
+std::pair<double, double> DqnAgent::learn_step(double beta) {
+  const int batch = static_cast<int>(settings_.batch_size);
+  replay_.sample(batch, rng_, batch_, beta);
+  const torch::Tensor observations = to_input(batch_.observations.data(), batch);
+  const torch::Tensor next_observations = to_input(batch_.next_observations.data(), batch);
+  const torch::Tensor actions =
+      torch::from_blob(batch_.discrete_actions.data(), {batch, 1}, torch::kInt64);
+  const torch::Tensor rewards = torch::from_blob(batch_.rewards.data(), {batch});
+  const torch::Tensor discounts = torch::from_blob(batch_.discounts.data(), {batch});
+
+  torch::Tensor td_target;
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor next_q = target_->forward(next_observations);
+    torch::Tensor next_value;
+    if (settings_.double_dqn) {
+      const torch::Tensor next_actions =
+          online_->forward(next_observations).argmax(1, /*keepdim=*/true);
+      next_value = next_q.gather(1, next_actions).squeeze(1);
+    } else {
+      next_value = std::get<0>(next_q.max(1));
+    }
+    td_target = rewards + discounts * next_value;
+  }
+  const torch::Tensor q = online_->forward(observations).gather(1, actions).squeeze(1);
+  namespace F = torch::nn::functional;
+  const torch::Tensor elementwise =
+      settings_.loss == "huber"
+          ? F::smooth_l1_loss(q, td_target, F::SmoothL1LossFuncOptions().reduction(torch::kNone))
+          : (q - td_target).pow(2);
+  torch::Tensor loss;
+  if (settings_.prioritized) {
+    const torch::Tensor weights = torch::from_blob(batch_.weights.data(), {batch});
+    loss = (elementwise * weights).mean();
+  } else {
+    loss = elementwise.mean();
+  }
+  optimizer_->zero_grad();
+  loss.backward();
+  if (settings_.max_grad_norm > 0) {
+    torch::nn::utils::clip_grad_norm_(online_->parameters(), settings_.max_grad_norm);
+  }
+  optimizer_->step();
+  ++gradient_steps_done_;
+  if (settings_.prioritized) {
+    const torch::Tensor td_error = (q.detach() - td_target).abs().contiguous();
+    replay_.update_priorities(
+        batch_.indices, std::span<const float>(td_error.data_ptr<float>(), batch_.indices.size()));
+  }
+  return {loss.item<double>(), q.detach().mean().item<double>()};
+}
+
+void DqnAgent::update_target() { copy_parameters(*online_, *target_, settings_.tau); }
+
+std::string DqnAgent::describe() const {
+  char memory[64];
+  std::snprintf(memory, sizeof memory, "%.1f MB",
+                static_cast<double>(replay_.memory_bytes()) / 1e6);
+  std::string text = "dqn: " + online_->signature() + ", replay " +
+                     std::to_string(replay_.capacity()) + " transitions (" + memory + ")";
+  if (settings_.prioritized) text += ", prioritized";
+  if (settings_.double_dqn) text += ", double";
+  if (settings_.n_step > 1) text += ", " + std::to_string(settings_.n_step) + "-step";
+  return text;
+}
+
+std::vector<std::string> DqnAgent::metric_names() const {
+  return {"loss", "q_mean", "epsilon", "gradient_steps"};
+}
+
+void DqnAgent::save(torch::serialize::OutputArchive& archive) const {
+  write_string(archive, "network", online_->signature());
+  torch::serialize::OutputArchive online, target, optimizer;
+  online_->save(online);
+  target_->save(target);
+  optimizer_->save(optimizer);
+  archive.write("online", online);
+  archive.write("target", target);
+  archive.write("optimizer", optimizer);
+  write_int(archive, "env_steps", env_steps_);
+  write_int(archive, "gradient_steps", gradient_steps_done_);
+  write_int(archive, "next_train_step", next_train_step_);
+  write_int(archive, "next_target_step", next_target_step_);
+  write_rng(archive, "rng", rng_);
+}
+
+void DqnAgent::load(torch::serialize::InputArchive& archive) {
+  const std::string network = read_string(archive, "network");
+  if (network != online_->signature()) {
+    throw std::runtime_error("the checkpoint holds a different network (" + network +
+                             ") than the config builds (" + online_->signature() + ")");
+  }
+  const auto expected_shapes = parameter_shapes(*online_);
+  torch::serialize::InputArchive online, target, optimizer;
+  archive.read("online", online);
+  archive.read("target", target);
+  archive.read("optimizer", optimizer);
+  online_->load(online);
+  target_->load(target);
+  if (parameter_shapes(*online_) != expected_shapes ||
+      parameter_shapes(*target_) != expected_shapes) {
+    throw std::runtime_error("the checkpoint's network weights have different shapes");
+  }
+  optimizer_->load(optimizer);
+  env_steps_ = read_int(archive, "env_steps");
+  gradient_steps_done_ = read_int(archive, "gradient_steps");
+  next_train_step_ = read_int(archive, "next_train_step");
+  next_target_step_ = read_int(archive, "next_target_step");
+  read_rng(archive, "rng", rng_);
+}
+
+void register_dqn_agent(AgentRegistry& registry) {
+  registry.add({"dqn",
+                "Deep Q-network: double, dueling, n-step, prioritized replay (discrete actions)",
+                /*discrete_actions=*/true, /*continuous_actions=*/false,
+                [](ConfigSection& section, const AgentContext& context) {
+                  const DqnSettings settings = read_dqn_settings(section);
+                  section.finish();
+                  try {
+                    return std::unique_ptr<Agent>(std::make_unique<DqnAgent>(settings, context));
+                  } catch (const std::invalid_argument& e) {
+                    section.fail("", e.what());
+                  }
+                }});
+}
+
+}  // namespace rl

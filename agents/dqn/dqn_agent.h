@@ -1,0 +1,72 @@
+// Deep Q-learning (Mnih et al. 2015) with the usual extensions, each switchable from YAML:
+// Double DQN, dueling heads, n-step returns, prioritized replay, Polyak or hard target
+// updates, Huber or MSE loss, gradient-norm clipping, Adam or centred RMSprop.
+#pragma once
+
+#include <torch/optim/optimizer.h>
+
+#include <memory>
+
+#include "agents/agent.h"
+#include "agents/dqn/dqn_settings.h"
+#include "agents/dqn/q_network.h"
+#include "core/replay_buffer.h"
+#include "core/rng.h"
+
+namespace rl {
+
+class DqnAgent final : public Agent {
+ public:
+  // Throws std::invalid_argument when the action space is not Discrete or the observation
+  // space does not suit the chosen torso.
+  DqnAgent(const DqnSettings& settings, const AgentContext& context);
+
+  std::string type() const override { return "dqn"; }
+  std::string describe() const override;
+  void act(std::span<const uint8_t> observations, int batch, ActMode mode,
+           ActionBatch out) override;
+  ActionValues action_values(std::span<const uint8_t> observation) override;
+  void observe(const TransitionBatch& transitions) override;
+  std::map<std::string, double> update(int64_t env_steps) override;
+  std::vector<std::string> metric_names() const override;
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+  // Exploration epsilon after `env_steps` steps.
+  double epsilon(int64_t env_steps) const;
+  // Q-values of `batch` observations, [batch, actions] row-major (greedy inference).
+  std::vector<float> q_values(std::span<const uint8_t> observations, int batch);
+  const DqnSettings& settings() const { return settings_; }
+  int64_t gradient_steps_done() const { return gradient_steps_done_; }
+
+ private:
+  // Float network input for `batch` raw observations (no copy for f32 without scaling).
+  torch::Tensor to_input(const uint8_t* data, int batch) const;
+  // One gradient step on a sampled batch; returns {loss, mean Q}.
+  std::pair<double, double> learn_step(double beta);
+  void update_target();
+  bool ready_to_learn() const;
+
+  DqnSettings settings_;
+  AgentContext context_;
+  int64_t num_actions_ = 0;
+  size_t observation_bytes_ = 0;
+  double observation_scale_ = 1.0;
+  QNetwork online_{nullptr};
+  QNetwork target_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  ReplayBuffer replay_;
+  ReplayBatch batch_;
+  Rng rng_;
+
+  int64_t env_steps_ = 0;  // Latest step count passed to update().
+  int64_t gradient_steps_done_ = 0;
+  int64_t next_train_step_ = 0;        // update() learns once env_steps reaches this.
+  int64_t next_target_step_ = 0;       // ... and updates the target network.
+  std::vector<uint8_t> explore_rows_;  // Scratch for act().
+};
+
+// Adds "dqn" to `registry` (called by AgentRegistry::global()).
+void register_dqn_agent(AgentRegistry& registry);
+
+}  // namespace rl

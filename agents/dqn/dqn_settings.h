@@ -1,0 +1,65 @@
+// Every setting of the DQN agent, read strictly from the `agent:` section of a config.
+// Defaults follow CleanRL's dqn.py where it has one; docs/configs.md lists them all.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace rl {
+
+struct DqnSettings {
+  // Network.
+  std::string torso = "auto";               // auto | mlp | cnn
+  std::vector<int64_t> hidden = {120, 84};  // MLP hidden layer sizes.
+  int64_t cnn_channels = 16;                // CNN: 3x3 stride-1 conv channels.
+  int64_t cnn_hidden = 128;                 // CNN: fully connected layer after the conv.
+  bool dueling = false;                     // Separate value and advantage streams.
+
+  // Learning.
+  double gamma = 0.99;
+  std::string loss = "huber";   // huber | mse
+  double max_grad_norm = 10.0;  // Gradient-norm clipping; 0 disables it.
+  bool double_dqn = true;
+  int64_t n_step = 1;
+  int64_t batch_size = 128;
+  int64_t buffer_size = 10000;
+  int64_t learning_starts = 10000;  // Env steps of pure exploration before updates.
+  int64_t train_frequency = 10;     // Env steps between updates.
+  int64_t gradient_steps = 1;       // Gradient steps per update.
+
+  // Target network.
+  int64_t target_update_period = 500;  // Env steps between target updates.
+  double tau = 1.0;                    // 1: hard copy; < 1: Polyak averaging weight.
+
+  // Optimizer.
+  std::string optimizer = "adam";  // adam | rmsprop (centred)
+  double lr = 2.5e-4;
+  double adam_eps = 1e-8;
+  double rmsprop_alpha = 0.95;
+  double rmsprop_eps = 0.01;
+
+  // Exploration.
+  double epsilon_start = 1.0;
+  double epsilon_end = 0.05;
+  double exploration_fraction = 0.5;  // Of train.total_steps, used when exploration_steps = 0.
+  int64_t exploration_steps = 0;      // Linear decay length in env steps; 0: use the fraction.
+  double eval_epsilon = 0.0;          // Epsilon of greedy evaluation (0 = purely greedy).
+
+  // Prioritized replay.
+  bool prioritized = false;
+  double priority_alpha = 0.6;
+  double priority_beta = 0.4;  // Initial importance-sampling exponent, annealed to 1.
+  double priority_eps = 1e-6;
+
+  // Observation preprocessing.
+  double observation_scale = 0.0;  // Multiplier for observations; 0: auto (1/255 for u8 0..255).
+};
+
+// Reads and validates the settings (every key of the section must be known). Throws
+// ConfigError naming the file, line, key and valid values.
+DqnSettings read_dqn_settings(ConfigSection& section);
+
+}  // namespace rl

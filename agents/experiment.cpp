@@ -1,0 +1,38 @@
+#include "agents/experiment.h"
+
+#include <stdexcept>
+
+namespace rl {
+
+std::unique_ptr<Env> Experiment::make_env() {
+  return make_configured_env(config.run.env, wrapper_context);
+}
+
+Experiment build_experiment(ConfigDocument document) {
+  Experiment e{read_run_config(std::move(document)), {}, {}, nullptr, ""};
+  const RunConfig& run = e.config.run;
+  try {
+    e.env_spec = e.make_env()->spec();
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError(run.source + ": env '" + run.env.id + "' cannot be built: " + error.what());
+  }
+  AgentContext context;
+  context.observation_space = e.env_spec.observation_space;
+  context.action_space = e.env_spec.action_space;
+  context.num_envs = run.env.num_envs;
+  context.total_steps = run.train.total_steps;
+  context.seed = run.seed;
+  context.threads = static_cast<int>(run.train.threads);
+  e.agent = AgentRegistry::global().make(run.agent_type, e.config.agent_section, context);
+  e.config.agent_section.finish();
+  e.resolved_yaml = e.config.document.resolved_yaml();
+  return e;
+}
+
+ConfigDocument load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  ConfigDocument document = ConfigDocument::load_file(path);
+  for (const std::string& assignment : overrides) document.apply_override(assignment);
+  return document;
+}
+
+}  // namespace rl

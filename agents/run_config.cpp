@@ -1,0 +1,105 @@
+#include "agents/run_config.h"
+
+#include <algorithm>
+
+#include "agents/agent.h"
+
+namespace rl {
+
+namespace {
+
+constexpr int64_t kBig = 1'000'000'000'000;
+
+std::vector<std::string> wrapper_names() {
+  std::vector<std::string> names;
+  for (const WrapperInfo& info : wrapper_catalog()) names.push_back(info.name);
+  return names;
+}
+
+const WrapperInfo& find_wrapper_info(const std::string& name) {
+  const auto& catalog = wrapper_catalog();
+  return *std::find_if(catalog.begin(), catalog.end(),
+                       [&](const WrapperInfo& info) { return info.name == name; });
+}
+
+EnvConfig read_env(ConfigSection env, const EnvRegistry& registry) {
+  EnvConfig c;
+  c.id = env.get_required_choice("id", "Registry id of the env, e.g. classic/cartpole-v1",
+                                 registry.ids());
+  c.params = env.get_params("params", registry.find(c.id).params,
+                            "Env parameters (each env declares its own; see rltrain --list)");
+  c.num_envs = static_cast<int>(
+      env.get_int("num_envs", c.num_envs, "Env copies stepped together for training", 1, 4096));
+  const std::string mode = env.get_choice(
+      "vector_mode", "sync", "Step the copies in this thread (sync) or on a thread pool",
+      {"sync", "threads"});
+  c.vector_mode = mode == "threads" ? VectorMode::kThreads : VectorMode::kSync;
+  c.vector_threads = static_cast<int>(env.get_int(
+      "vector_threads", 0, "Thread-pool size for vector_mode threads (0 = all cores)", 0, 256));
+  for (ConfigSection item : env.section_list(
+           "wrappers", "Wrappers applied in order, innermost first: [{name: ..., params: ...}]")) {
+    WrapperConfig w;
+    w.name = item.get_required_choice("name", "Wrapper name", wrapper_names());
+    w.params = item.get_params("params", find_wrapper_info(w.name).params, "Wrapper parameters");
+    item.finish();
+    c.wrappers.push_back(std::move(w));
+  }
+  env.finish();
+  return c;
+}
+
+TrainConfig read_train(ConfigSection train) {
+  TrainConfig t;
+  t.total_steps =
+      train.get_int("total_steps", t.total_steps, "Env steps to train for (all envs)", 1, kBig);
+  t.eval_every =
+      train.get_int("eval_every", t.eval_every,
+                    "Env steps between greedy evaluations (0: only at the end)", 0, kBig);
+  t.eval_episodes = train.get_int("eval_episodes", t.eval_episodes,
+                                  "Episodes per evaluation (run side by side)", 1, 10000);
+  t.checkpoint_every = train.get_int("checkpoint_every", t.checkpoint_every,
+                                     "Env steps between checkpoints (0: only at the end)", 0, kBig);
+  t.log_every = train.get_int("log_every", t.log_every,
+                              "Env steps between metrics.csv rows and progress lines", 1, kBig);
+  t.threads = train.get_int("threads", t.threads,
+                            "LibTorch intra-op threads (1 is fastest for small nets here)", 1, 256);
+  t.record_eval = train.get_bool("record_eval", t.record_eval,
+                                 "Record the first episode of each evaluation to replays/");
+  t.eval_max_steps = train.get_int("eval_max_steps", t.eval_max_steps,
+                                   "Longest evaluation episode (a safety cap)", 1, kBig);
+  train.finish();
+  return t;
+}
+
+}  // namespace
+
+LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registry) {
+  ConfigSection root = document.root();
+  RunConfig run;
+  run.source = document.source();
+  run.name = root.get_required_string("name", "Run name: the run folder is runs/<name>");
+  if (run.name.empty() || run.name.find('/') != std::string::npos || run.name == "." ||
+      run.name == "..") {
+    root.fail("name", "must be a non-empty folder name without '/', got '" + run.name + "'");
+  }
+  run.seed = static_cast<uint64_t>(
+      root.get_int("seed", 0, "Seed of envs (seed + i), agent and evaluation", 0, INT64_MAX));
+  run.env = read_env(root.section("env", "The environment"), registry);
+  ConfigSection agent = root.section("agent", "The agent: type and its settings");
+  run.agent_type = agent.get_required_choice("type", "Agent type (rltrain --list)",
+                                             AgentRegistry::global().types());
+  run.train = read_train(root.section("train", "Training loop settings"));
+  root.finish();
+  return LoadedConfig{std::move(document), std::move(run), agent};
+}
+
+std::unique_ptr<Env> make_configured_env(const EnvConfig& config, WrapperContext& wrapper_context,
+                                         const EnvRegistry& registry) {
+  std::unique_ptr<Env> env = registry.make(config.id, config.params);
+  for (const WrapperConfig& w : config.wrappers) {
+    env = apply_wrapper(std::move(env), w.name, w.params, wrapper_context);
+  }
+  return env;
+}
+
+}  // namespace rl

@@ -1,0 +1,79 @@
+// The layout of a training config (docs/configs.md):
+//
+//   # What this config targets and its budget.
+//   name: dqn_cartpole
+//   seed: 1
+//   env: {id: classic/cartpole-v1, params: {...}, num_envs: 1, wrappers: [...]}
+//   agent: {type: dqn, ...agent settings}
+//   train: {total_steps: 50000, eval_every: 5000, eval_episodes: 10, ...}
+//
+// read_run_config() reads everything but the agent's own settings, which the agent's factory
+// reads from `agent_section` (AgentRegistry::make) so each agent owns its settings struct.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/params.h"
+#include "core/registry.h"
+#include "core/vector_env.h"
+#include "core/wrappers.h"
+
+namespace rl {
+
+struct WrapperConfig {
+  std::string name;                          // A name of wrapper_catalog().
+  std::map<std::string, ParamValue> params;  // Typed by the wrapper's declared params.
+};
+
+struct EnvConfig {
+  std::string id;
+  std::map<std::string, ParamValue> params;  // Typed by the env's declared params.
+  int num_envs = 1;
+  VectorMode vector_mode = VectorMode::kSync;
+  int vector_threads = 0;
+  std::vector<WrapperConfig> wrappers;  // Applied in order, innermost first.
+};
+
+struct TrainConfig {
+  int64_t total_steps = 50000;
+  int64_t eval_every = 5000;  // Env steps between greedy evaluations; 0: only at the end.
+  int64_t eval_episodes = 10;
+  int64_t checkpoint_every = 10000;  // Env steps between checkpoints; 0: only at the end.
+  int64_t log_every = 1000;          // Env steps between metrics.csv rows.
+  int64_t threads = 1;               // Tensor-library intra-op threads.
+  bool record_eval = true;           // Record the first evaluation episode as a replay.
+  int64_t eval_max_steps = 100000;   // Safety cap on one evaluation episode's length.
+};
+
+struct RunConfig {
+  std::string source;  // Config file (or "checkpoint ..."), for messages.
+  std::string name;
+  uint64_t seed = 0;
+  EnvConfig env;
+  std::string agent_type;
+  TrainConfig train;
+};
+
+// A config being read: the document (kept alive for the sections), the run layout, and the
+// agent section whose settings the agent factory reads.
+struct LoadedConfig {
+  ConfigDocument document;
+  RunConfig run;
+  ConfigSection agent_section;
+};
+
+// Reads the run layout strictly (unknown keys, types, ranges; unknown env ids, env
+// parameters and wrappers are errors naming the file and line). Throws ConfigError.
+LoadedConfig read_run_config(ConfigDocument document,
+                             const EnvRegistry& registry = EnvRegistry::global());
+
+// Builds one env as configured (registry env + wrappers, sharing `wrapper_context`).
+std::unique_ptr<Env> make_configured_env(const EnvConfig& config, WrapperContext& wrapper_context,
+                                         const EnvRegistry& registry = EnvRegistry::global());
+
+}  // namespace rl

@@ -1,0 +1,439 @@
+#include "agents/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include "agents/torch_setup.h"
+#include "core/atomic_file.h"
+#include "core/json.h"
+#include "core/metrics.h"
+#include "core/replay_file.h"
+#include "core/vector_env.h"
+
+namespace rl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The next multiple of `period` strictly after `step` (never, when period is 0).
+int64_t next_multiple(int64_t step, int64_t period) {
+  return period > 0 ? (step / period + 1) * period : INT64_MAX;
+}
+
+std::string step_tag(int64_t step) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%09lld", static_cast<long long>(step));
+  return buffer;
+}
+
+json::Value number_or_null(double x) { return std::isfinite(x) ? json::Value(x) : json::Value(); }
+
+// Actions for a batch of envs, in the layout the action space needs.
+struct ActionStorage {
+  std::vector<int64_t> discrete;
+  std::vector<float> continuous;
+
+  ActionStorage(const Space& space, int batch) {
+    if (space.is_discrete()) {
+      discrete.assign(batch, 0);
+    } else {
+      continuous.assign(static_cast<size_t>(batch * space.numel()), 0.f);
+    }
+  }
+  ActionBatch view() { return {discrete, continuous}; }
+  void step(VectorEnv& env) const {
+    if (!discrete.empty()) {
+      env.step(std::span<const int64_t>(discrete));
+    } else {
+      env.step(std::span<const float>(continuous));
+    }
+  }
+};
+
+// Records the first episode of env 0 of a vector env.
+class FirstEpisodeRecorder {
+ public:
+  FirstEpisodeRecorder(const Experiment& experiment, VectorEnv& env, uint64_t seed)
+      : recorder_({.env_params = experiment.run().env.params,
+                   .agent_info = experiment.agent->type(),
+                   .checkpoint_info = "evaluation",
+                   .checksum_interval = 1}) {
+    recorder_.begin(env.env(0), seed, env.observations().subspan(0, env.observation_bytes()));
+  }
+
+  void record(const VectorEnv& env, const ActionStorage& actions) {
+    if (finished_) return;
+    const size_t bytes = env.observation_bytes();
+    const Space& action_space = env.spec().action_space;
+    const Action action =
+        action_space.is_discrete()
+            ? Action::discrete(actions.discrete[0])
+            : Action::continuous(std::span<const float>(actions.continuous)
+                                     .subspan(0, static_cast<size_t>(action_space.numel())));
+    StepResult result;
+    result.reward = env.rewards()[0];
+    result.terminated = env.terminated()[0];
+    result.truncated = env.truncated()[0];
+    const auto obs = result.done() ? env.final_observations().subspan(0, bytes)
+                                   : env.observations().subspan(0, bytes);
+    recorder_.record(action, result, obs);
+    finished_ = result.done();
+  }
+
+  void save(const std::string& path) const { recorder_.save(path); }
+
+ private:
+  ReplayRecorder recorder_;
+  bool finished_ = false;
+};
+
+// Everything the loop tracks besides the checkpointed TrainerState.
+struct LoopState {
+  Clock::time_point session_start = Clock::now();
+  double wall_offset = 0.0;  // Wall seconds of earlier sessions.
+  int64_t session_start_steps = 0;
+  RecentMean recent_returns{20};
+  RecentMean recent_lengths{20};
+  std::map<std::string, double> last_agent_metrics;
+
+  double wall_seconds() const { return wall_offset + seconds_since(session_start); }
+  double session_rate(int64_t env_steps) const {
+    const double elapsed = seconds_since(session_start);
+    return elapsed > 0 ? static_cast<double>(env_steps - session_start_steps) / elapsed : 0.0;
+  }
+};
+
+std::vector<std::string> csv_columns(const Agent& agent) {
+  std::vector<std::string> columns = {"step",      "wall_seconds", "steps_per_second",
+                                      "episodes",  "return_mean",  "length_mean",
+                                      "eval_mean", "eval_std"};
+  for (const std::string& name : agent.metric_names()) columns.push_back(name);
+  return columns;
+}
+
+class Trainer {
+ public:
+  Trainer(Experiment& experiment, const TrainOptions& options)
+      : e_(experiment), run_(experiment.run()), options_(options) {}
+
+  TrainSummary run();
+
+ private:
+  void log(const std::string& text) {
+    if (progress_) progress_->message(text);
+  }
+  void start_or_resume();
+  void training_step(VectorEnv& env, ActionStorage& actions);
+  void maybe_log_row();
+  void run_evaluation();
+  void save(const std::string& name);
+  ProgressState progress_state() const;
+  TrainSummary summarize(bool interrupted) const;
+
+  Experiment& e_;
+  const RunConfig& run_;
+  TrainOptions options_;
+  TrainerState state_;
+  LoopState loop_;
+  std::optional<ProgressPrinter> progress_;
+  std::optional<CsvWriter> csv_;
+  std::vector<uint8_t> observations_, next_observations_;
+  int64_t next_log_ = 0, next_eval_ = 0, next_checkpoint_ = 0;
+};
+
+void Trainer::start_or_resume() {
+  const fs::path dir(options_.run_dir);
+  fs::create_directories(dir / "checkpoints");
+  if (options_.resume) {
+    state_ = load_checkpoint((dir / "checkpoints" / "latest.pt").string(), e_);
+    loop_.wall_offset = state_.wall_seconds;
+    loop_.session_start_steps = state_.env_steps;
+    log("resuming " + options_.run_dir + " at step " + std::to_string(state_.env_steps));
+  }
+  write_file_atomic(
+      (dir / "config.yaml").string(),
+      "# Resolved config of run '" + run_.name + "' (written by rltrain).\n" + e_.resolved_yaml);
+  csv_.emplace((dir / "metrics.csv").string(), csv_columns(*e_.agent), options_.resume);
+  next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
+  next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
+  next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
+}
+
+void Trainer::training_step(VectorEnv& env, ActionStorage& actions) {
+  const int n = env.size();
+  const size_t bytes = env.observation_bytes();
+  std::memcpy(observations_.data(), env.observations().data(), observations_.size());
+  e_.agent->act(observations_, n, ActMode::kExplore, actions.view());
+  actions.step(env);
+  const auto current = env.observations();
+  const auto finals = env.final_observations();
+  for (int i = 0; i < n; ++i) {
+    const auto& source = env.done(i) ? finals : current;
+    std::memcpy(next_observations_.data() + i * bytes, source.data() + i * bytes, bytes);
+  }
+  TransitionBatch batch;
+  batch.batch = n;
+  batch.observations = observations_;
+  batch.discrete_actions = actions.discrete;
+  batch.continuous_actions = actions.continuous;
+  batch.rewards = env.rewards();
+  batch.next_observations = next_observations_;
+  batch.terminated = env.terminated();
+  batch.truncated = env.truncated();
+  e_.agent->observe(batch);
+  state_.env_steps += n;
+  for (const auto& episode : env.finished_episodes()) {
+    loop_.recent_returns.add(episode.episode_return);
+    loop_.recent_lengths.add(static_cast<double>(episode.length));
+    ++state_.episodes;
+  }
+  auto metrics = e_.agent->update(state_.env_steps);
+  if (!metrics.empty()) loop_.last_agent_metrics = std::move(metrics);
+}
+
+void Trainer::maybe_log_row() {
+  if (state_.env_steps < next_log_) return;
+  next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
+  std::map<std::string, double> row = loop_.last_agent_metrics;
+  row["step"] = static_cast<double>(state_.env_steps);
+  row["wall_seconds"] = loop_.wall_seconds();
+  row["steps_per_second"] = loop_.session_rate(state_.env_steps);
+  row["episodes"] = static_cast<double>(state_.episodes);
+  if (!loop_.recent_returns.empty()) {
+    row["return_mean"] = loop_.recent_returns.mean();
+    row["length_mean"] = loop_.recent_lengths.mean();
+  }
+  csv_->write(row);
+}
+
+void Trainer::run_evaluation() {
+  std::string record_path;
+  const fs::path replays = fs::path(options_.run_dir) / "replays";
+  if (run_.train.record_eval && run_.env.wrappers.empty()) {
+    record_path = (replays / ("eval_" + step_tag(state_.env_steps) + kReplayExtension)).string();
+  }
+  const EvalResult result = evaluate(e_, run_.train.eval_episodes, run_.seed + 1'000'000,
+                                     run_.train.eval_max_steps, record_path);
+  state_.last_eval_mean = result.mean;
+  state_.last_eval_std = result.std;
+  state_.last_eval_step = state_.env_steps;
+  csv_->write({{"step", static_cast<double>(state_.env_steps)},
+               {"wall_seconds", loop_.wall_seconds()},
+               {"episodes", static_cast<double>(state_.episodes)},
+               {"eval_mean", result.mean},
+               {"eval_std", result.std}});
+  const auto& threshold = e_.env_spec.reward_threshold;
+  if (threshold && result.mean >= *threshold && state_.solved_at_step < 0) {
+    state_.solved_at_step = state_.env_steps;
+    state_.solved_at_seconds = loop_.wall_seconds();
+  }
+  char line[160];
+  std::snprintf(line, sizeof line, "eval @ %s steps: return %.1f +- %.1f over %lld episodes",
+                format_count(static_cast<double>(state_.env_steps)).c_str(), result.mean,
+                result.std, static_cast<long long>(result.returns.size()));
+  const bool best = !(result.mean <= state_.best_eval_mean);  // NaN (no best yet) counts.
+  log(std::string(line) + (best ? "  (best)" : ""));
+  if (best) {
+    state_.best_eval_mean = result.mean;
+    save("best.pt");
+    if (!record_path.empty()) {
+      fs::copy_file(record_path, replays / (std::string("best") + kReplayExtension),
+                    fs::copy_options::overwrite_existing);
+    }
+  }
+}
+
+void Trainer::save(const std::string& name) {
+  state_.wall_seconds = loop_.wall_seconds();
+  save_checkpoint((fs::path(options_.run_dir) / "checkpoints" / name).string(), e_, state_);
+}
+
+ProgressState Trainer::progress_state() const {
+  ProgressState p;
+  p.step = state_.env_steps;
+  p.total_steps = run_.train.total_steps;
+  p.steps_per_second = loop_.session_rate(state_.env_steps);
+  if (!loop_.recent_returns.empty()) p.recent_return = loop_.recent_returns.mean();
+  if (std::isfinite(state_.last_eval_mean)) p.last_eval = state_.last_eval_mean;
+  return p;
+}
+
+TrainSummary Trainer::summarize(bool interrupted) const {
+  TrainSummary s;
+  s.run_dir = options_.run_dir;
+  s.env_id = run_.env.id;
+  s.agent_type = run_.agent_type;
+  s.seed = run_.seed;
+  s.total_steps = state_.env_steps;
+  s.episodes = state_.episodes;
+  s.wall_seconds = state_.wall_seconds;
+  s.steps_per_second = s.wall_seconds > 0 ? static_cast<double>(s.total_steps) / s.wall_seconds : 0;
+  s.final_eval_mean = state_.last_eval_mean;
+  s.final_eval_std = state_.last_eval_std;
+  s.best_eval_mean = state_.best_eval_mean;
+  s.solved_at_step = state_.solved_at_step;
+  s.solved_at_seconds = state_.solved_at_seconds;
+  s.interrupted = interrupted;
+  return s;
+}
+
+TrainSummary Trainer::run() {
+  set_compute_threads(static_cast<int>(run_.train.threads));
+  if (options_.log) {
+    const int64_t print_every = std::max(run_.train.log_every, run_.train.total_steps / 20);
+    progress_.emplace(*options_.log, options_.interactive, print_every);
+  }
+  start_or_resume();
+  VectorEnv env([this] { return e_.make_env(); }, run_.env.num_envs,
+                run_.seed + static_cast<uint64_t>(state_.env_steps), run_.env.vector_mode,
+                run_.env.vector_threads);
+  env.reset();
+  observations_.resize(env.observation_bytes() * env.size());
+  next_observations_.resize(observations_.size());
+  ActionStorage actions(env.spec().action_space, env.size());
+  bool interrupted = false;
+  while (state_.env_steps < run_.train.total_steps) {
+    if (options_.stop_requested && options_.stop_requested->load()) {
+      interrupted = true;
+      break;
+    }
+    training_step(env, actions);
+    maybe_log_row();
+    if (state_.env_steps >= next_eval_) {
+      next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
+      run_evaluation();
+    }
+    if (state_.env_steps >= next_checkpoint_) {
+      next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
+      save("latest.pt");
+    }
+    if (progress_) progress_->update(progress_state());
+  }
+  if (!interrupted && state_.last_eval_step != state_.env_steps) run_evaluation();
+  if (progress_) progress_->finish(progress_state());
+  save("latest.pt");
+  if (!interrupted) save("final.pt");
+  const TrainSummary summary = summarize(interrupted);
+  write_file_atomic((fs::path(options_.run_dir) / "summary.json").string(),
+                    summary.to_json() + "\n");
+  if (interrupted) {
+    log("stopped at step " + std::to_string(state_.env_steps) +
+        "; checkpoint saved. Continue with: rltrain --resume " + options_.run_dir);
+  }
+  return summary;
+}
+
+double mean_of(const std::vector<double>& xs) {
+  double sum = 0;
+  for (double x : xs) sum += x;
+  return xs.empty() ? 0.0 : sum / static_cast<double>(xs.size());
+}
+
+double std_of(const std::vector<double>& xs, double mean) {
+  double sum = 0;
+  for (double x : xs) sum += (x - mean) * (x - mean);
+  return xs.empty() ? 0.0 : std::sqrt(sum / static_cast<double>(xs.size()));
+}
+
+}  // namespace
+
+EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int64_t max_steps,
+                    const std::string& record_path) {
+  const int n = static_cast<int>(episodes);
+  // Evaluation copies must not update shared observation statistics: freeze them.
+  VectorEnv env(
+      [&experiment] {
+        auto copy = experiment.make_env();
+        if (auto* normalizer = find_wrapper<NormalizeObservation>(*copy)) {
+          normalizer->set_frozen(true);
+        }
+        return copy;
+      },
+      n, seed);
+  env.reset();
+  std::optional<FirstEpisodeRecorder> recorder;
+  if (!record_path.empty()) recorder.emplace(experiment, env, seed);
+  ActionStorage actions(env.spec().action_space, n);
+  std::vector<uint8_t> done(n, 0);
+  EvalResult result;
+  result.returns.assign(n, 0.0);
+  result.lengths.assign(n, 0);
+  int remaining = n;
+  std::vector<uint8_t> observations(env.observation_bytes() * n);
+  for (int64_t t = 0; t < max_steps && remaining > 0; ++t) {
+    std::memcpy(observations.data(), env.observations().data(), observations.size());
+    experiment.agent->act(observations, n, ActMode::kGreedy, actions.view());
+    actions.step(env);
+    if (recorder) recorder->record(env, actions);
+    for (int i = 0; i < n; ++i) {
+      if (done[i]) continue;
+      result.returns[i] += env.rewards()[i];
+      result.lengths[i] += 1;
+      if (env.done(i)) {
+        done[i] = 1;
+        --remaining;
+      }
+    }
+  }
+  result.mean = mean_of(result.returns);
+  result.std = std_of(result.returns, result.mean);
+  if (recorder) recorder->save(record_path);
+  return result;
+}
+
+TrainSummary train(Experiment& experiment, const TrainOptions& options) {
+  Trainer trainer(experiment, options);
+  return trainer.run();
+}
+
+std::string TrainSummary::to_json() const {
+  json::Value v = json::Value::object();
+  v.set("env", env_id);
+  v.set("agent", agent_type);
+  v.set("seed", static_cast<double>(seed));
+  v.set("total_steps", total_steps);
+  v.set("episodes", episodes);
+  v.set("wall_seconds", wall_seconds);
+  v.set("steps_per_second", steps_per_second);
+  v.set("final_eval_mean", number_or_null(final_eval_mean));
+  v.set("final_eval_std", number_or_null(final_eval_std));
+  v.set("best_eval_mean", number_or_null(best_eval_mean));
+  v.set("solved_at_step", solved_at_step >= 0 ? json::Value(solved_at_step) : json::Value());
+  v.set("solved_at_seconds", number_or_null(solved_at_seconds));
+  v.set("interrupted", interrupted);
+  v.set("run_dir", run_dir);
+  return json::dump(v);
+}
+
+std::string TrainSummary::one_line() const {
+  char buffer[512];
+  std::snprintf(buffer, sizeof buffer,
+                "%s %s on %s: %lld steps in %.1f s (%s steps/s), eval %.1f +- %.1f, best %.1f%s "
+                "-> %s",
+                interrupted ? "stopped" : "done", agent_type.c_str(), env_id.c_str(),
+                static_cast<long long>(total_steps), wall_seconds,
+                format_count(steps_per_second).c_str(), final_eval_mean, final_eval_std,
+                best_eval_mean,
+                solved_at_step >= 0
+                    ? (", solved at " + format_count(static_cast<double>(solved_at_step)) +
+                       " steps (" + std::to_string(static_cast<int>(solved_at_seconds)) + " s)")
+                          .c_str()
+                    : "",
+                run_dir.c_str());
+  return buffer;
+}
+
+}  // namespace rl

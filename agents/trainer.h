@@ -1,0 +1,73 @@
+// The training loop shared by every agent: a vector env feeding the agent, metrics (CSV and
+// a console progress line), periodic greedy evaluation on separate env copies (the first
+// episode recorded as a replay), atomic checkpoints, resume, and a clean stop on request.
+//
+// A run folder holds:
+//   config.yaml          the resolved config (every field with the value in use)
+//   metrics.csv          one row per log_every steps (kind=train) and per evaluation (kind=eval)
+//   checkpoints/latest.pt (every checkpoint_every steps and at the end or on stop),
+//   checkpoints/best.pt  (best evaluation mean), checkpoints/final.pt (end of training)
+//   replays/eval_<step>.rlr, replays/best.rlr   recorded evaluation episodes
+//   summary.json         env, agent, seed, total_steps, wall_seconds, steps_per_second,
+//                        final_eval_mean, final_eval_std, best_eval_mean, ...
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "agents/checkpoint.h"
+#include "agents/experiment.h"
+
+namespace rl {
+
+struct TrainOptions {
+  std::string run_dir;          // Created if missing.
+  bool resume = false;          // Continue from run_dir/checkpoints/latest.pt.
+  std::ostream* log = nullptr;  // Progress and messages (nullptr: silent).
+  bool interactive = false;     // Redraw the progress line in place (a terminal).
+  // Checked every step; when it becomes true the loop checkpoints and returns.
+  const std::atomic<bool>* stop_requested = nullptr;
+};
+
+struct EvalResult {
+  double mean = 0.0;
+  double std = 0.0;
+  std::vector<double> returns;
+  std::vector<int64_t> lengths;
+};
+
+struct TrainSummary {
+  std::string run_dir;
+  std::string env_id;
+  std::string agent_type;
+  uint64_t seed = 0;
+  int64_t total_steps = 0;  // Env steps taken (all sessions).
+  int64_t episodes = 0;
+  double wall_seconds = 0.0;
+  double steps_per_second = 0.0;
+  double final_eval_mean = NAN;
+  double final_eval_std = NAN;
+  double best_eval_mean = NAN;
+  // First step at which an evaluation reached the env's reward threshold (-1: never), and
+  // the training wall time at that point.
+  int64_t solved_at_step = -1;
+  double solved_at_seconds = NAN;
+  bool interrupted = false;
+
+  std::string to_json() const;
+  std::string one_line() const;  // The final line rltrain prints.
+};
+
+// Trains `experiment` as configured. Throws std::runtime_error (I/O, checkpoint mismatch) and
+// ConfigError; an interrupted run returns normally with summary.interrupted set.
+TrainSummary train(Experiment& experiment, const TrainOptions& options);
+
+// Runs `episodes` greedy episodes side by side on fresh env copies seeded seed, seed+1, ...
+// If `record_path` is not empty, the first episode is saved there as a replay.
+EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int64_t max_steps,
+                    const std::string& record_path = "");
+
+}  // namespace rl

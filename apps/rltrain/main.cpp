@@ -1,0 +1,233 @@
+// rltrain: train an agent from a YAML config.
+//   rltrain configs/dqn.yaml            (or a shipped config by bare name: rltrain dqn.yaml)
+//   rltrain CONFIG --out DIR --set agent.lr=1e-4 --set train.total_steps=20000
+//   rltrain --resume runs/dqn           (continues the run; --set may extend total_steps)
+//   rltrain --list | --help
+#include <c10/util/Exception.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agents/agent.h"
+#include "agents/experiment.h"
+#include "agents/torch_setup.h"
+#include "agents/trainer.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/registry.h"
+#include "core/wrappers.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;
+
+std::atomic<bool> g_stop_requested{false};
+
+extern "C" void on_interrupt(int) {
+  g_stop_requested.store(true);
+  std::signal(SIGINT, SIG_DFL);  // A second Ctrl-C stops at once.
+}
+
+const char kUsage[] =
+    R"(usage: rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]...
+       rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]...
+       rltrain --list | --help
+
+Trains an agent as the YAML config says and writes the run folder (default runs/<name>):
+config.yaml (resolved), metrics.csv, checkpoints/{latest,best,final}.pt, replays/, summary.json.
+
+  CONFIG           a config file, or the bare name of a shipped one (dqn.yaml, dqn_cartpole)
+  --out DIR        run folder to create (must not hold a run already)
+  --set K=V        override a config value before validation, e.g. --set agent.lr=1e-4
+                   (repeatable; values are YAML: 1e-4, true, [64, 64], adam)
+  --resume DIR     continue the run in DIR from checkpoints/latest.pt (counters continue)
+  --list           list every env id, agent type and wrapper with a one-line description
+  --help           this text
+
+Ctrl-C saves a checkpoint and stops cleanly (a second Ctrl-C quits at once).
+Exit codes: 0 done, 1 training failed, 2 bad arguments or config, 130 interrupted.
+)";
+
+struct Args {
+  std::string config;
+  std::optional<std::string> out;
+  std::optional<std::string> resume;
+  std::vector<std::string> overrides;
+  bool list = false;
+  bool help = false;
+};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+Args parse_args(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* flag) {
+      if (i + 1 >= argc) throw UsageError(std::string(flag) + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (arg == "--help" || arg == "-h") {
+      args.help = true;
+    } else if (arg == "--list") {
+      args.list = true;
+    } else if (arg == "--out") {
+      args.out = value("--out");
+    } else if (arg == "--resume") {
+      args.resume = value("--resume");
+    } else if (arg == "--set") {
+      args.overrides.push_back(value("--set"));
+    } else if (arg.rfind("--set=", 0) == 0) {
+      args.overrides.push_back(arg.substr(6));
+    } else if (arg.rfind("-", 0) == 0) {
+      throw UsageError("unknown option '" + arg + "' (see rltrain --help)");
+    } else if (args.config.empty()) {
+      args.config = arg;
+    } else {
+      throw UsageError("unexpected argument '" + arg + "': only one config file is accepted");
+    }
+  }
+  if (args.help || args.list) return args;
+  if (args.resume && !args.config.empty()) {
+    throw UsageError("give either a config or --resume DIR, not both");
+  }
+  if (args.resume && args.out) throw UsageError("--out cannot be combined with --resume");
+  if (!args.resume && args.config.empty()) {
+    throw UsageError("no config given (e.g. rltrain configs/dqn.yaml; see rltrain --help)");
+  }
+  return args;
+}
+
+// A path as given, or a shipped config found by bare name in ./configs or the source tree.
+std::string find_config(const std::string& name) {
+  if (fs::exists(name)) return name;
+  std::vector<std::string> tried = {name};
+  if (name.find('/') == std::string::npos) {
+    const std::string file = fs::path(name).has_extension() ? name : name + ".yaml";
+    for (const fs::path dir : {fs::path("configs"), fs::path(RLCADE_SOURCE_DIR) / "configs"}) {
+      const fs::path candidate = dir / file;
+      if (fs::exists(candidate)) return candidate.string();
+      tried.push_back(candidate.string());
+    }
+  }
+  std::string message = "config '" + name + "' not found (looked for";
+  for (size_t i = 0; i < tried.size(); ++i) message += (i ? ", " : " ") + tried[i];
+  throw rl::ConfigError(message + ")");
+}
+
+// runs/<name>, or runs/<name>-2, -3, ... when a run already lives there.
+std::string choose_run_dir(const rl::Experiment& experiment,
+                           const std::optional<std::string>& out) {
+  if (out) {
+    if (fs::exists(fs::path(*out) / "config.yaml")) {
+      throw UsageError("--out " + *out + " already holds a run; choose another folder or " +
+                       "continue it with --resume " + *out);
+    }
+    return *out;
+  }
+  const fs::path base = fs::path("runs") / experiment.run().name;
+  fs::path dir = base;
+  for (int i = 2; fs::exists(dir / "config.yaml"); ++i) {
+    dir = base.string() + "-" + std::to_string(i);
+  }
+  return dir.string();
+}
+
+void print_list(std::ostream& out) {
+  const auto& envs = rl::EnvRegistry::global();
+  out << "envs:\n";
+  for (const std::string& id : envs.ids()) {
+    out << "  " << id << std::string(id.size() < 34 ? 34 - id.size() : 1, ' ')
+        << envs.find(id).description << '\n';
+  }
+  out << "agents:\n";
+  const auto& agents = rl::AgentRegistry::global();
+  for (const std::string& type : agents.types()) {
+    out << "  " << type << std::string(type.size() < 34 ? 34 - type.size() : 1, ' ')
+        << agents.find(type).description << '\n';
+  }
+  out << "wrappers (env.wrappers: [{name: ..., params: {...}}]):\n";
+  for (const rl::WrapperInfo& w : rl::wrapper_catalog()) {
+    out << "  " << w.name << std::string(w.name.size() < 34 ? 34 - w.name.size() : 1, ' ')
+        << w.description << '\n';
+  }
+}
+
+int run(const Args& args) {
+  std::string run_dir;
+  rl::ConfigDocument document = [&] {
+    if (!args.resume) return rl::load_config(find_config(args.config), args.overrides);
+    run_dir = *args.resume;
+    const fs::path config = fs::path(run_dir) / "config.yaml";
+    if (!fs::exists(config)) {
+      throw rl::ConfigError("--resume " + run_dir + ": no run there (missing " + config.string() +
+                            ")");
+    }
+    return rl::load_config(config.string(), args.overrides);
+  }();
+  rl::Experiment experiment = rl::build_experiment(std::move(document));
+  if (!args.resume) run_dir = choose_run_dir(experiment, args.out);
+
+  std::cerr << "rltrain: " << experiment.run().agent_type << " on " << experiment.run().env.id
+            << " (" << experiment.env_spec.observation_space.describe() << " -> "
+            << experiment.env_spec.action_space.describe() << "), "
+            << rl::format_count(static_cast<double>(experiment.run().train.total_steps))
+            << " steps, seed " << experiment.run().seed << " -> " << run_dir << '\n'
+            << "rltrain: " << experiment.agent->describe() << '\n';
+  rl::set_compute_threads(static_cast<int>(experiment.run().train.threads));
+  std::cerr << "rltrain: " << rl::blas_description() << '\n';
+
+  rl::TrainOptions options;
+  options.run_dir = run_dir;
+  options.resume = args.resume.has_value();
+  options.log = &std::cerr;
+  options.interactive = rl::is_terminal(std::cerr);
+  options.stop_requested = &g_stop_requested;
+  std::signal(SIGINT, on_interrupt);
+  const rl::TrainSummary summary = rl::train(experiment, options);
+  std::cout << summary.one_line() << std::endl;
+  return summary.interrupted ? kExitInterrupted : kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Args args = parse_args(argc, argv);
+    if (args.help) {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    if (args.list) {
+      print_list(std::cout);
+      return kExitOk;
+    }
+    return run(args);
+  } catch (const UsageError& e) {
+    std::cerr << "rltrain: " << e.what() << '\n';
+    return kExitUsage;
+  } catch (const rl::ConfigError& e) {
+    std::cerr << "rltrain: " << e.what() << '\n';
+    return kExitUsage;
+  } catch (const c10::Error& e) {  // LibTorch errors carry a backtrace: leave it out.
+    std::cerr << "rltrain: error: " << e.what_without_backtrace() << '\n';
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "rltrain: error: " << e.what() << '\n';
+    return kExitFailure;
+  }
+}
