@@ -484,6 +484,31 @@ void ReplayRecorder::save(const std::string& path) const {
   write_replay(replay_, path);
 }
 
+ShadowReplayRecorder::ShadowReplayRecorder(const std::string& env_id, ReplayRecorderOptions options,
+                                           int64_t max_episode_steps, const EnvRegistry& registry)
+    : recorder_(options) {
+  env_ = registry.make(env_id, options.env_params);
+  if (max_episode_steps > 0) env_->set_max_episode_steps(max_episode_steps);
+  observation_.resize(env_->spec().observation_space.bytes());
+}
+
+ShadowReplayRecorder::~ShadowReplayRecorder() = default;
+
+void ShadowReplayRecorder::begin(uint64_t seed) {
+  env_->reset(seed, observation_);
+  recorder_.begin(*env_, seed, observation_);
+}
+
+StepResult ShadowReplayRecorder::record(const Action& action) {
+  if (!recorder_.started())
+    throw std::logic_error("ShadowReplayRecorder::record called before begin()");
+  const StepResult result = env_->step(action, observation_);
+  recorder_.record(action, result, observation_);
+  return result;
+}
+
+bool ShadowReplayRecorder::episode_over() const { return env_->episode_over(); }
+
 // ---- re-simulation ---------------------------------------------------------------------------
 
 ReplaySimulator::ReplaySimulator(const Replay& replay, const EnvRegistry& registry)

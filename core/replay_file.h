@@ -157,6 +157,35 @@ class ReplayRecorder {
   bool started_ = false;
 };
 
+// Records an episode whose actions are played on another env instance, typically one wrapped
+// for an agent (frame stacks, normalization, reward clipping change what the agent sees, not
+// the game). It applies every action to its own bare env from the registry and records that,
+// so the file re-simulates without the wrappers. Wrappers pass reset(seed) through to the env
+// they wrap, so both play the same episode.
+class ShadowReplayRecorder {
+ public:
+  // `max_episode_steps`: the step limit of the env actually played (0: the bare env's own).
+  // Throws std::invalid_argument for an unknown env or bad parameters.
+  ShadowReplayRecorder(const std::string& env_id, ReplayRecorderOptions options,
+                       int64_t max_episode_steps = 0,
+                       const EnvRegistry& registry = EnvRegistry::global());
+  ~ShadowReplayRecorder();
+
+  // Starts an episode with env.reset(seed) on the bare env.
+  void begin(uint64_t seed);
+  // Applies `action` to the bare env and records the step; returns the bare env's result.
+  // Throws std::logic_error before begin() or once the bare env's episode is over.
+  StepResult record(const Action& action);
+  bool episode_over() const;
+  const Replay& replay() const { return recorder_.replay(); }
+  void save(const std::string& path) const { recorder_.save(path); }
+
+ private:
+  std::unique_ptr<Env> env_;
+  std::vector<uint8_t> observation_;
+  ReplayRecorder recorder_;
+};
+
 // Where re-simulation first disagreed with the recording.
 struct Divergence {
   int64_t step = 0;  // Steps taken when it was found (0: right after reset).

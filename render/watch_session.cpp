@@ -108,7 +108,8 @@ std::unique_ptr<LiveSession> make_human_session(LiveOptions options) {
 
 LiveSession::LiveSession(LiveOptions options, PolicySource policy, bool human)
     : options_(std::move(options)), policy_(std::move(policy)) {
-  env_ = EnvRegistry::global().make(options_.env_id, options_.env_params);
+  env_ = options_.make_env ? options_.make_env()
+                           : EnvRegistry::global().make(options_.env_id, options_.env_params);
   if (human)
     human_.emplace(env_->spec());
   else if (!policy_)
@@ -116,8 +117,10 @@ LiveSession::LiveSession(LiveOptions options, PolicySource policy, bool human)
   turn_based_ = human_ && human_->turn_based();
   observation_.resize(env_->spec().observation_space.bytes());
   if (options_.recording) {
-    recorder_.emplace(ReplayRecorderOptions{options_.env_params, options_.recording->agent_info,
-                                            options_.recording->checkpoint_info, 1});
+    recorder_.emplace(options_.env_id,
+                      ReplayRecorderOptions{options_.env_params, options_.recording->agent_info,
+                                            options_.recording->checkpoint_info, 1},
+                      env_->spec().max_episode_steps);
   }
   hud_.env_id = options_.env_id;
   hud_.source = options_.label;
@@ -131,7 +134,7 @@ void LiveSession::start_episode() {
   const uint64_t seed = options_.seed + static_cast<uint64_t>(hud_.episode - 1);
   env_->reset(seed, observation_);
   if (recorder_) {
-    recorder_->begin(*env_, seed, observation_);
+    recorder_->begin(seed);
     recording_saved_ = false;
   }
   hud_.step = 0;
@@ -186,7 +189,7 @@ void LiveSession::after_step(const Action& action, const StepResult& result) {
   hud_.episode_return = env_->episode_return();
   hud_.last_action = describe_action(env_->spec(), action);
   hud_.last_action_index = env_->spec().action_space.is_discrete() ? action.index : -1;
-  if (recorder_) recorder_->record(action, result, observation_);
+  if (recorder_ && !recorder_->episode_over()) recorder_->record(action);
   if (result.done()) {
     hud_.status = std::string(result.terminated ? "episode over" : "episode truncated") +
                   (turn_based_ ? ": any key for the next one" : "");

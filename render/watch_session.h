@@ -91,13 +91,16 @@ struct RecordingOptions {
   std::string checkpoint_info;
 };
 
-// Env built from the registry; episode k starts with env.reset(seed + k - 1).
+// Episode k starts with env.reset(seed + k - 1). The env is built from the registry (env_id,
+// env_params), or by make_env when given: e.g. the wrapped env an agent was trained on.
+// Recordings always describe the bare registry env (see ShadowReplayRecorder).
 struct LiveOptions {
   std::string env_id;
   std::map<std::string, ParamValue> env_params;
   uint64_t seed = 0;
   std::string label;  // Shown as the HUD source.
   std::optional<RecordingOptions> recording;
+  std::function<std::unique_ptr<Env>()> make_env;  // Optional.
 };
 
 class LiveSession : public WatchSession {
@@ -129,7 +132,7 @@ class LiveSession : public WatchSession {
   std::unique_ptr<Env> env_;
   std::vector<uint8_t> observation_;
   PolicyDecision decision_;
-  std::optional<ReplayRecorder> recorder_;
+  std::optional<ShadowReplayRecorder> recorder_;
   bool recording_saved_ = false;
   std::vector<std::string> recorded_files_;
 };

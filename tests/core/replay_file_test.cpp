@@ -12,6 +12,7 @@
 
 #include "core/crc32.h"
 #include "core/registry.h"
+#include "core/wrappers.h"
 
 namespace rl {
 namespace {
@@ -302,6 +303,33 @@ TEST_CASE("continuous actions round trip and verify") {
   const ReplayVerification report = verify_replay(changed, registry);
   REQUIRE(!report.ok());
   CHECK(report.divergence->step == 8);  // The reward of step 8 changes first.
+}
+
+TEST_CASE("a shadow recorder records the bare env behind an agent's wrappers") {
+  auto wrapped = std::make_unique<FrameStack>(
+      std::make_unique<TimeLimit>(EnvRegistry::global().make("classic/cartpole-v1"), 15), 4);
+  std::vector<uint8_t> obs(wrapped->spec().observation_space.bytes());
+  ShadowReplayRecorder recorder("classic/cartpole-v1", {{}, "agent", "ckpt", 1},
+                                wrapped->spec().max_episode_steps);
+  CHECK_THROWS_AS(recorder.record(Action::discrete(0)), std::logic_error);
+  wrapped->reset(31, obs);
+  recorder.begin(31);
+  Rng policy(5);
+  StepResult played;
+  do {
+    const Action a = Action::discrete(static_cast<int64_t>(policy.below(2)));
+    played = wrapped->step(a, obs);
+    const StepResult shadow = recorder.record(a);
+    CHECK(shadow.reward == played.reward);
+    CHECK(shadow.done() == played.done());
+  } while (!played.done());
+  CHECK(recorder.episode_over());
+  const Replay& replay = recorder.replay();
+  CHECK(replay.steps() == wrapped->episode_steps());
+  CHECK(replay.max_episode_steps == 15);
+  CHECK(replay.checkpoint_info == "ckpt");
+  CHECK(verify_replay(replay).ok());
+  CHECK_THROWS_AS(ShadowReplayRecorder("classic/nope-v1", {}), std::invalid_argument);
 }
 
 TEST_CASE("recorder misuse is rejected") {

@@ -116,7 +116,8 @@ TEST_CASE("a policy session plays episodes back to back and records each one") {
                       {{"max_episode_steps", int64_t{40}}},
                       100,
                       "random",
-                      RecordingOptions{dir.file("watched.rlr"), "random policy", ""}};
+                      RecordingOptions{dir.file("watched.rlr"), "random policy", ""},
+                      nullptr};
   int calls = 0;
   PolicySource policy = [&](std::span<const uint8_t> obs, const Env& env) {
     CHECK(obs.size() == env.spec().observation_space.bytes());
@@ -154,7 +155,7 @@ TEST_CASE("a policy session plays episodes back to back and records each one") {
 }
 
 TEST_CASE("a turn-based human session steps only on key presses") {
-  auto session = make_human_session({"classic/cartpole-v1", {}, 5, "human", std::nullopt});
+  auto session = make_human_session({"classic/cartpole-v1", {}, 5, "human", std::nullopt, nullptr});
   REQUIRE(session->human_input());
   CHECK(session->turn_based());  // CartPole has no no-op action.
   CHECK(!session->advance());

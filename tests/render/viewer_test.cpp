@@ -170,7 +170,7 @@ TEST_CASE("a replay stops at its end; r plays it again") {
 }
 
 TEST_CASE("human play: arrow keys act, space and arrows do not pause or step") {
-  auto session = make_human_session({"classic/cartpole-v1", {}, 9, "human", std::nullopt});
+  auto session = make_human_session({"classic/cartpole-v1", {}, 9, "human", std::nullopt, nullptr});
   Viewer viewer(*session, ViewerMode::kPlay, ViewerOptions{});
   viewer.tick(1.0);
   CHECK(session->hud().step == 0);  // Turn-based: waits for a key.
@@ -196,7 +196,7 @@ TEST_CASE("human play: arrow keys act, space and arrows do not pause or step") {
 }
 
 TEST_CASE("real-time human play: held keys act every step, the no-op otherwise") {
-  auto session = make_human_session({"test/pad-v0", {}, 1, "human", std::nullopt});
+  auto session = make_human_session({"test/pad-v0", {}, 1, "human", std::nullopt, nullptr});
   CHECK(!session->turn_based());
   ViewerOptions options;
   options.steps_per_second = 10.0;
@@ -232,7 +232,7 @@ TEST_CASE("without a display the viewer refuses with a message instead of aborti
   REQUIRE(display != nullptr);
   const std::string saved = display;
   ::unsetenv("DISPLAY");
-  auto session = make_human_session({"test/pad-v0", {}, 1, "human", std::nullopt});
+  auto session = make_human_session({"test/pad-v0", {}, 1, "human", std::nullopt, nullptr});
   try {
     Viewer viewer(*session, ViewerMode::kPlay, ViewerOptions{});
     FAIL("expected an error");
@@ -243,7 +243,7 @@ TEST_CASE("without a display the viewer refuses with a message instead of aborti
 }
 
 TEST_CASE("closing the window ends the loop cleanly") {
-  auto session = make_human_session({"classic/cartpole-v1", {}, 9, "human", std::nullopt});
+  auto session = make_human_session({"classic/cartpole-v1", {}, 9, "human", std::nullopt, nullptr});
   Viewer viewer(*session, ViewerMode::kPlay, ViewerOptions{});
   viewer.window().close();
   CHECK(!viewer.tick(0.0));
