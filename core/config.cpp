@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <type_traits>
 
 namespace rl {
 
@@ -49,8 +50,9 @@ bool find_child(const YAML::Node& map, const std::string& key, YAML::Node* value
   if (!map.IsMap()) return false;
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (it->first.Scalar() == key) {
-      if (value) *value = it->second;
-      if (key_node) *key_node = it->first;
+      // reset() rebinds; operator= would write into the node the handle refers to.
+      if (value) value->reset(it->second);
+      if (key_node) key_node->reset(it->first);
       return true;
     }
   }
@@ -201,7 +203,7 @@ void ConfigDocument::apply_override(const std::string& assignment) {
       throw ConfigError("--set " + assignment + ": '" + walked + "' is " + node_kind(child) +
                         ", not a mapping, so '" + path + "' cannot be set");
     }
-    node = child;
+    node.reset(child);
   }
   node[parts.back()] = value;
   state_->overrides[path] = assignment;
@@ -290,7 +292,16 @@ YAML::Node ConfigSection::lookup(const std::string& key, const std::string& type
 
 template <typename T>
 void ConfigSection::resolve(const std::string& key, const T& value) {
-  out_[key] = value;
+  if constexpr (std::is_floating_point_v<T>) {
+    // Shortest text that reads back exactly: 0.99, not 0.98999999999999999.
+    char buffer[64];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    std::string text(buffer, result.ptr);
+    if (text.find_first_of(".eEn") == std::string::npos) text += ".0";  // Keep it a float.
+    out_[key] = text;
+  } else {
+    out_[key] = value;
+  }
 }
 
 void ConfigSection::set_resolved(const std::string& key, const YAML::Node& value) {
@@ -453,7 +464,10 @@ std::vector<ConfigSection> ConfigSection::section_list(const std::string& key,
   const YAML::Node node = lookup(key, "list of mappings", "[]", "", doc);
   std::vector<ConfigSection> items;
   out_[key] = YAML::Node(YAML::NodeType::Sequence);
-  if (!node || node.IsNull()) return items;
+  if (!node || node.IsNull() || (node.IsSequence() && node.size() == 0)) {
+    out_[key].SetStyle(YAML::EmitterStyle::Flow);
+    return items;
+  }
   if (!node.IsSequence()) fail(key, std::string("expected a list, got ") + node_kind(node));
   YAML::Node out_list = out_[key];
   for (size_t i = 0; i < node.size(); ++i) {
