@@ -127,6 +127,7 @@ Built build_session(const WatchArgs& args, const AgentLoader& agent_loader) {
     LoadedAgent agent = agent_loader(args.input, args.source == Source::kCheckpoint);
     options.env_id = agent.env_id;
     options.env_params = agent.env_params;
+    options.make_env = std::move(agent.make_env);
     options.label = "agent " + agent.agent_info;
     options.recording = recording_for(args, agent.agent_info, agent.checkpoint_info);
     live = make_policy_session(std::move(options), std::move(agent.policy));

@@ -6,6 +6,7 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ struct LoadedAgent {
   std::string env_id;
   std::map<std::string, ParamValue> env_params;
   PolicySource policy;
+  // Builds the env exactly as the agent was trained on it (wrappers included); optional.
+  std::function<std::unique_ptr<Env>()> make_env;
   std::string agent_info;       // E.g. "dqn".
   std::string checkpoint_info;  // E.g. the checkpoint path and its training step.
 };

@@ -1,10 +1,78 @@
 #include "apps/rlwatch/agent_loader.h"
 
+#ifdef RLCADE_WITH_AGENTS
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+#include "agents/checkpoint.h"
+
+namespace rl::watch {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The checkpoint to watch in an rltrain run folder: best, else final, else latest.
+std::string checkpoint_of_run(const std::string& run_dir) {
+  for (const char* name : {"best.pt", "final.pt", "latest.pt"}) {
+    const fs::path candidate = fs::path(run_dir) / "checkpoints" / name;
+    if (fs::is_regular_file(candidate)) return candidate.string();
+  }
+  throw std::runtime_error(run_dir +
+                           ": no checkpoints/best.pt, final.pt or latest.pt (is it a run folder "
+                           "written by rltrain?)");
+}
+
+// Greedy actions and, for discrete actions, the agent's values behind the choice.
+render::PolicySource greedy_policy(std::shared_ptr<Experiment> experiment) {
+  return [experiment](std::span<const uint8_t> observation, const Env& env) {
+    render::PolicyDecision decision;
+    const Space& actions = env.spec().action_space;
+    Agent& agent = *experiment->agent;
+    if (actions.is_discrete()) {
+      int64_t index = 0;
+      agent.act(observation, 1, ActMode::kGreedy, ActionBatch{{&index, 1}, {}});
+      decision.index = index;
+      ActionValues values = agent.action_values(observation);
+      decision.action_values = std::move(values.values);
+      decision.values_label = values.kind == "q" ? "Q-values" : values.kind;
+    } else {
+      decision.values.resize(static_cast<size_t>(actions.numel()));
+      agent.act(observation, 1, ActMode::kGreedy, ActionBatch{{}, decision.values});
+    }
+    return decision;
+  };
+}
+
+render::LoadedAgent load_agent(const std::string& path, bool is_checkpoint) {
+  const std::string checkpoint = is_checkpoint ? path : checkpoint_of_run(path);
+  TrainerState state;
+  auto experiment =
+      std::make_shared<Experiment>(load_experiment_from_checkpoint(checkpoint, &state));
+  render::LoadedAgent agent;
+  agent.env_id = experiment->run().env.id;
+  agent.env_params = experiment->run().env.params;
+  agent.agent_info = experiment->agent->type();
+  agent.checkpoint_info = checkpoint + " (step " + std::to_string(state.env_steps) + ")";
+  agent.make_env = [experiment] { return experiment->make_env(); };
+  agent.policy = greedy_policy(experiment);
+  return agent;
+}
+
+}  // namespace
+
+render::AgentLoader make_agent_loader() { return load_agent; }
+
+}  // namespace rl::watch
+
+#else
+
 namespace rl::watch {
 
-// The agents library (agents/agent.h, checkpoint loading) is not available yet; once it is,
-// this builds a PolicySource that runs the agent greedily and reports its Q-values or action
-// probabilities for the HUD bars.
+// Built without the agents library: watching agents is refused by run_watch with a message.
 render::AgentLoader make_agent_loader() { return {}; }
 
 }  // namespace rl::watch
+
+#endif
