@@ -405,7 +405,7 @@ class EnvServer:
     """
 
     def __init__(self, make_env: Callable, host: str = "127.0.0.1", port: int = 0,
-                 num_envs: int = 1, token: str = "", max_connections: int = 16,
+                 num_envs: int = 1, token: str = "", max_connections: int = 64,
                  max_envs_per_connection: int = 256, handshake_timeout: float = 5.0,
                  idle_timeout: float = 60.0, read_timeout: float = 5.0, log=None):
         self.make_env = make_env
