@@ -20,6 +20,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from array import array
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -439,10 +440,20 @@ class EnvServer:
             threading.Thread(target=self._serve, args=(sock, busy), daemon=True).start()
 
     def connect(self, address: str, timeout: float = 10.0):
-        """Reverse mode: connects to a listening trainer and serves that one connection."""
+        """Reverse mode: connects to a listening trainer (retrying for up to `timeout` seconds
+        while it is not listening yet) and serves that one connection."""
         host, port = parse_address(address)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                sock = socket.create_connection((host, port), timeout=timeout)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         self._slots.acquire()
-        self._serve(socket.create_connection((host, port), timeout=timeout), False)
+        self._serve(sock, False)
 
     def shutdown(self):
         self._stopping.set()
