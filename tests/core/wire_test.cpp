@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 
 #include "core/json.h"
@@ -356,6 +358,72 @@ TEST_CASE("error frames round trip") {
   CHECK(std::string(error_code_name(e.code)) == "bad_action");
   CHECK(code_of([] { parse_error(R"({"code":1,"message":"x"})"); }) == ErrorCode::kBadMessage);
   CHECK(code_of([] { parse_error("nope"); }) == ErrorCode::kBadJson);
+}
+
+}  // namespace
+}  // namespace rl::wire
+
+namespace rl::wire {
+namespace {
+
+std::vector<uint8_t> read_seed(const std::string& target, const std::string& name) {
+  const std::string path =
+      std::string(RLCADE_SOURCE_DIR) + "/tests/fuzz/corpus/" + target + "/" + name;
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), "missing seed ", path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string_view text_of(std::span<const uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// The fuzz seeds are written by the Python implementation (tests/fuzz/make_corpus.py): every
+// one must decode here, which also cross-checks the two implementations.
+TEST_CASE("fuzz seed corpus: every seed is a valid message for the C++ codec") {
+  for (const char* name :
+       {"hello", "welcome", "reset", "step_discrete", "step_box", "step_result", "error", "ping"}) {
+    INFO("frame seed ", name);
+    const auto frame = read_seed("frame", name);
+    REQUIRE(frame.size() >= kHeaderBytes);
+    const FrameHeader h =
+        decode_header(std::span<const uint8_t, kHeaderBytes>(frame.data(), kHeaderBytes), 1 << 20);
+    const auto body = std::span<const uint8_t>(frame).subspan(kHeaderBytes);
+    REQUIRE(body.size() == h.body_bytes);
+    switch (static_cast<MessageType>(h.type)) {
+      case MessageType::kHello:
+        CHECK(parse_hello(text_of(body)).num_envs == 3);
+        break;
+      case MessageType::kWelcome:
+        CHECK(parse_welcome(text_of(body)).action_space.numel() == 2);
+        break;
+      case MessageType::kReset:
+        CHECK(decode_reset(body).seed == 42);
+        break;
+      case MessageType::kStep:
+        if (std::string(name) == "step_box")
+          CHECK(decode_step(body, Space::box({2, 3}, -1.f, 1.f, DType::kF32), 2).numel() == 12);
+        else
+          CHECK(decode_step(body, Space::discrete(4), 3).numel() == 3);
+        break;
+      case MessageType::kStepResult:
+        CHECK(parse_step_result(body).num_final == 1);
+        break;
+      case MessageType::kError:
+        CHECK(parse_error(text_of(body)).code == ErrorCode::kBadAction);
+        break;
+      case MessageType::kPing:
+        CHECK(body.size() == 4);
+        break;
+      default:
+        FAIL("unexpected type in seed");
+    }
+  }
+  const Welcome w = parse_welcome(text_of(read_seed("handshake", "welcome.json")));
+  CHECK(std::isinf(w.observation_space.low[1]));
+  CHECK(w.observation_space.high[3] == doctest::Approx(3.4e38));
+  CHECK(parse_step_result(read_seed("tensor", "step_result_u8")).final_observations.describe() ==
+        "u8[2,2,3]");
 }
 
 }  // namespace
