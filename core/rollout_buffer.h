@@ -1,0 +1,107 @@
+// On-policy rollout storage for A2C and PPO: `num_steps` vector-env steps of `num_envs` envs in
+// raw arrays (observations keep their dtype), then advantages by GAE(lambda) and returns.
+//
+// Layout: every array is step-major and flat, row = step * num_envs + env, so the whole
+// rollout can be wrapped as one batch (torch::from_blob) without copying.
+//
+// Episode ends. A terminated step does not bootstrap: the value after it is 0. A truncated step
+// (time limit) does bootstrap, from the value of the episode's final observation, which the
+// vector env has already replaced by the next episode's first one; add() therefore folds it into
+// the reward, r += gamma * V(final_obs), and the recursion then stops at the episode end as it
+// does for a termination (the approach of Stable-Baselines3).
+//
+//   delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_t) - V(s_t)
+//   A_t     = delta_t + gamma * lambda * (1 - done_t) * A_{t+1}
+//   R_t     = A_t + V(s_t)                          (the value-function target)
+// with V(s_T) the value of the observation after the last stored step (compute_advantages()).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/spaces.h"
+
+namespace rl {
+
+struct RolloutOptions {
+  int num_steps = 128;  // Vector-env steps per rollout.
+  int num_envs = 1;
+  double gamma = 0.99;
+  double gae_lambda = 0.95;   // 1: Monte-Carlo returns bootstrapped at the rollout end.
+  bool action_masks = false;  // Also store a legal-action mask per row (Discrete actions).
+};
+
+// One vector-env step, batch-first (num_envs rows). Exactly one action span is used, by the
+// action space kind.
+struct RolloutStep {
+  std::span<const uint8_t> observations;      // Before the step, in the observation dtype.
+  std::span<const int64_t> discrete_actions;  // Discrete action spaces.
+  std::span<const float> continuous_actions;  // Box action spaces: num_envs * action numel.
+  std::span<const float> rewards;
+  std::span<const float> values;     // V(observation) of the acting policy.
+  std::span<const float> log_probs;  // log pi(action | observation) of the acting policy.
+  std::span<const uint8_t> terminated;
+  std::span<const uint8_t> truncated;
+  // V(final observation) per env; read only where truncated (may be empty when none is).
+  std::span<const float> final_values;
+  // Legal-action masks, num_envs * actions bytes (only with RolloutOptions::action_masks).
+  std::span<const uint8_t> action_masks;
+};
+
+class RolloutBuffer {
+ public:
+  // Throws std::invalid_argument naming the bad option (num_steps or num_envs < 1, gamma or
+  // gae_lambda outside [0, 1], action masks with a Box action space, a Discrete observation
+  // space).
+  RolloutBuffer(const Space& observation_space, const Space& action_space, RolloutOptions options);
+
+  // Appends one step. Throws std::logic_error when full, std::invalid_argument (nothing stored)
+  // for a span of the wrong size, a non-finite reward or value, or a truncated env without a
+  // final value.
+  void add(const RolloutStep& step);
+
+  // Computes advantages() and returns() from `last_values` (num_envs values of the observations
+  // after the last step). Throws std::logic_error unless full(), std::invalid_argument for a
+  // wrong size.
+  void compute_advantages(std::span<const float> last_values);
+
+  // Starts a new rollout (keeps the storage).
+  void clear() { steps_ = 0; }
+
+  bool full() const { return steps_ == options_.num_steps; }
+  int steps() const { return steps_; }
+  int64_t rows() const { return static_cast<int64_t>(options_.num_steps) * options_.num_envs; }
+  const RolloutOptions& options() const { return options_; }
+  size_t observation_bytes() const { return observation_bytes_; }
+  int64_t action_numel() const { return action_numel_; }
+
+  // Flat arrays of rows() entries (times the per-row width).
+  std::span<const uint8_t> observations() const { return observations_; }
+  std::span<const int64_t> discrete_actions() const { return discrete_actions_; }
+  std::span<const float> continuous_actions() const { return continuous_actions_; }
+  std::span<const float> rewards() const { return rewards_; }  // With truncation bootstraps.
+  std::span<const float> values() const { return values_; }
+  std::span<const float> log_probs() const { return log_probs_; }
+  std::span<const uint8_t> episode_ends() const { return episode_ends_; }  // terminated|truncated
+  std::span<const uint8_t> action_masks() const { return action_masks_; }
+  // Valid after compute_advantages().
+  std::span<const float> advantages() const { return advantages_; }
+  std::span<const float> returns() const { return returns_; }
+
+ private:
+  RolloutOptions options_;
+  bool discrete_ = true;
+  int64_t num_actions_ = 0;  // Discrete action spaces.
+  int64_t action_numel_ = 1;
+  size_t observation_bytes_ = 0;
+  int steps_ = 0;
+  std::vector<uint8_t> observations_;
+  std::vector<int64_t> discrete_actions_;
+  std::vector<float> continuous_actions_;
+  std::vector<float> rewards_, values_, log_probs_, advantages_, returns_;
+  std::vector<uint8_t> episode_ends_;
+  std::vector<uint8_t> action_masks_;
+};
+
+}  // namespace rl
