@@ -20,8 +20,8 @@ function(rlcade_test_suite folder)
   target_link_libraries(${target} PRIVATE ${SUITE_LIBS} doctest::doctest)
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   if(SUITE_XVFB)
-    find_program(XVFB_RUN xvfb-run REQUIRED)
-    add_test(NAME ${SUITE_NAME} COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x1024x24"
+    find_program(XVFB Xvfb REQUIRED)
+    add_test(NAME ${SUITE_NAME} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/with_xvfb.sh
              $<TARGET_FILE:${target}>)
   else()
     add_test(NAME ${SUITE_NAME} COMMAND ${target})
