@@ -553,8 +553,8 @@ Space space_from(const json::Value& v, const char* what) {
     shape.push_back(static_cast<int64_t>(number_in(d, what, "shape", 1, 1 << 30)));
     numel *= shape.back();
     if (numel > kMaxSpaceElements)
-      bad_message(std::string(what) + ": shape has more than " +
-                  std::to_string(kMaxSpaceElements) + " elements");
+      bad_message(std::string(what) + ": shape has more than " + std::to_string(kMaxSpaceElements) +
+                  " elements");
   }
   std::vector<float> low = bounds_from(field(v, what, "low"), numel, what);
   std::vector<float> high = bounds_from(field(v, what, "high"), numel, what);
