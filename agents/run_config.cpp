@@ -67,6 +67,9 @@ TrainConfig read_train(ConfigSection train) {
                                  "Record the first episode of each evaluation to replays/");
   t.eval_max_steps = train.get_int("eval_max_steps", t.eval_max_steps,
                                    "Longest evaluation episode (a safety cap)", 1, kBig);
+  t.stop_when_solved = train.get_bool(
+      "stop_when_solved", t.stop_when_solved,
+      "Stop once an evaluation mean reaches the env's reward threshold (e.g. 475 for CartPole)");
   train.finish();
   return t;
 }

@@ -48,6 +48,7 @@ struct TrainConfig {
   int64_t threads = 1;               // Tensor-library intra-op threads.
   bool record_eval = true;           // Record the first evaluation episode as a replay.
   int64_t eval_max_steps = 100000;   // Safety cap on one evaluation episode's length.
+  bool stop_when_solved = false;     // End once an evaluation reaches the reward threshold.
 };
 
 struct RunConfig {

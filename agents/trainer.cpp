@@ -39,6 +39,12 @@ std::string step_tag(int64_t step) {
   return buffer;
 }
 
+std::string format_seconds(double seconds) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f s", seconds);
+  return buffer;
+}
+
 json::Value number_or_null(double x) { return std::isfinite(x) ? json::Value(x) : json::Value(); }
 
 // Actions for a batch of envs, in the layout the action space needs.
@@ -315,6 +321,10 @@ TrainSummary Trainer::run() {
     if (state_.env_steps >= next_eval_) {
       next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
       run_evaluation();
+      if (run_.train.stop_when_solved && state_.solved_at_step >= 0) {
+        log("solved: evaluation mean reached the env's reward threshold");
+        break;
+      }
     }
     if (state_.env_steps >= next_checkpoint_) {
       next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
@@ -420,19 +430,18 @@ std::string TrainSummary::to_json() const {
 
 std::string TrainSummary::one_line() const {
   char buffer[512];
-  std::snprintf(buffer, sizeof buffer,
-                "%s %s on %s: %lld steps in %.1f s (%s steps/s), eval %.1f +- %.1f, best %.1f%s "
-                "-> %s",
-                interrupted ? "stopped" : "done", agent_type.c_str(), env_id.c_str(),
-                static_cast<long long>(total_steps), wall_seconds,
-                format_count(steps_per_second).c_str(), final_eval_mean, final_eval_std,
-                best_eval_mean,
-                solved_at_step >= 0
-                    ? (", solved at " + format_count(static_cast<double>(solved_at_step)) +
-                       " steps (" + std::to_string(static_cast<int>(solved_at_seconds)) + " s)")
-                          .c_str()
-                    : "",
-                run_dir.c_str());
+  std::snprintf(
+      buffer, sizeof buffer,
+      "%s %s on %s: %lld steps in %.1f s (%s steps/s), eval %.1f +- %.1f, best %.1f%s "
+      "-> %s",
+      interrupted ? "stopped" : "done", agent_type.c_str(), env_id.c_str(),
+      static_cast<long long>(total_steps), wall_seconds, format_count(steps_per_second).c_str(),
+      final_eval_mean, final_eval_std, best_eval_mean,
+      solved_at_step >= 0 ? (", solved at " + format_count(static_cast<double>(solved_at_step)) +
+                             " steps (" + format_seconds(solved_at_seconds) + ")")
+                                .c_str()
+                          : "",
+      run_dir.c_str());
   return buffer;
 }
 

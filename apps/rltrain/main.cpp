@@ -118,7 +118,7 @@ std::string find_config(const std::string& name) {
   std::vector<std::string> tried = {name};
   if (name.find('/') == std::string::npos) {
     const std::string file = fs::path(name).has_extension() ? name : name + ".yaml";
-    for (const fs::path dir : {fs::path("configs"), fs::path(RLCADE_SOURCE_DIR) / "configs"}) {
+    for (const fs::path& dir : {fs::path("configs"), fs::path(RLCADE_SOURCE_DIR) / "configs"}) {
       const fs::path candidate = dir / file;
       if (fs::exists(candidate)) return candidate.string();
       tried.push_back(candidate.string());

@@ -1,0 +1,256 @@
+// Runs the rltrain binary: a short smoke run of every shipped config, the command-line errors,
+// --list, resume and a clean stop on Ctrl-C (SIGINT).
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "core/config.h"
+#include "core/json.h"
+
+extern char** environ;
+
+namespace rl {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path bin_dir() {
+  if (const char* dir = std::getenv("RLCADE_BIN_DIR")) return dir;
+  return fs::read_symlink("/proc/self/exe").parent_path();  // Tests sit next to the apps.
+}
+
+fs::path source_dir() {
+  if (const char* dir = std::getenv("RLCADE_SOURCE_DIR")) return dir;
+  return RLCADE_SOURCE_DIR;
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr.
+};
+
+// Runs rltrain with `args` (already shell-safe) in `cwd`.
+Result rltrain(const std::string& args, const fs::path& cwd = fs::temp_directory_path()) {
+  const std::string command =
+      "cd '" + cwd.string() + "' && '" + (bin_dir() / "rltrain").string() + "' " + args + " 2>&1";
+  Result result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) result.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name) {
+    path = fs::temp_directory_path() / ("rlcade_apps_" + name + "_" + std::to_string(::getpid()));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+json::Value read_summary(const fs::path& run) {
+  return json::parse(read_file((run / "summary.json").string()));
+}
+
+void check_no_stack_trace(const Result& r) {
+  CHECK_FALSE(contains(r.output, "frame #"));
+  CHECK_FALSE(contains(r.output, "Exception raised from"));
+  CHECK_FALSE(contains(r.output, "terminate called"));
+}
+
+// Overrides shrinking a config to a few hundred steps, with learning updates for DQN.
+std::string smoke_overrides(const fs::path& config) {
+  ConfigDocument document = ConfigDocument::load_file(config.string());
+  ConfigSection agent = document.root().section("agent", "");
+  const bool dqn = agent.has("type") && agent.get_string("type", "", "") == "dqn";
+  std::string sets =
+      " --set train.total_steps=400 --set train.eval_every=200 --set train.eval_episodes=2"
+      " --set train.eval_max_steps=500 --set train.checkpoint_every=200 --set train.log_every=100";
+  if (dqn) sets += " --set agent.learning_starts=100 --set agent.buffer_size=1000";
+  return sets;
+}
+
+TEST_CASE("rltrain: every shipped config trains for a few hundred steps") {
+  TempDir dir("smoke");
+  int configs = 0;
+  for (const auto& entry : fs::directory_iterator(source_dir() / "configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++configs;
+    CAPTURE(entry.path().string());
+    const fs::path run = dir.path / entry.path().stem();
+    const Result r = rltrain("'" + entry.path().string() + "' --out '" + run.string() + "'" +
+                             smoke_overrides(entry.path()));
+    CAPTURE(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(contains(r.output, "done "));
+    const json::Value summary = read_summary(run);
+    CHECK(summary.find("total_steps")->as_number() >= 400);
+    CHECK(fs::exists(run / "config.yaml"));
+    CHECK(fs::exists(run / "metrics.csv"));
+    CHECK(fs::exists(run / "checkpoints" / "final.pt"));
+    CHECK(fs::exists(run / "checkpoints" / "best.pt"));
+  }
+  CHECK(configs >= 2);
+}
+
+TEST_CASE("rltrain: --help, --list and usage errors") {
+  Result r = rltrain("--help");
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "usage: rltrain CONFIG"));
+  r = rltrain("--list");
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "classic/cartpole-v1"));
+  CHECK(contains(r.output, "Balance a pole"));
+  CHECK(contains(r.output, "dqn"));
+  CHECK(contains(r.output, "Deep Q-network"));
+  CHECK(contains(r.output, "wrappers"));
+  r = rltrain("");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "no config given"));
+  r = rltrain("--frobnicate");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "unknown option '--frobnicate'"));
+  r = rltrain("a.yaml b.yaml");
+  CHECK(r.exit_code == 2);
+  r = rltrain("--set");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "--set needs a value"));
+}
+
+TEST_CASE("rltrain: clear errors for missing files, bad YAML, unknown env or agent") {
+  TempDir dir("errors");
+  auto write = [&](const std::string& name, const std::string& text) {
+    write_file_atomic((dir.path / name).string(), text);
+    return "'" + (dir.path / name).string() + "'";
+  };
+  Result r = rltrain("no_such_config.yaml");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "config 'no_such_config.yaml' not found"));
+  check_no_stack_trace(r);
+
+  r = rltrain(write("bad.yaml", "name: x\nenv: {id: classic/cartpole-v1\n"));
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "bad.yaml:"));
+  CHECK(contains(r.output, "invalid YAML"));
+  check_no_stack_trace(r);
+
+  r = rltrain(write("env.yaml", "name: x\nenv: {id: classic/cartpool-v1}\nagent: {type: dqn}\n"));
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "env.yaml:2:11: env.id: unknown value 'classic/cartpool-v1'"));
+  CHECK(contains(r.output, "classic/cartpole-v1"));
+  check_no_stack_trace(r);
+
+  r = rltrain(
+      write("agent.yaml", "name: x\nenv: {id: classic/cartpole-v1}\nagent: {type: ddqn}\n"));
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "agent.type: unknown value 'ddqn'; valid choices: dqn"));
+  check_no_stack_trace(r);
+
+  const std::string good = write("good.yaml",
+                                 "name: x\nenv: {id: classic/cartpole-v1}\n"
+                                 "agent: {type: dqn}\n");
+  r = rltrain(good + " --set agent.lr=fast");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "--set agent.lr=fast: agent.lr: expected a number"));
+  r = rltrain(good + " --set name.sub=1");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "'name' is a scalar, not a mapping"));
+  r = rltrain("--resume '" + (dir.path / "nothing").string() + "'");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "no run there"));
+}
+
+TEST_CASE("rltrain: a bare config name finds the shipped config; resume continues the run") {
+  TempDir dir("resume_cli");
+  const fs::path run = dir.path / "run";
+  const std::string small =
+      " --set train.total_steps=300 --set train.eval_every=0 --set train.eval_episodes=1"
+      " --set agent.learning_starts=100";
+  Result r = rltrain("dqn.yaml --out '" + run.string() + "'" + small, dir.path);
+  CAPTURE(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_summary(run).find("total_steps")->as_number() == 300);
+  // The same --out again is refused rather than overwritten.
+  r = rltrain("dqn.yaml --out '" + run.string() + "'" + small, dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "already holds a run"));
+
+  r = rltrain("--resume '" + run.string() + "' --set train.total_steps=600");
+  CAPTURE(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.output, "resuming"));
+  const json::Value summary = read_summary(run);
+  CHECK(summary.find("total_steps")->as_number() == 600);
+  CHECK(summary.find("interrupted")->as_bool() == false);
+}
+
+TEST_CASE("rltrain: Ctrl-C saves a checkpoint and stops cleanly") {
+  TempDir dir("sigint");
+  const fs::path run = dir.path / "run";
+  const std::string rltrain_path = (bin_dir() / "rltrain").string();
+  const std::string config = (source_dir() / "configs" / "dqn.yaml").string();
+  const std::string out = run.string();
+  const std::string log = (dir.path / "log.txt").string();
+  std::vector<std::string> args = {rltrain_path, config,
+                                   "--out",      out,
+                                   "--set",      "train.total_steps=100000000",
+                                   "--set",      "train.log_every=100",
+                                   "--set",      "train.eval_every=0"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, rltrain_path.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  // Wait for training to be under way (metrics rows appear), then interrupt.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const fs::path metrics = run / "metrics.csv";
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(fs::exists(metrics) && fs::file_size(metrics) > 300)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  const std::string output = read_file(log);
+  CAPTURE(output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(contains(output, "checkpoint saved"));
+  CHECK(contains(output, "rltrain --resume " + out));
+  CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
+  const json::Value summary = read_summary(run);
+  CHECK(summary.find("interrupted")->as_bool());
+  const double steps = summary.find("total_steps")->as_number();
+  CHECK(steps > 0);
+  CHECK(steps < 100000000);
+}
+
+}  // namespace
+}  // namespace rl
