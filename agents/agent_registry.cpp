@@ -6,11 +6,15 @@ namespace rl {
 
 // Each agent family provides one registration function; add new agents here.
 void register_dqn_agent(AgentRegistry& registry);
+void register_a2c_agent(AgentRegistry& registry);
+void register_ppo_agent(AgentRegistry& registry);
 
 AgentRegistry& AgentRegistry::global() {
   static AgentRegistry registry = [] {
     AgentRegistry r;
     register_dqn_agent(r);
+    register_a2c_agent(r);
+    register_ppo_agent(r);
     return r;
   }();
   return registry;

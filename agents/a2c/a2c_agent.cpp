@@ -1,0 +1,78 @@
+#include "agents/a2c/a2c_agent.h"
+
+#include <cmath>
+
+namespace rl {
+
+namespace {
+
+// Stable-Baselines3's A2C defaults.
+OnPolicySettings a2c_defaults() {
+  OnPolicySettings d;
+  d.num_steps = 5;
+  d.gae_lambda = 1.0;
+  d.ent_coef = 0.0;
+  d.vf_coef = 0.5;
+  d.max_grad_norm = 0.5;
+  d.normalize_advantages = false;
+  d.optimizer = {"rmsprop", 7e-4, 1e-8, 0.99, 1e-5};
+  d.anneal_lr = false;
+  return d;
+}
+
+}  // namespace
+
+A2cSettings read_a2c_settings(ConfigSection& section) {
+  return {read_on_policy_settings(section, a2c_defaults())};
+}
+
+A2cAgent::A2cAgent(const A2cSettings& settings, const AgentContext& context)
+    : OnPolicyAgent(settings.common, context) {}
+
+std::vector<std::string> A2cAgent::metric_names() const {
+  return {"policy_loss", "value_loss", "entropy", "explained_variance",
+          "grad_norm",   "lr",         "updates"};
+}
+
+std::map<std::string, double> A2cAgent::learn() {
+  const RolloutTensors r = rollout_tensors();
+  const Evaluation now = evaluate_actions(r.observations, r.actions);
+  torch::Tensor advantages = r.advantages;
+  if (settings_.normalize_advantages && advantages.numel() > 1) {
+    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+  }
+  const torch::Tensor policy_loss = -(advantages * now.log_prob).mean();
+  const torch::Tensor value_loss = (r.returns - now.value).pow(2).mean();
+  const torch::Tensor entropy = now.entropy.mean();
+  const torch::Tensor loss =
+      policy_loss - settings_.ent_coef * entropy + settings_.vf_coef * value_loss;
+  optimizer_->zero_grad();
+  loss.backward();
+  const double grad_norm = clip_and_step();
+  const double variance = r.returns.var().item<double>();
+  const double explained =
+      variance > 0 ? 1.0 - (r.returns - r.values).var().item<double>() / variance : NAN;
+  return {{"policy_loss", policy_loss.item<double>()},
+          {"value_loss", value_loss.item<double>()},
+          {"entropy", entropy.item<double>()},
+          {"explained_variance", explained},
+          {"grad_norm", grad_norm}};
+}
+
+void register_a2c_agent(AgentRegistry& registry) {
+  registry.add({"a2c",
+                "Advantage actor-critic: n-step rollouts, one gradient step each (discrete and "
+                "continuous actions)",
+                /*discrete_actions=*/true, /*continuous_actions=*/true,
+                [](ConfigSection& section, const AgentContext& context) {
+                  const A2cSettings settings = read_a2c_settings(section);
+                  section.finish();
+                  try {
+                    return std::unique_ptr<Agent>(std::make_unique<A2cAgent>(settings, context));
+                  } catch (const std::invalid_argument& e) {
+                    section.fail("", e.what());
+                  }
+                }});
+}
+
+}  // namespace rl

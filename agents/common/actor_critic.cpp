@@ -1,0 +1,47 @@
+#include "agents/common/actor_critic.h"
+
+#include <stdexcept>
+
+namespace rl {
+
+ActorCriticImpl::ActorCriticImpl(const ActorCriticOptions& options) {
+  if (options.action_dim <= 0) {
+    throw std::invalid_argument("the actor-critic network needs at least one action");
+  }
+  Torso actor = make_torso(options.torso, options.observation_shape);
+  actor_torso_ = register_module("actor_torso", actor.net);
+  int64_t critic_features = actor.features;
+  if (!options.shared_torso) {
+    Torso critic = make_torso(options.torso, options.observation_shape);
+    critic_torso_ = register_module("critic_torso", critic.net);
+    critic_features = critic.features;
+  }
+  // Small initial policy weights keep the first policy near uniform (or near the mean 0).
+  actor_head_ =
+      register_module("actor_head", torch::nn::Linear(actor.features, options.action_dim));
+  orthogonal_init(*actor_head_, 0.01);
+  critic_head_ = register_module("critic_head", torch::nn::Linear(critic_features, 1));
+  orthogonal_init(*critic_head_, 1.0);
+  if (!options.discrete) {
+    log_std_ =
+        register_parameter("log_std", torch::full({options.action_dim}, options.initial_log_std));
+  }
+  signature_ = actor.signature + (options.shared_torso ? " shared" : " separate") + " -> " +
+               std::to_string(options.action_dim) + (options.discrete ? " logits" : " gaussian") +
+               " + value";
+}
+
+PolicyOutput ActorCriticImpl::forward(const torch::Tensor& observations) {
+  const torch::Tensor actor_features = actor_torso_->forward(observations);
+  const torch::Tensor critic_features =
+      critic_torso_ ? critic_torso_->forward(observations) : actor_features;
+  return {actor_head_->forward(actor_features), critic_head_->forward(critic_features).squeeze(-1)};
+}
+
+torch::Tensor ActorCriticImpl::value(const torch::Tensor& observations) {
+  const torch::Tensor features =
+      critic_torso_ ? critic_torso_->forward(observations) : actor_torso_->forward(observations);
+  return critic_head_->forward(features).squeeze(-1);
+}
+
+}  // namespace rl

@@ -1,0 +1,54 @@
+// The policy-and-value network of A2C and PPO: a torso (shared by both heads, or one per head),
+// an actor head (logits for Discrete actions, the Gaussian mean for Box actions, with one
+// state-independent log-std parameter per action dimension) and a critic head V(s).
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+#include <vector>
+
+#include "agents/common/torso.h"
+
+namespace rl {
+
+struct ActorCriticOptions {
+  std::vector<int64_t> observation_shape;  // Without the batch dimension.
+  bool discrete = true;
+  int64_t action_dim = 0;  // Actions (Discrete) or action elements (Box).
+  TorsoOptions torso;
+  bool shared_torso = false;     // One torso for both heads (usual for CNNs) or one each.
+  double initial_log_std = 0.0;  // Box actions.
+};
+
+struct PolicyOutput {
+  torch::Tensor actor;  // [B, action_dim]: logits (Discrete) or Gaussian mean (Box).
+  torch::Tensor value;  // [B]
+};
+
+class ActorCriticImpl : public torch::nn::Module {
+ public:
+  // Throws std::invalid_argument for a torso that does not fit the observation shape.
+  explicit ActorCriticImpl(const ActorCriticOptions& options);
+
+  // Float observations [B, shape...].
+  PolicyOutput forward(const torch::Tensor& observations);
+  torch::Tensor value(const torch::Tensor& observations);  // [B]
+  // Box actions: the log-std parameter [action_dim] (undefined for Discrete actions).
+  const torch::Tensor& log_std() const { return log_std_; }
+  // Architecture summary, stored in checkpoints to reject loading into a different network.
+  const std::string& signature() const { return signature_; }
+
+ private:
+  torch::nn::Sequential actor_torso_{nullptr};
+  torch::nn::Sequential critic_torso_{nullptr};  // Null when shared.
+  torch::nn::Linear actor_head_{nullptr};
+  torch::nn::Linear critic_head_{nullptr};
+  torch::Tensor log_std_;
+  std::string signature_;
+};
+TORCH_MODULE(ActorCritic);
+
+}  // namespace rl

@@ -1,0 +1,337 @@
+#include "agents/common/on_policy.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "agents/archive_util.h"
+
+namespace rl {
+
+namespace {
+
+constexpr int64_t kBig = 1'000'000'000'000;
+
+RolloutOptions rollout_options(const OnPolicySettings& s, const AgentContext& context) {
+  RolloutOptions o;
+  o.num_steps = static_cast<int>(s.num_steps);
+  o.num_envs = context.num_envs;
+  o.gamma = s.gamma;
+  o.gae_lambda = s.gae_lambda;
+  return o;
+}
+
+ActorCriticOptions network_options(const OnPolicySettings& s, const AgentContext& context) {
+  ActorCriticOptions o;
+  o.observation_shape = context.observation_space.shape;
+  o.discrete = context.action_space.is_discrete();
+  o.action_dim = o.discrete ? context.action_space.n : context.action_space.numel();
+  o.torso = s.torso;
+  o.shared_torso = s.shared_torso;
+  o.initial_log_std = s.initial_log_std;
+  return o;
+}
+
+torch::Tensor float_view(std::span<const float> data, std::vector<int64_t> shape) {
+  return torch::from_blob(const_cast<float*>(data.data()), shape, torch::kFloat32);
+}
+
+}  // namespace
+
+OnPolicySettings read_on_policy_settings(ConfigSection& s, OnPolicySettings d) {
+  d.torso.kind = s.get_choice("torso", d.torso.kind,
+                              "Feature extractor: mlp, minatar_cnn (one 3x3 conv, small grids), "
+                              "nature_cnn (three convs, images >= 36x36) or auto (by shape)",
+                              {"auto", "mlp", "minatar_cnn", "nature_cnn"});
+  d.torso.hidden = s.get_int_list("hidden", d.torso.hidden, "MLP hidden layer sizes", 1, 65536);
+  d.torso.activation =
+      s.get_choice("activation", d.torso.activation, "MLP activation", {"tanh", "relu"});
+  d.torso.cnn_channels = s.get_int("cnn_channels", d.torso.cnn_channels,
+                                   "MinAtar CNN: channels of the 3x3 conv", 1, 1024);
+  d.torso.cnn_hidden = s.get_int("cnn_hidden", d.torso.cnn_hidden,
+                                 "CNNs: units of the fully connected layer", 1, 65536);
+  d.shared_torso = s.get_bool("shared_torso", d.shared_torso,
+                              "One torso for policy and value heads (else one each)");
+  d.initial_log_std = s.get_float("initial_log_std", d.initial_log_std,
+                                  "Box actions: initial log standard deviation", -20.0, 5.0);
+  d.num_steps = s.get_int("num_steps", d.num_steps, "Steps per env in each rollout", 1, 1 << 20);
+  d.gamma = s.get_float("gamma", d.gamma, "Discount factor", 0.0, 1.0);
+  d.gae_lambda = s.get_float("gae_lambda", d.gae_lambda,
+                             "GAE lambda (1: n-step returns to the rollout end)", 0.0, 1.0);
+  d.ent_coef = s.get_float("ent_coef", d.ent_coef, "Entropy bonus coefficient", 0.0, 1e3);
+  d.vf_coef = s.get_float("vf_coef", d.vf_coef, "Value loss coefficient", 0.0, 1e3);
+  d.max_grad_norm =
+      s.get_float("max_grad_norm", d.max_grad_norm,
+                  "Clip the global gradient norm to this; 0 disables clipping", 0.0, 1e9);
+  d.normalize_advantages = s.get_bool("normalize_advantages", d.normalize_advantages,
+                                      "Normalize advantages to mean 0, std 1 per (mini)batch");
+  d.optimizer.kind =
+      s.get_choice("optimizer", d.optimizer.kind, "adam or rmsprop", {"adam", "rmsprop"});
+  d.optimizer.lr = s.get_float("lr", d.optimizer.lr, "Learning rate", 1e-12, 10.0);
+  d.optimizer.adam_eps = s.get_float("adam_eps", d.optimizer.adam_eps, "Adam epsilon", 1e-12, 1.0);
+  d.optimizer.rmsprop_alpha = s.get_float("rmsprop_alpha", d.optimizer.rmsprop_alpha,
+                                          "RMSprop smoothing constant", 0.0, 1.0);
+  d.optimizer.rmsprop_eps =
+      s.get_float("rmsprop_eps", d.optimizer.rmsprop_eps, "RMSprop epsilon", 1e-12, 1.0);
+  d.anneal_lr = s.get_bool("anneal_lr", d.anneal_lr,
+                           "Decay the learning rate linearly to 0 over train.total_steps");
+  d.observation_scale = s.get_float("observation_scale", d.observation_scale,
+                                    "Observation multiplier; 0 = auto (1/255 for u8 images with "
+                                    "values up to 255, else 1)",
+                                    0.0, 1e6);
+  d.normalize_reward = s.get_bool("normalize_reward", d.normalize_reward,
+                                  "Divide rewards by the running std of the discounted return "
+                                  "(statistics saved in checkpoints)");
+  d.reward_clip = s.get_float("reward_clip", d.reward_clip,
+                              "Clip normalized rewards to [-reward_clip, reward_clip]", 1e-6, 1e9);
+  (void)kBig;
+  return d;
+}
+
+OnPolicyAgent::OnPolicyAgent(const OnPolicySettings& settings, const AgentContext& context)
+    : settings_(settings),
+      context_(context),
+      input_(context.observation_space, settings.observation_scale),
+      rollout_(context.observation_space, context.action_space, rollout_options(settings, context)),
+      generator_(make_generator(context.seed ^ 0x6f6e706f6c696379ULL)) {
+  torch::manual_seed(context.seed);
+  net_ = ActorCritic(network_options(settings, context));
+  optimizer_ = make_optimizer(net_->parameters(), settings.optimizer);
+  discrete_ = context.action_space.is_discrete();
+  action_dim_ = discrete_ ? context.action_space.n : context.action_space.numel();
+  if (!discrete_) {
+    action_low_ = context.action_space.low;
+    action_high_ = context.action_space.high;
+  }
+  if (settings.normalize_reward) {
+    reward_normalizer_.emplace(context.num_envs, settings.gamma, settings.reward_clip);
+  }
+  const int64_t per_update = settings.num_steps * context.num_envs;
+  total_updates_ = std::max<int64_t>(1, context.total_steps / per_update);
+  const size_t n = static_cast<size_t>(context.num_envs);
+  pending_values_.resize(n);
+  pending_log_probs_.resize(n);
+  pending_discrete_.resize(n);
+  pending_actions_.resize(n * static_cast<size_t>(discrete_ ? 1 : action_dim_));
+  rewards_.resize(n);
+  final_values_.resize(n);
+  last_values_.resize(n);
+  episode_ends_.resize(n);
+  last_observations_.resize(n * input_.bytes());
+}
+
+std::string OnPolicyAgent::describe() const {
+  return type() + ": " + net_->signature() + ", rollout " + std::to_string(settings_.num_steps) +
+         " x " + std::to_string(context_.num_envs) + " envs, " + settings_.optimizer.kind;
+}
+
+double OnPolicyAgent::learning_rate(int64_t updates_done) const {
+  if (!settings_.anneal_lr) return settings_.optimizer.lr;
+  const double remaining =
+      1.0 - static_cast<double>(updates_done) / static_cast<double>(total_updates_);
+  return settings_.optimizer.lr * std::max(0.0, remaining);
+}
+
+torch::Tensor OnPolicyAgent::policy_actions(const PolicyOutput& output, ActMode mode) {
+  if (discrete_) {
+    Categorical dist(output.actor);
+    return mode == ActMode::kExplore ? dist.sample(generator_) : dist.mode();
+  }
+  DiagGaussian dist(output.actor, net_->log_std());
+  return mode == ActMode::kExplore ? dist.sample(generator_) : dist.mode();
+}
+
+void OnPolicyAgent::act(std::span<const uint8_t> observations, int batch, ActMode mode,
+                        ActionBatch out) {
+  if (observations.size() != input_.bytes() * static_cast<size_t>(batch)) {
+    throw std::invalid_argument(type() + ": expected " + std::to_string(batch) +
+                                " observations of " + std::to_string(input_.bytes()) + " bytes");
+  }
+  const bool training = mode == ActMode::kExplore;
+  if (training && batch != context_.num_envs) {
+    throw std::invalid_argument(type() + ": training acts on " + std::to_string(context_.num_envs) +
+                                " envs, got " + std::to_string(batch));
+  }
+  torch::InferenceMode inference;
+  const PolicyOutput output = net_->forward(input_(observations.data(), batch));
+  const torch::Tensor actions = policy_actions(output, mode).contiguous();
+  if (discrete_) {
+    if (out.discrete.size() != static_cast<size_t>(batch)) {
+      throw std::invalid_argument(type() + ": the action output needs one slot per observation");
+    }
+    std::memcpy(out.discrete.data(), actions.data_ptr<int64_t>(), sizeof(int64_t) * batch);
+  } else {
+    if (out.continuous.size() != static_cast<size_t>(batch * action_dim_)) {
+      throw std::invalid_argument(type() + ": the action output needs " +
+                                  std::to_string(action_dim_) + " values per observation");
+    }
+    const float* raw = actions.data_ptr<float>();
+    for (size_t i = 0; i < out.continuous.size(); ++i) {
+      const size_t d = i % static_cast<size_t>(action_dim_);
+      out.continuous[i] = std::clamp(raw[i], action_low_[d], action_high_[d]);
+    }
+  }
+  if (!training) return;
+  // Remember what observe() stores: the unclipped action and its log-prob, and V(s).
+  const torch::Tensor log_probs =
+      (discrete_ ? Categorical(output.actor).log_prob(actions)
+                 : DiagGaussian(output.actor, net_->log_std()).log_prob(actions))
+          .contiguous();
+  const torch::Tensor values = output.value.contiguous();
+  std::memcpy(pending_log_probs_.data(), log_probs.data_ptr<float>(), sizeof(float) * batch);
+  std::memcpy(pending_values_.data(), values.data_ptr<float>(), sizeof(float) * batch);
+  if (discrete_) {
+    std::memcpy(pending_discrete_.data(), actions.data_ptr<int64_t>(), sizeof(int64_t) * batch);
+  } else {
+    std::memcpy(pending_actions_.data(), actions.data_ptr<float>(),
+                sizeof(float) * pending_actions_.size());
+  }
+  pending_ = true;
+}
+
+ActionValues OnPolicyAgent::action_values(std::span<const uint8_t> observation) {
+  if (observation.size() != input_.bytes()) {
+    throw std::invalid_argument(type() + ": expected one observation of " +
+                                std::to_string(input_.bytes()) + " bytes");
+  }
+  torch::InferenceMode inference;
+  const PolicyOutput output = net_->forward(input_(observation.data(), 1));
+  const torch::Tensor values =
+      (discrete_ ? Categorical(output.actor).probs() : output.actor).contiguous();
+  const float* data = values.data_ptr<float>();
+  return {discrete_ ? "probability" : "mean", std::vector<float>(data, data + values.numel())};
+}
+
+void OnPolicyAgent::observe(const TransitionBatch& t) {
+  if (!pending_) {
+    throw std::logic_error(type() + ": observe() without a preceding act() in explore mode");
+  }
+  if (t.batch != context_.num_envs) {
+    throw std::invalid_argument(type() + ": expected transitions of " +
+                                std::to_string(context_.num_envs) + " envs");
+  }
+  pending_ = false;
+  const size_t n = static_cast<size_t>(t.batch);
+  bool any_truncated = false;
+  for (size_t i = 0; i < n; ++i) {
+    rewards_[i] = t.rewards[i];
+    episode_ends_[i] = t.terminated[i] || t.truncated[i];
+    any_truncated |= t.truncated[i] && !t.terminated[i];
+  }
+  if (reward_normalizer_) reward_normalizer_->normalize(rewards_, episode_ends_);
+  if (any_truncated) {
+    torch::InferenceMode inference;
+    const torch::Tensor values =
+        net_->value(input_(t.next_observations.data(), t.batch)).contiguous();
+    std::memcpy(final_values_.data(), values.data_ptr<float>(), sizeof(float) * n);
+  }
+  RolloutStep step;
+  step.observations = t.observations;
+  if (discrete_) {
+    step.discrete_actions = pending_discrete_;
+  } else {
+    step.continuous_actions = pending_actions_;
+  }
+  step.rewards = rewards_;
+  step.values = pending_values_;
+  step.log_probs = pending_log_probs_;
+  step.terminated = t.terminated;
+  step.truncated = t.truncated;
+  if (any_truncated) step.final_values = final_values_;
+  rollout_.add(step);
+  std::memcpy(last_observations_.data(), t.next_observations.data(), last_observations_.size());
+}
+
+std::map<std::string, double> OnPolicyAgent::update(int64_t env_steps) {
+  if (!rollout_.full()) return {};
+  {
+    // After the last step, envs whose episode ended do not bootstrap, so the final observation
+    // stored for them is as good as the next episode's first one.
+    torch::InferenceMode inference;
+    const torch::Tensor values =
+        net_->value(input_(last_observations_.data(), context_.num_envs)).contiguous();
+    std::memcpy(last_values_.data(), values.data_ptr<float>(), sizeof(float) * last_values_.size());
+  }
+  rollout_.compute_advantages(last_values_);
+  const double lr = learning_rate(updates_done_);
+  set_learning_rate(*optimizer_, lr);
+  std::map<std::string, double> metrics = learn();
+  rollout_.clear();
+  ++updates_done_;
+  metrics["lr"] = lr;
+  metrics["updates"] = static_cast<double>(updates_done_);
+  (void)env_steps;
+  return metrics;
+}
+
+OnPolicyAgent::Evaluation OnPolicyAgent::evaluate_actions(const torch::Tensor& observations,
+                                                          const torch::Tensor& actions) {
+  const PolicyOutput output = net_->forward(observations);
+  if (discrete_) {
+    Categorical dist(output.actor);
+    return {dist.log_prob(actions), dist.entropy(), output.value};
+  }
+  DiagGaussian dist(output.actor, net_->log_std());
+  return {dist.log_prob(actions), dist.entropy(), output.value};
+}
+
+OnPolicyAgent::RolloutTensors OnPolicyAgent::rollout_tensors() const {
+  const int64_t rows = rollout_.rows();
+  RolloutTensors r;
+  r.observations = input_(rollout_.observations().data(), rows);
+  if (discrete_) {
+    r.actions = torch::from_blob(const_cast<int64_t*>(rollout_.discrete_actions().data()), {rows},
+                                 torch::kInt64);
+  } else {
+    r.actions = float_view(rollout_.continuous_actions(), {rows, action_dim_});
+  }
+  r.log_probs = float_view(rollout_.log_probs(), {rows});
+  r.values = float_view(rollout_.values(), {rows});
+  r.advantages = float_view(rollout_.advantages(), {rows});
+  r.returns = float_view(rollout_.returns(), {rows});
+  return r;
+}
+
+double OnPolicyAgent::clip_and_step() {
+  double norm = 0.0;
+  if (settings_.max_grad_norm > 0) {
+    norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), settings_.max_grad_norm);
+  }
+  optimizer_->step();
+  return norm;
+}
+
+void OnPolicyAgent::save(torch::serialize::OutputArchive& archive) const {
+  write_string(archive, "network", net_->signature());
+  write_module(archive, "net", *net_);
+  write_optimizer(archive, "optimizer", *optimizer_);
+  write_generator(archive, "generator", generator_);
+  write_int(archive, "updates_done", updates_done_);
+  if (reward_normalizer_) write_bytes(archive, "reward_stats", reward_normalizer_->save());
+}
+
+void OnPolicyAgent::load(torch::serialize::InputArchive& archive) {
+  const std::string network = read_string(archive, "network");
+  if (network != net_->signature()) {
+    throw std::runtime_error("the checkpoint holds a different network (" + network +
+                             ") than the config builds (" + net_->signature() + ")");
+  }
+  read_module(archive, "net", *net_);
+  read_optimizer(archive, "optimizer", *optimizer_);
+  read_generator(archive, "generator", generator_);
+  updates_done_ = read_int(archive, "updates_done");
+  if (reward_normalizer_) {
+    try {
+      reward_normalizer_->load(read_bytes(archive, "reward_stats"));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("checkpoint entry 'reward_stats': ") + e.what());
+    }
+  }
+  rollout_.clear();
+  pending_ = false;
+}
+
+}  // namespace rl

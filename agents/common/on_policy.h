@@ -1,0 +1,126 @@
+// What A2C and PPO share: their common settings, read strictly from the `agent:` section, and
+// the agent base that collects n-step rollouts over the vector env and leaves the update rule
+// to the concrete agent.
+//
+// Rollout cycle: act(kExplore) samples actions and remembers the values, log-probs and raw
+// (unclipped) actions; observe() stores the step in a RolloutBuffer, folding V(final
+// observation) into the reward of truncated steps; once num_steps steps are stored, update()
+// computes GAE(lambda) advantages and calls learn(). A rollout in progress is not saved in
+// checkpoints: a resumed run starts a fresh one.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <torch/optim/optimizer.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agents/agent.h"
+#include "agents/common/actor_critic.h"
+#include "agents/common/agent_util.h"
+#include "agents/common/distributions.h"
+#include "agents/common/preprocess.h"
+#include "core/config.h"
+#include "core/rollout_buffer.h"
+
+namespace rl {
+
+struct OnPolicySettings {
+  // Network.
+  TorsoOptions torso;
+  bool shared_torso = false;     // One torso for policy and value (usual for CNNs).
+  double initial_log_std = 0.0;  // Box actions: initial log standard deviation.
+
+  // Rollouts and returns.
+  int64_t num_steps = 128;  // Steps per env per rollout.
+  double gamma = 0.99;
+  double gae_lambda = 0.95;
+
+  // Loss.
+  double ent_coef = 0.01;
+  double vf_coef = 0.5;
+  double max_grad_norm = 0.5;  // Global gradient-norm clip; 0 disables it.
+  bool normalize_advantages = true;
+
+  // Optimizer.
+  OptimizerSettings optimizer{"adam", 2.5e-4, 1e-5, 0.99, 1e-5};
+  bool anneal_lr = true;  // Linear decay of the learning rate to 0 over train.total_steps.
+
+  // Preprocessing.
+  double observation_scale = 0.0;  // 0: auto (1/255 for u8 pixels).
+  bool normalize_reward = false;   // Scale rewards by the discounted-return std (VecNormalize).
+  double reward_clip = 10.0;       // Clip of normalized rewards.
+};
+
+// Reads the common settings; `defaults` carries the agent's own defaults. Throws ConfigError.
+OnPolicySettings read_on_policy_settings(ConfigSection& section, OnPolicySettings defaults);
+
+class OnPolicyAgent : public Agent {
+ public:
+  OnPolicyAgent(const OnPolicySettings& settings, const AgentContext& context);
+
+  std::string describe() const override;
+  void act(std::span<const uint8_t> observations, int batch, ActMode mode,
+           ActionBatch out) override;
+  ActionValues action_values(std::span<const uint8_t> observation) override;
+  void observe(const TransitionBatch& transitions) override;
+  std::map<std::string, double> update(int64_t env_steps) override;
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+  // Learning rate for the update after `updates_done` updates (linear annealing).
+  double learning_rate(int64_t updates_done) const;
+  int64_t updates_done() const { return updates_done_; }
+  ActorCritic& network() { return net_; }
+  const RolloutBuffer& rollout() const { return rollout_; }
+
+ protected:
+  // One update on the full rollout_ (advantages computed). Returns its metrics.
+  virtual std::map<std::string, double> learn() = 0;
+
+  // Policy distribution terms for a batch of float observations and stored actions.
+  struct Evaluation {
+    torch::Tensor log_prob;  // [B]
+    torch::Tensor entropy;   // [B]
+    torch::Tensor value;     // [B]
+  };
+  Evaluation evaluate_actions(const torch::Tensor& observations, const torch::Tensor& actions);
+  // The whole rollout as tensors (aliasing the buffer's arrays where possible).
+  struct RolloutTensors {
+    torch::Tensor observations, actions, log_probs, values, advantages, returns;
+  };
+  RolloutTensors rollout_tensors() const;
+  // Clips gradients (when max_grad_norm > 0) and steps the optimizer; returns the norm before
+  // clipping.
+  double clip_and_step();
+
+  OnPolicySettings settings_;
+  AgentContext context_;
+  ObservationInput input_;
+  ActorCritic net_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  RolloutBuffer rollout_;
+  at::Generator generator_;
+
+ private:
+  torch::Tensor policy_actions(const PolicyOutput& output, ActMode mode);
+
+  bool discrete_ = true;
+  int64_t action_dim_ = 0;
+  std::vector<float> action_low_, action_high_;
+  std::optional<RewardNormalizer> reward_normalizer_;
+  int64_t updates_done_ = 0;
+  int64_t total_updates_ = 1;
+  // Remembered by act(kExplore) for observe(): per env.
+  std::vector<float> pending_values_, pending_log_probs_, pending_actions_;
+  std::vector<int64_t> pending_discrete_;
+  bool pending_ = false;
+  std::vector<float> rewards_, final_values_, last_values_;
+  std::vector<uint8_t> episode_ends_;
+  std::vector<uint8_t> last_observations_;
+};
+
+}  // namespace rl

@@ -1,0 +1,39 @@
+// Feature extractors shared by the actor-critic agents: an MLP on flattened observations, the
+// MinAtar CNN (one 3x3 stride-1 conv, Young & Tian 2019) for small [C, H, W] grids, and the
+// Nature CNN (Mnih et al. 2015: 8x8/4, 4x4/2, 3x3/1 convs) for larger images.
+#pragma once
+
+#include <torch/nn/modules/container/sequential.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rl {
+
+struct TorsoOptions {
+  // mlp | minatar_cnn | nature_cnn | auto (auto: MinAtar CNN for [C, H, W] observations of at
+  // most 16x16, Nature CNN for larger ones, else MLP).
+  std::string kind = "auto";
+  std::vector<int64_t> hidden = {64, 64};  // MLP layers.
+  std::string activation = "tanh";         // MLP activation: tanh | relu (CNNs use relu).
+  int64_t cnn_channels = 16;               // MinAtar CNN conv channels.
+  int64_t cnn_hidden = 128;                // Units of the CNNs' fully connected layer.
+};
+
+struct Torso {
+  torch::nn::Sequential net{nullptr};  // [B, shape...] float -> [B, features].
+  int64_t features = 0;
+  std::string signature;  // e.g. "mlp 4-64-64 tanh", stored in checkpoints.
+  std::string kind;       // The resolved kind (never "auto").
+};
+
+// Builds a torso for observations of `shape` (without the batch dimension); weights get
+// orthogonal initialisation with gain sqrt(2) and zero biases (the PPO implementation details
+// of Huang et al. 2022). Throws std::invalid_argument for a shape the kind cannot take.
+Torso make_torso(const TorsoOptions& options, const std::vector<int64_t>& shape);
+
+// Orthogonal weights with `gain` and zero bias for every Linear and Conv2d inside `module`.
+void orthogonal_init(torch::nn::Module& module, double gain);
+
+}  // namespace rl

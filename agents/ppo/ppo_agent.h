@@ -1,0 +1,60 @@
+// Proximal Policy Optimization (Schulman et al. 2017) as in CleanRL's ppo.py and
+// ppo_continuous_action.py: clipped surrogate objective, optional value clipping, entropy
+// bonus, per-minibatch advantage normalization, update_epochs x num_minibatches over each
+// rollout, global gradient-norm clipping, linear learning-rate annealing, and an optional
+// early stop of the update when the approximate KL to the rollout policy exceeds target_kl.
+#pragma once
+
+#include <torch/types.h>
+
+#include "agents/common/on_policy.h"
+
+namespace rl {
+
+struct PpoSettings {
+  OnPolicySettings common;
+  int64_t update_epochs = 4;    // Passes over each rollout.
+  int64_t num_minibatches = 4;  // Minibatches per pass.
+  double clip_coef = 0.2;       // Surrogate clipping: ratio kept in [1 - c, 1 + c].
+  bool clip_value_loss = true;  // Clip the value change around the rollout's values too.
+  double target_kl = 0.0;       // Stop the update once approx KL exceeds this; 0 disables.
+};
+
+// Reads the settings (unknown keys are errors). Throws ConfigError.
+PpoSettings read_ppo_settings(ConfigSection& section);
+
+// The clipped surrogate loss  mean(max(-A r, -A clip(r, 1 - c, 1 + c))), r = exp(new - old).
+torch::Tensor clipped_surrogate_loss(const torch::Tensor& new_log_probs,
+                                     const torch::Tensor& old_log_probs,
+                                     const torch::Tensor& advantages, double clip_coef);
+
+// What happened inside the last update (for metrics and tests).
+struct PpoUpdateStats {
+  double first_ratio_max_deviation = 0.0;  // max |ratio - 1| on epoch 0, minibatch 0.
+  int64_t epochs_run = 0;
+  int64_t minibatches_run = 0;
+  bool stopped_early = false;  // By target_kl.
+};
+
+class PpoAgent final : public OnPolicyAgent {
+ public:
+  // Throws std::invalid_argument when num_minibatches exceeds the rollout's rows or the network
+  // does not fit the observation space.
+  PpoAgent(const PpoSettings& settings, const AgentContext& context);
+
+  std::string type() const override { return "ppo"; }
+  std::vector<std::string> metric_names() const override;
+  const PpoUpdateStats& last_update() const { return last_update_; }
+  const PpoSettings& settings() const { return ppo_; }
+
+ protected:
+  std::map<std::string, double> learn() override;
+
+ private:
+  PpoSettings ppo_;
+  PpoUpdateStats last_update_;
+};
+
+void register_ppo_agent(AgentRegistry& registry);
+
+}  // namespace rl
