@@ -8,6 +8,7 @@ namespace rl {
 void register_dqn_agent(AgentRegistry& registry);
 void register_a2c_agent(AgentRegistry& registry);
 void register_ppo_agent(AgentRegistry& registry);
+void register_sac_agent(AgentRegistry& registry);
 
 AgentRegistry& AgentRegistry::global() {
   static AgentRegistry registry = [] {
@@ -15,6 +16,7 @@ AgentRegistry& AgentRegistry::global() {
     register_dqn_agent(r);
     register_a2c_agent(r);
     register_ppo_agent(r);
+    register_sac_agent(r);
     return r;
   }();
   return registry;

@@ -1,0 +1,125 @@
+// Soft Actor-Critic (Haarnoja et al. 2018) as in CleanRL's sac_continuous_action.py, and its
+// discrete-action variant (Christodoulou 2019, CleanRL's sac_atari.py): twin critics with
+// Polyak-averaged targets, the clipped double-Q soft target, delayed policy updates, automatic
+// entropy tuning, and transitions from core's ReplayBuffer.
+//
+// Box actions are squashed to (-1, 1) by tanh and mapped affinely onto the env's bounds; the
+// replay stores env actions and the critics see them mapped back to [-1, 1].
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <torch/optim/optimizer.h>
+
+#include <memory>
+
+#include "agents/agent.h"
+#include "agents/common/preprocess.h"
+#include "agents/sac/sac_networks.h"
+#include "core/config.h"
+#include "core/replay_buffer.h"
+#include "core/rng.h"
+
+namespace rl {
+
+struct SacSettings {
+  TorsoOptions torso{"auto", {256, 256}, "relu", 16, 128};
+  double log_std_min = -5.0;
+  double log_std_max = 2.0;
+
+  double gamma = 0.99;
+  double tau = 0.005;  // Target Polyak weight (1: hard copy).
+  int64_t batch_size = 256;
+  int64_t buffer_size = 1'000'000;
+  int64_t learning_starts = 5000;  // Env steps of uniformly random actions before learning.
+  int64_t train_frequency = 1;     // Env steps (summed over envs) between updates.
+  int64_t gradient_steps = 1;      // Critic steps per update.
+  int64_t policy_frequency = 2;    // Critic steps per round of policy updates (TD3 delay).
+  int64_t target_frequency = 1;    // Critic steps between target updates.
+  int64_t n_step = 1;
+
+  double policy_lr = 3e-4;
+  double q_lr = 1e-3;
+  double adam_eps = 1e-8;
+
+  double alpha = 0.2;  // Entropy coefficient (initial value when autotuned).
+  bool autotune = true;
+  // Box: target entropy = -target_entropy_scale * action_dim; Discrete:
+  // target_entropy_scale * log(actions) (a fraction of the uniform policy's entropy).
+  double target_entropy_scale = 0.0;  // 0: 1 for Box, 0.89 for Discrete (CleanRL).
+
+  double observation_scale = 0.0;  // 0: auto (1/255 for u8 pixels).
+};
+
+// Reads the settings (unknown keys are errors). Throws ConfigError.
+SacSettings read_sac_settings(ConfigSection& section);
+
+// Where the agent's time goes, in seconds (for profiling; not saved).
+struct SacTimings {
+  double act = 0;        // Forward passes choosing actions.
+  double sample = 0;     // Replay sampling.
+  double forward = 0;    // Learning forward passes (targets, losses).
+  double backward = 0;   // Backpropagation.
+  double optimizer = 0;  // Optimizer steps and target updates.
+};
+
+class SacAgent final : public Agent {
+ public:
+  // Throws std::invalid_argument when the networks do not fit the spaces.
+  SacAgent(const SacSettings& settings, const AgentContext& context);
+
+  std::string type() const override { return "sac"; }
+  std::string describe() const override;
+  void act(std::span<const uint8_t> observations, int batch, ActMode mode,
+           ActionBatch out) override;
+  ActionValues action_values(std::span<const uint8_t> observation) override;
+  void observe(const TransitionBatch& transitions) override;
+  std::map<std::string, double> update(int64_t env_steps) override;
+  std::vector<std::string> metric_names() const override;
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+  double alpha() const { return alpha_; }
+  double target_entropy() const { return target_entropy_; }
+  int64_t gradient_steps_done() const { return gradient_steps_done_; }
+  const SacTimings& timings() const { return timings_; }
+
+ private:
+  struct Losses {
+    double q = 0, actor = 0, alpha = 0, q_mean = 0, entropy = 0;
+    int policy_updates = 0;
+  };
+  void learn_step(Losses& losses);
+  void critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs, Losses& losses);
+  void policy_step(const torch::Tensor& obs, Losses& losses);
+  // Box actions: env bounds <-> [-1, 1].
+  torch::Tensor to_unit(const torch::Tensor& env_actions) const;
+  void random_actions(int batch, ActionBatch out);
+
+  SacSettings settings_;
+  AgentContext context_;
+  ObservationInput input_;
+  bool discrete_ = false;
+  int64_t action_dim_ = 0;
+  torch::Tensor action_center_, action_scale_;  // [D]
+  std::vector<float> center_, scale_;
+  SacActor actor_{nullptr};
+  SacCritic q1_{nullptr}, q2_{nullptr}, q1_target_{nullptr}, q2_target_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> actor_optimizer_, q_optimizer_, alpha_optimizer_;
+  torch::Tensor log_alpha_;
+  double alpha_ = 0.2;
+  double target_entropy_ = 0.0;
+  ReplayBuffer replay_;
+  ReplayBatch batch_;
+  Rng rng_;
+  at::Generator generator_;
+
+  int64_t env_steps_ = 0;
+  int64_t gradient_steps_done_ = 0;
+  int64_t next_train_step_ = 0;
+  SacTimings timings_;
+  std::vector<float> random_values_;
+};
+
+void register_sac_agent(AgentRegistry& registry);
+
+}  // namespace rl
