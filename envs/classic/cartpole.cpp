@@ -4,19 +4,11 @@
 #include <memory>
 
 #include "core/registry.h"
+#include "envs/classic/dynamics.h"
 
 namespace rl {
 namespace {
 
-constexpr double kGravity = 9.8;
-constexpr double kCartMass = 1.0;
-constexpr double kPoleMass = 0.1;
-constexpr double kTotalMass = kCartMass + kPoleMass;
-constexpr double kHalfPoleLength = 0.5;
-constexpr double kPoleMassLength = kPoleMass * kHalfPoleLength;
-constexpr double kForceMagnitude = 10.0;
-constexpr double kTau = 0.02;
-constexpr double kThetaLimit = 12.0 * 2.0 * M_PI / 360.0;
 constexpr double kXLimit = 2.4;
 
 EnvSpec cartpole_spec(int64_t max_steps) {
@@ -24,8 +16,8 @@ EnvSpec cartpole_spec(int64_t max_steps) {
   EnvSpec spec;
   spec.id = "classic/cartpole-v1";
   spec.description = "Balance a pole on a cart by pushing it left or right (Gymnasium CartPole-v1)";
-  spec.observation_space = Space::box(
-      {4}, {-4.8f, -big, -0.41887903f, -big}, {4.8f, big, 0.41887903f, big}, DType::kF32);
+  spec.observation_space = Space::box({4}, {-4.8f, -big, -0.41887903f, -big},
+                                      {4.8f, big, 0.41887903f, big}, DType::kF32);
   spec.action_space = Space::discrete(2);
   spec.reward_min = 0.f;
   spec.reward_max = 1.f;
@@ -41,27 +33,17 @@ class CartPole final : public Env {
 
  protected:
   void do_reset(ObsBuffer obs) override {
-    for (double& v : state_) v = rng().uniform(-0.05, 0.05);
+    for (double* v : {&state_.x, &state_.x_dot, &state_.theta, &state_.theta_dot})
+      *v = rng().uniform(-0.05, 0.05);
     write(obs);
   }
 
   StepResult do_step(const Action& action, ObsBuffer obs) override {
-    auto& [x, x_dot, theta, theta_dot] = state_;
-    const double force = action.index == 1 ? kForceMagnitude : -kForceMagnitude;
-    const double cos_t = std::cos(theta), sin_t = std::sin(theta);
-    const double temp = (force + kPoleMassLength * theta_dot * theta_dot * sin_t) / kTotalMass;
-    const double theta_acc =
-        (kGravity * sin_t - cos_t * temp) /
-        (kHalfPoleLength * (4.0 / 3.0 - kPoleMass * cos_t * cos_t / kTotalMass));
-    const double x_acc = temp - kPoleMassLength * theta_acc * cos_t / kTotalMass;
-    x += kTau * x_dot;
-    x_dot += kTau * x_acc;
-    theta += kTau * theta_dot;
-    theta_dot += kTau * theta_acc;
+    state_ = classic::cartpole_step(state_, static_cast<int>(action.index));
     write(obs);
     StepResult r;
     r.reward = 1.f;
-    r.terminated = x < -kXLimit || x > kXLimit || theta < -kThetaLimit || theta > kThetaLimit;
+    r.terminated = classic::cartpole_failed(state_);
     return r;
   }
 
@@ -70,13 +52,12 @@ class CartPole final : public Env {
     out.resize(w, h, {255, 255, 255});
     const float scale = w / (2.f * kXLimit);
     const float cart_y = h * 0.75f;
-    const float cart_x = static_cast<float>(state_[0]) * scale + w / 2.f;
+    const float cart_x = static_cast<float>(state_.x) * scale + w / 2.f;
     draw_line(out, 0, cart_y, w, cart_y, 1.f, {0, 0, 0});
-    fill_rect(out, static_cast<int>(cart_x - 25), static_cast<int>(cart_y - 15), 50, 30,
-              {0, 0, 0});
-    const float pole_len = scale * 2.f * kHalfPoleLength;
-    const float tip_x = cart_x + pole_len * std::sin(static_cast<float>(state_[2]));
-    const float tip_y = cart_y - 5 - pole_len * std::cos(static_cast<float>(state_[2]));
+    fill_rect(out, static_cast<int>(cart_x - 25), static_cast<int>(cart_y - 15), 50, 30, {0, 0, 0});
+    const float pole_len = scale * 2.f * 0.5f;  // Pole length 1 (half-length 0.5).
+    const float tip_x = cart_x + pole_len * std::sin(static_cast<float>(state_.theta));
+    const float tip_y = cart_y - 5 - pole_len * std::cos(static_cast<float>(state_.theta));
     draw_line(out, cart_x, cart_y - 5, tip_x, tip_y, 10.f, {202, 152, 101});
     fill_circle(out, cart_x, cart_y - 5, 5.f, {129, 132, 203});
   }
@@ -84,17 +65,20 @@ class CartPole final : public Env {
  private:
   void write(ObsBuffer obs) const {
     float* out = as_f32(obs);
-    for (int i = 0; i < 4; ++i) out[i] = static_cast<float>(state_[i]);
+    out[0] = static_cast<float>(state_.x);
+    out[1] = static_cast<float>(state_.x_dot);
+    out[2] = static_cast<float>(state_.theta);
+    out[3] = static_cast<float>(state_.theta_dot);
   }
 
-  double state_[4] = {0, 0, 0, 0};
+  classic::CartPoleState state_;
 };
 
-RLCADE_REGISTER_ENV({"classic/cartpole-v1",
-                     "Balance a pole on a cart by pushing it left or right (Gymnasium CartPole-v1)",
-                     {{"max_episode_steps", int64_t{500}, "Truncate episodes after this many steps",
-                       1.0, 1e9, {}}},
-                     [](const Params& p) { return std::make_unique<CartPole>(p); }});
+RLCADE_REGISTER_ENV(
+    {"classic/cartpole-v1",
+     "Balance a pole on a cart by pushing it left or right (Gymnasium CartPole-v1)",
+     {{"max_episode_steps", int64_t{500}, "Truncate episodes after this many steps", 1.0, 1e9, {}}},
+     [](const Params& p) { return std::make_unique<CartPole>(p); }});
 
 }  // namespace
 }  // namespace rl
