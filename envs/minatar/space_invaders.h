@@ -1,7 +1,7 @@
 // MinAtar Space Invaders. The player's cannon on the bottom row shoots upward at a 4x6 block
 // of aliens (+1 per alien hit). The aliens march sideways, and drop one row and turn when one
 // reaches an edge; they move once every min(aliens left, interval) frames, so they speed up
-// as they thin out, and the alien nearest the cannon fires every 11 frames. A cleared wave
+// as they thin out, and the alien nearest the cannon fires every 10 frames. A cleared wave
 // is replaced; with difficulty ramping each new wave's interval is one frame shorter (12 down
 // to 6). An alien or enemy bullet reaching the cannon ends the episode.
 // Channels: 0 cannon, 1 alien, 2 alien moving left, 3 alien moving right, 4 player bullet,
