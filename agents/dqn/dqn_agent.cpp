@@ -97,6 +97,7 @@ DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
   const QNetworkOptions net = network_options(settings, context);
   online_ = QNetwork(net);
   target_ = QNetwork(net);
+  fast_enabled_ = online_->is_mlp();
   copy_parameters(*online_, *target_, 1.0);
   for (auto& p : target_->parameters()) p.set_requires_grad(false);
   if (settings.optimizer == "adam") {
@@ -138,15 +139,44 @@ double DqnAgent::epsilon(int64_t env_steps) const {
   return settings_.epsilon_start + (settings_.epsilon_end - settings_.epsilon_start) * progress;
 }
 
-std::vector<float> DqnAgent::q_values(std::span<const uint8_t> observations, int batch) {
+const float* DqnAgent::compute_q(std::span<const uint8_t> observations, int batch) {
   if (observations.size() != observation_bytes_ * static_cast<size_t>(batch)) {
     throw std::invalid_argument("dqn: expected " + std::to_string(batch) + " observations of " +
                                 std::to_string(observation_bytes_) + " bytes");
   }
+  q_buffer_.resize(static_cast<size_t>(batch * num_actions_));
+  // Beyond a few rows a batched matrix product beats row-by-row loops.
+  constexpr int kFastBatchLimit = 16;
+  if (fast_enabled_ && batch <= kFastBatchLimit) {
+    if (fast_stale_) {
+      fast_.refresh(*online_);
+      fast_stale_ = false;
+    }
+    const int64_t numel = context_.observation_space.numel();
+    const float* input = reinterpret_cast<const float*>(observations.data());
+    if (context_.observation_space.dtype == DType::kU8 || observation_scale_ != 1.0) {
+      input_buffer_.resize(static_cast<size_t>(batch * numel));
+      const float scale = static_cast<float>(observation_scale_);
+      for (int64_t i = 0; i < batch * numel; ++i) {
+        const float raw = context_.observation_space.dtype == DType::kU8
+                              ? static_cast<float>(observations[i])
+                              : input[i];
+        input_buffer_[i] = raw * scale;
+      }
+      input = input_buffer_.data();
+    }
+    fast_.forward(input, batch, q_buffer_.data());
+    return q_buffer_.data();
+  }
   torch::InferenceMode inference;
   const torch::Tensor q = online_->forward(to_input(observations.data(), batch)).contiguous();
-  const float* data = q.data_ptr<float>();
-  return std::vector<float>(data, data + q.numel());
+  std::copy(q.data_ptr<float>(), q.data_ptr<float>() + q.numel(), q_buffer_.begin());
+  return q_buffer_.data();
+}
+
+std::vector<float> DqnAgent::q_values(std::span<const uint8_t> observations, int batch) {
+  const float* q = compute_q(observations, batch);
+  return std::vector<float>(q, q + batch * num_actions_);
 }
 
 void DqnAgent::act(std::span<const uint8_t> observations, int batch, ActMode mode,
@@ -166,10 +196,10 @@ void DqnAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
     }
   }
   if (!any_greedy) return;  // Pure exploration needs no forward pass.
-  const std::vector<float> q = q_values(observations, batch);
+  const float* q = compute_q(observations, batch);
   for (int i = 0; i < batch; ++i) {
     if (explore_rows_[i]) continue;
-    const float* row = q.data() + static_cast<size_t>(i) * num_actions_;
+    const float* row = q + static_cast<size_t>(i) * num_actions_;
     out.discrete[i] = std::max_element(row, row + num_actions_) - row;
   }
 }
@@ -269,6 +299,7 @@ std::pair<double, double> DqnAgent::learn_step(double beta) {
     torch::nn::utils::clip_grad_norm_(online_->parameters(), settings_.max_grad_norm);
   }
   optimizer_->step();
+  fast_stale_ = true;
   ++gradient_steps_done_;
   if (settings_.prioritized) {
     const torch::Tensor td_error = (q.detach() - td_target).abs().contiguous();
@@ -330,6 +361,7 @@ void DqnAgent::load(torch::serialize::InputArchive& archive) {
     throw std::runtime_error("the checkpoint's network weights have different shapes");
   }
   optimizer_->load(optimizer);
+  fast_stale_ = true;
   env_steps_ = read_int(archive, "env_steps");
   gradient_steps_done_ = read_int(archive, "gradient_steps");
   next_train_step_ = read_int(archive, "next_train_step");

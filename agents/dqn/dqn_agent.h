@@ -9,6 +9,7 @@
 
 #include "agents/agent.h"
 #include "agents/dqn/dqn_settings.h"
+#include "agents/dqn/fast_mlp.h"
 #include "agents/dqn/q_network.h"
 #include "core/replay_buffer.h"
 #include "core/rng.h"
@@ -42,6 +43,9 @@ class DqnAgent final : public Agent {
  private:
   // Float network input for `batch` raw observations (no copy for f32 without scaling).
   torch::Tensor to_input(const uint8_t* data, int batch) const;
+  // Q-values for acting, [batch, actions] in q_buffer_: FastMlp for small MLP batches,
+  // LibTorch otherwise.
+  const float* compute_q(std::span<const uint8_t> observations, int batch);
   // One gradient step on a sampled batch; returns {loss, mean Q}.
   std::pair<double, double> learn_step(double beta);
   void update_target();
@@ -64,6 +68,10 @@ class DqnAgent final : public Agent {
   int64_t next_train_step_ = 0;        // update() learns once env_steps reaches this.
   int64_t next_target_step_ = 0;       // ... and updates the target network.
   std::vector<uint8_t> explore_rows_;  // Scratch for act().
+  FastMlp fast_;                       // CPU copy of the online MLP for acting.
+  bool fast_enabled_ = false;
+  bool fast_stale_ = true;  // The online network changed since fast_ was filled.
+  std::vector<float> q_buffer_, input_buffer_;
 };
 
 // Adds "dqn" to `registry` (called by AgentRegistry::global()).

@@ -44,7 +44,8 @@ QNetworkImpl::QNetworkImpl(const QNetworkOptions& options) {
     features = product(options.observation_shape);
     signature_ = "mlp " + std::to_string(features);
     for (int64_t units : options.hidden) {
-      torso_->push_back(torch::nn::Linear(features, units));
+      torso_linears_.push_back(torch::nn::Linear(features, units));
+      torso_->push_back(torso_linears_.back());
       torso_->push_back(torch::nn::ReLU());
       features = units;
       signature_ += "-" + std::to_string(units);

@@ -31,7 +31,14 @@ class QNetworkImpl : public torch::nn::Module {
   // reject loading weights into a different network.
   const std::string& signature() const { return signature_; }
 
+  // Layer access for FastMlp.
+  bool is_mlp() const { return flatten_input_; }
+  const std::vector<torch::nn::Linear>& torso_linears() const { return torso_linears_; }
+  const torch::nn::Linear& head() const { return head_; }
+  const torch::nn::Linear& value() const { return value_; }
+
  private:
+  std::vector<torch::nn::Linear> torso_linears_;  // MLP torso layers, in order.
   torch::nn::Sequential torso_{nullptr};
   torch::nn::Linear head_{nullptr};   // Q (plain) or advantages (dueling).
   torch::nn::Linear value_{nullptr};  // Dueling only.

@@ -164,7 +164,8 @@ TEST_CASE("rltrain: clear errors for missing files, bad YAML, unknown env or age
   r = rltrain(
       write("agent.yaml", "name: x\nenv: {id: classic/cartpole-v1}\nagent: {type: ddqn}\n"));
   CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "agent.type: unknown value 'ddqn'; valid choices: dqn"));
+  CHECK(contains(r.output, "agent.type: unknown value 'ddqn'; valid choices: "));
+  CHECK(contains(r.output, "dqn"));
   check_no_stack_trace(r);
 
   const std::string good = write("good.yaml",

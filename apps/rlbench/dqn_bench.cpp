@@ -1,0 +1,81 @@
+// DQN end to end on CartPole with the hyperparameters of CleanRL's dqn.py: the whole training
+// loop (env, acting, replay, learning, final evaluation) timed as env steps per second.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "agents/experiment.h"
+#include "agents/trainer.h"
+#include "apps/rlbench/bench.h"
+
+namespace rl::bench {
+namespace {
+
+// cleanrl/dqn.py defaults: lr 2.5e-4, buffer 10k, gamma 0.99, tau 1, target every 500 steps,
+// batch 128, epsilon 1 -> 0.05 over half the run, learning starts at 10k, train every 10 steps,
+// Q-network 120-84, MSE loss, Adam, no gradient clipping, plain (not double) DQN, 500k steps.
+std::string cleanrl_config(int64_t steps, uint64_t seed) {
+  return "name: rlbench_dqn_cartpole\n"
+         "seed: " +
+         std::to_string(seed) +
+         "\n"
+         "env: {id: classic/cartpole-v1}\n"
+         "agent:\n"
+         "  type: dqn\n"
+         "  hidden: [120, 84]\n"
+         "  lr: 2.5e-4\n"
+         "  buffer_size: 10000\n"
+         "  gamma: 0.99\n"
+         "  tau: 1.0\n"
+         "  target_update_period: 500\n"
+         "  batch_size: 128\n"
+         "  epsilon_start: 1.0\n"
+         "  epsilon_end: 0.05\n"
+         "  exploration_fraction: 0.5\n"
+         "  learning_starts: 10000\n"
+         "  train_frequency: 10\n"
+         "  loss: mse\n"
+         "  max_grad_norm: 0\n"
+         "  double_dqn: false\n"
+         "train:\n"
+         "  total_steps: " +
+         std::to_string(steps) +
+         "\n"
+         "  eval_every: 0\n"
+         "  eval_episodes: 10\n"
+         "  checkpoint_every: 0\n"
+         "  log_every: 10000\n"
+         "  threads: 1\n"
+         "  record_eval: false\n";
+}
+
+BenchResults run_dqn_cartpole(const BenchOptions& options) {
+  const int64_t steps = options.steps.value_or(500000);
+  Experiment experiment =
+      build_experiment(ConfigDocument::parse(cleanrl_config(steps, options.seed), "rlbench"));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("rlbench_dqn_" + std::to_string(::getpid()));
+  TrainOptions train_options;
+  train_options.run_dir = dir.string();
+  TrainSummary summary;
+  try {
+    summary = train(experiment, train_options);
+  } catch (...) {
+    std::filesystem::remove_all(dir);
+    throw;
+  }
+  std::filesystem::remove_all(dir);
+  return {{"dqn_cartpole_e2e",
+           "classic/cartpole-v1, CleanRL dqn.py settings",
+           {{"steps", static_cast<double>(summary.total_steps)},
+            {"wall_seconds", summary.wall_seconds},
+            {"steps_per_second", summary.steps_per_second},
+            {"final_eval_mean", summary.final_eval_mean}}}};
+}
+
+RLBENCH_CASE("dqn_cartpole_e2e",
+             "DQN training on CartPole with CleanRL dqn.py settings, env steps/s (--steps N)", true,
+             run_dqn_cartpole);
+
+}  // namespace
+}  // namespace rl::bench
