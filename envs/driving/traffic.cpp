@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "envs/driving/geometry.h"
 
@@ -17,6 +18,13 @@ constexpr double kMaxSteering = M_PI / 3.0;
 double not_zero(double x) {
   if (std::abs(x) > 1e-2) return x;
   return x >= 0 ? 1e-2 : -1e-2;
+}
+
+// f(x) for an odd function with f(+-0) = +-0 (sin, asin, atan(k tan)): zero, the common case of
+// a vehicle driving straight along its lane, skips the libm call with a bit-identical result.
+template <typename F>
+double odd_zero_shortcut(double x, F f) {
+  return x == 0.0 ? x : f(x);
 }
 
 }  // namespace
@@ -41,11 +49,18 @@ double Traffic::desired_gap(const Vehicle& ego, const Vehicle& front) const {
   return idm.distance_wanted + ego.speed * idm.time_wanted + ego.speed * dv / (2.0 * std::sqrt(ab));
 }
 
+double Traffic::free_road_power(const Vehicle& v) const {
+  const double target = std::clamp(v.target_speed, 0.0, speed_limit_);
+  return std::pow(std::max(v.speed, 0.0) / std::abs(not_zero(target)), v.delta);
+}
+
 double Traffic::idm_acceleration(const Vehicle* ego, const Vehicle* front) const {
   if (ego == nullptr) return 0.0;
-  const double target = std::clamp(ego->target_speed, 0.0, speed_limit_);
+  const Vehicle* first = vehicles_.data();
+  const bool cached = !free_road_cache_.empty() && !std::less<const Vehicle*>()(ego, first) &&
+                      std::less<const Vehicle*>()(ego, first + vehicles_.size());
   double acc = idm.comfort_acc_max *
-               (1.0 - std::pow(std::max(ego->speed, 0.0) / std::abs(not_zero(target)), ego->delta));
+               (1.0 - (cached ? free_road_cache_[ego - first] : free_road_power(*ego)));
   if (front != nullptr) {
     const double gap = front->x - ego->x;
     acc -= idm.comfort_acc_max * std::pow(desired_gap(*ego, *front) / not_zero(gap), 2);
@@ -71,6 +86,18 @@ void Traffic::sort() {
   }
   rank_.resize(n);
   for (int i = 0; i < n; ++i) rank_[order_[i]] = i;
+}
+
+const Vehicle* Traffic::front_on_lane(int index, int lane) const {
+  const int n = static_cast<int>(order_.size());
+  const double x = vehicles_[index].x;
+  int first = rank_[index];
+  while (first > 0 && vehicles_[order_[first - 1]].x == x) --first;
+  for (int r = first; r < n; ++r) {
+    const Vehicle& v = vehicles_[order_[r]];
+    if (order_[r] != index && on_lane(v.y, lane)) return &v;
+  }
+  return nullptr;
 }
 
 std::pair<const Vehicle*, const Vehicle*> Traffic::neighbours(int index, int lane) const {
@@ -138,11 +165,15 @@ double Traffic::steering_to_lane(const Vehicle& v) const {
   const double lateral = v.y - lane_y(v.target_lane);
   const double lateral_speed_command = -lateral / kTauLateral;
   const double heading_command =
-      std::asin(std::clamp(lateral_speed_command / not_zero(v.speed), -1.0, 1.0));
+      odd_zero_shortcut(std::clamp(lateral_speed_command / not_zero(v.speed), -1.0, 1.0),
+                        [](double x) { return std::asin(x); });
   const double heading_ref = std::clamp(heading_command, -M_PI / 4, M_PI / 4);
   const double heading_rate_command = wrap_angle(heading_ref - v.heading) / kTauHeading;
-  const double slip = std::asin(
-      std::clamp(0.5 * kVehicleLength / not_zero(v.speed) * heading_rate_command, -1.0, 1.0));
+  const double slip_sine =
+      std::clamp(0.5 * kVehicleLength / not_zero(v.speed) * heading_rate_command, -1.0, 1.0);
+  // A vehicle centred on its lane and heading straight along it steers exactly zero.
+  if (slip_sine == 0.0) return slip_sine;
+  const double slip = std::asin(slip_sine);
   return std::clamp(std::atan(2.0 * std::tan(slip)), -kMaxSteering, kMaxSteering);
 }
 
@@ -155,16 +186,20 @@ void Traffic::decide(int index) {
   }
   change_lane_policy(index);
   v.steering = steering_to_lane(v);
-  double acc = idm_acceleration(&v, neighbours(index, v.lane).first);
+  double acc = idm_acceleration(&v, front_on_lane(index, v.lane));
   if (v.lane != v.target_lane)
-    acc = std::min(acc, idm_acceleration(&v, neighbours(index, v.target_lane).first));
+    acc = std::min(acc, idm_acceleration(&v, front_on_lane(index, v.target_lane)));
   v.acceleration = std::clamp(acc, -idm.acc_max, idm.acc_max);
 }
 
 void Traffic::step(double dt) {
   sort();
   const int n = static_cast<int>(vehicles_.size());
+  // Speeds and targets stay fixed while vehicles decide: each free-road term is computed once.
+  free_road_cache_.resize(n);
+  for (int i = 0; i < n; ++i) free_road_cache_[i] = free_road_power(vehicles_[i]);
   for (int i = 0; i < n; ++i) decide(i);
+  free_road_cache_.clear();
   for (Vehicle& v : vehicles_) {
     double steering = v.steering, acc = v.acceleration;
     if (v.crashed) {
@@ -173,10 +208,15 @@ void Traffic::step(double dt) {
     }
     if (v.speed > kVehicleMaxSpeed) acc = std::min(acc, kVehicleMaxSpeed - v.speed);
     if (v.speed < -kVehicleMaxSpeed) acc = std::max(acc, -kVehicleMaxSpeed - v.speed);
-    const double beta = std::atan(0.5 * std::tan(steering));
-    v.x += v.speed * std::cos(v.heading + beta) * dt;
-    v.y += v.speed * std::sin(v.heading + beta) * dt;
-    v.heading += v.speed * std::sin(beta) / (0.5 * kVehicleLength) * dt;
+    const double beta =
+        odd_zero_shortcut(steering, [](double s) { return std::atan(0.5 * std::tan(s)); });
+    const double course = v.heading + beta;
+    const double cos_course = course == 0.0 ? 1.0 : std::cos(course);
+    const double sin_course = odd_zero_shortcut(course, [](double c) { return std::sin(c); });
+    v.x += v.speed * cos_course * dt;
+    v.y += v.speed * sin_course * dt;
+    v.heading += v.speed * odd_zero_shortcut(beta, [](double b) { return std::sin(b); }) /
+                 (0.5 * kVehicleLength) * dt;
     v.speed += acc * dt;
     v.lane = closest_lane(v.y);
     if (!v.controlled) v.timer += dt;

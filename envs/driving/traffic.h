@@ -82,6 +82,10 @@ class Traffic {
   void decide(int index);
   void change_lane_policy(int index);
   double steering_to_lane(const Vehicle& v) const;
+  // The free-road IDM term (v / v0)^delta, the costly part of idm_acceleration.
+  double free_road_power(const Vehicle& v) const;
+  // The `first` of neighbours() alone.
+  const Vehicle* front_on_lane(int index, int lane) const;
   void check_collisions();
 
   int lanes_;
@@ -90,6 +94,8 @@ class Traffic {
   std::vector<Vehicle> vehicles_;
   std::vector<int> order_;  // Vehicle indices sorted by x.
   std::vector<int> rank_;   // Position of each vehicle in order_.
+  // free_road_power of each vehicle while step() lets them decide; empty otherwise.
+  std::vector<double> free_road_cache_;
 };
 
 // True when the two vehicles' rectangles overlap (separating axis test).
