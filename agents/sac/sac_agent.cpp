@@ -264,14 +264,19 @@ std::map<std::string, double> SacAgent::update(int64_t env_steps) {
   Losses losses;
   const int64_t steps = due * settings_.gradient_steps;
   for (int64_t i = 0; i < steps; ++i) learn_step(losses);
-  const double policy_updates = std::max(1, losses.policy_updates);
-  return {{"q_loss", losses.q / static_cast<double>(steps)},
-          {"q_mean", losses.q_mean / static_cast<double>(steps)},
-          {"actor_loss", losses.actor / policy_updates},
-          {"alpha_loss", losses.alpha / policy_updates},
-          {"entropy", losses.entropy / policy_updates},
-          {"alpha", alpha_},
-          {"gradient_steps", static_cast<double>(gradient_steps_done_)}};
+  std::map<std::string, double> metrics = {
+      {"q_loss", losses.q / static_cast<double>(steps)},
+      {"q_mean", losses.q_mean / static_cast<double>(steps)},
+      {"alpha", alpha_},
+      {"gradient_steps", static_cast<double>(gradient_steps_done_)}};
+  // Policy updates are delayed (policy_frequency): report them only when some ran.
+  if (losses.policy_updates > 0) {
+    const double n = losses.policy_updates;
+    metrics["actor_loss"] = losses.actor / n;
+    metrics["alpha_loss"] = losses.alpha / n;
+    metrics["entropy"] = losses.entropy / n;
+  }
+  return metrics;
 }
 
 std::vector<std::string> SacAgent::metric_names() const {
