@@ -88,6 +88,11 @@ std::string smoke_overrides(const fs::path& config) {
       " --set train.total_steps=400 --set train.eval_every=200 --set train.eval_episodes=2"
       " --set train.eval_max_steps=500 --set train.checkpoint_every=200 --set train.log_every=100";
   if (dqn) sets += " --set agent.learning_starts=100 --set agent.buffer_size=1000";
+  // Actor-critic agents: learn within the budget too (short rollouts, early SAC updates).
+  const std::string type = agent.has("type") ? agent.get_string("type", "", "") : "";
+  if (type == "ppo") sets += " --set agent.num_steps=16 --set agent.num_minibatches=2";
+  if (type == "a2c") sets += " --set agent.num_steps=8";
+  if (type == "sac") sets += " --set agent.learning_starts=100 --set agent.batch_size=32";
   return sets;
 }
 
