@@ -1,0 +1,128 @@
+// SAC on Pendulum (configs/sac_pendulum.yaml settings): training wall time until a greedy
+// evaluation first reaches -200, and where that time goes (env steps, acting forward passes,
+// replay insertion and sampling, learning forward, backward, optimizer). Evaluations (10
+// episodes every 1000 steps) are timed apart and excluded from the training time.
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "agents/experiment.h"
+#include "agents/sac/sac_agent.h"
+#include "agents/torch_setup.h"
+#include "agents/trainer.h"
+#include "apps/rlbench/bench.h"
+#include "core/vector_env.h"
+
+namespace rl::bench {
+namespace {
+
+constexpr double kTargetReturn = -200.0;
+constexpr int64_t kEvalEvery = 1000;
+
+std::string sac_config(int64_t steps, uint64_t seed, const std::string& hidden) {
+  return "name: rlbench_sac_pendulum\n"
+         "seed: " +
+         std::to_string(seed) +
+         "\n"
+         "env: {id: classic/pendulum-v1, num_envs: 1}\n"
+         "agent:\n"
+         "  type: sac\n"
+         "  hidden: " +
+         hidden +
+         "\n"
+         "  gamma: 0.99\n"
+         "  tau: 0.005\n"
+         "  batch_size: 256\n"
+         "  buffer_size: 100000\n"
+         "  learning_starts: 1000\n"
+         "  policy_frequency: 2\n"
+         "  policy_lr: 1.0e-3\n"
+         "  q_lr: 1.0e-3\n"
+         "train: {total_steps: " +
+         std::to_string(steps) + ", threads: 1}\n";
+}
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+BenchResult run_one(const BenchOptions& options, const std::string& hidden) {
+  const int64_t max_steps = options.steps.value_or(20000);
+  Experiment e = build_experiment(
+      ConfigDocument::parse(sac_config(max_steps, options.seed, hidden), "rlbench"));
+  set_compute_threads(1);
+  auto& agent = dynamic_cast<SacAgent&>(*e.agent);
+  VectorEnv env([&e] { return e.make_env(); }, 1, options.seed);
+  env.reset();
+  const size_t bytes = env.observation_bytes();
+  std::vector<uint8_t> obs(bytes), next(bytes);
+  std::vector<float> actions(static_cast<size_t>(env.spec().action_space.numel()));
+  double env_seconds = 0, observe_seconds = 0, training_seconds = 0, eval_seconds = 0;
+  double solved_seconds = -1, last_eval = NAN;
+  int64_t solved_step = -1, step = 0;
+  const Clock::time_point start = Clock::now();
+  while (step < max_steps && solved_step < 0) {
+    std::memcpy(obs.data(), env.observations().data(), bytes);
+    agent.act(obs, 1, ActMode::kExplore, {{}, actions});
+    Clock::time_point t = Clock::now();
+    env.step(std::span<const float>(actions));
+    env_seconds += since(t);
+    std::memcpy(next.data(), (env.done(0) ? env.final_observations() : env.observations()).data(),
+                bytes);
+    TransitionBatch batch;
+    batch.batch = 1;
+    batch.observations = obs;
+    batch.continuous_actions = actions;
+    batch.rewards = env.rewards();
+    batch.next_observations = next;
+    batch.terminated = env.terminated();
+    batch.truncated = env.truncated();
+    t = Clock::now();
+    agent.observe(batch);
+    observe_seconds += since(t);
+    agent.update(++step);
+    if (step % kEvalEvery == 0) {
+      const Clock::time_point eval_start = Clock::now();
+      last_eval = evaluate(e, 10, options.seed + 1'000'000, 1000).mean;
+      eval_seconds += since(eval_start);
+      if (last_eval >= kTargetReturn) {
+        solved_step = step;
+        solved_seconds = since(start) - eval_seconds;
+      }
+    }
+  }
+  training_seconds = since(start) - eval_seconds;
+  const SacTimings& t = agent.timings();
+  const double accounted =
+      env_seconds + observe_seconds + t.act + t.sample + t.forward + t.backward + t.optimizer;
+  return {"sac_pendulum_to_-200",
+          "classic/pendulum-v1, hidden " + hidden,
+          {{"steps", static_cast<double>(step)},
+           {"solved_at_step", static_cast<double>(solved_step)},
+           {"seconds_to_-200", solved_seconds},
+           {"last_eval_mean", last_eval},
+           {"training_seconds", training_seconds},
+           {"eval_seconds", eval_seconds},
+           {"env_seconds", env_seconds},
+           {"act_forward_seconds", t.act},
+           {"replay_add_seconds", observe_seconds},
+           {"replay_sample_seconds", t.sample},
+           {"learn_forward_seconds", t.forward},
+           {"backward_seconds", t.backward},
+           {"optimizer_seconds", t.optimizer},
+           {"other_seconds", training_seconds - accounted}}};
+}
+
+BenchResults run_sac_pendulum(const BenchOptions& options) {
+  // CleanRL's 256x256 networks, and 64x64 ones (the size fast C++ implementations use).
+  return {run_one(options, "[256, 256]"), run_one(options, "[64, 64]")};
+}
+
+RLBENCH_CASE("sac_pendulum_to_-200",
+             "SAC on Pendulum: training seconds until a greedy evaluation reaches -200, with a "
+             "time profile (--steps N caps the run, default 20000)",
+             false, run_sac_pendulum);
+
+}  // namespace
+}  // namespace rl::bench
