@@ -52,6 +52,10 @@ struct AgentContext {
 struct ActionBatch {
   std::span<int64_t> discrete;  // batch entries (Discrete action spaces)
   std::span<float> continuous;  // batch * action numel (Box action spaces)
+  // Optional input for Discrete action spaces: batch * n bytes, row i the legal-action mask of
+  // env i (1 = legal, from Env::legal_actions). Empty when no env restricts its actions.
+  // Agents that support masks never choose an illegal action.
+  std::span<const uint8_t> legal_actions = {};
 };
 
 // One vector-env step, batch-first, `batch` rows.

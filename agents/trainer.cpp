@@ -51,6 +51,8 @@ json::Value number_or_null(double x) { return std::isfinite(x) ? json::Value(x) 
 struct ActionStorage {
   std::vector<int64_t> discrete;
   std::vector<float> continuous;
+  std::vector<uint8_t> masks;  // Legal-action masks, when some env restricts its actions.
+  bool masked = false;
 
   ActionStorage(const Space& space, int batch) {
     if (space.is_discrete()) {
@@ -59,7 +61,25 @@ struct ActionStorage {
       continuous.assign(static_cast<size_t>(batch * space.numel()), 0.f);
     }
   }
-  ActionBatch view() { return {discrete, continuous}; }
+  ActionBatch view() {
+    return {discrete, continuous,
+            masked ? std::span<const uint8_t>(masks) : std::span<const uint8_t>()};
+  }
+  // Reads the legal-action masks of every env (all legal for envs without restrictions).
+  void read_masks(VectorEnv& env) {
+    if (discrete.empty()) return;
+    const size_t n = static_cast<size_t>(env.spec().action_space.n);
+    masks.resize(discrete.size() * n);
+    masked = false;
+    for (int i = 0; i < env.size(); ++i) {
+      const std::span<uint8_t> row(masks.data() + i * n, n);
+      if (env.env(i).legal_actions(row)) {
+        masked = true;
+      } else {
+        std::fill(row.begin(), row.end(), uint8_t{1});
+      }
+    }
+  }
   void step(VectorEnv& env) const {
     if (!discrete.empty()) {
       env.step(std::span<const int64_t>(discrete));
@@ -182,6 +202,7 @@ void Trainer::training_step(VectorEnv& env, ActionStorage& actions) {
   const int n = env.size();
   const size_t bytes = env.observation_bytes();
   std::memcpy(observations_.data(), env.observations().data(), observations_.size());
+  actions.read_masks(env);
   e_.agent->act(observations_, n, ActMode::kExplore, actions.view());
   actions.step(env);
   const auto current = env.observations();
@@ -385,6 +406,7 @@ EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int
   std::vector<uint8_t> observations(env.observation_bytes() * n);
   for (int64_t t = 0; t < max_steps && remaining > 0; ++t) {
     std::memcpy(observations.data(), env.observations().data(), observations.size());
+    actions.read_masks(env);
     experiment.agent->act(observations, n, ActMode::kGreedy, actions.view());
     actions.step(env);
     if (recorder) recorder->record(env, actions);

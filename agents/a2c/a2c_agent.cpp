@@ -36,7 +36,7 @@ std::vector<std::string> A2cAgent::metric_names() const {
 
 std::map<std::string, double> A2cAgent::learn() {
   const RolloutTensors r = rollout_tensors();
-  const Evaluation now = evaluate_actions(r.observations, r.actions);
+  const Evaluation now = evaluate_actions(r.observations, r.actions, r.legal_masks);
   torch::Tensor advantages = r.advantages;
   if (settings_.normalize_advantages && advantages.numel() > 1) {
     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);

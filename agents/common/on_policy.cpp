@@ -21,6 +21,7 @@ RolloutOptions rollout_options(const OnPolicySettings& s, const AgentContext& co
   o.num_envs = context.num_envs;
   o.gamma = s.gamma;
   o.gae_lambda = s.gae_lambda;
+  o.action_masks = context.action_space.is_discrete();
   return o;
 }
 
@@ -116,6 +117,7 @@ OnPolicyAgent::OnPolicyAgent(const OnPolicySettings& settings, const AgentContex
   pending_log_probs_.resize(n);
   pending_discrete_.resize(n);
   pending_actions_.resize(n * static_cast<size_t>(discrete_ ? 1 : action_dim_));
+  if (discrete_) pending_masks_.assign(n * static_cast<size_t>(action_dim_), 1);
   rewards_.resize(n);
   final_values_.resize(n);
   last_values_.resize(n);
@@ -135,13 +137,21 @@ double OnPolicyAgent::learning_rate(int64_t updates_done) const {
   return settings_.optimizer.lr * std::max(0.0, remaining);
 }
 
-torch::Tensor OnPolicyAgent::policy_actions(const PolicyOutput& output, ActMode mode) {
-  if (discrete_) {
-    Categorical dist(output.actor);
-    return mode == ActMode::kExplore ? dist.sample(generator_) : dist.mode();
+torch::Tensor OnPolicyAgent::legal_mask_tensor(std::span<const uint8_t> masks, int batch) const {
+  if (masks.empty() || !discrete_) return {};
+  if (masks.size() != static_cast<size_t>(batch * action_dim_)) {
+    throw std::invalid_argument(type() + ": expected " + std::to_string(batch * action_dim_) +
+                                " legal-action mask bytes, got " + std::to_string(masks.size()));
   }
-  DiagGaussian dist(output.actor, net_->log_std());
-  return mode == ActMode::kExplore ? dist.sample(generator_) : dist.mode();
+  for (int i = 0; i < batch; ++i) {
+    const auto row = masks.subspan(static_cast<size_t>(i * action_dim_), action_dim_);
+    if (std::none_of(row.begin(), row.end(), [](uint8_t m) { return m != 0; })) {
+      throw std::invalid_argument(type() + ": env " + std::to_string(i) +
+                                  " has no legal action in its mask");
+    }
+  }
+  return torch::from_blob(const_cast<uint8_t*>(masks.data()), {batch, action_dim_}, torch::kUInt8)
+      .to(torch::kBool);
 }
 
 void OnPolicyAgent::act(std::span<const uint8_t> observations, int batch, ActMode mode,
@@ -155,9 +165,19 @@ void OnPolicyAgent::act(std::span<const uint8_t> observations, int batch, ActMod
     throw std::invalid_argument(type() + ": training acts on " + std::to_string(context_.num_envs) +
                                 " envs, got " + std::to_string(batch));
   }
+  const torch::Tensor legal = legal_mask_tensor(out.legal_actions, batch);
   torch::InferenceMode inference;
   const PolicyOutput output = net_->forward(input_(observations.data(), batch));
-  const torch::Tensor actions = policy_actions(output, mode).contiguous();
+  torch::Tensor actions, log_probs;
+  if (discrete_) {
+    const Categorical dist(output.actor, legal);
+    actions = (training ? dist.sample(generator_) : dist.mode()).contiguous();
+    if (training) log_probs = dist.log_prob(actions).contiguous();
+  } else {
+    const DiagGaussian dist(output.actor, net_->log_std());
+    actions = (training ? dist.sample(generator_) : dist.mode()).contiguous();
+    if (training) log_probs = dist.log_prob(actions).contiguous();
+  }
   if (discrete_) {
     if (out.discrete.size() != static_cast<size_t>(batch)) {
       throw std::invalid_argument(type() + ": the action output needs one slot per observation");
@@ -175,16 +195,17 @@ void OnPolicyAgent::act(std::span<const uint8_t> observations, int batch, ActMod
     }
   }
   if (!training) return;
-  // Remember what observe() stores: the unclipped action and its log-prob, and V(s).
-  const torch::Tensor log_probs =
-      (discrete_ ? Categorical(output.actor).log_prob(actions)
-                 : DiagGaussian(output.actor, net_->log_std()).log_prob(actions))
-          .contiguous();
+  // Remember what observe() stores: the unclipped action and its log-prob, V(s), the masks.
   const torch::Tensor values = output.value.contiguous();
   std::memcpy(pending_log_probs_.data(), log_probs.data_ptr<float>(), sizeof(float) * batch);
   std::memcpy(pending_values_.data(), values.data_ptr<float>(), sizeof(float) * batch);
   if (discrete_) {
     std::memcpy(pending_discrete_.data(), actions.data_ptr<int64_t>(), sizeof(int64_t) * batch);
+    if (out.legal_actions.empty()) {
+      std::fill(pending_masks_.begin(), pending_masks_.end(), uint8_t{1});
+    } else {
+      std::copy(out.legal_actions.begin(), out.legal_actions.end(), pending_masks_.begin());
+    }
   } else {
     std::memcpy(pending_actions_.data(), actions.data_ptr<float>(),
                 sizeof(float) * pending_actions_.size());
@@ -232,6 +253,7 @@ void OnPolicyAgent::observe(const TransitionBatch& t) {
   step.observations = t.observations;
   if (discrete_) {
     step.discrete_actions = pending_discrete_;
+    step.action_masks = pending_masks_;
   } else {
     step.continuous_actions = pending_actions_;
   }
@@ -268,10 +290,11 @@ std::map<std::string, double> OnPolicyAgent::update(int64_t env_steps) {
 }
 
 OnPolicyAgent::Evaluation OnPolicyAgent::evaluate_actions(const torch::Tensor& observations,
-                                                          const torch::Tensor& actions) {
+                                                          const torch::Tensor& actions,
+                                                          const torch::Tensor& legal_masks) {
   const PolicyOutput output = net_->forward(observations);
   if (discrete_) {
-    Categorical dist(output.actor);
+    Categorical dist(output.actor, legal_masks);
     return {dist.log_prob(actions), dist.entropy(), output.value};
   }
   DiagGaussian dist(output.actor, net_->log_std());
@@ -285,6 +308,9 @@ OnPolicyAgent::RolloutTensors OnPolicyAgent::rollout_tensors() const {
   if (discrete_) {
     r.actions = torch::from_blob(const_cast<int64_t*>(rollout_.discrete_actions().data()), {rows},
                                  torch::kInt64);
+    r.legal_masks = torch::from_blob(const_cast<uint8_t*>(rollout_.action_masks().data()),
+                                     {rows, action_dim_}, torch::kUInt8)
+                        .to(torch::kBool);
   } else {
     r.actions = float_view(rollout_.continuous_actions(), {rows, action_dim_});
   }

@@ -87,10 +87,13 @@ class OnPolicyAgent : public Agent {
     torch::Tensor entropy;   // [B]
     torch::Tensor value;     // [B]
   };
-  Evaluation evaluate_actions(const torch::Tensor& observations, const torch::Tensor& actions);
+  // `legal_masks` (bool [B, actions], Discrete only) may be undefined: all legal.
+  Evaluation evaluate_actions(const torch::Tensor& observations, const torch::Tensor& actions,
+                              const torch::Tensor& legal_masks);
   // The whole rollout as tensors (aliasing the buffer's arrays where possible).
   struct RolloutTensors {
     torch::Tensor observations, actions, log_probs, values, advantages, returns;
+    torch::Tensor legal_masks;  // bool [rows, actions] (Discrete actions), else undefined.
   };
   RolloutTensors rollout_tensors() const;
   // Clips gradients (when max_grad_norm > 0) and steps the optimizer; returns the norm before
@@ -106,7 +109,9 @@ class OnPolicyAgent : public Agent {
   at::Generator generator_;
 
  private:
-  torch::Tensor policy_actions(const PolicyOutput& output, ActMode mode);
+  // Bool [batch, actions] from ActionBatch::legal_actions (undefined when empty). Throws
+  // std::invalid_argument for a wrong size or a row without any legal action.
+  torch::Tensor legal_mask_tensor(std::span<const uint8_t> masks, int batch) const;
 
   bool discrete_ = true;
   int64_t action_dim_ = 0;
@@ -117,6 +122,7 @@ class OnPolicyAgent : public Agent {
   // Remembered by act(kExplore) for observe(): per env.
   std::vector<float> pending_values_, pending_log_probs_, pending_actions_;
   std::vector<int64_t> pending_discrete_;
+  std::vector<uint8_t> pending_masks_;  // Discrete actions: legal-action masks (all 1 if none).
   bool pending_ = false;
   std::vector<float> rewards_, final_values_, last_values_;
   std::vector<uint8_t> episode_ends_;

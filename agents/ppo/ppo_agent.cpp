@@ -59,8 +59,9 @@ std::map<std::string, double> PpoAgent::learn() {
     for (int64_t start = 0; start + minibatch <= rows; start += minibatch) {
       const torch::Tensor index = order.slice(0, start, start + minibatch);
       const torch::Tensor old_log_probs = r.log_probs.index_select(0, index);
-      const Evaluation now =
-          evaluate_actions(r.observations.index_select(0, index), r.actions.index_select(0, index));
+      const Evaluation now = evaluate_actions(
+          r.observations.index_select(0, index), r.actions.index_select(0, index),
+          r.legal_masks.defined() ? r.legal_masks.index_select(0, index) : torch::Tensor());
       const torch::Tensor log_ratio = now.log_prob - old_log_probs;
       double kl = 0, clipped = 0;
       {

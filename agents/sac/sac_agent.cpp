@@ -175,6 +175,20 @@ std::string SacAgent::describe() const {
          " transitions (" + memory + ")" + (settings_.autotune ? ", autotuned alpha" : "");
 }
 
+void SacAgent::check_masks(std::span<const uint8_t> masks, int batch) const {
+  if (masks.size() != static_cast<size_t>(batch * action_dim_)) {
+    throw std::invalid_argument("sac: expected " + std::to_string(batch * action_dim_) +
+                                " legal-action mask bytes, got " + std::to_string(masks.size()));
+  }
+  for (int i = 0; i < batch; ++i) {
+    const uint8_t* row = masks.data() + i * action_dim_;
+    if (std::none_of(row, row + action_dim_, [](uint8_t m) { return m != 0; })) {
+      throw std::invalid_argument("sac: env " + std::to_string(i) +
+                                  " has no legal action in its mask");
+    }
+  }
+}
+
 torch::Tensor SacAgent::to_unit(const torch::Tensor& env_actions) const {
   return (env_actions - action_center_) / action_scale_;
 }
@@ -182,7 +196,16 @@ torch::Tensor SacAgent::to_unit(const torch::Tensor& env_actions) const {
 void SacAgent::random_actions(int batch, ActionBatch out) {
   if (discrete_) {
     for (int i = 0; i < batch; ++i) {
-      out.discrete[i] = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(action_dim_)));
+      int64_t action = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(action_dim_)));
+      if (!out.legal_actions.empty()) {
+        // Uniform over the legal actions: the k-th legal one for a uniform k.
+        const uint8_t* row = out.legal_actions.data() + i * action_dim_;
+        const int64_t legal = std::count_if(row, row + action_dim_, [](uint8_t m) { return m; });
+        int64_t k = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(legal)));
+        for (action = 0; !row[action] || k-- > 0; ++action) {
+        }
+      }
+      out.discrete[i] = action;
     }
     return;
   }
@@ -202,13 +225,20 @@ void SacAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
   if ((discrete_ ? out.discrete.size() : out.continuous.size()) != slots) {
     throw std::invalid_argument("sac: the action output needs " + std::to_string(slots) + " slots");
   }
+  if (discrete_ && !out.legal_actions.empty()) check_masks(out.legal_actions, batch);
   const bool explore = mode == ActMode::kExplore;
   if (explore && env_steps_ < settings_.learning_starts) return random_actions(batch, out);
   Stopwatch watch(timings_.act);
   torch::InferenceMode inference;
   const torch::Tensor obs = input_(observations.data(), batch);
   if (discrete_) {
-    const Categorical dist(actor_->logits(obs));
+    torch::Tensor legal;
+    if (!out.legal_actions.empty()) {
+      legal = torch::from_blob(const_cast<uint8_t*>(out.legal_actions.data()), {batch, action_dim_},
+                               torch::kUInt8)
+                  .to(torch::kBool);
+    }
+    const Categorical dist(actor_->logits(obs), legal);
     const torch::Tensor actions = (explore ? dist.sample(generator_) : dist.mode()).contiguous();
     std::memcpy(out.discrete.data(), actions.data_ptr<int64_t>(), sizeof(int64_t) * batch);
     return;

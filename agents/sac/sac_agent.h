@@ -4,7 +4,9 @@
 // entropy tuning, and transitions from core's ReplayBuffer.
 //
 // Box actions are squashed to (-1, 1) by tanh and mapped affinely onto the env's bounds; the
-// replay stores env actions and the critics see them mapped back to [-1, 1].
+// replay stores env actions and the critics see them mapped back to [-1, 1]. Discrete actions
+// respect legal-action masks when acting; the soft targets do not see the next state's mask
+// (the replay does not store masks).
 #pragma once
 
 #include <ATen/core/Generator.h>
@@ -94,6 +96,8 @@ class SacAgent final : public Agent {
   // Box actions: env bounds <-> [-1, 1].
   torch::Tensor to_unit(const torch::Tensor& env_actions) const;
   void random_actions(int batch, ActionBatch out);
+  // Throws std::invalid_argument for masks of the wrong size or without a legal action.
+  void check_masks(std::span<const uint8_t> masks, int batch) const;
 
   SacSettings settings_;
   AgentContext context_;
