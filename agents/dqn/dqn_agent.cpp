@@ -1,9 +1,6 @@
 #include "agents/dqn/dqn_agent.h"
 
 #include <torch/nn/functional/loss.h>
-#include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adam.h>
-#include <torch/optim/rmsprop.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 #include <torch/utils.h>
@@ -100,16 +97,14 @@ DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
   fast_enabled_ = online_->is_mlp();
   copy_parameters(*online_, *target_, 1.0);
   for (auto& p : target_->parameters()) p.set_requires_grad(false);
-  if (settings.optimizer == "adam") {
-    optimizer_ = std::make_unique<torch::optim::Adam>(
-        online_->parameters(), torch::optim::AdamOptions(settings.lr).eps(settings.adam_eps));
-  } else {
-    optimizer_ = std::make_unique<torch::optim::RMSprop>(online_->parameters(),
-                                                         torch::optim::RMSpropOptions(settings.lr)
-                                                             .alpha(settings.rmsprop_alpha)
-                                                             .eps(settings.rmsprop_eps)
-                                                             .centered(true));
-  }
+  FlatOptimizerOptions optimizer;
+  optimizer.kind = settings.optimizer == "adam" ? FlatOptimizerOptions::Kind::kAdam
+                                                : FlatOptimizerOptions::Kind::kCenteredRmsprop;
+  optimizer.lr = settings.lr;
+  optimizer.adam_eps = settings.adam_eps;
+  optimizer.rmsprop_alpha = settings.rmsprop_alpha;
+  optimizer.rmsprop_eps = settings.rmsprop_eps;
+  optimizer_ = std::make_unique<FlatOptimizer>(*online_, optimizer);
   next_train_step_ = settings.train_frequency;
   next_target_step_ = settings.target_update_period;
 }
@@ -295,10 +290,7 @@ std::pair<double, double> DqnAgent::learn_step(double beta) {
   }
   optimizer_->zero_grad();
   loss.backward();
-  if (settings_.max_grad_norm > 0) {
-    torch::nn::utils::clip_grad_norm_(online_->parameters(), settings_.max_grad_norm);
-  }
-  optimizer_->step();
+  optimizer_->step(settings_.max_grad_norm);
   fast_stale_ = true;
   ++gradient_steps_done_;
   if (settings_.prioritized) {
@@ -356,6 +348,7 @@ void DqnAgent::load(torch::serialize::InputArchive& archive) {
   archive.read("optimizer", optimizer);
   online_->load(online);
   target_->load(target);
+  optimizer_->rebind();  // Module::load replaced the parameters' storage.
   if (parameter_shapes(*online_) != expected_shapes ||
       parameter_shapes(*target_) != expected_shapes) {
     throw std::runtime_error("the checkpoint's network weights have different shapes");

@@ -3,13 +3,12 @@
 // updates, Huber or MSE loss, gradient-norm clipping, Adam or centred RMSprop.
 #pragma once
 
-#include <torch/optim/optimizer.h>
-
 #include <memory>
 
 #include "agents/agent.h"
 #include "agents/dqn/dqn_settings.h"
 #include "agents/dqn/fast_mlp.h"
+#include "agents/dqn/flat_optimizer.h"
 #include "agents/dqn/q_network.h"
 #include "core/replay_buffer.h"
 #include "core/rng.h"
@@ -58,7 +57,7 @@ class DqnAgent final : public Agent {
   double observation_scale_ = 1.0;
   QNetwork online_{nullptr};
   QNetwork target_{nullptr};
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<FlatOptimizer> optimizer_;
   ReplayBuffer replay_;
   ReplayBatch batch_;
   Rng rng_;

@@ -1,0 +1,84 @@
+#include "agents/dqn/flat_optimizer.h"
+
+#include <torch/torch.h>
+
+#include "torch_doctest.h"  // First: see the header.
+
+namespace rl {
+namespace {
+
+torch::nn::Sequential small_net() {
+  torch::manual_seed(11);
+  return torch::nn::Sequential(torch::nn::Linear(3, 8), torch::nn::ReLU(), torch::nn::Linear(8, 2));
+}
+
+// Runs a few steps with FlatOptimizer and with LibTorch's optimizer on identical copies and
+// checks the parameters agree.
+template <typename MakeReference>
+void check_matches(FlatOptimizerOptions options, double max_grad_norm,
+                   MakeReference make_reference) {
+  auto flat_net = small_net();
+  auto ref_net = small_net();
+  FlatOptimizer flat(*flat_net, options);
+  auto reference = make_reference(ref_net->parameters());
+  const torch::Tensor x = torch::randn({16, 3});
+  const torch::Tensor y = torch::randn({16, 2});
+  for (int step = 0; step < 5; ++step) {
+    flat.zero_grad();
+    torch::mse_loss(flat_net->forward(x), y).mul(50).backward();
+    flat.step(max_grad_norm);
+    reference.zero_grad();
+    torch::mse_loss(ref_net->forward(x), y).mul(50).backward();
+    if (max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(ref_net->parameters(), max_grad_norm);
+    reference.step();
+  }
+  const auto a = flat_net->parameters(), b = ref_net->parameters();
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(torch::allclose(a[i], b[i], 1e-5, 1e-6));
+  }
+  CHECK_FALSE(torch::allclose(a[0], small_net()->parameters()[0]));  // It did move.
+}
+
+TEST_CASE("flat_optimizer: Adam matches torch::optim::Adam, with and without clipping") {
+  FlatOptimizerOptions options;
+  options.lr = 1e-2;
+  for (double clip : {0.0, 0.5}) {
+    CAPTURE(clip);
+    check_matches(options, clip, [](std::vector<torch::Tensor> params) {
+      return torch::optim::Adam(params, torch::optim::AdamOptions(1e-2));
+    });
+  }
+}
+
+TEST_CASE("flat_optimizer: centred RMSprop matches torch::optim::RMSprop(centered)") {
+  FlatOptimizerOptions options;
+  options.kind = FlatOptimizerOptions::Kind::kCenteredRmsprop;
+  options.lr = 1e-3;
+  options.rmsprop_alpha = 0.95;
+  options.rmsprop_eps = 0.01;
+  check_matches(options, 0.0, [](std::vector<torch::Tensor> params) {
+    return torch::optim::RMSprop(
+        params, torch::optim::RMSpropOptions(1e-3).alpha(0.95).eps(0.01).centered(true));
+  });
+}
+
+TEST_CASE("flat_optimizer: rebind keeps values after a parameter's storage is replaced") {
+  auto net = small_net();
+  FlatOptimizer flat(*net, {});
+  auto params = net->parameters();
+  const torch::Tensor replacement = torch::full_like(params[0], 0.25);
+  {
+    torch::NoGradGuard no_grad;
+    params[0].set_(replacement.clone());  // As Module::load does.
+  }
+  flat.rebind();
+  CHECK(torch::allclose(net->parameters()[0], replacement));
+  flat.zero_grad();
+  net->forward(torch::randn({4, 3})).sum().backward();
+  flat.step(0.0);
+  CHECK_FALSE(torch::allclose(net->parameters()[0], replacement));  // Updates reach it again.
+}
+
+}  // namespace
+}  // namespace rl
