@@ -1,12 +1,9 @@
 // DQN end to end on CartPole with the hyperparameters of CleanRL's dqn.py: the whole training
 // loop (env, acting, replay, learning, final evaluation) timed as env steps per second.
-#include <unistd.h>
+#include <string>
 
-#include <filesystem>
-
-#include "agents/experiment.h"
-#include "agents/trainer.h"
 #include "apps/rlbench/bench.h"
+#include "apps/rlbench/training_case.h"
 
 namespace rl::bench {
 namespace {
@@ -51,26 +48,8 @@ std::string cleanrl_config(int64_t steps, uint64_t seed) {
 
 BenchResults run_dqn_cartpole(const BenchOptions& options) {
   const int64_t steps = options.steps.value_or(500000);
-  Experiment experiment =
-      build_experiment(ConfigDocument::parse(cleanrl_config(steps, options.seed), "rlbench"));
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("rlbench_dqn_" + std::to_string(::getpid()));
-  TrainOptions train_options;
-  train_options.run_dir = dir.string();
-  TrainSummary summary;
-  try {
-    summary = train(experiment, train_options);
-  } catch (...) {
-    std::filesystem::remove_all(dir);
-    throw;
-  }
-  std::filesystem::remove_all(dir);
-  return {{"dqn_cartpole_e2e",
-           "classic/cartpole-v1, CleanRL dqn.py settings",
-           {{"steps", static_cast<double>(summary.total_steps)},
-            {"wall_seconds", summary.wall_seconds},
-            {"steps_per_second", summary.steps_per_second},
-            {"final_eval_mean", summary.final_eval_mean}}}};
+  return {run_training_case("dqn_cartpole_e2e", "classic/cartpole-v1, CleanRL dqn.py settings",
+                            cleanrl_config(steps, options.seed))};
 }
 
 RLBENCH_CASE("dqn_cartpole_e2e",

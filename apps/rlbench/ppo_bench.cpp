@@ -1,13 +1,10 @@
 // PPO end to end on CartPole with the hyperparameters of CleanRL's ppo.py (4 envs, 128-step
 // rollouts, 4 epochs x 4 minibatches, lr 2.5e-4 annealed, 500k steps): the whole training loop
 // (envs, acting, GAE, learning, final evaluation) timed as env steps per second.
-#include <unistd.h>
+#include <string>
 
-#include <filesystem>
-
-#include "agents/experiment.h"
-#include "agents/trainer.h"
 #include "apps/rlbench/bench.h"
+#include "apps/rlbench/training_case.h"
 
 namespace rl::bench {
 namespace {
@@ -52,26 +49,8 @@ std::string cleanrl_config(int64_t steps, uint64_t seed) {
 
 BenchResults run_ppo_cartpole(const BenchOptions& options) {
   const int64_t steps = options.steps.value_or(500000);
-  Experiment experiment =
-      build_experiment(ConfigDocument::parse(cleanrl_config(steps, options.seed), "rlbench"));
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("rlbench_ppo_" + std::to_string(::getpid()));
-  TrainOptions train_options;
-  train_options.run_dir = dir.string();
-  TrainSummary summary;
-  try {
-    summary = train(experiment, train_options);
-  } catch (...) {
-    std::filesystem::remove_all(dir);
-    throw;
-  }
-  std::filesystem::remove_all(dir);
-  return {{"ppo_cartpole_e2e",
-           "classic/cartpole-v1, CleanRL ppo.py settings",
-           {{"steps", static_cast<double>(summary.total_steps)},
-            {"wall_seconds", summary.wall_seconds},
-            {"steps_per_second", summary.steps_per_second},
-            {"final_eval_mean", summary.final_eval_mean}}}};
+  return {run_training_case("ppo_cartpole_e2e", "classic/cartpole-v1, CleanRL ppo.py settings",
+                            cleanrl_config(steps, options.seed))};
 }
 
 RLBENCH_CASE("ppo_cartpole_e2e",
