@@ -4,6 +4,7 @@
 // Both start at a uniform position in [-0.6, -0.4] with zero velocity.
 #include <cmath>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/registry.h"
@@ -62,110 +63,107 @@ void draw_mountain_car(Image& out, double position, double goal_position) {
   fill_triangle(out, fx, fy1, fx, fy1 + 10, fx + 25, fy1 + 5, {204, 204, 0});
 }
 
-class MountainCar final : public Env {
- public:
-  explicit MountainCar(const Params& p)
-      : Env(make_spec(p.get_int("max_episode_steps"))),
+// What both cars share: the state, the start distribution, the goal test, the observation
+// and the picture. Subclasses give the spec and the step.
+class MountainCarBase : public Env {
+ protected:
+  MountainCarBase(EnvSpec spec, const Params& p, double goal_position)
+      : Env(std::move(spec)),
+        goal_position_(goal_position),
         goal_velocity_(p.get_float("goal_velocity")) {}
 
- protected:
   void do_reset(ObsBuffer obs) override {
     state_ = {rng().uniform(-0.6, -0.4), 0.0};
     write(obs);
   }
 
+  void do_render(Image& out) const override {
+    draw_mountain_car(out, state_.position, goal_position_);
+  }
+
+  bool at_goal() const {
+    return state_.position >= goal_position_ && state_.velocity >= goal_velocity_;
+  }
+
+  void write(ObsBuffer obs) const {
+    float* out = as_f32(obs);
+    out[0] = static_cast<float>(state_.position);
+    out[1] = static_cast<float>(state_.velocity);
+  }
+
+  static EnvSpec base_spec(const char* id, const char* description, int64_t max_steps) {
+    EnvSpec spec;
+    spec.id = id;
+    spec.description = description;
+    spec.observation_space = mountain_car_observation_space();
+    spec.max_episode_steps = max_steps;
+    return spec;
+  }
+
+  classic::MountainCarState state_;
+
+ private:
+  double goal_position_;
+  double goal_velocity_;
+};
+
+class MountainCar final : public MountainCarBase {
+ public:
+  explicit MountainCar(const Params& p)
+      : MountainCarBase(make_spec(p.get_int("max_episode_steps")), p, 0.5) {}
+
+ protected:
   StepResult do_step(const Action& action, ObsBuffer obs) override {
     state_ = classic::mountain_car_step(state_, static_cast<int>(action.index));
     write(obs);
     StepResult r;
     r.reward = -1.f;
-    r.terminated = state_.position >= kGoalPosition && state_.velocity >= goal_velocity_;
+    r.terminated = at_goal();
     return r;
   }
 
-  void do_render(Image& out) const override {
-    draw_mountain_car(out, state_.position, kGoalPosition);
-  }
-
  private:
-  static constexpr double kGoalPosition = 0.5;
-
   static EnvSpec make_spec(int64_t max_steps) {
-    EnvSpec spec;
-    spec.id = "classic/mountaincar-v0";
-    spec.description =
-        "Drive an underpowered car up a hill by rocking it (Gymnasium MountainCar-v0)";
-    spec.observation_space = mountain_car_observation_space();
+    EnvSpec spec = base_spec(
+        "classic/mountaincar-v0",
+        "Drive an underpowered car up a hill by rocking it (Gymnasium MountainCar-v0)", max_steps);
     spec.action_space = Space::discrete(3);
     spec.reward_min = -1.f;
     spec.reward_max = -1.f;
-    spec.max_episode_steps = max_steps;
     spec.reward_threshold = -110.0;
     spec.action_names = {"push left", "no push", "push right"};
     return spec;
   }
-
-  void write(ObsBuffer obs) const {
-    float* out = as_f32(obs);
-    out[0] = static_cast<float>(state_.position);
-    out[1] = static_cast<float>(state_.velocity);
-  }
-
-  double goal_velocity_;
-  classic::MountainCarState state_;
 };
 
-class ContinuousMountainCar final : public Env {
+class ContinuousMountainCar final : public MountainCarBase {
  public:
   explicit ContinuousMountainCar(const Params& p)
-      : Env(make_spec(p.get_int("max_episode_steps"))),
-        goal_velocity_(p.get_float("goal_velocity")) {}
+      : MountainCarBase(make_spec(p.get_int("max_episode_steps")), p, 0.45) {}
 
  protected:
-  void do_reset(ObsBuffer obs) override {
-    state_ = {rng().uniform(-0.6, -0.4), 0.0};
-    write(obs);
-  }
-
   StepResult do_step(const Action& action, ObsBuffer obs) override {
     const double force = action.values[0];
     state_ = classic::continuous_mountain_car_step(state_, force);
     write(obs);
     StepResult r;
-    r.terminated = state_.position >= kGoalPosition && state_.velocity >= goal_velocity_;
+    r.terminated = at_goal();
     r.reward = static_cast<float>((r.terminated ? 100.0 : 0.0) - force * force * 0.1);
     return r;
   }
 
-  void do_render(Image& out) const override {
-    draw_mountain_car(out, state_.position, kGoalPosition);
-  }
-
  private:
-  static constexpr double kGoalPosition = 0.45;
-
   static EnvSpec make_spec(int64_t max_steps) {
-    EnvSpec spec;
-    spec.id = "classic/mountaincar_continuous-v0";
-    spec.description =
-        "Drive a car up a hill with a continuous force (Gymnasium MountainCarContinuous-v0)";
-    spec.observation_space = mountain_car_observation_space();
+    EnvSpec spec = base_spec(
+        "classic/mountaincar_continuous-v0",
+        "Drive a car up a hill with a continuous force (Gymnasium MountainCarContinuous-v0)",
+        max_steps);
     spec.action_space = Space::box({1}, -1.f, 1.f, DType::kF32);
     spec.reward_min = -0.1f;
     spec.reward_max = 100.f;
-    spec.max_episode_steps = max_steps;
     spec.reward_threshold = 90.0;
     return spec;
   }
-
-  void write(ObsBuffer obs) const {
-    float* out = as_f32(obs);
-    out[0] = static_cast<float>(state_.position);
-    out[1] = static_cast<float>(state_.velocity);
-  }
-
-  double goal_velocity_;
-  classic::MountainCarState state_;
 };
 
 std::vector<ParamSpec> mountain_car_params(int64_t max_steps) {
