@@ -166,6 +166,7 @@ class Trainer {
   void maybe_log_row();
   void run_evaluation();
   void save(const std::string& name);
+  void snapshot();
   ProgressState progress_state() const;
   TrainSummary summarize(bool interrupted) const;
 
@@ -178,6 +179,7 @@ class Trainer {
   std::optional<CsvWriter> csv_;
   std::vector<uint8_t> observations_, next_observations_;
   int64_t next_log_ = 0, next_eval_ = 0, next_checkpoint_ = 0;
+  Clock::time_point last_snapshot_;
 };
 
 void Trainer::start_or_resume() {
@@ -281,6 +283,13 @@ void Trainer::run_evaluation() {
                     fs::copy_options::overwrite_existing);
     }
   }
+  snapshot();
+}
+
+void Trainer::snapshot() {
+  if (!options_.on_snapshot) return;
+  options_.on_snapshot(e_, state_.env_steps);
+  last_snapshot_ = Clock::now();
 }
 
 void Trainer::save(const std::string& name) {
@@ -332,6 +341,7 @@ TrainSummary Trainer::run() {
   next_observations_.resize(observations_.size());
   ActionStorage actions(env.spec().action_space, env.size());
   bool interrupted = false;
+  snapshot();
   while (state_.env_steps < run_.train.total_steps) {
     if (options_.stop_requested && options_.stop_requested->load()) {
       interrupted = true;
@@ -350,6 +360,10 @@ TrainSummary Trainer::run() {
     if (state_.env_steps >= next_checkpoint_) {
       next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
       save("latest.pt");
+    }
+    if (options_.on_snapshot && options_.snapshot_seconds > 0 &&
+        seconds_since(last_snapshot_) >= options_.snapshot_seconds) {
+      snapshot();
     }
     if (progress_) progress_->update(progress_state());
   }

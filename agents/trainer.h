@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -30,6 +31,13 @@ struct TrainOptions {
   bool interactive = false;     // Redraw the progress line in place (a terminal).
   // Checked every step; when it becomes true the loop checkpoints and returns.
   const std::atomic<bool>* stop_requested = nullptr;
+  // Optional policy snapshots for a live viewer (rltrain --watch). Called on the training
+  // thread with the agent as it is at that moment: before the first step, after every
+  // evaluation, and whenever snapshot_seconds have passed since the previous call (0: only at
+  // those points). It must return quickly, must not modify the experiment and must not keep
+  // references to it (copy what it needs, e.g. the agent's weights).
+  std::function<void(const Experiment& experiment, int64_t env_steps)> on_snapshot;
+  double snapshot_seconds = 0.0;
 };
 
 struct EvalResult {
