@@ -179,13 +179,31 @@ void DqnAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
   if (out.discrete.size() != static_cast<size_t>(batch)) {
     throw std::invalid_argument("dqn: the action output needs one slot per observation");
   }
+  const std::span<const uint8_t> masks = out.legal_actions;
+  if (!masks.empty()) check_masks(masks, batch);
+  const auto legal_row = [&](int i) {
+    return masks.data() + static_cast<size_t>(i) * num_actions_;
+  };
   const double eps = mode == ActMode::kExplore ? epsilon(env_steps_) : settings_.eval_epsilon;
   explore_rows_.assign(batch, 0);
   bool any_greedy = false;
   for (int i = 0; i < batch; ++i) {
     if (eps > 0 && rng_.uniform() < eps) {
       explore_rows_[i] = 1;
-      out.discrete[i] = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(num_actions_)));
+      if (masks.empty()) {
+        out.discrete[i] = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(num_actions_)));
+      } else {
+        // Uniform over the legal actions: the k-th legal one for a uniform k.
+        const uint8_t* legal = legal_row(i);
+        const int64_t count =
+            std::count_if(legal, legal + num_actions_, [](uint8_t m) { return m; });
+        int64_t k = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(count)));
+        int64_t a = 0;
+        for (;; ++a) {
+          if (legal[a] && k-- == 0) break;
+        }
+        out.discrete[i] = a;
+      }
     } else {
       any_greedy = true;
     }
@@ -195,7 +213,32 @@ void DqnAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
   for (int i = 0; i < batch; ++i) {
     if (explore_rows_[i]) continue;
     const float* row = q + static_cast<size_t>(i) * num_actions_;
-    out.discrete[i] = std::max_element(row, row + num_actions_) - row;
+    if (masks.empty()) {
+      out.discrete[i] = std::max_element(row, row + num_actions_) - row;
+    } else {
+      const uint8_t* legal = legal_row(i);
+      int64_t best = -1;
+      for (int64_t a = 0; a < num_actions_; ++a) {
+        if (legal[a] && (best < 0 || row[a] > row[best])) best = a;
+      }
+      out.discrete[i] = best;
+    }
+  }
+}
+
+void DqnAgent::check_masks(std::span<const uint8_t> masks, int batch) const {
+  if (masks.size() != static_cast<size_t>(batch * num_actions_)) {
+    throw std::invalid_argument("dqn: expected " + std::to_string(batch * num_actions_) +
+                                " legal-action mask bytes (" + std::to_string(batch) + " rows of " +
+                                std::to_string(num_actions_) + "), got " +
+                                std::to_string(masks.size()));
+  }
+  for (int i = 0; i < batch; ++i) {
+    const uint8_t* row = masks.data() + static_cast<size_t>(i) * num_actions_;
+    if (std::none_of(row, row + num_actions_, [](uint8_t m) { return m != 0; })) {
+      throw std::invalid_argument("dqn: row " + std::to_string(i) +
+                                  " has no legal action in its mask");
+    }
   }
 }
 

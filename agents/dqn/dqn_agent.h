@@ -1,6 +1,10 @@
 // Deep Q-learning (Mnih et al. 2015) with the usual extensions, each switchable from YAML:
 // Double DQN, dueling heads, n-step returns, prioritized replay, Polyak or hard target
 // updates, Huber or MSE loss, gradient-norm clipping, Adam or centred RMSprop.
+//
+// Action masks: act() respects ActionBatch::legal_actions (greedy = argmax over the legal
+// actions, exploration = uniform over them). The TD targets take the max over all actions of
+// the next state, as Stable-Baselines3 and CleanRL do: the replay stores no masks.
 #pragma once
 
 #include <memory>
@@ -49,6 +53,9 @@ class DqnAgent final : public Agent {
   std::pair<double, double> learn_step(double beta);
   void update_target();
   bool ready_to_learn() const;
+  // Throws std::invalid_argument unless `masks` holds batch rows of num_actions_ bytes, each
+  // with at least one legal action.
+  void check_masks(std::span<const uint8_t> masks, int batch) const;
 
   DqnSettings settings_;
   AgentContext context_;

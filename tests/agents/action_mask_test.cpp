@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -31,11 +32,9 @@ TrainSummary run(const std::string& agent_yaml, int64_t steps, const std::string
   return run(e, name);
 }
 
-TEST_CASE("action masks: PPO never takes an illegal action and learns the best legal one") {
-  Experiment e = experiment_from(ac_config("test/masked-v0", test::kPpoChain, 10000, 4, 32));
-  const TrainSummary summary = run(e, "mask_ppo");
-  CHECK(summary.final_eval_mean > 6.2);
-  // The greedy choice for every non-empty mask is its lowest legal action.
+// The greedy choice of `agent` for every non-empty mask of test/masked-v0 is its lowest legal
+// action (the observation is the mask).
+void check_lowest_legal(Agent& agent) {
   for (int bits = 1; bits < 16; ++bits) {
     CAPTURE(bits);
     std::vector<uint8_t> mask(4);
@@ -44,8 +43,77 @@ TEST_CASE("action masks: PPO never takes an illegal action and learns the best l
     std::vector<uint8_t> bytes(sizeof(float) * 4);
     std::memcpy(bytes.data(), obs.data(), bytes.size());
     std::vector<int64_t> action(1);
-    e.agent->act(bytes, 1, ActMode::kGreedy, {action, {}, mask});
+    agent.act(bytes, 1, ActMode::kGreedy, {action, {}, mask});
     CHECK(action[0] == __builtin_ctz(bits));
+  }
+}
+
+TEST_CASE("action masks: PPO never takes an illegal action and learns the best legal one") {
+  Experiment e = experiment_from(ac_config("test/masked-v0", test::kPpoChain, 10000, 4, 32));
+  const TrainSummary summary = run(e, "mask_ppo");
+  CHECK(summary.final_eval_mean > 6.2);
+  check_lowest_legal(*e.agent);
+}
+
+const char* kDqnMasked =
+    "  type: dqn\n"
+    "  hidden: [32]\n"
+    "  lr: 1e-3\n"
+    "  batch_size: 32\n"
+    "  learning_starts: 200\n"
+    "  gamma: 0.9\n"
+    "  train_frequency: 1\n"
+    "  target_update_period: 100\n"
+    "  exploration_steps: 1500\n";
+
+TEST_CASE("action masks: DQN never takes an illegal action and learns the best legal one") {
+  Experiment e = experiment_from(ac_config("test/masked-v0", kDqnMasked, 3000, 4, 32));
+  // Before training the greedy choice ignores the reward order but still obeys the mask.
+  for (int bits = 1; bits < 16; ++bits) {
+    std::vector<uint8_t> mask(4), bytes(sizeof(float) * 4, 0);
+    for (int a = 0; a < 4; ++a) mask[a] = (bits >> a) & 1;
+    std::vector<int64_t> action(1);
+    e.agent->act(bytes, 1, ActMode::kGreedy, {action, {}, mask});
+    CHECK(mask[action[0]] == 1);
+  }
+  const TrainSummary summary = run(e, "mask_dqn");  // The env throws on an illegal action.
+  CHECK(summary.final_eval_mean > 6.2);
+  check_lowest_legal(*e.agent);
+}
+
+TEST_CASE("action masks: DQN explores uniformly among the legal actions") {
+  Experiment e = experiment_from(ac_config("test/masked-v0", kDqnMasked, 3000, 1, 1));
+  // At step 0 epsilon is 1: every action explores.
+  const std::vector<uint8_t> mask = {0, 1, 0, 1, 1, 1, 1, 0};  // Two rows.
+  std::vector<uint8_t> obs(2 * 4 * sizeof(float), 0);
+  std::vector<int64_t> actions(2);
+  std::vector<int> counts(8, 0);
+  for (int k = 0; k < 3000; ++k) {
+    e.agent->act(obs, 2, ActMode::kExplore, {actions, {}, mask});
+    ++counts[actions[0]];
+    ++counts[4 + actions[1]];
+  }
+  CHECK(counts[0] == 0);
+  CHECK(counts[2] == 0);
+  CHECK(counts[7] == 0);
+  for (int legal : {1, 3}) CHECK(std::abs(counts[legal] - 1500) < 150);
+  for (int legal : {4, 5, 6}) CHECK(std::abs(counts[legal] - 1000) < 120);
+}
+
+TEST_CASE("action masks: DQN rejects malformed masks") {
+  Experiment e = experiment_from(ac_config("test/masked-v0", kDqnMasked, 100, 1, 1));
+  std::vector<uint8_t> obs(4 * sizeof(float), 0);
+  std::vector<int64_t> action(1);
+  const std::vector<uint8_t> none = {0, 0, 0, 0}, short_mask = {1, 1};
+  for (ActMode mode : {ActMode::kGreedy, ActMode::kExplore}) {
+    CHECK_THROWS_WITH_AS(e.agent->act(obs, 1, mode, {action, {}, none}),
+                         doctest::Contains("row 0 has no legal action"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(e.agent->act(obs, 1, mode, {action, {}, short_mask}),
+                         doctest::Contains("expected 4 legal-action mask bytes"),
+                         std::invalid_argument);
+    const std::vector<uint8_t> only_three = {0, 0, 0, 1};
+    e.agent->act(obs, 1, mode, {action, {}, only_three});
+    CHECK(action[0] == 3);
   }
 }
 
