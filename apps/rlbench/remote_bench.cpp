@@ -12,6 +12,8 @@
 // --seconds S is the timed budget of each row (default 0.3), split into 3 windows; a rate is
 // reported as the mean over the windows with its standard error. --seed sets the env and
 // action seeds. Env steps count envs advanced; a round trip is one STEP and its STEP_RESULT.
+// cpu_cores_used is this process's CPU time (client and in-process server) per wall second:
+// near 1-2 on an idle machine, lower when other processes take the cores.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,14 +71,17 @@ void add_rate(BenchResult& row, const std::string& name, const std::vector<doubl
 }
 
 void add_throughput(BenchResult& row, const std::string& prefix,
-                    const std::vector<ThroughputSample>& samples, bool with_round_trips) {
-  std::vector<double> steps, trips;
+                    const std::vector<ThroughputSample>& samples, bool full) {
+  std::vector<double> steps, trips, cpu;
   for (const ThroughputSample& s : samples) {
     steps.push_back(s.env_steps_per_second);
     trips.push_back(s.round_trips_per_second);
+    cpu.push_back(s.process_cpu_per_second);
   }
   add_rate(row, prefix + "env_steps_per_second", steps);
-  if (with_round_trips) add_rate(row, prefix + "round_trips_per_second", trips);
+  if (!full) return;
+  add_rate(row, prefix + "round_trips_per_second", trips);
+  add_rate(row, "cpu_cores_used", cpu);
 }
 
 std::vector<ThroughputSample> measure(const LoopbackServer& server, uint32_t num_envs,

@@ -1,5 +1,7 @@
 #include "envs/remote/loopback_bench.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -14,6 +16,12 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double process_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 // Random actions drawn before timing: `rows` actions of one env each, read as a sliding window
@@ -99,6 +107,7 @@ std::vector<ThroughputSample> measure_loopback(const std::string& address,
   const double window = spec.seconds / spec.windows;
   for (int w = 0; w < spec.windows; ++w) {
     int64_t trips = 0;
+    const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     double elapsed = 0;
     do {
@@ -106,7 +115,9 @@ std::vector<ThroughputSample> measure_loopback(const std::string& address,
       ++trips;
       elapsed = seconds_since(start);
     } while (elapsed < window);
-    samples.push_back({static_cast<double>(trips) * spec.num_envs / elapsed, trips / elapsed});
+    const double cpu = process_cpu_seconds() - cpu_start;
+    samples.push_back(
+        {static_cast<double>(trips) * spec.num_envs / elapsed, trips / elapsed, cpu / elapsed});
   }
   client->close();
   return samples;

@@ -36,6 +36,10 @@ class LoopbackServer {
 struct ThroughputSample {
   double env_steps_per_second = 0;
   double round_trips_per_second = 0;
+  // CPU time of this whole process (the client, plus the server when it runs in this process,
+  // as LoopbackServer does) per wall-clock second: about 1-2 on an idle machine, lower when
+  // other processes take the cores.
+  double process_cpu_per_second = 0;
 };
 
 struct LoopbackBenchSpec {

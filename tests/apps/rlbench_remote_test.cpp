@@ -80,6 +80,8 @@ TEST_CASE("rlbench: every remote case runs for a tiny budget with positive rates
     CHECK(metric(r, "env_steps_per_second") ==
           doctest::Approx(metric(r, "round_trips_per_second")));
     CHECK(metric(r, "local_env_steps_per_second") > 0);
+    CHECK(metric(r, "cpu_cores_used") > 0);
+    CHECK(metric(r, "cpu_cores_used") <= 2.5);  // Client + server thread, plus timer slack.
   }
   // Batched: N env steps per round trip, for N = 16, 256 and 1024.
   for (const char* name : {"remote_cartpole_batched", "remote_minatar_batched"}) {
