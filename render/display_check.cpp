@@ -8,13 +8,12 @@
 
 namespace rl::render {
 
-void require_display() {
+void require_display(const std::string& alternatives) {
   Display* display = XOpenDisplay(nullptr);
   if (!display) {
     const char* name = std::getenv("DISPLAY");
     throw std::runtime_error(std::string("cannot open a window: no X display (DISPLAY=") +
-                             (name ? name : "") +
-                             "); use --export, --verify or --headless, or run under xvfb-run");
+                             (name ? name : "") + "); " + alternatives);
   }
   XCloseDisplay(display);
 }

@@ -63,7 +63,7 @@ Viewer::Viewer(WatchSession& session, ViewerMode mode, ViewerOptions options)
   if (!window_.isOpen())
     throw std::runtime_error("cannot open a window (is DISPLAY set? use --export for headless)");
   window_.setKeyRepeatEnabled(false);
-  window_.setFramerateLimit(options_.vsync ? 60 : 0);
+  window_.setFramerateLimit(options_.vsync ? options_.max_fps : 0);
   frame_texture_.setSmooth(false);
   relayout(width, height);
 }

@@ -21,7 +21,8 @@ struct ViewerOptions {
   std::string screenshot_dir = ".";
   std::string font_path;  // Empty: find_hud_font().
   std::string title = "rlwatch";
-  bool vsync = true;
+  bool vsync = true;  // Cap the frame rate at max_fps (false: as fast as possible).
+  unsigned max_fps = 60;
 };
 
 // The HUD font: $RLCADE_FONT if set, else DejaVu Sans (Debian: fonts-dejavu-core), else

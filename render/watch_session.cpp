@@ -180,6 +180,7 @@ bool LiveSession::advance() {
   Action action;
   if (!decide(action)) return false;
   const StepResult result = env_->step(action, observation_);
+  ++steps_taken_;
   after_step(action, result);
   return true;
 }

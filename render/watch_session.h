@@ -114,6 +114,10 @@ class LiveSession : public WatchSession {
   bool episode_over() const override { return env_->episode_over(); }
   const Env& env() const override { return *env_; }
   HumanInput* human_input() override { return human_ ? &*human_ : nullptr; }
+  // Replaces what the HUD shows as the source (e.g. "agent dqn, weights of step 20k").
+  void set_label(std::string label) { hud_.source = std::move(label); }
+  // Env steps taken over all episodes.
+  int64_t steps_taken() const { return steps_taken_; }
 
   // Writes the current episode's recording if it has steps and was not saved yet.
   void save_partial();
@@ -134,6 +138,7 @@ class LiveSession : public WatchSession {
   PolicyDecision decision_;
   std::optional<ShadowReplayRecorder> recorder_;
   bool recording_saved_ = false;
+  int64_t steps_taken_ = 0;
   std::vector<std::string> recorded_files_;
 };
 

@@ -2,6 +2,7 @@
 //   rltrain configs/dqn.yaml            (or a shipped config by bare name: rltrain dqn.yaml)
 //   rltrain CONFIG --out DIR --set agent.lr=1e-4 --set train.total_steps=20000
 //   rltrain --resume runs/dqn           (continues the run; --set may extend total_steps)
+//   rltrain configs/dqn.yaml --watch    (a window shows the current policy playing)
 //   rltrain --list | --help
 #include <c10/util/Exception.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "agents/experiment.h"
 #include "agents/torch_setup.h"
 #include "agents/trainer.h"
+#include "apps/rltrain/watch.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/registry.h"
@@ -40,8 +43,8 @@ extern "C" void on_interrupt(int) {
 }
 
 const char kUsage[] =
-    R"(usage: rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]...
-       rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]...
+    R"(usage: rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
+       rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]... [--watch]
        rltrain --list | --help
 
 Trains an agent as the YAML config says and writes the run folder (default runs/<name>):
@@ -52,6 +55,9 @@ config.yaml (resolved), metrics.csv, checkpoints/{latest,best,final}.pt, replays
   --set K=V        override a config value before validation, e.g. --set agent.lr=1e-4
                    (repeatable; values are YAML: 1e-4, true, [64, 64], adam)
   --resume DIR     continue the run in DIR from checkpoints/latest.pt (counters continue)
+  --watch          open a window showing the current policy play greedily on its own env
+                   copy (weights refreshed every 2 s and after each evaluation); closing it
+                   does not stop training. Needs a display (or xvfb-run).
   --list           list every env id, agent type and wrapper with a one-line description
   --help           this text
 
@@ -66,6 +72,7 @@ struct Args {
   std::vector<std::string> overrides;
   bool list = false;
   bool help = false;
+  bool watch = false;
 };
 
 class UsageError : public std::runtime_error {
@@ -85,6 +92,8 @@ Args parse_args(int argc, char** argv) {
       args.help = true;
     } else if (arg == "--list") {
       args.list = true;
+    } else if (arg == "--watch") {
+      args.watch = true;
     } else if (arg == "--out") {
       args.out = value("--out");
     } else if (arg == "--resume") {
@@ -191,14 +200,30 @@ int run(const Args& args) {
   rl::set_compute_threads(static_cast<int>(experiment.run().train.threads));
   std::cerr << "rltrain: " << rl::blas_description() << '\n';
 
+  std::unique_ptr<rl::train_watch::WatchWindow> watch;
+  if (args.watch) {
+    try {
+      watch = std::make_unique<rl::train_watch::WatchWindow>(experiment);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(std::string("--watch: ") + e.what());
+    }
+  }
+
   rl::TrainOptions options;
   options.run_dir = run_dir;
   options.resume = args.resume.has_value();
   options.log = &std::cerr;
   options.interactive = rl::is_terminal(std::cerr);
   options.stop_requested = &g_stop_requested;
+  if (watch) {
+    options.on_snapshot = [&watch](const rl::Experiment& e, int64_t steps) {
+      watch->on_snapshot(e, steps);
+    };
+    options.snapshot_seconds = rl::train_watch::WatchWindow::kSnapshotSeconds;
+  }
   std::signal(SIGINT, on_interrupt);
   const rl::TrainSummary summary = rl::train(experiment, options);
+  if (watch) std::cerr << "rltrain: " << watch->finish() << '\n';
   std::cout << summary.one_line() << std::endl;
   return summary.interrupted ? kExitInterrupted : kExitOk;
 }
