@@ -1,5 +1,8 @@
 #include "render/training_watch.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <SFML/System/Clock.hpp>
 #include <stdexcept>
 
@@ -49,6 +52,11 @@ void TrainingWatcher::fail(const std::string& message) {
 }
 
 void TrainingWatcher::run(PolicySource policy, PolicyRefresh refresh) {
+  // Best effort: raising the nice value needs no privilege; a failure just keeps the default.
+  if (options_.nice_increment > 0)
+    (void)::setpriority(
+        PRIO_PROCESS, static_cast<id_t>(::gettid()),
+        ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())) + options_.nice_increment);
   try {
     std::unique_ptr<LiveSession> session = make_policy_session(options_.live, std::move(policy));
     ViewerOptions viewer_options = options_.viewer;

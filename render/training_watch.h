@@ -23,7 +23,10 @@ namespace rl::render {
 struct TrainingWatchOptions {
   LiveOptions live;       // The env the policy plays: episodes back to back, seeds seed, seed+1...
   ViewerOptions viewer;   // Title, picture size, env steps per second at speed x1.
-  unsigned max_fps = 30;  // Frame-rate cap of the window (the watcher sleeps in between).
+  unsigned max_fps = 20;  // Frame-rate cap of the window (the watcher sleeps in between).
+  // Added to the watcher thread's nice value (Linux: per thread; the software-GL threads it
+  // starts inherit it), so that on a busy machine the window yields the CPU to the caller.
+  int nice_increment = 10;
   // Ends the "no X display" error: what to do instead.
   std::string display_hint = "run under xvfb-run, or without the window";
 };

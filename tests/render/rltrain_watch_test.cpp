@@ -1,0 +1,178 @@
+// rltrain --watch end to end, under the same Xvfb as the other render tests: a short training
+// with the window open finishes and reports what the window showed; Ctrl-C still checkpoints;
+// without a display it stops at the start with a clear error. Built when rltrain is.
+#ifdef RLCADE_TEST_RLTRAIN
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "core/json.h"
+
+extern char** environ;
+
+namespace rl {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path bin_dir() {
+  if (const char* dir = std::getenv("RLCADE_BIN_DIR")) return dir;
+  return fs::read_symlink("/proc/self/exe").parent_path();
+}
+
+std::string config_path(const std::string& name) {
+  const char* dir = std::getenv("RLCADE_SOURCE_DIR");
+  return (fs::path(dir ? dir : RLCADE_SOURCE_DIR) / "configs" / name).string();
+}
+
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name) {
+    path = fs::temp_directory_path() / ("rlcade_watch_" + name + "_" + std::to_string(::getpid()));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// Starts rltrain with `args`, stdout and stderr into `log`; `with_display` false drops DISPLAY.
+pid_t spawn_rltrain(std::vector<std::string> args, const fs::path& log, bool with_display) {
+  const std::string program = (bin_dir() / "rltrain").string();
+  args.insert(args.begin(), program);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e)
+    if (with_display || std::string(*e).rfind("DISPLAY=", 0) != 0) env_strings.push_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = 0;
+  const int spawned =
+      posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(spawned == 0);
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+// The numbers of "watch window: F frames, S env steps, R weight refreshes; N snapshots".
+struct WatchLine {
+  long frames = -1, steps = -1, refreshes = -1, snapshots = -1;
+};
+
+WatchLine parse_watch_line(const std::string& output) {
+  static const std::regex pattern(
+      R"(watch window: (\d+) frames, (\d+) env steps, (\d+) weight refreshes; (\d+) snapshots)");
+  std::smatch m;
+  WatchLine line;
+  if (std::regex_search(output, m, pattern)) {
+    line.frames = std::stol(m[1]);
+    line.steps = std::stol(m[2]);
+    line.refreshes = std::stol(m[3]);
+    line.snapshots = std::stol(m[4]);
+  }
+  return line;
+}
+
+TEST_CASE("rltrain --watch: a short training with the window open finishes") {
+  TempDir dir("short");
+  const fs::path run = dir.path / "run";
+  const fs::path log = dir.path / "log.txt";
+  // 6k steps with an evaluation every 2k: the window gets the weights at the start and after
+  // each evaluation, and plays CartPole all along.
+  const pid_t pid =
+      spawn_rltrain({config_path("dqn_cartpole.yaml"), "--out", run.string(), "--set",
+                     "train.total_steps=6000", "--set", "train.eval_every=2000", "--watch"},
+                    log, true);
+  const int code = wait_exit(pid);
+  const std::string output = read_file(log.string());
+  CAPTURE(output);
+  REQUIRE(code == 0);
+  const WatchLine line = parse_watch_line(output);
+  CHECK(line.frames > 0);
+  CHECK(line.steps > 0);
+  CHECK(line.snapshots >= 4);  // Start and 3 evaluations, plus one every 2 s.
+  CHECK(line.refreshes >= 1);
+  CHECK(line.refreshes <= line.snapshots);
+  CHECK(output.find("closed before the end") == std::string::npos);
+  CHECK(fs::exists(run / "checkpoints" / "final.pt"));
+  const json::Value summary = json::parse(read_file((run / "summary.json").string()));
+  CHECK(summary.find("total_steps")->as_number() == 6000);
+  CHECK(summary.find("interrupted")->as_bool() == false);
+}
+
+TEST_CASE("rltrain --watch: Ctrl-C with the window open still checkpoints") {
+  TempDir dir("sigint");
+  const fs::path run = dir.path / "run";
+  const fs::path log = dir.path / "log.txt";
+  const pid_t pid =
+      spawn_rltrain({config_path("dqn_cartpole.yaml"), "--out", run.string(), "--set",
+                     "train.total_steps=100000000", "--set", "train.log_every=100", "--set",
+                     "train.eval_every=0", "--set", "train.stop_when_solved=false", "--watch"},
+                    log, true);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const fs::path metrics = run / "metrics.csv";
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(fs::exists(metrics) && fs::file_size(metrics) > 300)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  const int code = wait_exit(pid);
+  const std::string output = read_file(log.string());
+  CAPTURE(output);
+  CHECK(code == 130);
+  CHECK(output.find("checkpoint saved") != std::string::npos);
+  CHECK(parse_watch_line(output).frames > 0);
+  CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
+  const json::Value summary = json::parse(read_file((run / "summary.json").string()));
+  CHECK(summary.find("interrupted")->as_bool());
+}
+
+TEST_CASE("rltrain --watch: without a display it stops at the start with a clear error") {
+  TempDir dir("nodisplay");
+  const fs::path run = dir.path / "run";
+  const fs::path log = dir.path / "log.txt";
+  const pid_t pid = spawn_rltrain(
+      {config_path("dqn_cartpole.yaml"), "--out", run.string(), "--watch"}, log, false);
+  const int code = wait_exit(pid);
+  const std::string output = read_file(log.string());
+  CAPTURE(output);
+  CHECK(code == 2);
+  CHECK(output.find("rltrain: --watch: cannot open a window: no X display") != std::string::npos);
+  CHECK(output.find("xvfb-run") != std::string::npos);
+  CHECK(!fs::exists(run));  // Nothing trained, nothing written.
+}
+
+}  // namespace
+}  // namespace rl
+
+#endif  // RLCADE_TEST_RLTRAIN
