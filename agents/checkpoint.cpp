@@ -79,6 +79,8 @@ void save_checkpoint(const std::string& path, const Experiment& experiment,
   write_int(archive, "last_eval_step", state.last_eval_step);
   write_int(archive, "solved_at_step", state.solved_at_step);
   write_double(archive, "solved_at_seconds", state.solved_at_seconds);
+  write_double(archive, "last_eval_success", state.last_eval_success);
+  write_double(archive, "best_eval_success", state.best_eval_success);
   std::ostringstream bytes;
   archive.save_to(bytes);
   try {
@@ -115,6 +117,12 @@ TrainerState load_checkpoint(const std::string& path, Experiment& experiment) {
     state.last_eval_step = read_int(archive, "last_eval_step");
     state.solved_at_step = read_int(archive, "solved_at_step");
     state.solved_at_seconds = read_double(archive, "solved_at_seconds");
+    // Checkpoints written before success rates existed lack these entries.
+    c10::IValue success;
+    if (archive.try_read("last_eval_success", success)) {
+      state.last_eval_success = read_double(archive, "last_eval_success");
+      state.best_eval_success = read_double(archive, "best_eval_success");
+    }
     return state;
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": cannot load checkpoint: " + e.what_without_backtrace());

@@ -22,6 +22,9 @@ struct TrainerState {
   int64_t last_eval_step = -1;
   int64_t solved_at_step = -1;  // First evaluation reaching the env's reward threshold.
   double solved_at_seconds = NAN;
+  // Success rates of evaluations (envs with EnvSpec::reports_success; NaN otherwise).
+  double last_eval_success = NAN;
+  double best_eval_success = NAN;  // Highest success rate of any evaluation.
 };
 
 // Writes `experiment` (its agent and wrapper statistics) and `state` to `path` atomically.

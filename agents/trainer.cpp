@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -142,10 +143,22 @@ struct LoopState {
   }
 };
 
-std::vector<std::string> csv_columns(const Agent& agent) {
+// The header line of an existing CSV file, split at commas (empty when there is none).
+std::vector<std::string> csv_header(const fs::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::vector<std::string> names;
+  if (!in || !std::getline(in, line)) return names;
+  std::stringstream cells(line);
+  for (std::string name; std::getline(cells, name, ',');) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> csv_columns(const Agent& agent, bool success_column) {
   std::vector<std::string> columns = {"step",      "wall_seconds", "steps_per_second",
                                       "episodes",  "return_mean",  "length_mean",
                                       "eval_mean", "eval_std"};
+  if (success_column) columns.push_back("eval_success");
   for (const std::string& name : agent.metric_names()) columns.push_back(name);
   return columns;
 }
@@ -194,7 +207,16 @@ void Trainer::start_or_resume() {
   write_file_atomic(
       (dir / "config.yaml").string(),
       "# Resolved config of run '" + run_.name + "' (written by rltrain).\n" + e_.resolved_yaml);
-  csv_.emplace((dir / "metrics.csv").string(), csv_columns(*e_.agent), options_.resume);
+  // eval_success is a column for envs that report success, unless a resumed run's file was
+  // started without it.
+  const fs::path metrics = dir / "metrics.csv";
+  bool success_column = e_.env_spec.reports_success;
+  if (options_.resume && fs::exists(metrics)) {
+    const auto header = csv_header(metrics);
+    success_column =
+        success_column && std::find(header.begin(), header.end(), "eval_success") != header.end();
+  }
+  csv_.emplace(metrics.string(), csv_columns(*e_.agent, success_column), options_.resume);
   next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
   next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
   next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
@@ -259,20 +281,34 @@ void Trainer::run_evaluation() {
   state_.last_eval_mean = result.mean;
   state_.last_eval_std = result.std;
   state_.last_eval_step = state_.env_steps;
-  csv_->write({{"step", static_cast<double>(state_.env_steps)},
-               {"wall_seconds", loop_.wall_seconds()},
-               {"episodes", static_cast<double>(state_.episodes)},
-               {"eval_mean", result.mean},
-               {"eval_std", result.std}});
+  state_.last_eval_success = result.success_rate;
+  const bool has_success = std::isfinite(result.success_rate);
+  if (has_success && !(result.success_rate <= state_.best_eval_success)) {
+    state_.best_eval_success = result.success_rate;
+  }
+  std::map<std::string, double> row = {{"step", static_cast<double>(state_.env_steps)},
+                                       {"wall_seconds", loop_.wall_seconds()},
+                                       {"episodes", static_cast<double>(state_.episodes)},
+                                       {"eval_mean", result.mean},
+                                       {"eval_std", result.std}};
+  const auto& columns = csv_->columns();
+  if (has_success && std::find(columns.begin(), columns.end(), "eval_success") != columns.end()) {
+    row["eval_success"] = result.success_rate;
+  }
+  csv_->write(row);
   const auto& threshold = e_.env_spec.reward_threshold;
   if (threshold && result.mean >= *threshold && state_.solved_at_step < 0) {
     state_.solved_at_step = state_.env_steps;
     state_.solved_at_seconds = loop_.wall_seconds();
   }
-  char line[160];
+  char line[200];
   std::snprintf(line, sizeof line, "eval @ %s steps: return %.1f +- %.1f over %lld episodes",
                 format_count(static_cast<double>(state_.env_steps)).c_str(), result.mean,
                 result.std, static_cast<long long>(result.returns.size()));
+  if (has_success) {
+    const size_t used = std::strlen(line);
+    std::snprintf(line + used, sizeof line - used, ", success %.2f", result.success_rate);
+  }
   const bool best = !(result.mean <= state_.best_eval_mean);  // NaN (no best yet) counts.
   log(std::string(line) + (best ? "  (best)" : ""));
   if (best) {
@@ -320,6 +356,8 @@ TrainSummary Trainer::summarize(bool interrupted) const {
   s.final_eval_mean = state_.last_eval_mean;
   s.final_eval_std = state_.last_eval_std;
   s.best_eval_mean = state_.best_eval_mean;
+  s.final_eval_success = state_.last_eval_success;
+  s.best_eval_success = state_.best_eval_success;
   s.solved_at_step = state_.solved_at_step;
   s.solved_at_seconds = state_.solved_at_seconds;
   s.interrupted = interrupted;
@@ -416,6 +454,8 @@ EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int
   EvalResult result;
   result.returns.assign(n, 0.0);
   result.lengths.assign(n, 0);
+  const bool judge_success = env.spec().reports_success;
+  if (judge_success) result.successes.assign(n, 0);
   int remaining = n;
   std::vector<uint8_t> observations(env.observation_bytes() * n);
   for (int64_t t = 0; t < max_steps && remaining > 0; ++t) {
@@ -431,11 +471,17 @@ EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int
       if (env.done(i)) {
         done[i] = 1;
         --remaining;
+        // The env was auto-reset already; it still remembers how the episode ended.
+        if (judge_success) result.successes[i] = env.env(i).last_episode_succeeded() ? 1 : 0;
       }
     }
   }
   result.mean = mean_of(result.returns);
   result.std = std_of(result.returns, result.mean);
+  if (judge_success) {
+    const double successes = std::count(result.successes.begin(), result.successes.end(), 1);
+    result.success_rate = n > 0 ? successes / n : NAN;
+  }
   if (recorder) recorder->save(record_path);
   return result;
 }
@@ -457,6 +503,8 @@ std::string TrainSummary::to_json() const {
   v.set("final_eval_mean", number_or_null(final_eval_mean));
   v.set("final_eval_std", number_or_null(final_eval_std));
   v.set("best_eval_mean", number_or_null(best_eval_mean));
+  v.set("final_eval_success", number_or_null(final_eval_success));
+  v.set("best_eval_success", number_or_null(best_eval_success));
   v.set("solved_at_step", solved_at_step >= 0 ? json::Value(solved_at_step) : json::Value());
   v.set("solved_at_seconds", number_or_null(solved_at_seconds));
   v.set("interrupted", interrupted);
@@ -465,14 +513,19 @@ std::string TrainSummary::to_json() const {
 }
 
 std::string TrainSummary::one_line() const {
-  char buffer[512];
+  char success[64] = "";
+  if (std::isfinite(final_eval_success)) {
+    std::snprintf(success, sizeof success, ", success %.2f (best %.2f)", final_eval_success,
+                  best_eval_success);
+  }
+  char buffer[576];
   std::snprintf(
       buffer, sizeof buffer,
-      "%s %s on %s: %lld steps in %.1f s (%s steps/s), eval %.1f +- %.1f, best %.1f%s "
+      "%s %s on %s: %lld steps in %.1f s (%s steps/s), eval %.1f +- %.1f, best %.1f%s%s "
       "-> %s",
       interrupted ? "stopped" : "done", agent_type.c_str(), env_id.c_str(),
       static_cast<long long>(total_steps), wall_seconds, format_count(steps_per_second).c_str(),
-      final_eval_mean, final_eval_std, best_eval_mean,
+      final_eval_mean, final_eval_std, best_eval_mean, success,
       solved_at_step >= 0 ? (", solved at " + format_count(static_cast<double>(solved_at_step)) +
                              " steps (" + format_seconds(solved_at_seconds) + ")")
                                 .c_str()

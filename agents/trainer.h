@@ -4,12 +4,15 @@
 //
 // A run folder holds:
 //   config.yaml          the resolved config (every field with the value in use)
-//   metrics.csv          one row per log_every steps (kind=train) and per evaluation (kind=eval)
+//   metrics.csv          one row per log_every steps (kind=train) and per evaluation (kind=eval);
+//                        eval_success is a column when the env reports success
 //   checkpoints/latest.pt (every checkpoint_every steps and at the end or on stop),
 //   checkpoints/best.pt  (best evaluation mean), checkpoints/final.pt (end of training)
 //   replays/eval_<step>.rlr, replays/best.rlr   recorded evaluation episodes
 //   summary.json         env, agent, seed, total_steps, wall_seconds, steps_per_second,
-//                        final_eval_mean, final_eval_std, best_eval_mean, ...
+//                        final_eval_mean, final_eval_std, best_eval_mean,
+//                        final_eval_success, best_eval_success (null unless the env reports
+//                        success), ...
 #pragma once
 
 #include <atomic>
@@ -45,6 +48,11 @@ struct EvalResult {
   double std = 0.0;
   std::vector<double> returns;
   std::vector<int64_t> lengths;
+  // Envs with EnvSpec::reports_success: per episode 1 when it ended with StepResult::success
+  // (an episode cut by the evaluation's max_steps counts as a failure), and their mean.
+  // Otherwise empty and NaN.
+  std::vector<uint8_t> successes;
+  double success_rate = NAN;
 };
 
 struct TrainSummary {
@@ -59,6 +67,10 @@ struct TrainSummary {
   double final_eval_mean = NAN;
   double final_eval_std = NAN;
   double best_eval_mean = NAN;
+  // Success rate of the last evaluation and the highest of any (NaN unless the env reports
+  // success, EnvSpec::reports_success).
+  double final_eval_success = NAN;
+  double best_eval_success = NAN;
   // First step at which an evaluation reached the env's reward threshold (-1: never), and
   // the training wall time at that point.
   int64_t solved_at_step = -1;

@@ -55,6 +55,8 @@ StepResult Env::step(const Action& action, ObsBuffer obs) {
   check_buffer(obs);
   check_action(action);
   StepResult result = do_step(action, obs);
+  // Success counts only on a step where the env itself ends the episode.
+  if (!result.done()) result.success = false;
   ++episode_steps_;
   episode_return_ += result.reward;
   if (!result.terminated && spec_.max_episode_steps > 0 &&
@@ -62,6 +64,7 @@ StepResult Env::step(const Action& action, ObsBuffer obs) {
     result.truncated = true;
   if (result.terminated) result.truncated = false;
   episode_over_ = result.done();
+  if (episode_over_) last_episode_succeeded_ = result.success;
   return result;
 }
 

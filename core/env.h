@@ -36,24 +36,31 @@ struct Action {
 // What one step produced. `terminated`: the episode ended inside the MDP (do not bootstrap).
 // `truncated`: it was cut short from outside, e.g. by the step limit (bootstrap from the
 // final observation). Both can never be true at once; terminated wins.
+// `success`: set by envs that judge success (EnvSpec::reports_success) on the step that ends a
+// successful episode, e.g. reaching a grid task's goal. Env::step clears it unless the env
+// itself ended the episode on that step (an episode cut by the step limit did not succeed).
 struct StepResult {
   float reward = 0.f;
   bool terminated = false;
   bool truncated = false;
+  bool success = false;
   bool done() const { return terminated || truncated; }
 };
 
 // Static description of an env instance.
 struct EnvSpec {
-  std::string id;                  // Registry id with version, e.g. "classic/cartpole-v1".
-  std::string description;         // One line.
+  std::string id;           // Registry id with version, e.g. "classic/cartpole-v1".
+  std::string description;  // One line.
   Space observation_space;
   Space action_space;
-  float reward_min = -1e9f;        // Bounds on a single step's reward.
+  float reward_min = -1e9f;  // Bounds on a single step's reward.
   float reward_max = 1e9f;
-  int64_t max_episode_steps = 0;   // Truncation limit enforced by Env; 0 means none.
+  int64_t max_episode_steps = 0;           // Truncation limit enforced by Env; 0 means none.
   std::optional<double> reward_threshold;  // Return at which the task counts as solved.
   std::vector<std::string> action_names;   // Optional names for Discrete actions (HUD, play).
+  // True when the env judges episodes as succeeded or failed (StepResult::success); evaluation
+  // then reports a success rate. Wrappers copy it with the rest of the spec.
+  bool reports_success = false;
 };
 
 class Env {
@@ -86,6 +93,10 @@ class Env {
   int64_t episode_steps() const { return episode_steps_; }
   double episode_return() const { return episode_return_; }
   bool episode_over() const { return episode_over_; }
+  // StepResult::success of the last step of the most recently finished episode (false before
+  // any episode ended). reset() keeps it, so after a VectorEnv auto-reset it still describes
+  // the episode that just ended. Meaningful only when spec().reports_success.
+  bool last_episode_succeeded() const { return last_episode_succeeded_; }
   void set_max_episode_steps(int64_t steps) { spec_.max_episode_steps = steps; }
 
  protected:
@@ -114,6 +125,7 @@ class Env {
   double episode_return_ = 0.0;
   bool has_reset_ = false;
   bool episode_over_ = false;
+  bool last_episode_succeeded_ = false;
 };
 
 }  // namespace rl

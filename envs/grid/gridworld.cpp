@@ -15,6 +15,7 @@ EnvSpec make_env_spec(const TaskSpec& task, const Params& params, ObsMode mode) 
   spec.reward_max = task.reward_max;
   spec.max_episode_steps = params.get_int("max_episode_steps");
   spec.reward_threshold = task.reward_threshold;
+  spec.reports_success = true;  // Every success pays success_reward() and sets result.success.
   static const char* const kNames[kNumGridActions] = {"left", "right",  "forward", "pickup",
                                                       "drop", "toggle", "done"};
   for (int i = 0; i < task.num_actions; ++i) spec.action_names.push_back(kNames[i]);
@@ -139,6 +140,7 @@ StepResult GridWorld::apply_action(int64_t action) {
       if (front_cell.can_overlap()) agent_pos_ = front;
       if (front_cell.is(Object::kGoal)) {
         result.terminated = true;
+        result.success = true;
         result.reward = success_reward();
       } else if (front_cell.is(Object::kLava)) {
         result.terminated = true;

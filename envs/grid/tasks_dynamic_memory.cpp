@@ -123,6 +123,7 @@ class MemoryTask final : public GridWorld {
     if (agent_pos_ == success_pos_) {
       result.reward = success_reward();
       result.terminated = true;
+      result.success = true;
     } else if (agent_pos_ == failure_pos_) {
       result.reward = 0.f;
       result.terminated = true;

@@ -34,6 +34,7 @@ class KeyCorridorTask final : public GridWorld {
     if (action == kPickup && carrying_ == Cell::ball(target_color_)) {
       result.reward = success_reward();
       result.terminated = true;
+      result.success = true;
     }
     return result;
   }

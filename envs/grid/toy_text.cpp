@@ -129,6 +129,7 @@ class CliffWalking final : public TabularGrid {
     } else {
       r.reward = -1.f;
       r.terminated = row_ == kRows - 1 && col_ == kCols - 1;
+      r.success = r.terminated;  // Reaching the goal is the only way to end an episode.
     }
     write(obs);
     return r;
@@ -156,6 +157,7 @@ class CliffWalking final : public TabularGrid {
     spec.reward_max = -1.f;
     spec.max_episode_steps = p.get_int("max_episode_steps");
     spec.action_names = {"up", "right", "down", "left"};
+    spec.reports_success = true;
     return spec;
   }
 };
@@ -188,6 +190,7 @@ class FrozenLake final : public TabularGrid {
     StepResult r;
     r.reward = tile == 'G' ? 1.f : 0.f;
     r.terminated = tile == 'G' || tile == 'H';
+    r.success = tile == 'G';
     write(obs);
     return r;
   }
@@ -221,6 +224,7 @@ class FrozenLake final : public TabularGrid {
     spec.max_episode_steps = p.get_int("max_episode_steps");
     spec.reward_threshold = threshold;
     spec.action_names = {"left", "down", "right", "up"};
+    spec.reports_success = true;
     return spec;
   }
 
