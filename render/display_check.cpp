@@ -8,14 +8,20 @@
 
 namespace rl::render {
 
-void require_display(const std::string& alternatives) {
-  Display* display = XOpenDisplay(nullptr);
-  if (!display) {
+DisplayConnection::DisplayConnection(const std::string& alternatives) {
+  display_ = XOpenDisplay(nullptr);
+  if (!display_) {
     const char* name = std::getenv("DISPLAY");
     throw std::runtime_error(std::string("cannot open a window: no X display (DISPLAY=") +
                              (name ? name : "") + "); " + alternatives);
   }
-  XCloseDisplay(display);
 }
+
+void DisplayConnection::release() {
+  if (display_) XCloseDisplay(static_cast<Display*>(display_));
+  display_ = nullptr;
+}
+
+void require_display(const std::string& alternatives) { DisplayConnection check(alternatives); }
 
 }  // namespace rl::render

@@ -154,6 +154,9 @@ ExportReport export_sheet(WatchSession& session, const ExportOptions& options) {
 }
 
 std::string find_on_path(const std::string& program) {
+  if (program.empty()) return "";
+  if (program.find('/') != std::string::npos)
+    return ::access(program.c_str(), X_OK) == 0 && !fs::is_directory(program) ? program : "";
   const char* path = std::getenv("PATH");
   if (!path) return "";
   std::string dirs = path;
@@ -169,11 +172,16 @@ std::string find_on_path(const std::string& program) {
 }
 
 ExportReport export_mp4(WatchSession& session, const ExportOptions& options) {
-  const std::string ffmpeg = find_on_path("ffmpeg");
-  if (ffmpeg.empty())
-    throw std::runtime_error(options.path +
-                             ": .mp4 export needs ffmpeg, which is not installed (Debian: apt-get "
-                             "install ffmpeg); .gif and .png exports need nothing extra");
+  const std::string ffmpeg = find_on_path(options.ffmpeg);
+  if (ffmpeg.empty()) {
+    const std::string what = options.ffmpeg == "ffmpeg"
+                                 ? "ffmpeg, which is not installed (no ffmpeg on PATH)"
+                                 : "ffmpeg, but '" + options.ffmpeg +
+                                       "' is not an executable program (on PATH or as a path)";
+    throw std::runtime_error(options.path + ": .mp4 export needs " + what +
+                             "; Debian: apt-get install ffmpeg. .gif and .png exports need "
+                             "nothing extra");
+  }
   const Rect box = export_box(session, options, 0);
   Image first;
   session.render(first);
@@ -240,7 +248,9 @@ ExportReport export_mp4(WatchSession& session, const ExportOptions& options) {
 
 }  // namespace
 
-bool ffmpeg_available() { return !find_on_path("ffmpeg").empty(); }
+std::string find_program(const std::string& program) { return find_on_path(program); }
+
+bool ffmpeg_available(const std::string& program) { return !find_on_path(program).empty(); }
 
 ExportReport export_episode(WatchSession& session, const ExportOptions& options) {
   const std::string ext = lower_extension(options.path);

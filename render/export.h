@@ -18,6 +18,10 @@ struct ExportOptions {
   double fps = 30.0;  // Env steps per second of playback (.gif/.mp4).
   int64_t max_frames = 100000;  // Stops long live episodes.
   int sheet_tiles = 36;         // .png: at most this many frames, evenly spaced, in a grid.
+  // .mp4: the ffmpeg program, a bare name looked up on PATH or a path. It is run as
+  // `ffmpeg -f rawvideo -pix_fmt rgb24 -s WxH -r FPS -i - -pix_fmt yuv420p -c:v libx264 OUT`
+  // with the frames (padded to even sizes) on its standard input.
+  std::string ffmpeg = "ffmpeg";
 };
 
 struct ExportReport {
@@ -30,10 +34,13 @@ struct ExportReport {
 
 // Renders the session's current episode from its current state to its end (or max_frames)
 // and writes it. Throws std::runtime_error naming the file for an unknown extension, a
-// missing ffmpeg (.mp4), or a write failure; nothing is left at `path` then.
+// missing ffmpeg (.mp4: the message names the program and how to install it), an ffmpeg that
+// fails, or a write failure; nothing is left at `path` then.
 ExportReport export_episode(WatchSession& session, const ExportOptions& options);
 
-// True when an `ffmpeg` executable is on PATH.
-bool ffmpeg_available();
+// The executable `program` resolves to (a bare name is looked up on PATH), or "" if none.
+std::string find_program(const std::string& program);
+// True when `program` (default: ffmpeg on PATH) is an executable.
+bool ffmpeg_available(const std::string& program = "ffmpeg");
 
 }  // namespace rl::render

@@ -6,8 +6,6 @@
 #include <SFML/System/Clock.hpp>
 #include <stdexcept>
 
-#include "render/display_check.h"
-
 namespace rl::render {
 
 TrainingWatcher::TrainingWatcher(TrainingWatchOptions options, PolicySource policy,
@@ -15,7 +13,7 @@ TrainingWatcher::TrainingWatcher(TrainingWatchOptions options, PolicySource poli
     : options_(std::move(options)) {
   if (!policy) throw std::invalid_argument("TrainingWatcher: a policy is needed");
   if (options_.max_fps == 0) throw std::invalid_argument("TrainingWatcher: max_fps must be > 0");
-  require_display(options_.display_hint);
+  display_.emplace(options_.display_hint);
   thread_ = std::thread(&TrainingWatcher::run, this, std::move(policy), std::move(refresh));
   std::unique_lock lock(mutex_);
   started_.wait(lock, [this] { return start_done_; });
@@ -63,6 +61,7 @@ void TrainingWatcher::run(PolicySource policy, PolicyRefresh refresh) {
     viewer_options.vsync = true;
     viewer_options.max_fps = options_.max_fps;
     Viewer viewer(*session, ViewerMode::kWatch, viewer_options);
+    display_.reset();  // SFML holds its own connection now.
     open_.store(true);
     {
       std::lock_guard lock(mutex_);
@@ -91,6 +90,7 @@ void TrainingWatcher::run(PolicySource policy, PolicyRefresh refresh) {
   } catch (const std::exception& e) {
     fail(std::string("watch window: ") + e.what());
   }
+  display_.reset();
   open_.store(false);
   std::lock_guard lock(mutex_);
   start_done_ = true;

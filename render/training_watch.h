@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "render/display_check.h"
 #include "render/keys.h"
 #include "render/viewer.h"
 #include "render/watch_session.h"
@@ -67,6 +68,9 @@ class TrainingWatcher {
   void fail(const std::string& message);
 
   TrainingWatchOptions options_;
+  // The display check's connection, held until the window is open (see DisplayConnection);
+  // opened by the constructor, then touched only by the watcher thread.
+  std::optional<DisplayConnection> display_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> open_{false};

@@ -43,7 +43,7 @@ std::string find_hud_font() {
 }
 
 Viewer::Viewer(WatchSession& session, ViewerMode mode, ViewerOptions options)
-    : display_checked_((require_display(), true)),
+    : display_(),
       session_(session),
       mode_(mode),
       options_(std::move(options)),
@@ -66,6 +66,7 @@ Viewer::Viewer(WatchSession& session, ViewerMode mode, ViewerOptions options)
   window_.setFramerateLimit(options_.vsync ? options_.max_fps : 0);
   frame_texture_.setSmooth(false);
   relayout(width, height);
+  display_.release();  // SFML holds its own connection now.
 }
 
 Viewer::~Viewer() {

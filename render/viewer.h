@@ -9,6 +9,7 @@
 #include <string>
 
 #include "render/controls.h"
+#include "render/display_check.h"
 #include "render/layout.h"
 #include "render/watch_session.h"
 
@@ -66,8 +67,9 @@ class Viewer {
   void take_screenshot();
   void relayout(unsigned width, unsigned height);
 
-  // First member: SFML's GL resources below open the display as they are constructed.
-  bool display_checked_;
+  // First member: SFML's GL resources below open the display as they are constructed. Held
+  // until the window is open (see DisplayConnection).
+  DisplayConnection display_;
   WatchSession& session_;
   ViewerMode mode_;
   ViewerOptions options_;

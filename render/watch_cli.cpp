@@ -154,6 +154,7 @@ int export_file(const WatchArgs& args, WatchSession& session, std::ostream& out,
   options.width = args.width;
   options.height = args.height;
   options.fps = args.fps;
+  options.ffmpeg = args.ffmpeg;
   const ExportReport report = export_episode(session, options);
   out << "wrote " << report.path << ": " << report.frames_written << " frames of " << report.width
       << "x" << report.height << " (" << report.frames << " rendered)\n";
@@ -242,6 +243,7 @@ options:
   --param KEY=VALUE                  env parameter for --play/--env (repeatable)
   --headless                         play live episodes without a window (with --episodes N)
   --screenshots DIR                  where s saves screenshots (default .)
+  --ffmpeg PROGRAM                   the ffmpeg that .mp4 export runs (default: ffmpeg on PATH)
 keys: space pause, right step, +/- speed, r restart, s screenshot, q/Esc quit
       (--play: arrows/space play, p pause, n step)
 )";
@@ -283,6 +285,8 @@ WatchArgs parse_watch_args(const std::vector<std::string>& args) {
       parsed.headless = true;
     else if (arg == "--screenshots")
       parsed.screenshot_dir = value();
+    else if (arg == "--ffmpeg")
+      parsed.ffmpeg = value();
     else if (!arg.empty() && arg[0] == '-')
       throw std::invalid_argument("unknown option " + arg);
     else if (std::filesystem::is_directory(arg))

@@ -30,6 +30,7 @@ struct WatchArgs {
   int64_t episodes = 1;  // --headless: episodes to play.
   bool headless = false;
   std::string screenshot_dir = ".";
+  std::string ffmpeg = "ffmpeg";  // --ffmpeg: the program .mp4 export runs.
   bool help = false;
 };
 

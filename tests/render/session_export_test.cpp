@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <SFML/Graphics/Image.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "core/registry.h"
 #include "render/export.h"
@@ -258,10 +261,127 @@ TEST_CASE("export errors are clear and leave nothing behind") {
   CHECK(message_of({dir.file("x.bmp")}).find("unknown export format '.bmp'") != std::string::npos);
   CHECK(message_of({dir.file("x.gif"), 100, 0}).find("WxH") != std::string::npos);
   CHECK(message_of({dir.file("x.gif"), 0, 0, 0.0}).find("fps") != std::string::npos);
-  if (!ffmpeg_available()) {
-    CHECK(message_of({dir.file("x.mp4")}).find("needs ffmpeg") != std::string::npos);
-  }
   CHECK(fs::is_empty(dir.path));
+}
+
+// Writes an executable shell script; returns its path.
+std::string write_script(const std::string& path, const std::string& body) {
+  {
+    std::ofstream out(path);
+    out << "#!/bin/sh\n" << body;
+  }
+  fs::permissions(path, fs::perms::owner_all);
+  return path;
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST_CASE("MP4 export pipes every frame, padded to even sizes, to ffmpeg") {
+  TempDir tools, out;
+  // A stand-in for ffmpeg: keeps its arguments and writes the raw frames it receives to the
+  // output file (its last argument).
+  const std::string args_file = tools.file("args.txt");
+  const std::string fake =
+      write_script(tools.file("fake-ffmpeg"), "for last; do :; done\nprintf '%s\\n' \"$@\" > '" +
+                                                  args_file + "'\ncat > \"$last\"\n");
+  const Replay replay = cartpole_replay(8);
+  auto session = make_replay_session(replay, "mp4");
+  ExportOptions options{out.file("episode.mp4"), 151, 151, 24.0};
+  options.ffmpeg = fake;
+  const ExportReport report = export_episode(*session, options);
+  CHECK(report.frames == replay.steps() + 1);
+  CHECK(report.frames_written == report.frames);
+  CHECK(report.width == 152);  // 600x400 fitted into 151x151 is 151x100; odd sides padded.
+  CHECK(report.height == 100);
+  // Only the finished file is left (the temporary file was renamed).
+  CHECK(std::distance(fs::directory_iterator(out.path), fs::directory_iterator{}) == 1);
+
+  std::vector<std::string> args;
+  {
+    std::ifstream in(args_file);
+    for (std::string line; std::getline(in, line);) args.push_back(line);
+  }
+  auto after = [&](const std::string& flag) {
+    for (size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == flag) return args[i + 1];
+    return std::string("(missing)");
+  };
+  CHECK(after("-f") == "rawvideo");
+  CHECK(after("-s") == "152x100");
+  CHECK(std::stod(after("-r")) == 24.0);
+  CHECK(after("-i") == "-");
+  CHECK(after("-c:v") == "libx264");
+  CHECK(after("-pix_fmt") == "rgb24");  // Input format; the output one follows "-i -".
+  CHECK(std::find(args.begin(), args.end(), "yuv420p") != args.end());
+
+  const std::vector<uint8_t> raw = read_bytes(out.file("episode.mp4"));
+  const size_t frame_bytes = 152 * 100 * 3;
+  REQUIRE(raw.size() == frame_bytes * static_cast<size_t>(report.frames));
+  auto env = EnvRegistry::global().make("classic/cartpole-v1");
+  std::vector<uint8_t> obs(env->spec().observation_space.bytes());
+  env->reset(replay.seed, obs);
+  Image render;
+  auto check_frame = [&](int64_t index) {
+    env->render(render);
+    const Image expected = fit_frame(render, 151, 151);
+    REQUIRE(expected.width == 151);
+    REQUIRE(expected.height == 100);
+    int mismatches = 0, padding_not_black = 0;
+    const uint8_t* frame = raw.data() + frame_bytes * static_cast<size_t>(index);
+    for (int y = 0; y < 100; ++y) {
+      for (int x = 0; x < 151; ++x) {
+        const uint8_t* p = frame + (y * 152 + x) * 3;
+        mismatches += Color{p[0], p[1], p[2]} != expected.at(x, y);
+      }
+      const uint8_t* pad = frame + (y * 152 + 151) * 3;
+      padding_not_black += pad[0] != 0 || pad[1] != 0 || pad[2] != 0;
+    }
+    CHECK(mismatches == 0);
+    CHECK(padding_not_black == 0);
+  };
+  check_frame(0);
+  for (int64_t i = 0; i < replay.steps(); ++i) env->step(replay.action(i), obs);
+  check_frame(report.frames - 1);
+}
+
+TEST_CASE("MP4 export without a usable ffmpeg fails clearly and leaves nothing behind") {
+  TempDir tools, out;
+  const Replay replay = cartpole_replay(8);
+  auto message_of = [&](const std::string& ffmpeg) {
+    auto session = make_replay_session(replay, "mp4");
+    ExportOptions options{out.file("x.mp4")};
+    options.ffmpeg = ffmpeg;
+    try {
+      export_episode(*session, options);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // The default program when no ffmpeg is on PATH.
+  const std::string saved_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", tools.path.c_str(), 1);
+  CHECK(!ffmpeg_available());
+  const std::string missing = message_of("ffmpeg");
+  ::setenv("PATH", saved_path.c_str(), 1);
+  CHECK(missing.find(out.file("x.mp4") + ": .mp4 export needs ffmpeg, which is not installed") ==
+        0);
+  CHECK(missing.find("apt-get install ffmpeg") != std::string::npos);
+
+  // A program given by name or path that does not exist.
+  const std::string named = message_of("rlcade-no-such-ffmpeg");
+  CHECK(named.find("'rlcade-no-such-ffmpeg' is not an executable program") != std::string::npos);
+  const std::string nowhere = tools.file("nowhere/ffmpeg");
+  const std::string by_path = message_of(nowhere);
+  CHECK(by_path.find(nowhere + "' is not an executable program") != std::string::npos);
+
+  // An ffmpeg that fails (e.g. built without libx264).
+  const std::string failing = write_script(tools.file("failing-ffmpeg"), "exit 3\n");
+  CHECK(message_of(failing).find("ffmpeg failed (exit status 3)") != std::string::npos);
+  CHECK(fs::is_empty(out.path));
 }
 
 }  // namespace

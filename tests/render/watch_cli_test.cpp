@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <sstream>
 
+#include "core/registry.h"
 #include "core/replay_file.h"
 
 namespace rl::render {
@@ -99,6 +101,36 @@ TEST_CASE("--verify: 0 when the replay re-simulates, 1 on divergence, 2 on a bad
   Result missing = run({"--verify", dir.file("missing.rlr")});
   CHECK(missing.code == kWatchError);
   CHECK(missing.err.find(dir.file("missing.rlr") + ": cannot open") != std::string::npos);
+}
+
+TEST_CASE("--verify passes on every committed golden replay; every env family has one") {
+  std::set<std::string> families_with_replay;
+  for (const auto& entry : fs::directory_iterator(fs::path(RLCADE_SOURCE_DIR) / "replays")) {
+    if (entry.path().extension() != kReplayExtension) continue;
+    CAPTURE(entry.path().string());
+    Result r = run({"--verify", entry.path().string()});
+    CHECK(r.code == kWatchOk);
+    CHECK(r.out.find(": ok: ") != std::string::npos);
+    const std::string id = read_replay(entry.path().string()).env_id;
+    families_with_replay.insert(id.substr(0, id.find('/')));
+  }
+  for (const std::string& id : EnvRegistry::global().ids()) {
+    const std::string family = id.substr(0, id.find('/'));
+    // remote needs a server on the other end; test/ ids are registered by these tests.
+    if (family == "remote" || family == "test") continue;
+    CAPTURE(family);
+    CHECK(families_with_replay.count(family) == 1);
+  }
+  CHECK(families_with_replay.count("minatar") == 1);
+}
+
+TEST_CASE("--export .mp4 names the missing ffmpeg program") {
+  TempDir dir;
+  Result r = run({kGolden, "--export", dir.file("x.mp4"), "--ffmpeg", dir.file("no-ffmpeg")});
+  CHECK(r.code == kWatchError);
+  CHECK(r.err.find("'" + dir.file("no-ffmpeg") + "' is not an executable program") !=
+        std::string::npos);
+  CHECK(fs::is_empty(dir.path));
 }
 
 TEST_CASE("--export writes a GIF of the replay without a window") {
