@@ -104,6 +104,7 @@ DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
   optimizer.adam_eps = settings.adam_eps;
   optimizer.rmsprop_alpha = settings.rmsprop_alpha;
   optimizer.rmsprop_eps = settings.rmsprop_eps;
+  optimizer.rmsprop_momentum = settings.rmsprop_momentum;
   optimizer_ = std::make_unique<FlatOptimizer>(*online_, optimizer);
   next_train_step_ = settings.train_frequency;
   next_target_step_ = settings.target_update_period;
@@ -129,8 +130,11 @@ double DqnAgent::epsilon(int64_t env_steps) const {
       settings_.exploration_steps > 0
           ? static_cast<double>(settings_.exploration_steps)
           : settings_.exploration_fraction * static_cast<double>(context_.total_steps);
+  const int64_t start =
+      settings_.epsilon_decay_start == "learning_starts" ? settings_.learning_starts : 0;
+  if (env_steps < start) return settings_.epsilon_start;
   if (decay_steps <= 0) return settings_.epsilon_end;
-  const double progress = std::min(1.0, static_cast<double>(env_steps) / decay_steps);
+  const double progress = std::min(1.0, static_cast<double>(env_steps - start) / decay_steps);
   return settings_.epsilon_start + (settings_.epsilon_end - settings_.epsilon_start) * progress;
 }
 

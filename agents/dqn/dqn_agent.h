@@ -36,7 +36,8 @@ class DqnAgent final : public Agent {
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 
-  // Exploration epsilon after `env_steps` steps.
+  // Exploration epsilon after `env_steps` steps: epsilon_start until the decay starts (step 0
+  // or learning_starts, per epsilon_decay_start), then linear to epsilon_end.
   double epsilon(int64_t env_steps) const;
   // Q-values of `batch` observations, [batch, actions] row-major (greedy inference).
   std::vector<float> q_values(std::span<const uint8_t> observations, int batch);

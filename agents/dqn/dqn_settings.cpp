@@ -52,6 +52,13 @@ DqnSettings read_dqn_settings(ConfigSection& s) {
   d.rmsprop_alpha =
       s.get_float("rmsprop_alpha", d.rmsprop_alpha, "RMSprop smoothing constant", 0.0, 1.0);
   d.rmsprop_eps = s.get_float("rmsprop_eps", d.rmsprop_eps, "RMSprop epsilon", 1e-12, 1.0);
+  d.rmsprop_momentum = s.get_float("rmsprop_momentum", d.rmsprop_momentum,
+                                   "RMSprop momentum (PyTorch semantics: buf = momentum * buf + "
+                                   "g / avg; p -= lr * buf); must be < 1",
+                                   0.0, 0.999999);
+  if (d.rmsprop_momentum > 0 && d.optimizer != "rmsprop") {
+    s.fail("rmsprop_momentum", "momentum applies to optimizer: rmsprop only, not " + d.optimizer);
+  }
 
   d.epsilon_start =
       s.get_float("epsilon_start", d.epsilon_start, "Initial exploration epsilon", 0.0, 1.0);
@@ -63,6 +70,11 @@ DqnSettings read_dqn_settings(ConfigSection& s) {
                                   "Epsilon decay length in env steps; 0 uses "
                                   "exploration_fraction instead",
                                   0, kBig);
+  d.epsilon_decay_start =
+      s.get_choice("epsilon_decay_start", d.epsilon_decay_start,
+                   "When the linear epsilon decay starts: first_step (env step 0) or "
+                   "learning_starts (epsilon_start until learning begins)",
+                   {"first_step", "learning_starts"});
   d.eval_epsilon =
       s.get_float("eval_epsilon", d.eval_epsilon,
                   "Epsilon used when acting greedily (evaluation, watching)", 0.0, 1.0);

@@ -40,13 +40,17 @@ struct DqnSettings {
   double adam_eps = 1e-8;
   double rmsprop_alpha = 0.95;
   double rmsprop_eps = 0.01;
+  double rmsprop_momentum = 0.0;  // PyTorch RMSprop momentum (MinAtar's DQN: 0.95); rmsprop only.
 
   // Exploration.
   double epsilon_start = 1.0;
   double epsilon_end = 0.05;
   double exploration_fraction = 0.5;  // Of train.total_steps, used when exploration_steps = 0.
   int64_t exploration_steps = 0;      // Linear decay length in env steps; 0: use the fraction.
-  double eval_epsilon = 0.0;          // Epsilon of greedy evaluation (0 = purely greedy).
+  // When the linear decay starts: "first_step" (env step 0) or "learning_starts" (epsilon stays
+  // at epsilon_start until learning_starts, as in DQN-Nature and MinAtar's dqn.py).
+  std::string epsilon_decay_start = "first_step";
+  double eval_epsilon = 0.0;  // Epsilon of greedy evaluation (0 = purely greedy).
 
   // Prioritized replay.
   bool prioritized = false;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "agents/archive_util.h"
 
@@ -11,12 +12,20 @@ namespace rl {
 
 FlatOptimizer::FlatOptimizer(torch::nn::Module& module, FlatOptimizerOptions options)
     : options_(options), parameters_(module.parameters()) {
+  if (!(options.rmsprop_momentum >= 0.0 && options.rmsprop_momentum < 1.0)) {
+    throw std::invalid_argument("flat optimizer: RMSprop momentum must be in [0, 1), got " +
+                                std::to_string(options.rmsprop_momentum));
+  }
+  if (options.kind == FlatOptimizerOptions::Kind::kAdam && options.rmsprop_momentum > 0) {
+    throw std::invalid_argument("flat optimizer: momentum applies to RMSprop only, not Adam");
+  }
   int64_t total = 0;
   for (const auto& p : parameters_) total += p.numel();
   params_ = torch::zeros({total});
   grads_ = torch::zeros({total});
   first_ = torch::zeros({total});
   second_ = torch::zeros({total});
+  if (options.rmsprop_momentum > 0) momentum_ = torch::zeros({total});
   rebind();
 }
 
@@ -57,13 +66,19 @@ void FlatOptimizer::step(double max_grad_norm) {
     first_.mul_(alpha).add_(grads_, 1.0 - alpha);
     const torch::Tensor average =
         second_.addcmul(first_, first_, -1.0).sqrt_().add_(options_.rmsprop_eps);
-    params_.addcdiv_(grads_, average, -lr);
+    if (momentum_.defined()) {
+      momentum_.mul_(options_.rmsprop_momentum).addcdiv_(grads_, average);
+      params_.add_(momentum_, -lr);
+    } else {
+      params_.addcdiv_(grads_, average, -lr);
+    }
   }
 }
 
 void FlatOptimizer::save(torch::serialize::OutputArchive& archive) const {
   archive.write("first", first_);
   archive.write("second", second_);
+  if (momentum_.defined()) archive.write("momentum", momentum_);
   write_int(archive, "steps", steps_);
 }
 
@@ -73,9 +88,19 @@ void FlatOptimizer::load(torch::serialize::InputArchive& archive) {
       first.numel() != params_.numel() || second.numel() != params_.numel()) {
     throw std::runtime_error("the optimizer state is missing or sized for another network");
   }
+  torch::Tensor momentum;
+  const bool has_momentum = momentum_.defined() && archive.try_read("momentum", momentum);
+  if (has_momentum && momentum.numel() != params_.numel()) {
+    throw std::runtime_error("the optimizer's momentum buffer is sized for another network");
+  }
   torch::NoGradGuard no_grad;
   first_.copy_(first.reshape({params_.numel()}));
   second_.copy_(second.reshape({params_.numel()}));
+  if (has_momentum) {
+    momentum_.copy_(momentum.reshape({params_.numel()}));
+  } else if (momentum_.defined()) {
+    momentum_.zero_();
+  }
   steps_ = read_int(archive, "steps");
 }
 

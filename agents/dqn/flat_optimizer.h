@@ -2,7 +2,8 @@
 // (the parameters become views into it, and so do their gradients). An update is then a
 // handful of vector operations instead of a handful per parameter tensor: for the small
 // networks of DQN that halves the optimizer's share of a gradient step. The arithmetic is
-// PyTorch's (torch.optim.Adam, torch.optim.RMSprop with centered=True, no momentum).
+// PyTorch's (torch.optim.Adam; torch.optim.RMSprop with centered=True, optionally with
+// momentum: buf = momentum * buf + g / avg, p -= lr * buf).
 #pragma once
 
 #include <torch/nn/module.h>
@@ -24,11 +25,13 @@ struct FlatOptimizerOptions {
   double adam_eps = 1e-8;
   double rmsprop_alpha = 0.99;
   double rmsprop_eps = 1e-8;
+  double rmsprop_momentum = 0.0;  // In [0, 1); 0 applies lr * g / avg directly.
 };
 
 class FlatOptimizer {
  public:
-  // Moves every parameter of `module` into the flat buffer (values kept).
+  // Moves every parameter of `module` into the flat buffer (values kept). Throws
+  // std::invalid_argument for a momentum outside [0, 1) or momentum with Adam.
   FlatOptimizer(torch::nn::Module& module, FlatOptimizerOptions options);
 
   void zero_grad() { grads_.zero_(); }
@@ -40,7 +43,9 @@ class FlatOptimizer {
   void rebind();
 
   void save(torch::serialize::OutputArchive& archive) const;
-  // Throws std::runtime_error when the stored state does not fit these parameters.
+  // Throws std::runtime_error when the stored state does not fit these parameters. State saved
+  // without a momentum buffer (before momentum existed, or with momentum 0) loads with a zero
+  // buffer.
   void load(torch::serialize::InputArchive& archive);
 
   int64_t numel() const { return params_.numel(); }
@@ -50,6 +55,7 @@ class FlatOptimizer {
   std::vector<torch::Tensor> parameters_;
   torch::Tensor params_, grads_;
   torch::Tensor first_, second_;  // Adam: m and v. RMSprop: mean gradient and mean square.
+  torch::Tensor momentum_;        // RMSprop with momentum: the momentum buffer, else undefined.
   int64_t steps_ = 0;
 };
 

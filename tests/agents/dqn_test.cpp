@@ -39,6 +39,13 @@ TEST_CASE("dqn: settings are strict about keys, types and ranges") {
   CHECK(contains(config_error(yaml, {"agent.gamma=1.5"}), "agent.gamma: must be in [0, 1]"));
   CHECK(contains(config_error(replaced(yaml, "[32]", "32")), "expected a list of integers"));
   CHECK(contains(config_error(yaml, {"agent.torso=cnn"}), "needs [channels, height, width]"));
+  m = config_error(yaml, {"agent.rmsprop_momentum=0.9"});  // The chain config uses Adam.
+  CHECK(contains(m, "agent.rmsprop_momentum: momentum applies to optimizer: rmsprop only"));
+  CHECK(contains(config_error(yaml, {"agent.optimizer=rmsprop", "agent.rmsprop_momentum=1"}),
+                 "agent.rmsprop_momentum: must be in [0, "));
+  CHECK(contains(config_error(yaml, {"agent.epsilon_decay_start=later"}),
+                 "valid choices: first_step, learning_starts"));
+  CHECK(config_error(yaml, {"agent.optimizer=rmsprop", "agent.rmsprop_momentum=0.95"}).empty());
 }
 
 TEST_CASE("dqn: the run layout rejects unknown envs, agents and env parameters") {
@@ -72,6 +79,16 @@ TEST_CASE("dqn: epsilon decays linearly over steps or a fraction of the budget")
   auto& by_fraction = dynamic_cast<DqnAgent&>(*fraction.agent);
   CHECK(by_fraction.epsilon(1000) == doctest::Approx(0.5));
   CHECK(by_fraction.epsilon(2000) == doctest::Approx(0.0));
+  // MinAtar's schedule: epsilon_start until learning_starts, then the decay (200 -> 1200 here).
+  Experiment late = experiment_from(
+      chain_config(), {"agent.epsilon_decay_start=learning_starts", "agent.epsilon_end=0.1"});
+  auto& from_learning = dynamic_cast<DqnAgent&>(*late.agent);
+  CHECK(from_learning.epsilon(0) == doctest::Approx(1.0));
+  CHECK(from_learning.epsilon(199) == doctest::Approx(1.0));
+  CHECK(from_learning.epsilon(200) == doctest::Approx(1.0));
+  CHECK(from_learning.epsilon(700) == doctest::Approx(0.55));
+  CHECK(from_learning.epsilon(1200) == doctest::Approx(0.1));
+  CHECK(from_learning.epsilon(1000) > dqn.epsilon(1000));
 }
 
 TEST_CASE("dqn: acting returns valid actions, greedy acting is deterministic") {
@@ -125,6 +142,11 @@ TEST_CASE("dqn: learns with dueling, n-step, prioritized replay, RMSprop, Polyak
                 "agent.optimizer=rmsprop", "agent.lr=5e-4", "agent.rmsprop_eps=1e-5",
                 "agent.tau=0.5", "agent.target_update_period=20", "agent.loss=mse",
                 "agent.double_dqn=false", "agent.gradient_steps=2", "agent.train_frequency=2"});
+}
+
+TEST_CASE("dqn: learns with MinAtar's optimizer and schedule (RMSprop momentum 0.95)") {
+  check_learns({"agent.optimizer=rmsprop", "agent.rmsprop_momentum=0.95", "agent.lr=1e-4",
+                "agent.rmsprop_eps=1e-3", "agent.epsilon_decay_start=learning_starts"});
 }
 
 TEST_CASE("dqn: learns from u8 images with the CNN torso") {
