@@ -1,6 +1,7 @@
 // rltrain --watch end to end, under the same Xvfb as the other render tests: a short training
 // with the window open finishes and reports what the window showed; Ctrl-C still checkpoints;
-// without a display it stops at the start with a clear error. Built when rltrain is.
+// closing the window leaves training running; without a display it stops at the start with a
+// clear error. Built when rltrain is.
 #ifdef RLCADE_TEST_RLTRAIN
 
 #include <doctest/doctest.h>
@@ -20,6 +21,7 @@
 
 #include "core/atomic_file.h"
 #include "core/json.h"
+#include "x11_window.h"
 
 extern char** environ;
 
@@ -155,6 +157,39 @@ TEST_CASE("rltrain --watch: Ctrl-C with the window open still checkpoints") {
   CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
   const json::Value summary = json::parse(read_file((run / "summary.json").string()));
   CHECK(summary.find("interrupted")->as_bool());
+}
+
+TEST_CASE("rltrain --watch: closing the window does not stop training") {
+  TempDir dir("close");
+  const fs::path run = dir.path / "run";
+  const fs::path log = dir.path / "log.txt";
+  const pid_t pid =
+      spawn_rltrain({config_path("dqn_cartpole.yaml"), "--out", run.string(), "--set",
+                     "train.total_steps=100000000", "--set", "train.log_every=100", "--set",
+                     "train.eval_every=0", "--set", "train.stop_when_solved=false", "--watch"},
+                    log, true);
+  const fs::path metrics = run / "metrics.csv";
+  auto metrics_size = [&] { return fs::exists(metrics) ? fs::file_size(metrics) : 0; };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && metrics_size() <= 300)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The close button, as the window manager delivers it.
+  CHECK(render::testing::request_window_close("rltrain --watch - dqn_cartpole"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto size_after_close = metrics_size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  int status = 0;
+  CHECK(::waitpid(pid, &status, WNOHANG) == 0);  // Still training...
+  CHECK(metrics_size() > size_after_close);      // ... and still writing metrics.
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  const int code = wait_exit(pid);
+  const std::string output = read_file(log.string());
+  CAPTURE(output);
+  CHECK(code == 130);
+  CHECK(output.find("closed before the end of training") != std::string::npos);
+  CHECK(output.find("; watch window:") == std::string::npos);  // Closed, not failed.
+  CHECK(output.find("checkpoint saved") != std::string::npos);
+  CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
 }
 
 TEST_CASE("rltrain --watch: without a display it stops at the start with a clear error") {
