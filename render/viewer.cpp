@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 #include "render/display_check.h"
@@ -59,7 +60,18 @@ Viewer::Viewer(WatchSession& session, ViewerMode mode, ViewerOptions options)
   }
   const unsigned width = static_cast<unsigned>(options_.frame_width + kHudWidth);
   const unsigned height = static_cast<unsigned>(std::max(options_.frame_height, kMinWindowHeight));
-  window_.create(sf::VideoMode(width, height), options_.title, sf::Style::Default);
+  {
+    // SFML reports "Setting vertical sync not supported" on every window of servers without
+    // GLX swap control (Xvfb); the window works, and the line would land in the middle of
+    // rltrain's progress output. Anything else SFML says is passed on.
+    std::ostringstream messages;
+    std::streambuf* previous = sf::err().rdbuf(messages.rdbuf());
+    window_.create(sf::VideoMode(width, height), options_.title, sf::Style::Default);
+    sf::err().rdbuf(previous);
+    std::istringstream lines(messages.str());
+    for (std::string line; std::getline(lines, line);)
+      if (line != "Setting vertical sync not supported") sf::err() << line << '\n';
+  }
   if (!window_.isOpen())
     throw std::runtime_error("cannot open a window (is DISPLAY set? use --export for headless)");
   window_.setKeyRepeatEnabled(false);
