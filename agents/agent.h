@@ -68,6 +68,10 @@ struct TransitionBatch {
   std::span<const uint8_t> next_observations;  // After the step: the final one where done.
   std::span<const uint8_t> terminated;         // 1: episode ended inside the MDP.
   std::span<const uint8_t> truncated;          // 1: cut by a time limit (bootstrap).
+  // Optional, Discrete action spaces: batch * n bytes, row i the legal-action mask of env i's
+  // next observation (1 = legal). Rows whose episode ended are all legal: the final state's
+  // mask is gone after the auto-reset. Empty when no env restricts its actions.
+  std::span<const uint8_t> next_legal_actions = {};
 };
 
 // Per-action numbers for a viewer HUD.

@@ -67,19 +67,25 @@ struct ActionStorage {
             masked ? std::span<const uint8_t>(masks) : std::span<const uint8_t>()};
   }
   // Reads the legal-action masks of every env (all legal for envs without restrictions).
-  void read_masks(VectorEnv& env) {
-    if (discrete.empty()) return;
+  void read_masks(VectorEnv& env) { masked = read_legal_masks(env, discrete.size(), masks); }
+  // Reads into `out` the masks of every env's current observation (all legal for envs without
+  // restrictions and, with all_legal_where_done, for envs whose episode just ended: after the
+  // auto-reset their mask is the new episode's). Returns whether any env restricts its actions.
+  static bool read_legal_masks(VectorEnv& env, size_t rows, std::vector<uint8_t>& out,
+                               bool all_legal_where_done = false) {
+    if (rows == 0) return false;
     const size_t n = static_cast<size_t>(env.spec().action_space.n);
-    masks.resize(discrete.size() * n);
-    masked = false;
+    out.resize(rows * n);
+    bool any = false;
     for (int i = 0; i < env.size(); ++i) {
-      const std::span<uint8_t> row(masks.data() + i * n, n);
+      const std::span<uint8_t> row(out.data() + i * n, n);
       if (env.env(i).legal_actions(row)) {
-        masked = true;
-      } else {
-        std::fill(row.begin(), row.end(), uint8_t{1});
+        any = true;
+        if (!(all_legal_where_done && env.done(i))) continue;
       }
+      std::fill(row.begin(), row.end(), uint8_t{1});
     }
+    return any;
   }
   void step(VectorEnv& env) const {
     if (!discrete.empty()) {
@@ -191,6 +197,7 @@ class Trainer {
   std::optional<ProgressPrinter> progress_;
   std::optional<CsvWriter> csv_;
   std::vector<uint8_t> observations_, next_observations_;
+  std::vector<uint8_t> next_masks_;  // Legal-action masks of next_observations_.
   int64_t next_log_ = 0, next_eval_ = 0, next_checkpoint_ = 0;
   Clock::time_point last_snapshot_;
 };
@@ -244,6 +251,10 @@ void Trainer::training_step(VectorEnv& env, ActionStorage& actions) {
   batch.next_observations = next_observations_;
   batch.terminated = env.terminated();
   batch.truncated = env.truncated();
+  if (ActionStorage::read_legal_masks(env, actions.discrete.size(), next_masks_,
+                                      /*all_legal_where_done=*/true)) {
+    batch.next_legal_actions = next_masks_;
+  }
   e_.agent->observe(batch);
   state_.env_steps += n;
   for (const auto& episode : env.finished_episodes()) {

@@ -54,6 +54,8 @@ struct ReplayBuffer::Impl {
   std::vector<float> continuous_actions;   // capacity * action_numel (Box action spaces)
   std::vector<float> rewards;
   std::vector<float> discounts;
+  std::vector<uint8_t> next_legal_masks;  // capacity * n with legal_masks
+  size_t num_actions = 0;                 // Discrete action spaces.
   int64_t next_slot = 0;
   int64_t size = 0;
 
@@ -79,6 +81,8 @@ struct ReplayBuffer::Impl {
             "observations must be a Box space, got " + observation_space.describe());
     require(!o.bit_pack || observation_space.dtype == DType::kU8,
             "bit_pack needs u8 observations, got " + observation_space.describe());
+    require(!o.legal_masks || action_space.is_discrete(),
+            "legal_masks needs a Discrete action space, got " + action_space.describe());
   }
 
   void validate_binary(std::span<const uint8_t> obs, const char* which, int env_index) const {
@@ -92,7 +96,7 @@ struct ReplayBuffer::Impl {
 
   void validate_add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
                     std::span<const float> continuous_action, float reward,
-                    std::span<const uint8_t> next_obs) const {
+                    std::span<const uint8_t> next_obs, std::span<const uint8_t> next_legal) const {
     require(env_index >= 0 && env_index < options.num_envs,
             "env index " + std::to_string(env_index) + " outside [0, " +
                 std::to_string(options.num_envs) + ")");
@@ -112,6 +116,18 @@ struct ReplayBuffer::Impl {
     if (options.bit_pack) {
       validate_binary(obs, "obs", env_index);
       validate_binary(next_obs, "next_obs", env_index);
+    }
+    if (!next_legal.empty()) {
+      require(options.legal_masks,
+              "a next legal-action mask was given to a buffer built "
+              "without legal_masks");
+      require(next_legal.size() == num_actions,
+              "next legal-action mask of env " + std::to_string(env_index) + " has " +
+                  std::to_string(next_legal.size()) + " bytes, expected " +
+                  std::to_string(num_actions));
+      require(
+          std::any_of(next_legal.begin(), next_legal.end(), [](uint8_t m) { return m; }),
+          "next legal-action mask of env " + std::to_string(env_index) + " has no legal action");
     }
   }
 
@@ -133,7 +149,9 @@ struct ReplayBuffer::Impl {
 
   // Turns the oldest pending step of `window` into a stored transition whose return sums the
   // `window.count` pending rewards and which bootstraps from `next_obs` unless terminated.
-  void emit_oldest(PendingWindow& window, std::span<const uint8_t> next_obs, bool terminated) {
+  // `next_legal` (legal_masks only) is next_obs's mask, empty for all legal.
+  void emit_oldest(PendingWindow& window, std::span<const uint8_t> next_obs, bool terminated,
+                   std::span<const uint8_t> next_legal) {
     const int n = options.n_step;
     double discounted_sum = 0.0;
     for (int k = 0; k < window.count; ++k)
@@ -147,6 +165,14 @@ struct ReplayBuffer::Impl {
     else
       std::copy_n(window.continuous_actions.begin() + oldest * action_numel, action_numel,
                   continuous_actions.begin() + slot * action_numel);
+    if (options.legal_masks) {
+      uint8_t* dest = next_legal_masks.data() + slot * num_actions;
+      if (next_legal.empty()) {
+        std::fill_n(dest, num_actions, uint8_t{1});
+      } else {
+        for (size_t a = 0; a < num_actions; ++a) dest[a] = next_legal[a] ? 1 : 0;
+      }
+    }
     rewards[slot] = static_cast<float>(discounted_sum);
     discounts[slot] = terminated ? 0.f : static_cast<float>(gamma_powers[window.count]);
     if (priorities) priorities->set(slot, max_priority);
@@ -171,6 +197,7 @@ ReplayBuffer::ReplayBuffer(const Space& observation_space, const Space& action_s
   s.obs_numel = static_cast<size_t>(observation_space.numel());
   s.stored_obs_bytes = options.bit_pack ? (s.obs_numel + 7) / 8 : s.obs_bytes;
   s.action_numel = action_space.is_discrete() ? 0 : static_cast<size_t>(action_space.numel());
+  s.num_actions = action_space.is_discrete() ? static_cast<size_t>(action_space.n) : 0;
   for (int k = 0; k <= n; ++k) s.gamma_powers.push_back(std::pow(options.gamma, k));
 
   s.observations.assign(capacity * s.stored_obs_bytes, 0);
@@ -181,6 +208,7 @@ ReplayBuffer::ReplayBuffer(const Space& observation_space, const Space& action_s
     s.continuous_actions.assign(capacity * s.action_numel, 0.f);
   s.rewards.assign(capacity, 0.f);
   s.discounts.assign(capacity, 0.f);
+  if (options.legal_masks) s.next_legal_masks.assign(capacity * s.num_actions, 1);
   if (options.prioritized) s.priorities = std::make_unique<SumTree>(capacity);
 
   s.pending.resize(options.num_envs);
@@ -198,9 +226,10 @@ ReplayBuffer::~ReplayBuffer() = default;
 
 void ReplayBuffer::add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
                        std::span<const float> continuous_action, float reward,
-                       std::span<const uint8_t> next_obs, bool terminated, bool truncated) {
+                       std::span<const uint8_t> next_obs, bool terminated, bool truncated,
+                       std::span<const uint8_t> next_legal) {
   Impl& s = *impl_;
-  s.validate_add(env_index, obs, discrete_action, continuous_action, reward, next_obs);
+  s.validate_add(env_index, obs, discrete_action, continuous_action, reward, next_obs, next_legal);
   PendingWindow& window = s.pending[env_index];
   const int n = s.options.n_step;
   const int newest = (window.head + window.count) % n;
@@ -214,10 +243,10 @@ void ReplayBuffer::add(int env_index, std::span<const uint8_t> obs, int64_t disc
   ++window.count;
 
   if (terminated || truncated) {
-    while (window.count > 0) s.emit_oldest(window, next_obs, terminated);
+    while (window.count > 0) s.emit_oldest(window, next_obs, terminated, next_legal);
     window.head = 0;
   } else if (window.count == n) {
-    s.emit_oldest(window, next_obs, false);
+    s.emit_oldest(window, next_obs, false, next_legal);
   }
 }
 
@@ -245,13 +274,17 @@ void ReplayBuffer::add_batch(std::span<const uint8_t> observations,
             "add_batch: got " + std::to_string(continuous_actions.size()) +
                 " continuous action values, expected " + std::to_string(n * s.action_numel));
   const size_t bytes = s.obs_bytes;
+  std::vector<uint8_t> mask(s.options.legal_masks ? s.num_actions : 0);
+  VectorEnv& envs = const_cast<VectorEnv&>(vec);  // env(i) is non-const; only read here.
   for (size_t i = 0; i < n; ++i) {
     const int env = static_cast<int>(i);
     const auto next = vec.done(env) ? vec.final_observations() : vec.observations();
+    const bool masked = !mask.empty() && !vec.done(env) && envs.env(env).legal_actions(mask);
     add(env, observations.subspan(i * bytes, bytes), s.discrete() ? discrete_actions[i] : 0,
         s.discrete() ? std::span<const float>{}
                      : continuous_actions.subspan(i * s.action_numel, s.action_numel),
-        vec.rewards()[i], next.subspan(i * bytes, bytes), vec.terminated()[i], vec.truncated()[i]);
+        vec.rewards()[i], next.subspan(i * bytes, bytes), vec.terminated()[i], vec.truncated()[i],
+        masked ? std::span<const uint8_t>(mask) : std::span<const uint8_t>());
   }
 }
 
@@ -269,6 +302,7 @@ void ReplayBuffer::sample(int batch_size, Rng& rng, ReplayBatch& out, double bet
   out.continuous_actions.resize(s.discrete() ? 0 : batch * s.action_numel);
   out.rewards.resize(batch);
   out.discounts.resize(batch);
+  out.next_legal_actions.resize(s.options.legal_masks ? batch * s.num_actions : 0);
   out.indices.resize(batch);
   out.weights.resize(batch);
 
@@ -303,6 +337,9 @@ void ReplayBuffer::sample(int batch_size, Rng& rng, ReplayBatch& out, double bet
                   out.continuous_actions.begin() + b * s.action_numel);
     out.rewards[b] = s.rewards[slot];
     out.discounts[b] = s.discounts[slot];
+    if (s.options.legal_masks)
+      std::copy_n(s.next_legal_masks.begin() + slot * s.num_actions, s.num_actions,
+                  out.next_legal_actions.begin() + b * s.num_actions);
   }
 }
 
@@ -350,7 +387,8 @@ size_t ReplayBuffer::memory_bytes() const {
   size_t bytes = s.observations.capacity() + s.next_observations.capacity() +
                  s.discrete_actions.capacity() * sizeof(int64_t) +
                  (s.continuous_actions.capacity() + s.rewards.capacity() + s.discounts.capacity()) *
-                     sizeof(float);
+                     sizeof(float) +
+                 s.next_legal_masks.capacity();
   if (s.priorities) bytes += s.priorities->memory_bytes();
   for (const PendingWindow& w : s.pending)
     bytes += w.observations.capacity() + w.discrete_actions.capacity() * sizeof(int64_t) +

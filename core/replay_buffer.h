@@ -25,26 +25,31 @@ struct ReplayOptions {
   double alpha = 0.6;          // Priority exponent.
   double priority_eps = 1e-6;  // Added to |TD error| before exponentiation.
   bool bit_pack = false;       // Store u8 observations whose values are 0/1 as bits.
+  // Discrete action spaces: also store the legal-action mask of each transition's next
+  // observation (action_space.n bytes, 1 = legal), for targets that maximize over legal
+  // actions only.
+  bool legal_masks = false;
 };
 
 // A sampled batch; all arrays are contiguous, batch-first.
 struct ReplayBatch {
   int size = 0;
-  std::vector<uint8_t> observations;       // size * obs bytes, in the observation dtype
-  std::vector<uint8_t> next_observations;  // size * obs bytes: observation n steps later
-  std::vector<int64_t> discrete_actions;   // size (Discrete action spaces)
-  std::vector<float> continuous_actions;   // size * action numel (Box action spaces)
-  std::vector<float> rewards;              // n-step discounted reward sum
-  std::vector<float> discounts;            // gamma^k, or 0 when the episode terminated
-  std::vector<int64_t> indices;            // Slots, for update_priorities()
-  std::vector<float> weights;              // Importance weights (1 when uniform), max-normalized
+  std::vector<uint8_t> observations;        // size * obs bytes, in the observation dtype
+  std::vector<uint8_t> next_observations;   // size * obs bytes: observation n steps later
+  std::vector<int64_t> discrete_actions;    // size (Discrete action spaces)
+  std::vector<float> continuous_actions;    // size * action numel (Box action spaces)
+  std::vector<float> rewards;               // n-step discounted reward sum
+  std::vector<float> discounts;             // gamma^k, or 0 when the episode terminated
+  std::vector<uint8_t> next_legal_actions;  // size * n with legal_masks (else empty)
+  std::vector<int64_t> indices;             // Slots, for update_priorities()
+  std::vector<float> weights;               // Importance weights (1 when uniform), max-normalized
 };
 
 class ReplayBuffer {
  public:
   // Throws std::invalid_argument naming the bad option (capacity, num_envs or n_step < 1, gamma
   // outside [0, 1], alpha < 0, priority_eps <= 0, bit_pack without a u8 Box observation space,
-  // a Discrete observation space).
+  // a Discrete observation space, legal_masks with a Box action space).
   ReplayBuffer(const Space& observation_space, const Space& action_space, ReplayOptions options);
   ~ReplayBuffer();
 
@@ -54,15 +59,23 @@ class ReplayBuffer {
   // one stored transition; an episode end flushes the partial windows of that env. Throws
   // std::invalid_argument (nothing is stored) for a bad env index, buffer size, action or
   // non-finite reward, or, with bit_pack, an observation element other than 0 or 1.
+  // `next_legal` (legal_masks only) is the legal-action mask of next_obs: action_space.n bytes
+  // with at least one legal action, or empty for all legal. It becomes the mask of every
+  // transition this call stores (their next observation is next_obs). Giving one to a buffer
+  // without legal_masks, a wrong size or a mask without a legal action throws.
   void add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
            std::span<const float> continuous_action, float reward,
-           std::span<const uint8_t> next_obs, bool terminated, bool truncated);
+           std::span<const uint8_t> next_obs, bool terminated, bool truncated,
+           std::span<const uint8_t> next_legal = {});
 
   // Adds the transitions of one VectorEnv::step(): env i's observation is row i of
   // `observations` (a copy of vec.observations() taken before the step), its action row i of
   // the action span that fits the action space (the other one is ignored), and its next
   // observation the final observation when its episode ended, else its current one. Requires
-  // vec.size() == num_envs. Throws like add(); envs before a failing one stay stored.
+  // vec.size() == num_envs. With legal_masks, the next mask is the env's legal_actions() where
+  // its episode goes on, all legal where it ended (the final state's mask is gone after the
+  // auto-reset; it matters only for truncated episodes). Throws like add(); envs before a
+  // failing one stay stored.
   void add_batch(std::span<const uint8_t> observations, std::span<const int64_t> discrete_actions,
                  std::span<const float> continuous_actions, const VectorEnv& vec);
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 
 #include "agents/archive_util.h"
@@ -25,6 +26,8 @@ ReplayOptions replay_options(const DqnSettings& s, const AgentContext& context) 
   o.prioritized = s.prioritized;
   o.alpha = s.priority_alpha;
   o.priority_eps = s.priority_eps;
+  // A few bytes per transition: the next observation's legal actions, for masked targets.
+  o.legal_masks = context.action_space.is_discrete();
   // Binary image observations (MinAtar) take an eighth of the memory as bits.
   const Space& obs = context.observation_space;
   o.bit_pack = obs.dtype == DType::kU8 && !obs.high.empty() &&
@@ -252,10 +255,19 @@ ActionValues DqnAgent::action_values(std::span<const uint8_t> observation) {
 
 void DqnAgent::observe(const TransitionBatch& t) {
   const size_t bytes = observation_bytes_;
+  const size_t n = static_cast<size_t>(num_actions_);
+  const bool masked = !t.next_legal_actions.empty();
+  if (masked && t.next_legal_actions.size() != n * static_cast<size_t>(t.batch)) {
+    throw std::invalid_argument("dqn: expected " + std::to_string(n * t.batch) +
+                                " next legal-action mask bytes, got " +
+                                std::to_string(t.next_legal_actions.size()));
+  }
+  masks_seen_ = masks_seen_ || masked;
   for (int i = 0; i < t.batch; ++i) {
     replay_.add(i, t.observations.subspan(i * bytes, bytes), t.discrete_actions[i], {},
                 t.rewards[i], t.next_observations.subspan(i * bytes, bytes), t.terminated[i] != 0,
-                t.truncated[i] != 0);
+                t.truncated[i] != 0,
+                masked ? t.next_legal_actions.subspan(i * n, n) : std::span<const uint8_t>());
   }
 }
 
@@ -311,16 +323,9 @@ std::pair<double, double> DqnAgent::learn_step(double beta) {
   torch::Tensor td_target;
   {
     torch::NoGradGuard no_grad;
-    const torch::Tensor next_q = target_->forward(next_observations);
-    torch::Tensor next_value;
-    if (settings_.double_dqn) {
-      const torch::Tensor next_actions =
-          online_->forward(next_observations).argmax(1, /*keepdim=*/true);
-      next_value = next_q.gather(1, next_actions).squeeze(1);
-    } else {
-      next_value = std::get<0>(next_q.max(1));
-    }
-    td_target = rewards + discounts * next_value;
+    // Every stored mask has a legal action (the replay checks), so no row is all -inf.
+    const uint8_t* masks = masks_seen_ ? batch_.next_legal_actions.data() : nullptr;
+    td_target = rewards + discounts * next_state_values(next_observations, masks, batch);
   }
   const torch::Tensor q = online_->forward(observations).gather(1, actions).squeeze(1);
   namespace F = torch::nn::functional;
@@ -346,6 +351,37 @@ std::pair<double, double> DqnAgent::learn_step(double beta) {
         batch_.indices, std::span<const float>(td_error.data_ptr<float>(), batch_.indices.size()));
   }
   return {loss.item<double>(), q.detach().mean().item<double>()};
+}
+
+torch::Tensor DqnAgent::next_state_values(const torch::Tensor& next_observations,
+                                          const uint8_t* legal, int batch) {
+  torch::Tensor next_q = target_->forward(next_observations);
+  torch::Tensor illegal;
+  if (legal) {
+    illegal =
+        torch::from_blob(const_cast<uint8_t*>(legal), {batch, num_actions_}, torch::kUInt8).eq(0);
+    next_q = next_q.masked_fill(illegal, -std::numeric_limits<float>::infinity());
+  }
+  if (!settings_.double_dqn) return std::get<0>(next_q.max(1));
+  torch::Tensor online_next = online_->forward(next_observations);
+  if (legal)
+    online_next = online_next.masked_fill(illegal, -std::numeric_limits<float>::infinity());
+  return next_q.gather(1, online_next.argmax(1, /*keepdim=*/true)).squeeze(1);
+}
+
+std::vector<float> DqnAgent::bootstrap_values(std::span<const uint8_t> next_observations,
+                                              std::span<const uint8_t> next_legal, int batch) {
+  if (next_observations.size() != observation_bytes_ * static_cast<size_t>(batch)) {
+    throw std::invalid_argument("dqn: expected " + std::to_string(batch) + " observations of " +
+                                std::to_string(observation_bytes_) + " bytes");
+  }
+  if (!next_legal.empty()) check_masks(next_legal, batch);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor values =
+      next_state_values(to_input(next_observations.data(), batch),
+                        next_legal.empty() ? nullptr : next_legal.data(), batch)
+          .contiguous();
+  return std::vector<float>(values.data_ptr<float>(), values.data_ptr<float>() + batch);
 }
 
 void DqnAgent::update_target() { copy_parameters(*online_, *target_, settings_.tau); }

@@ -3,8 +3,10 @@
 // updates, Huber or MSE loss, gradient-norm clipping, Adam or centred RMSprop.
 //
 // Action masks: act() respects ActionBatch::legal_actions (greedy = argmax over the legal
-// actions, exploration = uniform over them). The TD targets take the max over all actions of
-// the next state, as Stable-Baselines3 and CleanRL do: the replay stores no masks.
+// actions, exploration = uniform over them). The replay stores each transition's next-state
+// mask (TransitionBatch::next_legal_actions), and once masks have been seen the TD targets take
+// the max (double DQN: the argmax) over the next state's legal actions only. Truncated
+// transitions bootstrap over all actions: the final state's mask is gone after the auto-reset.
 #pragma once
 
 #include <memory>
@@ -41,6 +43,14 @@ class DqnAgent final : public Agent {
   double epsilon(int64_t env_steps) const;
   // Q-values of `batch` observations, [batch, actions] row-major (greedy inference).
   std::vector<float> q_values(std::span<const uint8_t> observations, int batch);
+  // The values TD targets bootstrap from for `batch` next observations: max_a Q_target(s', a),
+  // or Q_target(s', argmax_a Q_online(s', a)) with double DQN, a ranging over the legal actions
+  // of `next_legal` (batch * actions bytes; empty: all actions). learn_step() uses the same
+  // computation with the replayed masks once masks_targets().
+  std::vector<float> bootstrap_values(std::span<const uint8_t> next_observations,
+                                      std::span<const uint8_t> next_legal, int batch);
+  // Whether observe() has received legal-action masks, so TD targets are masked.
+  bool masks_targets() const { return masks_seen_; }
   const DqnSettings& settings() const { return settings_; }
   int64_t gradient_steps_done() const { return gradient_steps_done_; }
 
@@ -52,6 +62,9 @@ class DqnAgent final : public Agent {
   const float* compute_q(std::span<const uint8_t> observations, int batch);
   // One gradient step on a sampled batch; returns {loss, mean Q}.
   std::pair<double, double> learn_step(double beta);
+  // See bootstrap_values(); `legal` is null or batch * actions bytes.
+  torch::Tensor next_state_values(const torch::Tensor& next_observations, const uint8_t* legal,
+                                  int batch);
   void update_target();
   bool ready_to_learn() const;
   // Throws std::invalid_argument unless `masks` holds batch rows of num_actions_ bytes, each
@@ -77,7 +90,8 @@ class DqnAgent final : public Agent {
   std::vector<uint8_t> explore_rows_;  // Scratch for act().
   FastMlp fast_;                       // CPU copy of the online MLP for acting.
   bool fast_enabled_ = false;
-  bool fast_stale_ = true;  // The online network changed since fast_ was filled.
+  bool fast_stale_ = true;   // The online network changed since fast_ was filled.
+  bool masks_seen_ = false;  // observe() got legal-action masks: mask the TD targets.
   std::vector<float> q_buffer_, input_buffer_;
 };
 

@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include "actor_critic_util.h"
+#include "agents/dqn/dqn_agent.h"
 #include "agents/ppo/ppo_agent.h"
 #include "agents/trainer.h"
 #include "test_util.h"
@@ -79,6 +81,73 @@ TEST_CASE("action masks: DQN never takes an illegal action and learns the best l
   const TrainSummary summary = run(e, "mask_dqn");  // The env throws on an illegal action.
   CHECK(summary.final_eval_mean > 6.2);
   check_lowest_legal(*e.agent);
+}
+
+TEST_CASE("action masks: DQN bootstraps from the next state's legal actions") {
+  for (const char* double_dqn : {"true", "false"}) {
+    CAPTURE(double_dqn);
+    Experiment e = experiment_from(ac_config("test/masked-v0", kDqnMasked, 3000, 1, 1),
+                                   {std::string("agent.double_dqn=") + double_dqn});
+    auto& dqn = dynamic_cast<DqnAgent&>(*e.agent);
+    // Fifteen next observations, each paired with a mask other than itself.
+    const int batch = 15;
+    std::vector<float> obs(batch * 4);
+    std::vector<uint8_t> masks(batch * 4);
+    for (int i = 0; i < batch; ++i) {
+      for (int a = 0; a < 4; ++a) {
+        obs[i * 4 + a] = static_cast<float>(((i + 1) >> a) & 1) * 0.5f + 0.1f * a;
+        masks[i * 4 + a] = (((i * 7) % 15 + 1) >> a) & 1;
+      }
+    }
+    std::vector<uint8_t> bytes(obs.size() * sizeof(float));
+    std::memcpy(bytes.data(), obs.data(), bytes.size());
+    // Before any update the online and target networks are equal, so both variants bootstrap
+    // from the largest Q-value among the actions considered.
+    const std::vector<float> q = dqn.q_values(bytes, batch);
+    const std::vector<float> masked = dqn.bootstrap_values(bytes, masks, batch);
+    const std::vector<float> unmasked = dqn.bootstrap_values(bytes, {}, batch);
+    int lower = 0;
+    for (int i = 0; i < batch; ++i) {
+      CAPTURE(i);
+      float best_legal = -1e30f, best = -1e30f;
+      for (int a = 0; a < 4; ++a) {
+        best = std::max(best, q[i * 4 + a]);
+        if (masks[i * 4 + a]) best_legal = std::max(best_legal, q[i * 4 + a]);
+      }
+      CHECK(masked[i] == doctest::Approx(best_legal).epsilon(1e-5));
+      CHECK(unmasked[i] == doctest::Approx(best).epsilon(1e-5));
+      lower += masked[i] < unmasked[i] - 1e-6f;
+    }
+    CHECK(lower > 0);  // The masks do exclude some best actions.
+    const std::vector<uint8_t> none(4, 0);
+    CHECK_THROWS_WITH_AS(dqn.bootstrap_values(std::span<const uint8_t>(bytes).first(16), none, 1),
+                         doctest::Contains("no legal action"), std::invalid_argument);
+  }
+}
+
+TEST_CASE("action masks: the trainer hands DQN the next masks; unmasked envs give none") {
+  Experiment masked = experiment_from(ac_config("test/masked-v0", kDqnMasked, 300, 2, 1));
+  run(masked, "mask_dqn_targets");
+  CHECK(dynamic_cast<DqnAgent&>(*masked.agent).masks_targets());
+  Experiment chain = experiment_from(test::chain_config(300));
+  run(chain, "mask_dqn_chain");
+  CHECK_FALSE(dynamic_cast<DqnAgent&>(*chain.agent).masks_targets());
+  // A malformed next mask is rejected.
+  std::vector<uint8_t> obs(4 * sizeof(float), 0);
+  const std::vector<int64_t> action = {0};
+  const std::vector<float> reward = {0.f};
+  const std::vector<uint8_t> no = {0}, short_mask = {1, 1};
+  TransitionBatch t;
+  t.batch = 1;
+  t.observations = obs;
+  t.discrete_actions = action;
+  t.rewards = reward;
+  t.next_observations = obs;
+  t.terminated = no;
+  t.truncated = no;
+  t.next_legal_actions = short_mask;
+  CHECK_THROWS_WITH_AS(masked.agent->observe(t), doctest::Contains("next legal-action mask"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("action masks: DQN explores uniformly among the legal actions") {

@@ -416,6 +416,116 @@ TEST_CASE("replay: add_batch stores a vector env step, final observations at epi
   CHECK_THROWS_AS(wrong_envs.add_batch(batch, actions, {}, vec), std::invalid_argument);
 }
 
+TEST_CASE("replay: next legal-action masks travel with their transitions") {
+  ReplayOptions options;
+  options.capacity = 16;
+  options.n_step = 2;
+  options.legal_masks = true;
+  ReplayBuffer buffer(kScalarObs, kFourActions, options);
+  // The mask of next observation x is bit pattern (x mod 15) + 1; step 2 gives none (all legal).
+  const auto mask_of = [](int x) {
+    std::vector<uint8_t> m(4);
+    for (int a = 0; a < 4; ++a) m[a] = ((x % 15 + 1) >> a) & 1;
+    return m;
+  };
+  for (int t = 0; t < 6; ++t) {
+    const std::vector<uint8_t> mask = mask_of(t + 1);
+    buffer.add(0, bytes_of(static_cast<float>(t)), 0, {}, 1.f, bytes_of(static_cast<float>(t + 1)),
+               t == 5, false, t == 2 ? std::span<const uint8_t>() : std::span<const uint8_t>(mask));
+  }
+  CHECK(buffer.size() == 6);
+  Rng rng(5);
+  ReplayBatch batch;
+  int seen = 0;
+  for (int round = 0; round < 20; ++round) {
+    buffer.sample(8, rng, batch);
+    REQUIRE(batch.next_legal_actions.size() == 8 * 4);
+    for (int b = 0; b < batch.size; ++b) {
+      const int next = static_cast<int>(scalar_at(batch.next_observations, b));
+      CAPTURE(next);
+      const std::vector<uint8_t> got(batch.next_legal_actions.begin() + b * 4,
+                                     batch.next_legal_actions.begin() + b * 4 + 4);
+      // n = 2: each stored transition's mask is that of the observation two steps later (or
+      // the episode's last one), the same one its next_obs is.
+      CHECK(got == (next == 3 ? std::vector<uint8_t>{1, 1, 1, 1} : mask_of(next)));
+      ++seen;
+    }
+  }
+  CHECK(seen == 160);
+
+  // Without legal_masks batches carry no masks, and giving one is an error.
+  ReplayBuffer plain(kScalarObs, kFourActions, ReplayOptions{});
+  add_scalar(plain, 0, 0, 0, 0.f, 1);
+  plain.sample(2, rng, batch);
+  CHECK(batch.next_legal_actions.empty());
+  const float zero = 0.f;
+  const std::vector<uint8_t> all = {1, 1, 1, 1}, none = {0, 0, 0, 0}, three = {1, 1, 1};
+  CHECK_THROWS_WITH_AS(plain.add(0, bytes_of(zero), 0, {}, 0.f, bytes_of(zero), false, false, all),
+                       doctest::Contains("without legal_masks"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      buffer.add(0, bytes_of(zero), 0, {}, 0.f, bytes_of(zero), false, false, three),
+      doctest::Contains("has 3 bytes, expected 4"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      buffer.add(0, bytes_of(zero), 0, {}, 0.f, bytes_of(zero), false, false, none),
+      doctest::Contains("has no legal action"), std::invalid_argument);
+  ReplayOptions box_masks;
+  box_masks.legal_masks = true;
+  CHECK_THROWS_WITH_AS(ReplayBuffer(kScalarObs, Space::box({1}, -1.f, 1.f, DType::kF32), box_masks),
+                       doctest::Contains("legal_masks needs a Discrete action space"),
+                       std::invalid_argument);
+}
+
+// Observation t (the step count); from t = 1 on only action t % 4 is legal. Never ends.
+class RotatingMaskEnv final : public Env {
+ public:
+  RotatingMaskEnv()
+      : Env(EnvSpec{"test/rotating-v0", "", kScalarObs, kFourActions, 0.f, 1.f, 4, {}, {}}) {}
+  bool legal_actions(std::span<uint8_t> mask) const override {
+    if (t_ == 0) return false;
+    for (int a = 0; a < 4; ++a) mask[a] = a == t_ % 4;
+    return true;
+  }
+
+ protected:
+  void do_reset(ObsBuffer obs) override {
+    t_ = 0;
+    as_f32(obs)[0] = 0.f;
+  }
+  StepResult do_step(const Action&, ObsBuffer obs) override {
+    as_f32(obs)[0] = static_cast<float>(++t_);
+    return {};
+  }
+  void do_render(Image& out) const override { out.resize(1, 1); }
+
+ private:
+  int t_ = 0;
+};
+
+TEST_CASE("replay: add_batch reads the next masks from the envs (all legal at episode ends)") {
+  VectorEnv vec([] { return std::make_unique<RotatingMaskEnv>(); }, 1, 0);
+  ReplayOptions options;
+  options.capacity = 16;
+  options.legal_masks = true;
+  ReplayBuffer buffer(kScalarObs, kFourActions, options);
+  vec.reset();
+  const std::vector<int64_t> actions = {0};
+  for (int t = 0; t < 4; ++t) {  // The step limit 4 truncates the fourth step.
+    const std::vector<uint8_t> before(vec.observations().begin(), vec.observations().end());
+    vec.step(actions);
+    buffer.add_batch(before, actions, {}, vec);
+  }
+  Rng rng(1);
+  ReplayBatch batch;
+  buffer.sample(32, rng, batch);
+  for (int b = 0; b < batch.size; ++b) {
+    const int next = static_cast<int>(scalar_at(batch.next_observations, b));
+    CAPTURE(next);
+    for (int a = 0; a < 4; ++a) {
+      CHECK(batch.next_legal_actions[b * 4 + a] == (next == 4 || a == next % 4 ? 1 : 0));
+    }
+  }
+}
+
 TEST_CASE("replay: bad options and inputs give clear errors") {
   const auto make = [](auto change) {
     ReplayOptions options;
