@@ -14,6 +14,7 @@
 #include <sstream>
 #include <vector>
 
+#include "apps/common/greedy_policy.h"
 #include "core/metrics.h"
 #include "core/wrappers.h"
 #include "render/training_watch.h"
@@ -29,32 +30,6 @@ struct Snapshot {
   std::vector<uint8_t> stats;  // Observation normalization statistics (empty if none).
   int64_t env_steps = 0;
 };
-
-// Greedy actions of `agent` within the env's legal actions, with the values behind them.
-render::PolicySource greedy_policy(Agent& agent) {
-  return [&agent, mask = std::vector<uint8_t>()](std::span<const uint8_t> observation,
-                                                 const Env& env) mutable {
-    render::PolicyDecision decision;
-    const Space& actions = env.spec().action_space;
-    if (actions.is_discrete()) {
-      mask.assign(static_cast<size_t>(actions.n), 1);
-      const bool masked = env.legal_actions(mask);
-      int64_t index = 0;
-      agent.act(observation, 1, ActMode::kGreedy,
-                ActionBatch{{&index, 1},
-                            {},
-                            masked ? std::span<const uint8_t>(mask) : std::span<const uint8_t>()});
-      decision.index = index;
-      ActionValues values = agent.action_values(observation);
-      decision.action_values = std::move(values.values);
-      decision.values_label = values.kind == "q" ? "Q-values" : values.kind;
-    } else {
-      decision.values.resize(static_cast<size_t>(actions.numel()));
-      agent.act(observation, 1, ActMode::kGreedy, ActionBatch{{}, decision.values});
-    }
-    return decision;
-  };
-}
 
 }  // namespace
 
@@ -105,8 +80,9 @@ WatchWindow::WatchWindow(const Experiment& experiment) : impl_(std::make_unique<
   };
   options.viewer.title = "rltrain --watch - " + run.name + " - " + run.env.id;
   options.display_hint = "run under xvfb-run, or train without --watch";
-  impl.watcher = std::make_unique<render::TrainingWatcher>(
-      std::move(options), greedy_policy(*impl.copy.agent), [&impl] { return impl.refresh(); });
+  impl.watcher = std::make_unique<render::TrainingWatcher>(std::move(options),
+                                                           apps::greedy_policy(*impl.copy.agent),
+                                                           [&impl] { return impl.refresh(); });
 }
 
 WatchWindow::~WatchWindow() {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "agents/checkpoint.h"
+#include "apps/common/greedy_policy.h"
 
 namespace rl::watch {
 namespace {
@@ -24,27 +25,6 @@ std::string checkpoint_of_run(const std::string& run_dir) {
                            "written by rltrain?)");
 }
 
-// Greedy actions and, for discrete actions, the agent's values behind the choice.
-render::PolicySource greedy_policy(std::shared_ptr<Experiment> experiment) {
-  return [experiment](std::span<const uint8_t> observation, const Env& env) {
-    render::PolicyDecision decision;
-    const Space& actions = env.spec().action_space;
-    Agent& agent = *experiment->agent;
-    if (actions.is_discrete()) {
-      int64_t index = 0;
-      agent.act(observation, 1, ActMode::kGreedy, ActionBatch{{&index, 1}, {}});
-      decision.index = index;
-      ActionValues values = agent.action_values(observation);
-      decision.action_values = std::move(values.values);
-      decision.values_label = values.kind == "q" ? "Q-values" : values.kind;
-    } else {
-      decision.values.resize(static_cast<size_t>(actions.numel()));
-      agent.act(observation, 1, ActMode::kGreedy, ActionBatch{{}, decision.values});
-    }
-    return decision;
-  };
-}
-
 render::LoadedAgent load_agent(const std::string& path, bool is_checkpoint) {
   const std::string checkpoint = is_checkpoint ? path : checkpoint_of_run(path);
   TrainerState state;
@@ -56,7 +36,11 @@ render::LoadedAgent load_agent(const std::string& path, bool is_checkpoint) {
   agent.agent_info = experiment->agent->type();
   agent.checkpoint_info = checkpoint + " (step " + std::to_string(state.env_steps) + ")";
   agent.make_env = [experiment] { return experiment->make_env(); };
-  agent.policy = greedy_policy(experiment);
+  // The policy refers to the agent; holding `experiment` keeps the agent alive with it.
+  agent.policy = [experiment, policy = apps::greedy_policy(*experiment->agent)](
+                     std::span<const uint8_t> observation, const Env& env) mutable {
+    return policy(observation, env);
+  };
   return agent;
 }
 

@@ -174,8 +174,13 @@ TEST_CASE("rltrain --watch: closing the window does not stop training") {
   while (std::chrono::steady_clock::now() < deadline && metrics_size() <= 300)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   // The close button, as the window manager delivers it.
-  CHECK(render::testing::request_window_close("rltrain --watch - dqn_cartpole"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string title = "rltrain --watch - dqn_cartpole";
+  CHECK(render::testing::request_window_close(title));
+  // The watcher runs at a low priority: on a loaded machine it may take a while to react.
+  const auto close_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < close_deadline && render::testing::window_exists(title))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(!render::testing::window_exists(title));
   const auto size_after_close = metrics_size();
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   int status = 0;

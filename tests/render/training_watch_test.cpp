@@ -85,6 +85,9 @@ TEST_CASE("the watcher plays on its own thread and picks up refreshed policies")
 TEST_CASE("the frame rate stays under the cap") {
   VersionedPolicy policy;
   TrainingWatcher watcher(cartpole_options(20), policy.source(), policy.refresh());
+  // The watcher runs at a low priority: on a loaded machine its first frame may take a while,
+  // so the window starts once it draws. Only the upper bound is a property of the watcher.
+  REQUIRE(wait_for([&] { return watcher.frames() > 0; }));
   const int64_t frames_before = watcher.frames();
   const auto start = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(1500ms);
@@ -93,7 +96,6 @@ TEST_CASE("the frame rate stays under the cap") {
   const int64_t frames = watcher.frames() - frames_before;
   CAPTURE(frames);
   CAPTURE(seconds);
-  CHECK(frames > 0);
   CHECK(static_cast<double>(frames) <= 20.0 * seconds * 1.2 + 2.0);
 }
 

@@ -5,10 +5,10 @@
 #include <functional>
 
 namespace rl::render::testing {
+namespace {
 
-bool request_window_close(const std::string& title_prefix) {
-  Display* display = XOpenDisplay(nullptr);
-  if (!display) return false;
+// The first window below the root whose title starts with `title_prefix`, or 0.
+Window find_window(Display* display, const std::string& title_prefix) {
   std::function<Window(Window)> find = [&](Window window) -> Window {
     char* name = nullptr;
     if (XFetchName(display, window, &name) && name) {
@@ -26,7 +26,15 @@ bool request_window_close(const std::string& title_prefix) {
     }
     return found;
   };
-  const Window target = find(DefaultRootWindow(display));
+  return find(DefaultRootWindow(display));
+}
+
+}  // namespace
+
+bool request_window_close(const std::string& title_prefix) {
+  Display* display = XOpenDisplay(nullptr);
+  if (!display) return false;
+  const Window target = find_window(display, title_prefix);
   if (target) {
     XEvent event{};
     event.xclient.type = ClientMessage;
@@ -40,6 +48,14 @@ bool request_window_close(const std::string& title_prefix) {
   }
   XCloseDisplay(display);
   return target != 0;
+}
+
+bool window_exists(const std::string& title_prefix) {
+  Display* display = XOpenDisplay(nullptr);
+  if (!display) return false;
+  const bool exists = find_window(display, title_prefix) != 0;
+  XCloseDisplay(display);
+  return exists;
 }
 
 }  // namespace rl::render::testing

@@ -10,4 +10,7 @@ namespace rl::render::testing {
 // `title_prefix`. Returns false when no such window exists or the display cannot be opened.
 bool request_window_close(const std::string& title_prefix);
 
+// Whether a window whose title starts with `title_prefix` exists (false without a display).
+bool window_exists(const std::string& title_prefix);
+
 }  // namespace rl::render::testing
