@@ -3,7 +3,7 @@
 // egocentric partial view (walls occlude exactly as MiniGrid's process_vis) or the fully
 // observable grid, and render(). Tasks derive from GridWorld and implement generate().
 //
-// Observation layouts (u8, channel-first, documented for users in docs/envs-grid.md):
+// Observation layouts (u8, channel-first, documented for users in docs/envs.md):
 //   "partial": 4 x 7 x 7. Planes 0..2 are MiniGrid's (object, colour, state) encoding of the
 //              agent's view; plane 3 is filled with the agent's direction (0..3). Element
 //              [c][vy][vx]: vy = 0 is the row farthest ahead, vy = 6 the agent's row; the agent

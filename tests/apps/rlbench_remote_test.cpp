@@ -1,6 +1,6 @@
 // Runs rlbench's remote_* cases (apps/rlbench/remote_bench.cpp) for a tiny budget: each one
 // reports positive rates and the rows it promises, and a missing python3 is a clear error.
-// Speed itself is not checked here; the figures live in docs/benchmarks-remote.md.
+// Speed itself is not checked here; the figures live in docs/benchmarks.md.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
