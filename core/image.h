@@ -34,8 +34,7 @@ void fill_circle(Image& img, float cx, float cy, float radius, Color c);
 void draw_line(Image& img, float x0, float y0, float x1, float y1, float thickness, Color c);
 // Fills a convex or concave simple polygon (even-odd rule) given as x,y pairs.
 void fill_polygon(Image& img, const std::vector<float>& xy, Color c);
-void fill_triangle(Image& img, float x0, float y0, float x1, float y1, float x2, float y2,
-                   Color c);
+void fill_triangle(Image& img, float x0, float y0, float x1, float y1, float x2, float y2, Color c);
 // Blends `c` over the rectangle with opacity alpha in [0, 1].
 void blend_rect(Image& img, int x, int y, int w, int h, Color c, float alpha);
 // Nearest-neighbour rescale (crisp pixels for grid games).

@@ -7,10 +7,14 @@ namespace rl {
 
 const char* param_type_name(const ParamValue& value) {
   switch (value.index()) {
-    case 0: return "bool";
-    case 1: return "int";
-    case 2: return "float";
-    default: return "string";
+    case 0:
+      return "bool";
+    case 1:
+      return "int";
+    case 2:
+      return "float";
+    default:
+      return "string";
   }
 }
 
@@ -19,8 +23,10 @@ std::string param_to_string(const ParamValue& value) {
   std::visit(
       [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) out << (v ? "true" : "false");
-        else out << v;
+        if constexpr (std::is_same_v<T, bool>)
+          out << (v ? "true" : "false");
+        else
+          out << v;
       },
       value);
   return out.str();

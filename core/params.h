@@ -37,8 +37,7 @@ class Params {
   // Fills defaults from `specs`, then applies `given`. Throws std::invalid_argument naming the
   // offending key with the valid keys, or the expected type, or the allowed range.
   static Params resolve(const std::vector<ParamSpec>& specs,
-                        const std::map<std::string, ParamValue>& given,
-                        const std::string& owner);
+                        const std::map<std::string, ParamValue>& given, const std::string& owner);
 
   bool get_bool(const std::string& name) const;
   int64_t get_int(const std::string& name) const;

@@ -27,8 +27,8 @@ const EnvEntry& EnvRegistry::find(const std::string& id) const {
   if (it != entries_.end()) return it->second;
   std::string known;
   for (const auto& [name, _] : entries_) known += "\n  " + name;
-  throw std::invalid_argument("unknown env id '" + id + "'; known ids:" +
-                              (known.empty() ? std::string(" (none)") : known));
+  throw std::invalid_argument("unknown env id '" + id +
+                              "'; known ids:" + (known.empty() ? std::string(" (none)") : known));
 }
 
 std::unique_ptr<Env> EnvRegistry::make(const std::string& id,

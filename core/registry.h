@@ -55,8 +55,8 @@ struct EnvRegistrar {
 // Usage at namespace scope in a .cpp of envs/:
 //   RLCADE_REGISTER_ENV({"classic/cartpole-v1", "Balance a pole", {params...},
 //                        [](const rl::Params& p) { return std::make_unique<CartPole>(p); }});
-#define RLCADE_REGISTER_ENV(...)                                                     \
-  static const ::rl::detail::EnvRegistrar RLCADE_CONCAT(rlcade_env_registrar_, __LINE__)( \
-      ::rl::EnvEntry __VA_ARGS__)
+#define RLCADE_REGISTER_ENV(...)                                               \
+  static const ::rl::detail::EnvRegistrar RLCADE_CONCAT(rlcade_env_registrar_, \
+                                                        __LINE__)(::rl::EnvEntry __VA_ARGS__)
 
 }  // namespace rl

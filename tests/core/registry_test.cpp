@@ -1,8 +1,8 @@
+#include "core/registry.h"
+
 #include <doctest/doctest.h>
 
 #include <memory>
-
-#include "core/registry.h"
 
 namespace rl {
 namespace {
@@ -51,8 +51,7 @@ TEST_CASE("registry: duplicates, malformed ids, unknown ids and parameters") {
   }
   CHECK_THROWS_AS(registry.make("test/counter-v0", {{"limit", std::string("x")}}),
                   std::invalid_argument);
-  CHECK_THROWS_AS(registry.make("test/counter-v0", {{"limit", int64_t{0}}}),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(registry.make("test/counter-v0", {{"limit", int64_t{0}}}), std::invalid_argument);
 }
 
 TEST_CASE("env base class: truncation, termination, returns and misuse") {

@@ -12,18 +12,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const rl::Space discrete = rl::Space::discrete(4);
   static const rl::Space box = rl::Space::box({2, 3}, -1.f, 1.f, rl::DType::kF32);
   try {
-    const FrameHeader h = decode_header(std::span<const uint8_t, kHeaderBytes>(data, kHeaderBytes),
-                                        1 << 20);
+    const FrameHeader h =
+        decode_header(std::span<const uint8_t, kHeaderBytes>(data, kHeaderBytes), 1 << 20);
     const std::span<const uint8_t> body(data + kHeaderBytes, size - kHeaderBytes);
     if (body.size() < h.body_bytes) return 0;  // the reader would wait for the rest
     const auto frame_body = body.first(h.body_bytes);
     const std::string_view text(reinterpret_cast<const char*>(frame_body.data()),
                                 frame_body.size());
     switch (static_cast<MessageType>(h.type)) {
-      case MessageType::kHello: parse_hello(text); break;
-      case MessageType::kWelcome: parse_welcome(text); break;
-      case MessageType::kError: parse_error(text); break;
-      case MessageType::kReset: decode_reset(frame_body); break;
+      case MessageType::kHello:
+        parse_hello(text);
+        break;
+      case MessageType::kWelcome:
+        parse_welcome(text);
+        break;
+      case MessageType::kError:
+        parse_error(text);
+        break;
+      case MessageType::kReset:
+        decode_reset(frame_body);
+        break;
       case MessageType::kStep:
         try {
           decode_step(frame_body, discrete, 3);
@@ -31,8 +39,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         decode_step(frame_body, box, 2);
         break;
-      case MessageType::kStepResult: parse_step_result(frame_body); break;
-      default: break;
+      case MessageType::kStepResult:
+        parse_step_result(frame_body);
+        break;
+      default:
+        break;
     }
   } catch (const WireError&) {
   }
