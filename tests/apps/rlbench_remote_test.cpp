@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "test_support.h"
 
 namespace rl {
 namespace {
@@ -22,10 +23,7 @@ const std::vector<std::string> kRemoteCases = {
     "remote_cartpole_lockstep", "remote_cartpole_batched", "remote_minatar_lockstep",
     "remote_minatar_batched",   "remote_python_client",    "remote_json_observations"};
 
-fs::path rlbench_path() {
-  const char* dir = std::getenv("RLCADE_BIN_DIR");
-  return (dir ? fs::path(dir) : fs::read_symlink("/proc/self/exe").parent_path()) / "rlbench";
-}
+fs::path rlbench_path() { return test::bin_dir() / "rlbench"; }
 
 // Runs `prefix 'rlbench' args`, stdout and stderr together; returns {exit code, output}.
 std::pair<int, std::string> run_rlbench(const std::string& args, const std::string& prefix = "") {

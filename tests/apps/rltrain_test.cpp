@@ -18,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/json.h"
+#include "test_support.h"
 
 extern char** environ;
 
@@ -26,15 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path bin_dir() {
-  if (const char* dir = std::getenv("RLCADE_BIN_DIR")) return dir;
-  return fs::read_symlink("/proc/self/exe").parent_path();  // Tests sit next to the apps.
-}
-
-fs::path source_dir() {
-  if (const char* dir = std::getenv("RLCADE_SOURCE_DIR")) return dir;
-  return RLCADE_SOURCE_DIR;
-}
+using test::bin_dir;
+using test::source_dir;
+using test::TempDir;
 
 struct Result {
   int exit_code = -1;
@@ -54,16 +49,6 @@ Result rltrain(const std::string& args, const fs::path& cwd = fs::temp_directory
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) {
-    path = fs::temp_directory_path() / ("rlcade_apps_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/atomic_file.h"
+#include "test_support.h"
 
 namespace rl {
 namespace {
@@ -20,16 +21,7 @@ std::string slurp(const std::filesystem::path& path) {
   return text.str();
 }
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() /
-           ("rlcade_metrics_test_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using test::TempDir;
 
 TEST_CASE("metrics: CSV rows follow the header, missing cells stay empty, append continues") {
   TempDir dir;

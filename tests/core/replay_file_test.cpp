@@ -13,6 +13,7 @@
 #include "core/crc32.h"
 #include "core/registry.h"
 #include "core/wrappers.h"
+#include "test_support.h"
 
 namespace rl {
 namespace {
@@ -20,24 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // A fresh directory under the build's temp area, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("rlcade_replay_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-};
+using test::TempDir;
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

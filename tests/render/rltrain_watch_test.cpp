@@ -21,6 +21,7 @@
 
 #include "core/atomic_file.h"
 #include "core/json.h"
+#include "test_support.h"
 #include "x11_window.h"
 
 extern char** environ;
@@ -30,28 +31,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path bin_dir() {
-  if (const char* dir = std::getenv("RLCADE_BIN_DIR")) return dir;
-  return fs::read_symlink("/proc/self/exe").parent_path();
-}
+using test::bin_dir;
+using test::TempDir;
 
 std::string config_path(const std::string& name) {
-  const char* dir = std::getenv("RLCADE_SOURCE_DIR");
-  return (fs::path(dir ? dir : RLCADE_SOURCE_DIR) / "configs" / name).string();
+  return (test::source_dir() / "configs" / name).string();
 }
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) {
-    path = fs::temp_directory_path() / ("rlcade_watch_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Starts rltrain with `args`, stdout and stderr into `log`; `with_display` false drops DISPLAY.
 pid_t spawn_rltrain(std::vector<std::string> args, const fs::path& log, bool with_display) {

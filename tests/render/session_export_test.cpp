@@ -14,27 +14,14 @@
 #include "render/export.h"
 #include "render/layout.h"
 #include "render/watch_session.h"
+#include "test_support.h"
 
 namespace rl::render {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("rlcade_render_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 Replay cartpole_replay(uint64_t seed) {
   auto env = EnvRegistry::global().make("classic/cartpole-v1");

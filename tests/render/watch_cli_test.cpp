@@ -12,6 +12,7 @@
 
 #include "core/registry.h"
 #include "core/replay_file.h"
+#include "test_support.h"
 
 namespace rl::render {
 namespace {
@@ -35,21 +36,7 @@ Result run(const std::vector<std::string>& argv, const AgentLoader& loader = {})
   return {code, out.str(), err.str()};
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("rlcade_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 const std::string kGolden = std::string(RLCADE_SOURCE_DIR) + "/replays/classic-cartpole-v1.rlr";
 
