@@ -66,26 +66,21 @@ struct ActionStorage {
     return {discrete, continuous,
             masked ? std::span<const uint8_t>(masks) : std::span<const uint8_t>()};
   }
-  // Reads the legal-action masks of every env (all legal for envs without restrictions).
-  void read_masks(VectorEnv& env) { masked = read_legal_masks(env, discrete.size(), masks); }
-  // Reads into `out` the masks of every env's current observation (all legal for envs without
-  // restrictions and, with all_legal_where_done, for envs whose episode just ended: after the
-  // auto-reset their mask is the new episode's). Returns whether any env restricts its actions.
-  static bool read_legal_masks(VectorEnv& env, size_t rows, std::vector<uint8_t>& out,
-                               bool all_legal_where_done = false) {
-    if (rows == 0) return false;
+  // Reads the legal-action masks of every env's current observation (all legal for envs
+  // without restrictions).
+  void read_masks(const VectorEnv& env) {
+    masked = false;
+    if (discrete.empty()) return;
     const size_t n = static_cast<size_t>(env.spec().action_space.n);
-    out.resize(rows * n);
-    bool any = false;
+    masks.resize(discrete.size() * n);
     for (int i = 0; i < env.size(); ++i) {
-      const std::span<uint8_t> row(out.data() + i * n, n);
+      const std::span<uint8_t> row(masks.data() + i * n, n);
       if (env.env(i).legal_actions(row)) {
-        any = true;
-        if (!(all_legal_where_done && env.done(i))) continue;
+        masked = true;
+      } else {
+        std::fill(row.begin(), row.end(), uint8_t{1});
       }
-      std::fill(row.begin(), row.end(), uint8_t{1});
     }
-    return any;
   }
   void step(VectorEnv& env) const {
     if (!discrete.empty()) {
@@ -233,9 +228,9 @@ void Trainer::training_step(VectorEnv& env, ActionStorage& actions) {
   const int n = env.size();
   const size_t bytes = env.observation_bytes();
   std::memcpy(observations_.data(), env.observations().data(), observations_.size());
-  actions.read_masks(env);
   e_.agent->act(observations_, n, ActMode::kExplore, actions.view());
   actions.step(env);
+  actions.read_masks(env);  // For the next act, and the next observations' masks below.
   const auto current = env.observations();
   const auto finals = env.final_observations();
   for (int i = 0; i < n; ++i) {
@@ -251,8 +246,14 @@ void Trainer::training_step(VectorEnv& env, ActionStorage& actions) {
   batch.next_observations = next_observations_;
   batch.terminated = env.terminated();
   batch.truncated = env.truncated();
-  if (ActionStorage::read_legal_masks(env, actions.discrete.size(), next_masks_,
-                                      /*all_legal_where_done=*/true)) {
+  if (actions.masked) {
+    // Where an episode ended the env was auto-reset, so its mask is the new episode's: the
+    // final observation's is gone, and all actions count as legal for it.
+    next_masks_ = actions.masks;
+    const size_t width = next_masks_.size() / static_cast<size_t>(n);
+    for (int i = 0; i < n; ++i) {
+      if (env.done(i)) std::fill_n(next_masks_.begin() + i * width, width, uint8_t{1});
+    }
     batch.next_legal_actions = next_masks_;
   }
   e_.agent->observe(batch);
@@ -389,6 +390,7 @@ TrainSummary Trainer::run() {
   observations_.resize(env.observation_bytes() * env.size());
   next_observations_.resize(observations_.size());
   ActionStorage actions(env.spec().action_space, env.size());
+  actions.read_masks(env);
   bool interrupted = false;
   snapshot();
   while (state_.env_steps < run_.train.total_steps) {

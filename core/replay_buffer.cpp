@@ -55,6 +55,7 @@ struct ReplayBuffer::Impl {
   std::vector<float> rewards;
   std::vector<float> discounts;
   std::vector<uint8_t> next_legal_masks;  // capacity * n with legal_masks
+  std::vector<uint8_t> mask_scratch;      // add_batch's read of one env's mask (n bytes)
   size_t num_actions = 0;                 // Discrete action spaces.
   int64_t next_slot = 0;
   int64_t size = 0;
@@ -253,7 +254,7 @@ void ReplayBuffer::add(int env_index, std::span<const uint8_t> obs, int64_t disc
 void ReplayBuffer::add_batch(std::span<const uint8_t> observations,
                              std::span<const int64_t> discrete_actions,
                              std::span<const float> continuous_actions, const VectorEnv& vec) {
-  const Impl& s = *impl_;
+  Impl& s = *impl_;
   const size_t n = static_cast<size_t>(vec.size());
   require(vec.size() == s.options.num_envs, "add_batch: the vector env has " + std::to_string(n) +
                                                 " envs, the buffer num_envs " +
@@ -274,12 +275,12 @@ void ReplayBuffer::add_batch(std::span<const uint8_t> observations,
             "add_batch: got " + std::to_string(continuous_actions.size()) +
                 " continuous action values, expected " + std::to_string(n * s.action_numel));
   const size_t bytes = s.obs_bytes;
-  std::vector<uint8_t> mask(s.options.legal_masks ? s.num_actions : 0);
-  VectorEnv& envs = const_cast<VectorEnv&>(vec);  // env(i) is non-const; only read here.
+  std::vector<uint8_t>& mask = s.mask_scratch;
+  mask.resize(s.options.legal_masks ? s.num_actions : 0);
   for (size_t i = 0; i < n; ++i) {
     const int env = static_cast<int>(i);
     const auto next = vec.done(env) ? vec.final_observations() : vec.observations();
-    const bool masked = !mask.empty() && !vec.done(env) && envs.env(env).legal_actions(mask);
+    const bool masked = !mask.empty() && !vec.done(env) && vec.env(env).legal_actions(mask);
     add(env, observations.subspan(i * bytes, bytes), s.discrete() ? discrete_actions[i] : 0,
         s.discrete() ? std::span<const float>{}
                      : continuous_actions.subspan(i * s.action_numel, s.action_numel),

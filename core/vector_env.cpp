@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "core/thread_pool.h"
 
@@ -101,7 +102,9 @@ VectorEnv::~VectorEnv() = default;
 int VectorEnv::size() const { return impl_->size(); }
 const EnvSpec& VectorEnv::spec() const { return impl_->envs[0]->spec(); }
 size_t VectorEnv::observation_bytes() const { return impl_->obs_bytes; }
-Env& VectorEnv::env(int i) {
+Env& VectorEnv::env(int i) { return const_cast<Env&>(std::as_const(*this).env(i)); }
+
+const Env& VectorEnv::env(int i) const {
   if (i < 0 || i >= size())
     throw std::out_of_range("VectorEnv::env: index " + std::to_string(i) + " outside [0, " +
                             std::to_string(size()) + ")");

@@ -60,6 +60,7 @@ class VectorEnv {
   const std::vector<FinishedEpisode>& finished_episodes() const;
 
   Env& env(int i);
+  const Env& env(int i) const;
 
  private:
   struct Impl;
