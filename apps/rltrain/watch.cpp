@@ -40,7 +40,6 @@ struct WatchWindow::Impl {
   std::unique_ptr<render::TrainingWatcher> watcher;
   int64_t snapshots = 0;  // Training thread only.
   double snapshot_seconds = 0.0;
-  int64_t shown_step = -1;  // Watcher thread only.
 
   explicit Impl(const Experiment& experiment)
       : copy(build_experiment(ConfigDocument::parse(experiment.resolved_yaml,
@@ -58,7 +57,6 @@ struct WatchWindow::Impl {
     copy.agent->load(archive);
     if (copy.wrapper_context.observation_stats && !snapshot->stats.empty())
       copy.wrapper_context.observation_stats->load(snapshot->stats);
-    shown_step = snapshot->env_steps;
     return "agent " + copy.agent->type() + ", weights of step " +
            format_count(static_cast<double>(snapshot->env_steps));
   }
