@@ -2,6 +2,8 @@
 // source tree are.
 #pragma once
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +11,9 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <vector>
+
+extern char** environ;
 
 namespace rl::test {
 
@@ -50,6 +55,33 @@ inline std::filesystem::path bin_dir() {
 inline std::filesystem::path source_dir() {
   if (const char* dir = std::getenv("RLCADE_SOURCE_DIR")) return dir;
   return RLCADE_SOURCE_DIR;
+}
+
+// Starts `program` with `args` (argv[0] is added), stdout and stderr both into `log`, with this
+// process's environment, minus DISPLAY when `keep_display` is false. Returns the child's pid,
+// or -1 when it could not be started.
+inline pid_t spawn_logged(const std::string& program, std::vector<std::string> args,
+                          const std::filesystem::path& log, bool keep_display = true) {
+  args.insert(args.begin(), program);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e)
+    if (keep_display || std::string(*e).rfind("DISPLAY=", 0) != 0) env_strings.push_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = 0;
+  const int spawned =
+      posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return spawned == 0 ? pid : -1;
 }
 
 }  // namespace rl::test

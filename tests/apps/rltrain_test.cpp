@@ -1,9 +1,7 @@
 // Runs the rltrain binary: a short smoke run of every shipped config, the command-line errors,
 // --list, resume and a clean stop on Ctrl-C (SIGINT).
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,8 +17,6 @@
 #include "core/config.h"
 #include "core/json.h"
 #include "test_support.h"
-
-extern char** environ;
 
 namespace rl {
 namespace {
@@ -203,22 +199,12 @@ TEST_CASE("rltrain: Ctrl-C saves a checkpoint and stops cleanly") {
   const std::string config = (source_dir() / "configs" / "dqn.yaml").string();
   const std::string out = run.string();
   const std::string log = (dir.path / "log.txt").string();
-  std::vector<std::string> args = {rltrain_path, config,
-                                   "--out",      out,
-                                   "--set",      "train.total_steps=100000000",
-                                   "--set",      "train.log_every=100",
-                                   "--set",      "train.eval_every=0"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, rltrain_path.c_str(), &actions, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t pid =
+      test::spawn_logged(rltrain_path,
+                         {config, "--out", out, "--set", "train.total_steps=100000000", "--set",
+                          "train.log_every=100", "--set", "train.eval_every=0"},
+                         log);
+  REQUIRE(pid > 0);
   // Wait for training to be under way (metrics rows appear), then interrupt.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   const fs::path metrics = run / "metrics.csv";

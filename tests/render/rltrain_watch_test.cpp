@@ -5,9 +5,7 @@
 #ifdef RLCADE_TEST_RLTRAIN
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,8 +22,6 @@
 #include "test_support.h"
 #include "x11_window.h"
 
-extern char** environ;
-
 namespace rl {
 namespace {
 
@@ -40,27 +36,9 @@ std::string config_path(const std::string& name) {
 
 // Starts rltrain with `args`, stdout and stderr into `log`; `with_display` false drops DISPLAY.
 pid_t spawn_rltrain(std::vector<std::string> args, const fs::path& log, bool with_display) {
-  const std::string program = (bin_dir() / "rltrain").string();
-  args.insert(args.begin(), program);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e)
-    if (with_display || std::string(*e).rfind("DISPLAY=", 0) != 0) env_strings.push_back(*e);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  const int spawned =
-      posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(spawned == 0);
+  const pid_t pid =
+      test::spawn_logged((bin_dir() / "rltrain").string(), std::move(args), log, with_display);
+  REQUIRE(pid > 0);
   return pid;
 }
 
