@@ -98,6 +98,9 @@ DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
   online_ = QNetwork(net);
   target_ = QNetwork(net);
   fast_enabled_ = online_->is_mlp();
+  if (context.observation_space.dtype == DType::kU8 && FastCnn::supports(*online_)) {
+    fast_cnn_ = std::make_unique<FastCnn>(*online_, static_cast<float>(observation_scale_));
+  }
   copy_parameters(*online_, *target_, 1.0);
   for (auto& p : target_->parameters()) p.set_requires_grad(false);
   FlatOptimizerOptions optimizer;
@@ -170,9 +173,7 @@ const float* DqnAgent::compute_q(std::span<const uint8_t> observations, int batc
     fast_.forward(input, batch, q_buffer_.data());
     return q_buffer_.data();
   }
-  torch::InferenceMode inference;
-  const torch::Tensor q = online_->forward(to_input(observations.data(), batch)).contiguous();
-  std::copy(q.data_ptr<float>(), q.data_ptr<float>() + q.numel(), q_buffer_.begin());
+  network_q(*online_, observations.data(), batch, q_buffer_.data());
   return q_buffer_.data();
 }
 
@@ -313,20 +314,39 @@ std::map<std::string, double> DqnAgent::update(int64_t env_steps) {
 std::pair<double, double> DqnAgent::learn_step(double beta) {
   const int batch = static_cast<int>(settings_.batch_size);
   replay_.sample(batch, rng_, batch_, beta);
+  // Every stored mask has a legal action (the replay checks), so every row has a value.
+  const uint8_t* masks = masks_seen_ ? batch_.next_legal_actions.data() : nullptr;
+  targets_.resize(batch);
+  next_state_values(batch_.next_observations.data(), masks, batch, targets_.data());
+  for (int i = 0; i < batch; ++i) {
+    targets_[i] = batch_.rewards[i] + batch_.discounts[i] * targets_[i];
+  }
+  const auto [loss, q_mean] = fast_cnn_ ? cnn_gradient(batch) : torch_gradient(batch);
+  optimizer_->step(settings_.max_grad_norm);
+  fast_stale_ = true;
+  ++gradient_steps_done_;
+  if (settings_.prioritized) replay_.update_priorities(batch_.indices, td_errors_);
+  return {loss, q_mean};
+}
+
+std::pair<double, double> DqnAgent::cnn_gradient(int batch) {
+  TdBatch td;
+  td.size = batch;
+  td.observations = batch_.observations.data();
+  td.actions = batch_.discrete_actions.data();
+  td.targets = targets_.data();
+  td.weights = settings_.prioritized ? batch_.weights.data() : nullptr;
+  td.huber = settings_.loss == "huber";
+  td_errors_.resize(batch);
+  const TdLoss loss = fast_cnn_->td_gradient(*online_, td, td_errors_.data());
+  return {loss.loss, loss.q_mean};
+}
+
+std::pair<double, double> DqnAgent::torch_gradient(int batch) {
   const torch::Tensor observations = to_input(batch_.observations.data(), batch);
-  const torch::Tensor next_observations = to_input(batch_.next_observations.data(), batch);
   const torch::Tensor actions =
       torch::from_blob(batch_.discrete_actions.data(), {batch, 1}, torch::kInt64);
-  const torch::Tensor rewards = torch::from_blob(batch_.rewards.data(), {batch});
-  const torch::Tensor discounts = torch::from_blob(batch_.discounts.data(), {batch});
-
-  torch::Tensor td_target;
-  {
-    torch::NoGradGuard no_grad;
-    // Every stored mask has a legal action (the replay checks), so no row is all -inf.
-    const uint8_t* masks = masks_seen_ ? batch_.next_legal_actions.data() : nullptr;
-    td_target = rewards + discounts * next_state_values(next_observations, masks, batch);
-  }
+  const torch::Tensor td_target = torch::from_blob(targets_.data(), {batch});
   const torch::Tensor q = online_->forward(observations).gather(1, actions).squeeze(1);
   namespace F = torch::nn::functional;
   const torch::Tensor elementwise =
@@ -342,31 +362,42 @@ std::pair<double, double> DqnAgent::learn_step(double beta) {
   }
   optimizer_->zero_grad();
   loss.backward();
-  optimizer_->step(settings_.max_grad_norm);
-  fast_stale_ = true;
-  ++gradient_steps_done_;
-  if (settings_.prioritized) {
-    const torch::Tensor td_error = (q.detach() - td_target).abs().contiguous();
-    replay_.update_priorities(
-        batch_.indices, std::span<const float>(td_error.data_ptr<float>(), batch_.indices.size()));
-  }
+  const torch::Tensor td_error = (q.detach() - td_target).abs().contiguous();
+  td_errors_.assign(td_error.data_ptr<float>(), td_error.data_ptr<float>() + batch);
   return {loss.item<double>(), q.detach().mean().item<double>()};
 }
 
-torch::Tensor DqnAgent::next_state_values(const torch::Tensor& next_observations,
-                                          const uint8_t* legal, int batch) {
-  torch::Tensor next_q = target_->forward(next_observations);
-  torch::Tensor illegal;
-  if (legal) {
-    illegal =
-        torch::from_blob(const_cast<uint8_t*>(legal), {batch, num_actions_}, torch::kUInt8).eq(0);
-    next_q = next_q.masked_fill(illegal, -std::numeric_limits<float>::infinity());
+void DqnAgent::network_q(QNetworkImpl& network, const uint8_t* observations, int batch, float* q) {
+  if (fast_cnn_) {
+    fast_cnn_->forward(network, observations, batch, q);
+    return;
   }
-  if (!settings_.double_dqn) return std::get<0>(next_q.max(1));
-  torch::Tensor online_next = online_->forward(next_observations);
-  if (legal)
-    online_next = online_next.masked_fill(illegal, -std::numeric_limits<float>::infinity());
-  return next_q.gather(1, online_next.argmax(1, /*keepdim=*/true)).squeeze(1);
+  torch::InferenceMode inference;
+  const torch::Tensor values = network.forward(to_input(observations, batch)).contiguous();
+  std::copy(values.data_ptr<float>(), values.data_ptr<float>() + values.numel(), q);
+}
+
+void DqnAgent::next_state_values(const uint8_t* next_observations, const uint8_t* legal, int batch,
+                                 float* values) {
+  const size_t n = static_cast<size_t>(num_actions_);
+  next_target_q_.resize(batch * n);
+  network_q(*target_, next_observations, batch, next_target_q_.data());
+  if (settings_.double_dqn) {
+    next_online_q_.resize(batch * n);
+    network_q(*online_, next_observations, batch, next_online_q_.data());
+  }
+  // The action the value is taken at: the best legal one by the target network, or by the
+  // online network with double DQN.
+  const std::vector<float>& chooser = settings_.double_dqn ? next_online_q_ : next_target_q_;
+  for (int i = 0; i < batch; ++i) {
+    const float* scores = chooser.data() + i * n;
+    const uint8_t* row_legal = legal ? legal + i * n : nullptr;
+    size_t best = n;
+    for (size_t a = 0; a < n; ++a) {
+      if ((!row_legal || row_legal[a]) && (best == n || scores[a] > scores[best])) best = a;
+    }
+    values[i] = next_target_q_[i * n + best];
+  }
 }
 
 std::vector<float> DqnAgent::bootstrap_values(std::span<const uint8_t> next_observations,
@@ -376,12 +407,10 @@ std::vector<float> DqnAgent::bootstrap_values(std::span<const uint8_t> next_obse
                                 std::to_string(observation_bytes_) + " bytes");
   }
   if (!next_legal.empty()) check_masks(next_legal, batch);
-  torch::NoGradGuard no_grad;
-  const torch::Tensor values =
-      next_state_values(to_input(next_observations.data(), batch),
-                        next_legal.empty() ? nullptr : next_legal.data(), batch)
-          .contiguous();
-  return std::vector<float>(values.data_ptr<float>(), values.data_ptr<float>() + batch);
+  std::vector<float> values(batch);
+  next_state_values(next_observations.data(), next_legal.empty() ? nullptr : next_legal.data(),
+                    batch, values.data());
+  return values;
 }
 
 void DqnAgent::update_target() { copy_parameters(*online_, *target_, settings_.tau); }

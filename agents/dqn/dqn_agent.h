@@ -13,6 +13,7 @@
 
 #include "agents/agent.h"
 #include "agents/dqn/dqn_settings.h"
+#include "agents/dqn/fast_cnn.h"
 #include "agents/dqn/fast_mlp.h"
 #include "agents/dqn/flat_optimizer.h"
 #include "agents/dqn/q_network.h"
@@ -58,13 +59,19 @@ class DqnAgent final : public Agent {
   // Float network input for `batch` raw observations (no copy for f32 without scaling).
   torch::Tensor to_input(const uint8_t* data, int batch) const;
   // Q-values for acting, [batch, actions] in q_buffer_: FastMlp for small MLP batches,
-  // LibTorch otherwise.
+  // network_q() otherwise.
   const float* compute_q(std::span<const uint8_t> observations, int batch);
+  // Q-values of `network` (online or target) into q: FastCnn when it applies, else LibTorch.
+  void network_q(QNetworkImpl& network, const uint8_t* observations, int batch, float* q);
   // One gradient step on a sampled batch; returns {loss, mean Q}.
   std::pair<double, double> learn_step(double beta);
-  // See bootstrap_values(); `legal` is null or batch * actions bytes.
-  torch::Tensor next_state_values(const torch::Tensor& next_observations, const uint8_t* legal,
-                                  int batch);
+  // The loss gradient on batch_ against targets_ into the parameters' gradients, |TD errors|
+  // into td_errors_; return {loss, mean Q}. FastCnn's or LibTorch autograd's.
+  std::pair<double, double> cnn_gradient(int batch);
+  std::pair<double, double> torch_gradient(int batch);
+  // See bootstrap_values(); `legal` is null or batch * actions bytes; `values` gets batch floats.
+  void next_state_values(const uint8_t* next_observations, const uint8_t* legal, int batch,
+                         float* values);
   void update_target();
   bool ready_to_learn() const;
   // Throws std::invalid_argument unless `masks` holds batch rows of num_actions_ bytes, each
@@ -90,9 +97,11 @@ class DqnAgent final : public Agent {
   std::vector<uint8_t> explore_rows_;  // Scratch for act().
   FastMlp fast_;                       // CPU copy of the online MLP for acting.
   bool fast_enabled_ = false;
-  bool fast_stale_ = true;   // The online network changed since fast_ was filled.
-  bool masks_seen_ = false;  // observe() got legal-action masks: mask the TD targets.
+  bool fast_stale_ = true;             // The online network changed since fast_ was filled.
+  bool masks_seen_ = false;            // observe() got legal-action masks: mask the TD targets.
+  std::unique_ptr<FastCnn> fast_cnn_;  // For plain CNN Q-networks on u8 observations.
   std::vector<float> q_buffer_, input_buffer_;
+  std::vector<float> next_target_q_, next_online_q_, targets_, td_errors_;  // learn_step scratch.
 };
 
 // Adds "dqn" to `registry` (called by AgentRegistry::global()).

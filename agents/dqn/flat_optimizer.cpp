@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agents/archive_util.h"
+#include "agents/vector_clones.h"
 
 namespace rl {
 
@@ -42,37 +43,75 @@ void FlatOptimizer::rebind() {
   }
 }
 
-void FlatOptimizer::step(double max_grad_norm) {
-  torch::NoGradGuard no_grad;
-  if (max_grad_norm > 0) {
-    const double norm = grads_.norm().item<double>();
-    const double coefficient = max_grad_norm / (norm + 1e-6);
-    if (coefficient < 1.0) grads_.mul_(coefficient);
+namespace {
+
+// One pass over the buffers per update, in float, in the order of PyTorch's per-tensor
+// operations (torch.optim.Adam, torch.optim.RMSprop centered).
+RLCADE_VECTOR_CLONES
+void adam_update(float* __restrict params, const float* __restrict grads, float* __restrict first,
+                 float* __restrict second, int64_t n, float beta1, float beta2, float step_size,
+                 float root_correction2, float eps) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grads[i];
+    const float m = first[i] * beta1 + (1.f - beta1) * g;
+    const float v = second[i] * beta2 + (1.f - beta2) * g * g;
+    first[i] = m;
+    second[i] = v;
+    params[i] -= step_size * m / (std::sqrt(v) / root_correction2 + eps);
   }
-  ++steps_;
-  const double lr = options_.lr;
-  if (options_.kind == FlatOptimizerOptions::Kind::kAdam) {
-    const double b1 = options_.adam_beta1, b2 = options_.adam_beta2;
-    first_.mul_(b1).add_(grads_, 1.0 - b1);
-    second_.mul_(b2).addcmul_(grads_, grads_, 1.0 - b2);
-    const double correction1 = 1.0 - std::pow(b1, static_cast<double>(steps_));
-    const double correction2 = 1.0 - std::pow(b2, static_cast<double>(steps_));
-    const torch::Tensor denominator =
-        (second_.sqrt() / std::sqrt(correction2)).add_(options_.adam_eps);
-    params_.addcdiv_(first_, denominator, -lr / correction1);
-  } else {
-    const double alpha = options_.rmsprop_alpha;
-    second_.mul_(alpha).addcmul_(grads_, grads_, 1.0 - alpha);
-    first_.mul_(alpha).add_(grads_, 1.0 - alpha);
-    const torch::Tensor average =
-        second_.addcmul(first_, first_, -1.0).sqrt_().add_(options_.rmsprop_eps);
-    if (momentum_.defined()) {
-      momentum_.mul_(options_.rmsprop_momentum).addcdiv_(grads_, average);
-      params_.add_(momentum_, -lr);
+}
+
+RLCADE_VECTOR_CLONES
+void centered_rmsprop_update(float* __restrict params, const float* __restrict grads,
+                             float* __restrict mean, float* __restrict mean_square,
+                             float* __restrict momentum, int64_t n, float alpha, float lr,
+                             float eps, float momentum_decay) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grads[i];
+    const float square = mean_square[i] * alpha + (1.f - alpha) * g * g;
+    const float average = mean[i] * alpha + (1.f - alpha) * g;
+    mean_square[i] = square;
+    mean[i] = average;
+    const float scaled = g / (std::sqrt(square - average * average) + eps);
+    if (momentum) {
+      momentum[i] = momentum[i] * momentum_decay + scaled;
+      params[i] -= lr * momentum[i];
     } else {
-      params_.addcdiv_(grads_, average, -lr);
+      params[i] -= lr * scaled;
     }
   }
+}
+
+}  // namespace
+
+void FlatOptimizer::step(double max_grad_norm) {
+  const int64_t n = params_.numel();
+  float* grads = grads_.data_ptr<float>();
+  if (max_grad_norm > 0) {
+    double squares = 0;
+    for (int64_t i = 0; i < n; ++i) squares += static_cast<double>(grads[i]) * grads[i];
+    const double coefficient = max_grad_norm / (std::sqrt(squares) + 1e-6);
+    if (coefficient < 1.0) {
+      const float c = static_cast<float>(coefficient);
+      for (int64_t i = 0; i < n; ++i) grads[i] *= c;
+    }
+  }
+  ++steps_;
+  const double steps = static_cast<double>(steps_);
+  if (options_.kind == FlatOptimizerOptions::Kind::kAdam) {
+    const double b1 = options_.adam_beta1, b2 = options_.adam_beta2;
+    adam_update(params_.data_ptr<float>(), grads, first_.data_ptr<float>(),
+                second_.data_ptr<float>(), n, static_cast<float>(b1), static_cast<float>(b2),
+                static_cast<float>(options_.lr / (1.0 - std::pow(b1, steps))),
+                static_cast<float>(std::sqrt(1.0 - std::pow(b2, steps))),
+                static_cast<float>(options_.adam_eps));
+    return;
+  }
+  centered_rmsprop_update(
+      params_.data_ptr<float>(), grads, first_.data_ptr<float>(), second_.data_ptr<float>(),
+      momentum_.defined() ? momentum_.data_ptr<float>() : nullptr, n,
+      static_cast<float>(options_.rmsprop_alpha), static_cast<float>(options_.lr),
+      static_cast<float>(options_.rmsprop_eps), static_cast<float>(options_.rmsprop_momentum));
 }
 
 void FlatOptimizer::save(torch::serialize::OutputArchive& archive) const {

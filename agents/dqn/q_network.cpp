@@ -18,7 +18,8 @@ int64_t product(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-QNetworkImpl::QNetworkImpl(const QNetworkOptions& options) {
+QNetworkImpl::QNetworkImpl(const QNetworkOptions& options)
+    : observation_shape_(options.observation_shape) {
   if (options.num_actions <= 0) throw std::invalid_argument("QNetwork needs at least one action");
   torso_ = torch::nn::Sequential();
   int64_t features = 0;
@@ -28,12 +29,14 @@ QNetworkImpl::QNetworkImpl(const QNetworkOptions& options) {
       throw std::invalid_argument(
           "the CNN torso needs [channels, height, width] observations of at least 3x3");
     }
-    torso_->push_back(
-        torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], options.cnn_channels, 3).stride(1)));
+    conv_ =
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], options.cnn_channels, 3).stride(1));
+    torso_->push_back(conv_);
     torso_->push_back(torch::nn::ReLU());
     torso_->push_back(torch::nn::Flatten());
     const int64_t conv_out = options.cnn_channels * (shape[1] - 2) * (shape[2] - 2);
-    torso_->push_back(torch::nn::Linear(conv_out, options.cnn_hidden));
+    cnn_hidden_ = torch::nn::Linear(conv_out, options.cnn_hidden);
+    torso_->push_back(cnn_hidden_);
     torso_->push_back(torch::nn::ReLU());
     features = options.cnn_hidden;
     flatten_input_ = false;

@@ -3,6 +3,7 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
@@ -30,19 +31,26 @@ class QNetworkImpl : public torch::nn::Module {
   // Human-readable architecture, e.g. "mlp 4-120-84-2 dueling"; stored in checkpoints to
   // reject loading weights into a different network.
   const std::string& signature() const { return signature_; }
+  const std::vector<int64_t>& observation_shape() const { return observation_shape_; }
 
   // Layer access for FastMlp.
   bool is_mlp() const { return flatten_input_; }
   const std::vector<torch::nn::Linear>& torso_linears() const { return torso_linears_; }
   const torch::nn::Linear& head() const { return head_; }
   const torch::nn::Linear& value() const { return value_; }
+  // Layer access for FastCnn: the CNN torso's convolution and hidden layer (null for an MLP).
+  const torch::nn::Conv2d& conv() const { return conv_; }
+  const torch::nn::Linear& cnn_hidden() const { return cnn_hidden_; }
 
  private:
   std::vector<torch::nn::Linear> torso_linears_;  // MLP torso layers, in order.
+  torch::nn::Conv2d conv_{nullptr};               // CNN torso only.
+  torch::nn::Linear cnn_hidden_{nullptr};         // CNN torso only.
   torch::nn::Sequential torso_{nullptr};
   torch::nn::Linear head_{nullptr};   // Q (plain) or advantages (dueling).
   torch::nn::Linear value_{nullptr};  // Dueling only.
   bool flatten_input_ = true;
+  std::vector<int64_t> observation_shape_;
   std::string signature_;
 };
 TORCH_MODULE(QNetwork);

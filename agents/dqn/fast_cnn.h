@@ -1,0 +1,99 @@
+// QNetwork's CNN (3x3 stride-1 conv, ReLU, one hidden layer, ReLU, linear head; not dueling)
+// computed with direct BLAS calls on the network's own parameter memory. On MinAtar-sized
+// networks LibTorch spends more time dispatching and allocating than multiplying; this does the
+// same arithmetic in preallocated buffers. Results agree with LibTorch's to float rounding
+// (tests/agents/fast_cnn_test.cpp).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "agents/dqn/q_network.h"
+
+namespace rl {
+
+// One replayed batch for td_gradient().
+struct TdBatch {
+  int size = 0;
+  const uint8_t* observations = nullptr;  // size u8 observations.
+  const int64_t* actions = nullptr;       // size actions taken.
+  const float* targets = nullptr;         // size TD targets (treated as constants).
+  const float* weights = nullptr;         // size importance weights, or null for all 1.
+  bool huber = true;                      // Smooth L1 (beta 1), else squared error.
+};
+
+struct TdLoss {
+  double loss = 0;    // Mean over the batch of weight * elementwise loss.
+  double q_mean = 0;  // Mean of Q(s, a) over the batch.
+};
+
+class FastCnn {
+ public:
+  // Whether `network` is a CNN this class computes (CNN torso, no dueling) and a BLAS is loaded.
+  static bool supports(const QNetworkImpl& network);
+
+  // For networks shaped like `network` on u8 observations multiplied by `observation_scale`.
+  // Throws std::invalid_argument unless supports(network).
+  FastCnn(const QNetworkImpl& network, float observation_scale);
+
+  // Q-values of `batch` observations with the current weights of `network` (any network of the
+  // constructor's shape) into q ([batch, actions] row-major).
+  void forward(const QNetworkImpl& network, const uint8_t* observations, int batch, float* q);
+
+  // Forward pass on `td.observations`, the TD loss against `td.targets`, and its gradient
+  // written into the .grad() tensors of `network`'s parameters (overwritten, not accumulated;
+  // they must be defined and contiguous). `abs_td_errors` (td.size floats) receives
+  // |Q(s, a) - target| when not null.
+  TdLoss td_gradient(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors);
+
+ private:
+  struct Weights {
+    const float *conv_weight, *conv_bias, *hidden_weight, *hidden_bias, *head_weight, *head_bias;
+  };
+  struct Gradients {
+    float *conv_weight, *conv_bias, *hidden_weight, *hidden_bias, *head_weight, *head_bias;
+  };
+  static Weights weights_of(const QNetworkImpl& network);
+  static Gradients gradients_of(QNetworkImpl& network);
+
+  void reserve(int batch);
+  // Lists the nonzero inputs of each observation (MinAtar frames are mostly zeros).
+  void find_active_pixels(const uint8_t* observations, int batch);
+  // Calls visit(tap, position, value) for every (nonzero input, kernel tap) pair of sample b
+  // that lands inside the conv output; tap = channel * 9 + dy * 3 + dx.
+  template <typename Visit>
+  void for_each_tap(int b, Visit&& visit) const;
+  // The conv layer on the active pixels: features_ = ReLU(conv + bias) in Flatten's order.
+  void convolve(const Weights& w, int batch);
+  // Conv weight and bias gradients from dfeatures_ (already masked by the ReLU).
+  void convolve_backward(const Gradients& g, int batch);
+  // Fills features_, hidden_ and q ([batch, actions]).
+  void forward_layers(const Weights& w, const uint8_t* observations, int batch, float* q);
+  // Back-propagates dq_ ([batch, actions]) through the activations of the last forward_layers.
+  void backward_layers(const Weights& w, const Gradients& g, int batch);
+
+  struct ActivePixel {
+    int32_t channel, y, x;
+    float value;  // Scaled input value.
+  };
+
+  int64_t channels_, height_, width_, filters_, hidden_units_, actions_;
+  int64_t positions_;     // Conv output positions: (height - 2) * (width - 2).
+  int64_t patch_size_;    // channels * 9.
+  int64_t feature_size_;  // filters * positions.
+  float observation_scale_;
+  int capacity_ = 0;                   // Batch size the buffers hold.
+  std::vector<ActivePixel> active_;    // Nonzero inputs, sample by sample.
+  std::vector<int64_t> first_active_;  // [batch + 1]: sample b's are [first[b], first[b + 1]).
+  std::vector<float> tap_weights_;     // [patch_size, filters]: the conv weight transposed.
+  std::vector<float> tap_gradients_;   // [patch_size, filters]: its gradient, accumulating.
+  std::vector<float> conv_;       // [batch, positions, filters]: conv sums, then their gradient.
+  std::vector<float> features_;   // [batch, filters * positions]: ReLU(conv + bias), torch order.
+  std::vector<float> hidden_;     // [batch, hidden_units]: ReLU(features W^T + b).
+  std::vector<float> q_;          // [batch, actions]
+  std::vector<float> dq_;         // [batch, actions]: loss gradient w.r.t. Q.
+  std::vector<float> dhidden_;    // [batch, hidden_units]
+  std::vector<float> dfeatures_;  // [batch, filters * positions]
+};
+
+}  // namespace rl

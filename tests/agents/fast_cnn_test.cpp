@@ -1,0 +1,151 @@
+#include "agents/dqn/fast_cnn.h"
+
+#include <torch/torch.h>
+
+#include "agents/dqn/flat_optimizer.h"
+#include "agents/dqn/q_network.h"
+#include "torch_doctest.h"  // First: see the header.
+
+namespace rl {
+namespace {
+
+// A small non-square CNN (3 x 7 x 9 observations) so a mixed-up axis cannot go unnoticed.
+QNetwork small_cnn() {
+  QNetworkOptions options;
+  options.observation_shape = {3, 7, 9};
+  options.num_actions = 4;
+  options.cnn = true;
+  options.cnn_channels = 5;
+  options.cnn_hidden = 11;
+  return QNetwork(options);
+}
+
+// u8 observations with values 0..3, about a third nonzero (a pixel in every corner of sample 0,
+// an all-zero sample 1).
+torch::Tensor observations(int batch) {
+  torch::Tensor raw = torch::randint(0, 9, {batch, 3, 7, 9}).clamp_min(5).sub(5).to(torch::kUInt8);
+  raw[0].index_put_({torch::indexing::Slice(), 0, 0}, 3);
+  raw[0].index_put_({torch::indexing::Slice(), 6, 8}, 2);
+  if (batch > 1) raw[1].zero_();
+  return raw.contiguous();
+}
+
+void check_close(const float* actual, const torch::Tensor& expected) {
+  const torch::Tensor flat = expected.contiguous().reshape({-1});
+  for (int64_t i = 0; i < flat.numel(); ++i) {
+    CAPTURE(i);
+    CHECK(actual[i] == doctest::Approx(flat[i].item<float>()).epsilon(1e-4).scale(1e-3));
+  }
+}
+
+TEST_CASE("fast_cnn: forward matches the LibTorch module") {
+  torch::manual_seed(3);
+  QNetwork network = small_cnn();
+  FastCnn fast(*network, 0.5f);
+  for (int batch : {1, 6, 3}) {  // Growing, then shrinking: the buffers are reused.
+    CAPTURE(batch);
+    const torch::Tensor raw = observations(batch);
+    torch::Tensor expected;
+    {
+      torch::NoGradGuard no_grad;
+      expected = network->forward(raw.to(torch::kFloat32) * 0.5);
+    }
+    std::vector<float> q(batch * 4);
+    fast.forward(*network, raw.data_ptr<uint8_t>(), batch, q.data());
+    check_close(q.data(), expected);
+  }
+}
+
+// The TD loss's value and gradient against LibTorch autograd on the same batch.
+void check_gradient(bool huber, bool weighted) {
+  CAPTURE(huber);
+  CAPTURE(weighted);
+  torch::manual_seed(11);
+  QNetwork network = small_cnn();
+  FlatOptimizer optimizer(*network, {});  // Gives every parameter a contiguous .grad().
+  FastCnn fast(*network, 1.f);
+  const int batch = 8;
+  const torch::Tensor raw = observations(batch);
+  const torch::Tensor actions = torch::randint(0, 4, {batch}, torch::kInt64);
+  // Targets 0.3 and 3 away from Q(s, a): both sides of the Huber loss's kink.
+  torch::Tensor q_taken;
+  {
+    torch::NoGradGuard no_grad;
+    q_taken = network->forward(raw.to(torch::kFloat32)).gather(1, actions.unsqueeze(1)).squeeze(1);
+  }
+  const torch::Tensor offsets = torch::tensor({0.3f, -3.f, 3.f, -0.3f, 0.f, 1.5f, -0.9f, 2.f});
+  const torch::Tensor targets = (q_taken + offsets).contiguous();
+  const torch::Tensor weights = weighted ? torch::rand({batch}) + 0.5 : torch::ones({batch});
+
+  optimizer.zero_grad();
+  const torch::Tensor q =
+      network->forward(raw.to(torch::kFloat32)).gather(1, actions.unsqueeze(1)).squeeze(1);
+  const torch::Tensor elementwise =
+      huber ? torch::smooth_l1_loss(q, targets, at::Reduction::None) : (q - targets).pow(2);
+  const torch::Tensor loss = (elementwise * weights).mean();
+  loss.backward();
+  std::vector<torch::Tensor> expected;
+  for (const auto& p : network->parameters()) expected.push_back(p.grad().clone());
+
+  optimizer.zero_grad();
+  for (const auto& p : network->parameters()) p.grad().fill_(7.f);  // Must be overwritten.
+  TdBatch td;
+  td.size = batch;
+  td.observations = raw.data_ptr<uint8_t>();
+  td.actions = actions.data_ptr<int64_t>();
+  td.targets = targets.data_ptr<float>();
+  const torch::Tensor weights_copy = weights.contiguous();
+  td.weights = weighted ? weights_copy.data_ptr<float>() : nullptr;
+  td.huber = huber;
+  std::vector<float> abs_errors(batch);
+  const TdLoss result = fast.td_gradient(*network, td, abs_errors.data());
+
+  CHECK(result.loss == doctest::Approx(loss.item<double>()).epsilon(1e-4));
+  CHECK(result.q_mean == doctest::Approx(q.mean().item<double>()).epsilon(1e-4));
+  check_close(abs_errors.data(), (q - targets).abs().detach());
+  const auto parameters = network->parameters();
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    CAPTURE(i);
+    CHECK(expected[i].abs().sum().item<float>() > 0);  // Every layer gets some gradient.
+    check_close(parameters[i].grad().data_ptr<float>(), expected[i]);
+  }
+}
+
+TEST_CASE("fast_cnn: Huber TD gradient matches LibTorch autograd") { check_gradient(true, false); }
+TEST_CASE("fast_cnn: squared-error TD gradient matches LibTorch autograd") {
+  check_gradient(false, false);
+}
+TEST_CASE("fast_cnn: importance-weighted TD gradient matches LibTorch autograd") {
+  check_gradient(true, true);
+}
+
+TEST_CASE("fast_cnn: refuses MLP and dueling networks, and out-of-range actions") {
+  QNetworkOptions mlp;
+  mlp.observation_shape = {4};
+  mlp.num_actions = 2;
+  CHECK_FALSE(FastCnn::supports(*QNetwork(mlp)));
+  CHECK_THROWS_AS(FastCnn(*QNetwork(mlp), 1.f), std::invalid_argument);
+  QNetworkOptions dueling;
+  dueling.observation_shape = {2, 5, 5};
+  dueling.num_actions = 3;
+  dueling.cnn = true;
+  dueling.dueling = true;
+  CHECK_FALSE(FastCnn::supports(*QNetwork(dueling)));
+
+  QNetwork network = small_cnn();
+  FlatOptimizer optimizer(*network, {});
+  FastCnn fast(*network, 1.f);
+  const torch::Tensor raw = observations(2);
+  const int64_t actions[2] = {0, 4};
+  const float targets[2] = {0.f, 0.f};
+  TdBatch td;
+  td.size = 2;
+  td.observations = raw.data_ptr<uint8_t>();
+  td.actions = actions;
+  td.targets = targets;
+  CHECK_THROWS_WITH_AS(fast.td_gradient(*network, td, nullptr), doctest::Contains("action 4"),
+                       std::out_of_range);
+}
+
+}  // namespace
+}  // namespace rl
