@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <stdexcept>
 
 #include "agents/dqn/blas.h"
@@ -21,25 +22,23 @@ float* gradient_of(const torch::Tensor& parameter) {
   return grad.data_ptr<float>();
 }
 
-// Adds bias[j] to every row of x ([rows, columns]), then clamps at 0 when `relu`.
+// Adds bias[r] to row r of x ([rows, columns]), then clamps at 0 when `relu`.
 RLCADE_VECTOR_CLONES
-void add_bias(float* x, int64_t rows, int64_t columns, const float* bias, bool relu) {
+void add_row_bias(float* x, int64_t rows, int64_t columns, const float* bias, bool relu) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = x + r * columns;
     for (int64_t j = 0; j < columns; ++j) {
-      const float v = row[j] + bias[j];
+      const float v = row[j] + bias[r];
       row[j] = relu ? std::max(v, 0.f) : v;
     }
   }
 }
 
-// sums[j] = sum over rows of x[r, j].
-RLCADE_VECTOR_CLONES
-void column_sums(const float* x, int64_t rows, int64_t columns, float* sums) {
-  std::fill(sums, sums + columns, 0.f);
+// sums[r] = sum of row r of x ([rows, columns]).
+void row_sums(const float* x, int64_t rows, int64_t columns, float* sums) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x + r * columns;
-    for (int64_t j = 0; j < columns; ++j) sums[j] += row[j];
+    sums[r] = std::accumulate(row, row + columns, 0.f);
   }
 }
 
@@ -98,11 +97,11 @@ void FastCnn::reserve(int batch) {
   capacity_ = batch;
   conv_.resize(static_cast<size_t>(batch * feature_size_));
   features_.resize(static_cast<size_t>(batch * feature_size_));
-  hidden_.resize(static_cast<size_t>(batch * hidden_units_));
+  hidden_t_.resize(static_cast<size_t>(hidden_units_ * batch));
   q_.resize(static_cast<size_t>(batch * actions_));
   dq_.resize(q_.size());
-  dhidden_.resize(hidden_.size());
-  dfeatures_.resize(features_.size());
+  dhidden_t_.resize(hidden_t_.size());
+  dfeatures_t_.resize(features_.size());
 }
 
 void FastCnn::find_active_pixels(const uint8_t* observations, int batch) {
@@ -123,7 +122,7 @@ void FastCnn::find_active_pixels(const uint8_t* observations, int batch) {
 }
 
 template <typename Visit>
-void FastCnn::for_each_tap(int b, Visit&& visit) const {
+[[gnu::always_inline]] inline void FastCnn::for_each_tap(int b, Visit&& visit) const {
   const int64_t out_height = height_ - 2, out_width = width_ - 2;
   for (int64_t i = first_active_[b]; i < first_active_[b + 1]; ++i) {
     const ActivePixel& pixel = active_[i];
@@ -173,12 +172,13 @@ void FastCnn::convolve_backward(const Gradients& g, int batch) {
   std::fill(tap_gradients_.begin(), tap_gradients_.end(), 0.f);
   std::fill(g.conv_bias, g.conv_bias + filters_, 0.f);
   for (int b = 0; b < batch; ++b) {
-    // The conv output's gradient back in [positions, filters] order.
-    const float* dfeatures = dfeatures_.data() + b * feature_size_;
+    // The conv output's gradient in [positions, filters] order, zero where the ReLU clamped.
+    const float* features = features_.data() + b * feature_size_;
     float* dsums = conv_.data() + b * feature_size_;
     for (int64_t f = 0; f < filters_; ++f) {
       for (int64_t p = 0; p < positions_; ++p) {
-        dsums[p * filters_ + f] = dfeatures[f * positions_ + p];
+        const int64_t j = f * positions_ + p;
+        dsums[p * filters_ + f] = features[j] > 0.f ? dfeatures_t_[j * batch + b] : 0.f;
       }
     }
     for (int64_t p = 0; p < positions_; ++p) {
@@ -201,29 +201,35 @@ void FastCnn::forward_layers(const Weights& w, const uint8_t* observations, int 
   reserve(batch);
   find_active_pixels(observations, batch);
   convolve(w, batch);
-  sgemm(false, true, batch, hidden_units_, feature_size_, 1.f, features_.data(), feature_size_,
-        w.hidden_weight, feature_size_, 0.f, hidden_.data(), hidden_units_);
-  add_bias(hidden_.data(), batch, hidden_units_, w.hidden_bias, /*relu=*/true);
-  sgemm(false, true, batch, actions_, hidden_units_, 1.f, hidden_.data(), hidden_units_,
-        w.head_weight, hidden_units_, 0.f, q, actions_);
-  add_bias(q, batch, actions_, w.head_bias, /*relu=*/false);
+  // The hidden layer transposed, [hidden, batch] = W features^T: OpenBLAS multiplies this
+  // orientation ~1.5x faster than [batch, hidden] = features W^T.
+  sgemm(false, true, hidden_units_, batch, feature_size_, 1.f, w.hidden_weight, feature_size_,
+        features_.data(), feature_size_, 0.f, hidden_t_.data(), batch);
+  add_row_bias(hidden_t_.data(), hidden_units_, batch, w.hidden_bias, /*relu=*/true);
+  sgemm(true, true, batch, actions_, hidden_units_, 1.f, hidden_t_.data(), batch, w.head_weight,
+        hidden_units_, 0.f, q, actions_);
+  for (int b = 0; b < batch; ++b) {
+    for (int64_t a = 0; a < actions_; ++a) q[b * actions_ + a] += w.head_bias[a];
+  }
 }
 
 void FastCnn::backward_layers(const Weights& w, const Gradients& g, int batch) {
-  // Head: dW = dq^T hidden, db = column sums of dq, dhidden = dq W.
-  sgemm(true, false, actions_, hidden_units_, batch, 1.f, dq_.data(), actions_, hidden_.data(),
-        hidden_units_, 0.f, g.head_weight, hidden_units_);
-  column_sums(dq_.data(), batch, actions_, g.head_bias);
-  sgemm(false, false, batch, hidden_units_, actions_, 1.f, dq_.data(), actions_, w.head_weight,
-        hidden_units_, 0.f, dhidden_.data(), hidden_units_);
-  relu_backward(hidden_.data(), dhidden_.data(), batch * hidden_units_);
-  // Hidden layer.
-  sgemm(true, false, hidden_units_, feature_size_, batch, 1.f, dhidden_.data(), hidden_units_,
+  // Head: dW = dq^T hidden, db = column sums of dq, dhidden^T = W^T dq^T.
+  sgemm(true, true, actions_, hidden_units_, batch, 1.f, dq_.data(), actions_, hidden_t_.data(),
+        batch, 0.f, g.head_weight, hidden_units_);
+  std::fill(g.head_bias, g.head_bias + actions_, 0.f);
+  for (int b = 0; b < batch; ++b) {
+    for (int64_t a = 0; a < actions_; ++a) g.head_bias[a] += dq_[b * actions_ + a];
+  }
+  sgemm(true, true, hidden_units_, batch, actions_, 1.f, w.head_weight, hidden_units_, dq_.data(),
+        actions_, 0.f, dhidden_t_.data(), batch);
+  relu_backward(hidden_t_.data(), dhidden_t_.data(), hidden_units_ * batch);
+  // Hidden layer: dW = dhidden^T features, db = row sums of dhidden^T, dfeatures^T = W^T dhidden^T.
+  sgemm(false, false, hidden_units_, feature_size_, batch, 1.f, dhidden_t_.data(), batch,
         features_.data(), feature_size_, 0.f, g.hidden_weight, feature_size_);
-  column_sums(dhidden_.data(), batch, hidden_units_, g.hidden_bias);
-  sgemm(false, false, batch, feature_size_, hidden_units_, 1.f, dhidden_.data(), hidden_units_,
-        w.hidden_weight, feature_size_, 0.f, dfeatures_.data(), feature_size_);
-  relu_backward(features_.data(), dfeatures_.data(), batch * feature_size_);
+  row_sums(dhidden_t_.data(), hidden_units_, batch, g.hidden_bias);
+  sgemm(true, false, feature_size_, batch, hidden_units_, 1.f, w.hidden_weight, feature_size_,
+        dhidden_t_.data(), batch, 0.f, dfeatures_t_.data(), batch);
   convolve_backward(g, batch);
 }
 

@@ -65,9 +65,9 @@ class FastCnn {
   void for_each_tap(int b, Visit&& visit) const;
   // The conv layer on the active pixels: features_ = ReLU(conv + bias) in Flatten's order.
   void convolve(const Weights& w, int batch);
-  // Conv weight and bias gradients from dfeatures_ (already masked by the ReLU).
+  // Conv weight and bias gradients from dfeatures_t_.
   void convolve_backward(const Gradients& g, int batch);
-  // Fills features_, hidden_ and q ([batch, actions]).
+  // Fills features_, hidden_t_ and q ([batch, actions]).
   void forward_layers(const Weights& w, const uint8_t* observations, int batch, float* q);
   // Back-propagates dq_ ([batch, actions]) through the activations of the last forward_layers.
   void backward_layers(const Weights& w, const Gradients& g, int batch);
@@ -87,13 +87,13 @@ class FastCnn {
   std::vector<int64_t> first_active_;  // [batch + 1]: sample b's are [first[b], first[b + 1]).
   std::vector<float> tap_weights_;     // [patch_size, filters]: the conv weight transposed.
   std::vector<float> tap_gradients_;   // [patch_size, filters]: its gradient, accumulating.
-  std::vector<float> conv_;       // [batch, positions, filters]: conv sums, then their gradient.
-  std::vector<float> features_;   // [batch, filters * positions]: ReLU(conv + bias), torch order.
-  std::vector<float> hidden_;     // [batch, hidden_units]: ReLU(features W^T + b).
-  std::vector<float> q_;          // [batch, actions]
-  std::vector<float> dq_;         // [batch, actions]: loss gradient w.r.t. Q.
-  std::vector<float> dhidden_;    // [batch, hidden_units]
-  std::vector<float> dfeatures_;  // [batch, filters * positions]
+  std::vector<float> conv_;         // [batch, positions, filters]: conv sums, then their gradient.
+  std::vector<float> features_;     // [batch, filters * positions]: ReLU(conv + bias), torch order.
+  std::vector<float> hidden_t_;     // [hidden_units, batch]: ReLU(W features^T + b).
+  std::vector<float> q_;            // [batch, actions]
+  std::vector<float> dq_;           // [batch, actions]: loss gradient w.r.t. Q.
+  std::vector<float> dhidden_t_;    // [hidden_units, batch]
+  std::vector<float> dfeatures_t_;  // [filters * positions, batch]: before the conv's ReLU mask.
 };
 
 }  // namespace rl
