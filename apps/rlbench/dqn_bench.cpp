@@ -1,5 +1,6 @@
 // DQN end to end on CartPole with the hyperparameters of CleanRL's dqn.py: the whole training
 // loop (env, acting, replay, learning, final evaluation) timed as env steps per second.
+#include <stdexcept>
 #include <string>
 
 #include "apps/rlbench/bench.h"
@@ -55,6 +56,66 @@ BenchResults run_dqn_cartpole(const BenchOptions& options) {
 RLBENCH_CASE("dqn_cartpole_e2e",
              "DQN training on CartPole with CleanRL dqn.py settings, env steps/s (--steps N)", true,
              run_dqn_cartpole);
+
+// The MinAtar paper's DQN (Young & Tian 2019; configs/dqn_minatar_breakout.yaml): conv 16 3x3,
+// hidden 128, replay 100k, batch 32, one update per frame, target every 1000 frames, centred
+// RMSprop lr 2.5e-4 (alpha 0.95, eps 0.01), Huber loss, epsilon 1 -> 0.1 over 100k frames,
+// learning from frame 5000. Default 30k frames: 5k of warm-up, then 25k frames of learning.
+std::string minatar_config(int64_t steps, uint64_t seed) {
+  return "name: rlbench_dqn_minatar_breakout\n"
+         "seed: " +
+         std::to_string(seed) +
+         "\n"
+         "env: {id: minatar/breakout-v0, params: {sticky_action_prob: 0.1}}\n"
+         "agent:\n"
+         "  type: dqn\n"
+         "  torso: cnn\n"
+         "  cnn_channels: 16\n"
+         "  cnn_hidden: 128\n"
+         "  double_dqn: false\n"
+         "  gamma: 0.99\n"
+         "  loss: huber\n"
+         "  max_grad_norm: 0\n"
+         "  optimizer: rmsprop\n"
+         "  lr: 2.5e-4\n"
+         "  rmsprop_alpha: 0.95\n"
+         "  rmsprop_eps: 0.01\n"
+         "  batch_size: 32\n"
+         "  buffer_size: 100000\n"
+         "  learning_starts: 5000\n"
+         "  train_frequency: 1\n"
+         "  target_update_period: 1000\n"
+         "  epsilon_start: 1.0\n"
+         "  epsilon_end: 0.1\n"
+         "  exploration_steps: 100000\n"
+         "  eval_epsilon: 0.1\n"
+         "train:\n"
+         "  total_steps: " +
+         std::to_string(steps) +
+         "\n"
+         "  eval_every: 0\n"
+         "  eval_episodes: 1\n"
+         "  checkpoint_every: 0\n"
+         "  log_every: 1000\n"
+         "  threads: 1\n"
+         "  record_eval: false\n";
+}
+
+BenchResults run_dqn_minatar(const BenchOptions& options) {
+  const int64_t steps = options.steps.value_or(30000);
+  if (steps <= 5000 || steps % 1000 != 0) {
+    throw std::invalid_argument(
+        "dqn_minatar_breakout needs --steps above 5000, a multiple of 1000");
+  }
+  return {run_training_case("dqn_minatar_breakout",
+                            "minatar/breakout-v0, MinAtar paper DQN (one update per frame)",
+                            minatar_config(steps, options.seed), /*timed_from_step=*/5000)};
+}
+
+RLBENCH_CASE("dqn_minatar_breakout",
+             "DQN training on MinAtar Breakout with the paper's settings: frames/s overall and "
+             "after learning starts (--steps N, default 30000)",
+             false, run_dqn_minatar);
 
 }  // namespace
 }  // namespace rl::bench

@@ -32,7 +32,8 @@ const char kUsage[] =
   --case NAME    run only this case (repeatable); default: every case
   --env ID       only this env (env cases); the DQN case always uses CartPole
   --episodes N   also report mean return and length over N random-play episodes
-  --steps N      env steps for training cases (dqn_cartpole_e2e: default 500000)
+  --steps N      env steps for training cases (dqn_cartpole_e2e: default 500000,
+                 dqn_minatar_breakout: default 30000)
   --seconds S    measuring time per env for throughput (default 0.3)
   --seed N       seed for envs and agents (default 0)
   --json         print results as JSON instead of a table

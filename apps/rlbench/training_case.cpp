@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 #include "agents/experiment.h"
 #include "agents/trainer.h"
@@ -10,27 +12,57 @@
 
 namespace rl::bench {
 
+namespace {
+
+// wall_seconds of the first metrics.csv row logged at `step`; throws std::runtime_error if none.
+double wall_seconds_at(const std::filesystem::path& metrics_csv, int64_t step) {
+  std::ifstream in(metrics_csv);
+  std::string line;
+  if (!std::getline(in, line) || line.rfind("step,wall_seconds,", 0) != 0) {
+    throw std::runtime_error(metrics_csv.string() + " does not start with step,wall_seconds");
+  }
+  const std::string prefix = std::to_string(step) + ",";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) return std::stod(line.substr(prefix.size()));
+  }
+  throw std::runtime_error(metrics_csv.string() + " has no row for step " + std::to_string(step));
+}
+
+}  // namespace
+
 BenchResult run_training_case(const std::string& case_name, const std::string& target,
-                              const std::string& config_yaml) {
+                              const std::string& config_yaml, int64_t timed_from_step) {
   Experiment experiment = build_experiment(ConfigDocument::parse(config_yaml, "rlbench"));
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     ("rlbench_" + case_name + "_" + std::to_string(::getpid()));
   TrainOptions train_options;
   train_options.run_dir = dir.string();
   TrainSummary summary;
+  double learning_seconds = 0;
   try {
     summary = train(experiment, train_options);
+    if (timed_from_step > 0) {
+      const std::filesystem::path metrics = dir / "metrics.csv";
+      learning_seconds =
+          wall_seconds_at(metrics, summary.total_steps) - wall_seconds_at(metrics, timed_from_step);
+    }
   } catch (...) {
     std::filesystem::remove_all(dir);
     throw;
   }
   std::filesystem::remove_all(dir);
-  return {case_name,
-          target,
-          {{"steps", static_cast<double>(summary.total_steps)},
-           {"wall_seconds", summary.wall_seconds},
-           {"steps_per_second", summary.steps_per_second},
-           {"final_eval_mean", summary.final_eval_mean}}};
+  BenchResult result{case_name,
+                     target,
+                     {{"steps", static_cast<double>(summary.total_steps)},
+                      {"wall_seconds", summary.wall_seconds},
+                      {"steps_per_second", summary.steps_per_second},
+                      {"final_eval_mean", summary.final_eval_mean}}};
+  if (timed_from_step > 0) {
+    result.metrics.emplace_back(
+        "learning_steps_per_second",
+        static_cast<double>(summary.total_steps - timed_from_step) / learning_seconds);
+  }
+  return result;
 }
 
 }  // namespace rl::bench

@@ -2,6 +2,7 @@
 // temporary run folder (removed afterwards) and report the run's speed and final evaluation.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "apps/rlbench/bench.h"
@@ -9,9 +10,11 @@
 namespace rl::bench {
 
 // Trains `config_yaml` to completion and returns one row named `case_name` for `target`
-// with steps, wall_seconds, steps_per_second and final_eval_mean. Throws what training throws
-// (the temporary folder is removed either way).
+// with steps, wall_seconds, steps_per_second and final_eval_mean. With `timed_from_step` > 0
+// it also reports learning_steps_per_second: the steps after that one over the wall time they
+// took (read from the run's metrics.csv, whose log_every must divide that step). Throws what
+// training throws (the temporary folder is removed either way).
 BenchResult run_training_case(const std::string& case_name, const std::string& target,
-                              const std::string& config_yaml);
+                              const std::string& config_yaml, int64_t timed_from_step = 0);
 
 }  // namespace rl::bench

@@ -1,5 +1,6 @@
-// Runs rlbench's remote_* cases (apps/rlbench/remote_bench.cpp) for a tiny budget: each one
-// reports positive rates and the rows it promises, and a missing python3 is a clear error.
+// Runs rlbench's remote_* cases (apps/rlbench/remote_bench.cpp) and the MinAtar DQN case for a
+// tiny budget: each one reports positive rates and the rows it promises, and a missing python3
+// or a bad --steps is a clear error.
 // Speed itself is not checked here; the figures live in docs/benchmarks.md.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
@@ -114,6 +115,21 @@ TEST_CASE("rlbench: every remote case runs for a tiny budget with positive rates
   // tensor header.
   CHECK(metric(json_rows[2], "binary_bytes_per_env_step") > 16 + 8 + 4 + 4 + 420 + 20);
   CHECK(metric(json_rows[2], "binary_bytes_per_env_step") < 16 + 8 + 4 + 4 + 420 + 20 + 400);
+}
+
+TEST_CASE("rlbench: dqn_minatar_breakout reports the learning-phase frames/s") {
+  const auto [code, output] = run_rlbench("--json --case dqn_minatar_breakout --steps 6000");
+  CAPTURE(output);
+  REQUIRE(code == 0);
+  const json::Value root = json::parse(output.substr(output.find('{')));
+  const json::Value& row = root.find("results")->items().at(0);
+  CHECK(metric(row, "steps") == 6000);
+  CHECK(metric(row, "learning_steps_per_second") > 0);
+  CHECK(metric(row, "steps_per_second") > 0);
+
+  const auto [bad_code, bad_output] = run_rlbench("--case dqn_minatar_breakout --steps 5500");
+  CHECK(bad_code != 0);
+  CHECK(bad_output.find("multiple of 1000") != std::string::npos);
 }
 
 TEST_CASE("rlbench: remote_python_client names python3 when it is missing") {
