@@ -101,6 +101,14 @@ DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
   if (context.observation_space.dtype == DType::kU8 && FastCnn::supports(*online_)) {
     fast_cnn_ = std::make_unique<FastCnn>(*online_, static_cast<float>(observation_scale_));
   }
+  if (settings.learner_threads > 1) {
+    if (!fast_cnn_) {
+      throw std::invalid_argument(
+          "dqn: learner_threads: 2 needs a non-dueling CNN Q-network on u8 observations");
+    }
+    target_cnn_ = std::make_unique<FastCnn>(*online_, static_cast<float>(observation_scale_));
+    learner_pool_ = std::make_unique<ThreadPool>(2);
+  }
   copy_parameters(*online_, *target_, 1.0);
   for (auto& p : target_->parameters()) p.set_requires_grad(false);
   FlatOptimizerOptions optimizer;
@@ -173,7 +181,7 @@ const float* DqnAgent::compute_q(std::span<const uint8_t> observations, int batc
     fast_.forward(input, batch, q_buffer_.data());
     return q_buffer_.data();
   }
-  network_q(*online_, observations.data(), batch, q_buffer_.data());
+  network_q(*online_, observations.data(), batch, q_buffer_.data(), fast_cnn_.get());
   return q_buffer_.data();
 }
 
@@ -317,7 +325,22 @@ std::pair<double, double> DqnAgent::learn_step(double beta) {
   // Every stored mask has a legal action (the replay checks), so every row has a value.
   const uint8_t* masks = masks_seen_ ? batch_.next_legal_actions.data() : nullptr;
   targets_.resize(batch);
-  next_state_values(batch_.next_observations.data(), masks, batch, targets_.data());
+  if (learner_pool_) {
+    // The target values on one core, the online forward pass on the other: independent inputs
+    // and outputs, so the results do not depend on which finishes first.
+    learner_pool_->parallel_for(2, [&](int task) {
+      if (task == 0) {
+        fast_cnn_->prepare_gradient(*online_, batch_.observations.data(), batch);
+      } else {
+        next_state_values(batch_.next_observations.data(), masks, batch, targets_.data(),
+                          target_cnn_.get());
+      }
+    });
+  } else {
+    next_state_values(batch_.next_observations.data(), masks, batch, targets_.data(),
+                      fast_cnn_.get());
+    if (fast_cnn_) fast_cnn_->prepare_gradient(*online_, batch_.observations.data(), batch);
+  }
   for (int i = 0; i < batch; ++i) {
     targets_[i] = batch_.rewards[i] + batch_.discounts[i] * targets_[i];
   }
@@ -338,7 +361,7 @@ std::pair<double, double> DqnAgent::cnn_gradient(int batch) {
   td.weights = settings_.prioritized ? batch_.weights.data() : nullptr;
   td.huber = settings_.loss == "huber";
   td_errors_.resize(batch);
-  const TdLoss loss = fast_cnn_->td_gradient(*online_, td, td_errors_.data());
+  const TdLoss loss = fast_cnn_->td_backward(*online_, td, td_errors_.data());
   return {loss.loss, loss.q_mean};
 }
 
@@ -367,9 +390,10 @@ std::pair<double, double> DqnAgent::torch_gradient(int batch) {
   return {loss.item<double>(), q.detach().mean().item<double>()};
 }
 
-void DqnAgent::network_q(QNetworkImpl& network, const uint8_t* observations, int batch, float* q) {
-  if (fast_cnn_) {
-    fast_cnn_->forward(network, observations, batch, q);
+void DqnAgent::network_q(QNetworkImpl& network, const uint8_t* observations, int batch, float* q,
+                         FastCnn* cnn) {
+  if (cnn) {
+    cnn->forward(network, observations, batch, q);
     return;
   }
   torch::InferenceMode inference;
@@ -378,13 +402,13 @@ void DqnAgent::network_q(QNetworkImpl& network, const uint8_t* observations, int
 }
 
 void DqnAgent::next_state_values(const uint8_t* next_observations, const uint8_t* legal, int batch,
-                                 float* values) {
+                                 float* values, FastCnn* cnn) {
   const size_t n = static_cast<size_t>(num_actions_);
   next_target_q_.resize(batch * n);
-  network_q(*target_, next_observations, batch, next_target_q_.data());
+  network_q(*target_, next_observations, batch, next_target_q_.data(), cnn);
   if (settings_.double_dqn) {
     next_online_q_.resize(batch * n);
-    network_q(*online_, next_observations, batch, next_online_q_.data());
+    network_q(*online_, next_observations, batch, next_online_q_.data(), cnn);
   }
   // The action the value is taken at: the best legal one by the target network, or by the
   // online network with double DQN.
@@ -409,7 +433,7 @@ std::vector<float> DqnAgent::bootstrap_values(std::span<const uint8_t> next_obse
   if (!next_legal.empty()) check_masks(next_legal, batch);
   std::vector<float> values(batch);
   next_state_values(next_observations.data(), next_legal.empty() ? nullptr : next_legal.data(),
-                    batch, values.data());
+                    batch, values.data(), fast_cnn_.get());
   return values;
 }
 

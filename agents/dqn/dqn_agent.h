@@ -19,6 +19,7 @@
 #include "agents/dqn/q_network.h"
 #include "core/replay_buffer.h"
 #include "core/rng.h"
+#include "core/thread_pool.h"
 
 namespace rl {
 
@@ -61,17 +62,20 @@ class DqnAgent final : public Agent {
   // Q-values for acting, [batch, actions] in q_buffer_: FastMlp for small MLP batches,
   // network_q() otherwise.
   const float* compute_q(std::span<const uint8_t> observations, int batch);
-  // Q-values of `network` (online or target) into q: FastCnn when it applies, else LibTorch.
-  void network_q(QNetworkImpl& network, const uint8_t* observations, int batch, float* q);
+  // Q-values of `network` (online or target) into q: with `cnn` when not null, else LibTorch.
+  void network_q(QNetworkImpl& network, const uint8_t* observations, int batch, float* q,
+                 FastCnn* cnn);
   // One gradient step on a sampled batch; returns {loss, mean Q}.
   std::pair<double, double> learn_step(double beta);
   // The loss gradient on batch_ against targets_ into the parameters' gradients, |TD errors|
-  // into td_errors_; return {loss, mean Q}. FastCnn's or LibTorch autograd's.
+  // into td_errors_; return {loss, mean Q}. FastCnn's (after its prepare_gradient() on batch_)
+  // or LibTorch autograd's.
   std::pair<double, double> cnn_gradient(int batch);
   std::pair<double, double> torch_gradient(int batch);
   // See bootstrap_values(); `legal` is null or batch * actions bytes; `values` gets batch floats.
+  // Computed with `cnn` when not null (it must not be in use by another thread), else LibTorch.
   void next_state_values(const uint8_t* next_observations, const uint8_t* legal, int batch,
-                         float* values);
+                         float* values, FastCnn* cnn);
   void update_target();
   bool ready_to_learn() const;
   // Throws std::invalid_argument unless `masks` holds batch rows of num_actions_ bytes, each
@@ -100,6 +104,9 @@ class DqnAgent final : public Agent {
   bool fast_stale_ = true;             // The online network changed since fast_ was filled.
   bool masks_seen_ = false;            // observe() got legal-action masks: mask the TD targets.
   std::unique_ptr<FastCnn> fast_cnn_;  // For plain CNN Q-networks on u8 observations.
+  // learner_threads: 2: the target values' own FastCnn (own buffers) and the second thread.
+  std::unique_ptr<FastCnn> target_cnn_;
+  std::unique_ptr<ThreadPool> learner_pool_;
   std::vector<float> q_buffer_, input_buffer_;
   std::vector<float> next_target_q_, next_online_q_, targets_, td_errors_;  // learn_step scratch.
 };

@@ -37,6 +37,11 @@ DqnSettings read_dqn_settings(ConfigSection& s) {
                                 "Env steps (summed over envs) between updates", 1, kBig);
   d.gradient_steps =
       s.get_int("gradient_steps", d.gradient_steps, "Gradient steps per update", 1, 1000);
+  d.learner_threads = s.get_int("learner_threads", d.learner_threads,
+                                "2 computes the target network's values on a second core while "
+                                "the online network runs (non-dueling CNN on u8 observations; "
+                                "identical results); keep train.threads at 1",
+                                1, 2);
 
   d.target_update_period = s.get_int("target_update_period", d.target_update_period,
                                      "Env steps between target-network updates", 1, kBig);

@@ -29,6 +29,9 @@ struct DqnSettings {
   int64_t learning_starts = 10000;  // Env steps of pure exploration before updates.
   int64_t train_frequency = 10;     // Env steps between updates.
   int64_t gradient_steps = 1;       // Gradient steps per update.
+  // 2: the target network's values for a batch are computed on a second thread while the
+  // online network's forward pass runs (CNN Q-networks on u8 observations; same results as 1).
+  int64_t learner_threads = 1;
 
   // Target network.
   int64_t target_update_period = 500;  // Env steps between target updates.

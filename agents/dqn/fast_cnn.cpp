@@ -239,11 +239,25 @@ void FastCnn::forward(const QNetworkImpl& network, const uint8_t* observations, 
 }
 
 TdLoss FastCnn::td_gradient(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors) {
+  prepare_gradient(network, td.observations, td.size);
+  return td_backward(network, td, abs_td_errors);
+}
+
+void FastCnn::prepare_gradient(const QNetworkImpl& network, const uint8_t* observations,
+                               int batch) {
+  reserve(batch);  // Before taking q_.data().
+  forward_layers(weights_of(network), observations, batch, q_.data());
+  prepared_batch_ = batch;
+}
+
+TdLoss FastCnn::td_backward(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors) {
+  if (td.size != prepared_batch_ || td.size <= 0) {
+    throw std::logic_error("FastCnn::td_backward needs prepare_gradient() on the same batch");
+  }
+  prepared_batch_ = 0;
   const Weights w = weights_of(network);
   const Gradients g = gradients_of(network);
   const int batch = td.size;
-  reserve(batch);  // Before taking q_.data().
-  forward_layers(w, td.observations, batch, q_.data());
   std::fill(dq_.begin(), dq_.begin() + batch * actions_, 0.f);
   const float inverse_batch = 1.f / static_cast<float>(batch);
   double loss_sum = 0, q_sum = 0;

@@ -43,8 +43,14 @@ class FastCnn {
   // Forward pass on `td.observations`, the TD loss against `td.targets`, and its gradient
   // written into the .grad() tensors of `network`'s parameters (overwritten, not accumulated;
   // they must be defined and contiguous). `abs_td_errors` (td.size floats) receives
-  // |Q(s, a) - target| when not null.
+  // |Q(s, a) - target| when not null. Same as prepare_gradient() then td_backward().
   TdLoss td_gradient(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors);
+
+  // td_gradient() in two halves, so the targets can be computed meanwhile: the forward pass
+  // on `batch` observations, then the loss and gradient for `td`, whose observations and size
+  // must be the ones just prepared (throws std::logic_error for another size).
+  void prepare_gradient(const QNetworkImpl& network, const uint8_t* observations, int batch);
+  TdLoss td_backward(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors);
 
  private:
   struct Weights {
@@ -82,8 +88,9 @@ class FastCnn {
   int64_t patch_size_;    // channels * 9.
   int64_t feature_size_;  // filters * positions.
   float observation_scale_;
-  int capacity_ = 0;                   // Batch size the buffers hold.
-  std::vector<ActivePixel> active_;    // Nonzero inputs, sample by sample.
+  int capacity_ = 0;                 // Batch size the buffers hold.
+  int prepared_batch_ = 0;           // Batch of the last prepare_gradient(); 0 after td_backward().
+  std::vector<ActivePixel> active_;  // Nonzero inputs, sample by sample.
   std::vector<int64_t> first_active_;  // [batch + 1]: sample b's are [first[b], first[b + 1]).
   std::vector<float> tap_weights_;     // [patch_size, filters]: the conv weight transposed.
   std::vector<float> tap_gradients_;   // [patch_size, filters]: its gradient, accumulating.

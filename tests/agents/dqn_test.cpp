@@ -155,5 +155,39 @@ TEST_CASE("dqn: learns from u8 images with the CNN torso") {
   check_learns({"env.params.image=true", "agent.cnn_channels=4", "agent.cnn_hidden=32"});
 }
 
+// Greedy Q-values of every chain image observation after training with `sets`.
+std::vector<float> trained_q_values(const std::vector<std::string>& sets) {
+  test::TempDir dir("dqn_learner_threads");
+  Experiment e = experiment_from(chain_config(1500), sets);
+  TrainOptions options;
+  options.run_dir = dir.str();
+  train(e, options);
+  auto& agent = dynamic_cast<DqnAgent&>(*e.agent);
+  const size_t bytes = e.env_spec.observation_space.bytes();
+  std::vector<uint8_t> observations(bytes * 7, 0);
+  for (int i = 0; i < 7; ++i) observations[i * bytes + i] = 1;  // Row 0 of each image.
+  return agent.q_values(observations, 7);
+}
+
+TEST_CASE("dqn: learner_threads 2 trains exactly as 1 (CNN on u8 images)") {
+  const std::vector<std::string> image = {"env.params.image=true", "agent.cnn_channels=4",
+                                          "agent.cnn_hidden=32", "agent.prioritized=true",
+                                          "agent.train_frequency=1"};
+  std::vector<std::string> two_threads = image;
+  two_threads.push_back("agent.learner_threads=2");
+  const std::vector<float> one = trained_q_values(image);
+  const std::vector<float> two = trained_q_values(two_threads);
+  CHECK(one == two);  // Bit for bit: the same arithmetic, split over two threads.
+  std::vector<std::string> plain_dqn = two_threads;  // The chain config uses double DQN.
+  plain_dqn.push_back("agent.double_dqn=false");
+  CHECK(trained_q_values(plain_dqn) != two);  // The comparison above can fail.
+}
+
+TEST_CASE("dqn: learner_threads 2 needs a CNN on u8 observations") {
+  CHECK(contains(config_error(chain_config(), {"agent.learner_threads=2"}),
+                 "learner_threads: 2 needs a non-dueling CNN"));
+  CHECK(contains(config_error(chain_config(), {"agent.learner_threads=3"}), "learner_threads"));
+}
+
 }  // namespace
 }  // namespace rl

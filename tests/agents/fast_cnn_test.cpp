@@ -145,6 +145,14 @@ TEST_CASE("fast_cnn: refuses MLP and dueling networks, and out-of-range actions"
   td.targets = targets;
   CHECK_THROWS_WITH_AS(fast.td_gradient(*network, td, nullptr), doctest::Contains("action 4"),
                        std::out_of_range);
+  // td_backward() only after prepare_gradient() on a batch of the same size.
+  const int64_t legal_actions[2] = {0, 3};
+  td.actions = legal_actions;
+  CHECK_THROWS_AS(fast.td_backward(*network, td, nullptr), std::logic_error);
+  fast.prepare_gradient(*network, td.observations, 1);
+  CHECK_THROWS_AS(fast.td_backward(*network, td, nullptr), std::logic_error);
+  fast.prepare_gradient(*network, td.observations, 2);
+  CHECK_NOTHROW(fast.td_backward(*network, td, nullptr));
 }
 
 }  // namespace
