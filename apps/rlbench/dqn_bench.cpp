@@ -34,17 +34,9 @@ std::string cleanrl_config(int64_t steps, uint64_t seed) {
          "  train_frequency: 10\n"
          "  loss: mse\n"
          "  max_grad_norm: 0\n"
-         "  double_dqn: false\n"
-         "train:\n"
-         "  total_steps: " +
-         std::to_string(steps) +
-         "\n"
-         "  eval_every: 0\n"
-         "  eval_episodes: 10\n"
-         "  checkpoint_every: 0\n"
-         "  log_every: 10000\n"
-         "  threads: 1\n"
-         "  record_eval: false\n";
+         "  double_dqn: false\n" +
+         bench_train_section(steps, /*eval_episodes=*/10,
+                             /*log_every=*/10000);
 }
 
 BenchResults run_dqn_cartpole(const BenchOptions& options) {
@@ -88,17 +80,9 @@ std::string minatar_config(int64_t steps, uint64_t seed) {
          "  epsilon_start: 1.0\n"
          "  epsilon_end: 0.1\n"
          "  exploration_steps: 100000\n"
-         "  eval_epsilon: 0.1\n"
-         "train:\n"
-         "  total_steps: " +
-         std::to_string(steps) +
-         "\n"
-         "  eval_every: 0\n"
-         "  eval_episodes: 1\n"
-         "  checkpoint_every: 0\n"
-         "  log_every: 1000\n"
-         "  threads: 1\n"
-         "  record_eval: false\n";
+         "  eval_epsilon: 0.1\n" +
+         bench_train_section(steps, /*eval_episodes=*/1,
+                             /*log_every=*/1000);
 }
 
 BenchResults run_dqn_minatar(const BenchOptions& options) {

@@ -34,17 +34,9 @@ std::string cleanrl_config(int64_t steps, uint64_t seed) {
          "  clip_value_loss: true\n"
          "  ent_coef: 0.01\n"
          "  vf_coef: 0.5\n"
-         "  max_grad_norm: 0.5\n"
-         "train:\n"
-         "  total_steps: " +
-         std::to_string(steps) +
-         "\n"
-         "  eval_every: 0\n"
-         "  eval_episodes: 10\n"
-         "  checkpoint_every: 0\n"
-         "  log_every: 10000\n"
-         "  threads: 1\n"
-         "  record_eval: false\n";
+         "  max_grad_norm: 0.5\n" +
+         bench_train_section(steps, /*eval_episodes=*/10,
+                             /*log_every=*/10000);
 }
 
 BenchResults run_ppo_cartpole(const BenchOptions& options) {

@@ -30,6 +30,13 @@ double wall_seconds_at(const std::filesystem::path& metrics_csv, int64_t step) {
 
 }  // namespace
 
+std::string bench_train_section(int64_t steps, int eval_episodes, int64_t log_every) {
+  return "train:\n  total_steps: " + std::to_string(steps) +
+         "\n  eval_every: 0\n  eval_episodes: " + std::to_string(eval_episodes) +
+         "\n  checkpoint_every: 0\n  log_every: " + std::to_string(log_every) +
+         "\n  threads: 1\n  record_eval: false\n";
+}
+
 BenchResult run_training_case(const std::string& case_name, const std::string& target,
                               const std::string& config_yaml, int64_t timed_from_step) {
   Experiment experiment = build_experiment(ConfigDocument::parse(config_yaml, "rlbench"));

@@ -9,6 +9,11 @@
 
 namespace rl::bench {
 
+// The `train:` section the training cases share: `steps` env steps, no periodic evaluation,
+// `eval_episodes` final evaluation episodes, no checkpoints, a metrics row every `log_every`
+// steps, one tensor thread, no recordings.
+std::string bench_train_section(int64_t steps, int eval_episodes, int64_t log_every);
+
 // Trains `config_yaml` to completion and returns one row named `case_name` for `target`
 // with steps, wall_seconds, steps_per_second and final_eval_mean. With `timed_from_step` > 0
 // it also reports learning_steps_per_second: the steps after that one over the wall time they
