@@ -288,8 +288,9 @@ void Trainer::run_evaluation() {
   if (run_.train.record_eval && run_.env.wrappers.empty()) {
     record_path = (replays / ("eval_" + step_tag(state_.env_steps) + kReplayExtension)).string();
   }
-  const EvalResult result = evaluate(e_, run_.train.eval_episodes, run_.seed + 1'000'000,
-                                     run_.train.eval_max_steps, record_path);
+  const EvalResult result =
+      evaluate(e_, run_.train.eval_episodes, run_.seed + kEvaluationSeedOffset,
+               run_.train.eval_max_steps, record_path);
   state_.last_eval_mean = result.mean;
   state_.last_eval_std = result.std;
   state_.last_eval_step = state_.env_steps;

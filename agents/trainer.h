@@ -85,6 +85,10 @@ struct TrainSummary {
 // ConfigError; an interrupted run returns normally with summary.interrupted set.
 TrainSummary train(Experiment& experiment, const TrainOptions& options);
 
+// Evaluation episodes use env seeds from run seed + kEvaluationSeedOffset on, apart from the
+// training envs' seeds.
+inline constexpr uint64_t kEvaluationSeedOffset = 1'000'000;
+
 // Runs `episodes` greedy episodes side by side on fresh env copies seeded seed, seed+1, ...
 // If `record_path` is not empty, the first episode is saved there as a replay.
 EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int64_t max_steps,

@@ -3,10 +3,13 @@
 //   rltrain CONFIG --out DIR --set agent.lr=1e-4 --set train.total_steps=20000
 //   rltrain --resume runs/dqn           (continues the run; --set may extend total_steps)
 //   rltrain configs/dqn.yaml --watch    (a window shows the current policy playing)
+//   rltrain --evaluate runs/dqn/checkpoints/final.pt --episodes 300
 //   rltrain --list | --help
 #include <c10/util/Exception.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -45,6 +48,7 @@ extern "C" void on_interrupt(int) {
 const char kUsage[] =
     R"(usage: rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
        rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]... [--watch]
+       rltrain --evaluate CHECKPOINT [--episodes N] [--seed N]
        rltrain --list | --help
 
 Trains an agent as the YAML config says and writes the run folder (default runs/<name>):
@@ -58,6 +62,11 @@ config.yaml (resolved), metrics.csv, checkpoints/{latest,best,final}.pt, replays
   --watch          open a window showing the current policy play greedily on its own env
                    copy (weights refreshed every 2 s and after each evaluation); closing it
                    does not stop training. Needs a display (or xvfb-run).
+  --evaluate FILE  evaluate a checkpoint as the trainer does (its config's eval_epsilon and
+                   env parameters) and print mean, std and standard error of the returns
+  --episodes N     with --evaluate: episodes (default: the config's train.eval_episodes)
+  --seed N         with --evaluate: env seed of the first episode (default: the trainer's
+                   evaluation seed, run seed + 1000000; episode k uses N + k - 1)
   --list           list every env id, agent type and wrapper with a one-line description
   --help           this text
 
@@ -69,6 +78,9 @@ struct Args {
   std::string config;
   std::optional<std::string> out;
   std::optional<std::string> resume;
+  std::optional<std::string> evaluate;  // Checkpoint to evaluate.
+  std::optional<int64_t> episodes;
+  std::optional<uint64_t> seed;
   std::vector<std::string> overrides;
   bool list = false;
   bool help = false;
@@ -79,6 +91,28 @@ class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+int64_t parse_count(const std::string& flag, const std::string& text, int64_t min) {
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || value < min) {
+    throw UsageError(flag + " expects an integer >= " + std::to_string(min) + ", got '" + text +
+                     "'");
+  }
+  return value;
+}
+
+// Checks the combinations of --evaluate, --episodes and --seed with the other options.
+void check_evaluate_args(const Args& args) {
+  if (!args.evaluate) {
+    if (args.episodes || args.seed) throw UsageError("--episodes and --seed go with --evaluate");
+    return;
+  }
+  if (!args.config.empty() || args.resume || args.out || args.watch || !args.overrides.empty()) {
+    throw UsageError("--evaluate takes no config, --resume, --out, --set or --watch");
+  }
+}
 
 Args parse_args(int argc, char** argv) {
   Args args;
@@ -98,6 +132,12 @@ Args parse_args(int argc, char** argv) {
       args.out = value("--out");
     } else if (arg == "--resume") {
       args.resume = value("--resume");
+    } else if (arg == "--evaluate") {
+      args.evaluate = value("--evaluate");
+    } else if (arg == "--episodes") {
+      args.episodes = parse_count("--episodes", value("--episodes"), 1);
+    } else if (arg == "--seed") {
+      args.seed = static_cast<uint64_t>(parse_count("--seed", value("--seed"), 0));
     } else if (arg == "--set") {
       args.overrides.push_back(value("--set"));
     } else if (arg.rfind("--set=", 0) == 0) {
@@ -111,6 +151,8 @@ Args parse_args(int argc, char** argv) {
     }
   }
   if (args.help || args.list) return args;
+  check_evaluate_args(args);
+  if (args.evaluate) return args;
   if (args.resume && !args.config.empty()) {
     throw UsageError("give either a config or --resume DIR, not both");
   }
@@ -176,7 +218,28 @@ void print_list(std::ostream& out) {
   }
 }
 
+// --evaluate: the checkpoint's agent on fresh episodes, as the trainer's evaluation runs them.
+int evaluate_checkpoint(const Args& args) {
+  rl::TrainerState state;
+  rl::Experiment experiment = rl::load_experiment_from_checkpoint(*args.evaluate, &state);
+  const rl::TrainConfig& train = experiment.run().train;
+  const int64_t episodes = args.episodes.value_or(train.eval_episodes);
+  const uint64_t seed = args.seed.value_or(experiment.run().seed + rl::kEvaluationSeedOffset);
+  rl::set_compute_threads(static_cast<int>(train.threads));
+  std::cerr << "rltrain: evaluating " << *args.evaluate << " (" << experiment.run().agent_type
+            << " on " << experiment.run().env.id << ", step " << state.env_steps
+            << "): " << episodes << " episodes from seed " << seed << '\n';
+  const rl::EvalResult result = rl::evaluate(experiment, episodes, seed, train.eval_max_steps);
+  const double standard_error = result.std / std::sqrt(static_cast<double>(episodes));
+  std::cout << "eval over " << episodes << " episodes: mean " << result.mean << " +- std "
+            << result.std << " (standard error " << standard_error << ")";
+  if (std::isfinite(result.success_rate)) std::cout << ", success " << result.success_rate;
+  std::cout << std::endl;
+  return kExitOk;
+}
+
 int run(const Args& args) {
+  if (args.evaluate) return evaluate_checkpoint(args);
   std::string run_dir;
   rl::ConfigDocument document = [&] {
     if (!args.resume) return rl::load_config(find_config(args.config), args.overrides);

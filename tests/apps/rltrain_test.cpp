@@ -1,5 +1,5 @@
 // Runs the rltrain binary: a short smoke run of every shipped config, the command-line errors,
-// --list, resume and a clean stop on Ctrl-C (SIGINT).
+// --list, resume, --evaluate and a clean stop on Ctrl-C (SIGINT).
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -190,6 +190,45 @@ TEST_CASE("rltrain: a bare config name finds the shipped config; resume continue
   const json::Value summary = read_summary(run);
   CHECK(summary.find("total_steps")->as_number() == 600);
   CHECK(summary.find("interrupted")->as_bool() == false);
+}
+
+TEST_CASE("rltrain: --evaluate reruns a checkpoint's evaluation; its usage errors are clear") {
+  TempDir dir("evaluate_cli");
+  const fs::path run = dir.path / "run";
+  Result r = rltrain("dqn_minatar_breakout --out '" + run.string() +
+                         "' --set train.total_steps=300 --set train.eval_every=0"
+                         " --set train.eval_episodes=3 --set agent.learning_starts=100",
+                     dir.path);
+  CAPTURE(r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::string final_pt = "'" + (run / "checkpoints" / "final.pt").string() + "'";
+  // Defaults: the config's eval_episodes and the trainer's evaluation seeds.
+  r = rltrain("--evaluate " + final_pt);
+  CAPTURE(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.output, "step 300"));
+  CHECK(contains(r.output, "eval over 3 episodes: mean "));
+  CHECK(contains(r.output, "from seed 1000001"));  // dqn_minatar_breakout has seed 1.
+  const Result again = rltrain("--evaluate " + final_pt);
+  CHECK(again.output == r.output);  // Deterministic: the checkpoint holds the RNG state.
+  r = rltrain("--evaluate " + final_pt + " --episodes 5 --seed 7");
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "eval over 5 episodes"));
+  CHECK(contains(r.output, "from seed 7"));
+
+  r = rltrain("--evaluate '" + (dir.path / "missing.pt").string() + "'");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.output, "missing.pt: cannot read checkpoint"));
+  check_no_stack_trace(r);
+  r = rltrain("--evaluate " + final_pt + " --episodes 0");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "--episodes expects an integer >= 1, got '0'"));
+  r = rltrain("--evaluate " + final_pt + " --set seed=3");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "--evaluate takes no config"));
+  r = rltrain("dqn.yaml --seed 3");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "--episodes and --seed go with --evaluate"));
 }
 
 TEST_CASE("rltrain: Ctrl-C saves a checkpoint and stops cleanly") {
