@@ -325,21 +325,20 @@ std::pair<double, double> DqnAgent::learn_step(double beta) {
   // Every stored mask has a legal action (the replay checks), so every row has a value.
   const uint8_t* masks = masks_seen_ ? batch_.next_legal_actions.data() : nullptr;
   targets_.resize(batch);
+  const auto bootstrap = [&](FastCnn* cnn) {
+    next_state_values(batch_.next_observations.data(), masks, batch, targets_.data(), cnn);
+  };
+  const auto prepare_online = [&] {
+    if (fast_cnn_) fast_cnn_->prepare_gradient(*online_, batch_.observations.data(), batch);
+  };
   if (learner_pool_) {
     // The target values on one core, the online forward pass on the other: independent inputs
     // and outputs, so the results do not depend on which finishes first.
-    learner_pool_->parallel_for(2, [&](int task) {
-      if (task == 0) {
-        fast_cnn_->prepare_gradient(*online_, batch_.observations.data(), batch);
-      } else {
-        next_state_values(batch_.next_observations.data(), masks, batch, targets_.data(),
-                          target_cnn_.get());
-      }
-    });
+    learner_pool_->parallel_for(
+        2, [&](int task) { task == 0 ? prepare_online() : bootstrap(target_cnn_.get()); });
   } else {
-    next_state_values(batch_.next_observations.data(), masks, batch, targets_.data(),
-                      fast_cnn_.get());
-    if (fast_cnn_) fast_cnn_->prepare_gradient(*online_, batch_.observations.data(), batch);
+    bootstrap(fast_cnn_.get());
+    prepare_online();
   }
   for (int i = 0; i < batch; ++i) {
     targets_[i] = batch_.rewards[i] + batch_.discounts[i] * targets_[i];
