@@ -85,18 +85,6 @@ std::optional<double> parse_double(const std::string& text) {
   return value;
 }
 
-// Integers may be written as "100000" or as exact floats like "1e5".
-std::optional<int64_t> parse_int(const std::string& text) {
-  int64_t value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec == std::errc() && ptr == text.data() + text.size()) return value;
-  const auto as_double = parse_double(text);
-  if (!as_double || std::floor(*as_double) != *as_double || std::fabs(*as_double) > 9.0e18) {
-    return std::nullopt;
-  }
-  return static_cast<int64_t>(*as_double);
-}
-
 std::optional<bool> parse_bool(const std::string& text) {
   std::string lower = text;
   std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
@@ -144,6 +132,17 @@ std::vector<std::string> split_path(const std::string& path, const std::string& 
 }
 
 }  // namespace
+
+std::optional<int64_t> parse_int(const std::string& text) {
+  int64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec == std::errc() && ptr == text.data() + text.size()) return value;
+  const auto as_double = parse_double(text);
+  if (!as_double || std::floor(*as_double) != *as_double || std::fabs(*as_double) > 9.0e18) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(*as_double);
+}
 
 std::pair<std::string, std::string> split_assignment(const std::string& assignment) {
   const size_t eq = assignment.find('=');

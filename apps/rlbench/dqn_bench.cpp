@@ -53,6 +53,9 @@ RLBENCH_CASE("dqn_cartpole_e2e",
 // hidden 128, replay 100k, batch 32, one update per frame, target every 1000 frames, centred
 // RMSprop lr 2.5e-4 (alpha 0.95, eps 0.01), Huber loss, epsilon 1 -> 0.1 over 100k frames,
 // learning from frame 5000. Default 30k frames: 5k of warm-up, then 25k frames of learning.
+constexpr int64_t kMinatarLearningStarts = 5000;
+constexpr int64_t kMinatarLogEvery = 1000;  // Divides kMinatarLearningStarts: that row is timed.
+
 std::string minatar_config(int64_t steps, uint64_t seed) {
   return "name: rlbench_dqn_minatar_breakout\n"
          "seed: " +
@@ -74,26 +77,28 @@ std::string minatar_config(int64_t steps, uint64_t seed) {
          "  rmsprop_eps: 0.01\n"
          "  batch_size: 32\n"
          "  buffer_size: 100000\n"
-         "  learning_starts: 5000\n"
+         "  learning_starts: " +
+         std::to_string(kMinatarLearningStarts) +
+         "\n"
          "  train_frequency: 1\n"
          "  target_update_period: 1000\n"
          "  epsilon_start: 1.0\n"
          "  epsilon_end: 0.1\n"
          "  exploration_steps: 100000\n"
          "  eval_epsilon: 0.1\n" +
-         bench_train_section(steps, /*eval_episodes=*/1,
-                             /*log_every=*/1000);
+         bench_train_section(steps, /*eval_episodes=*/1, kMinatarLogEvery);
 }
 
 BenchResults run_dqn_minatar(const BenchOptions& options) {
   const int64_t steps = options.steps.value_or(30000);
-  if (steps <= 5000 || steps % 1000 != 0) {
-    throw std::invalid_argument(
-        "dqn_minatar_breakout needs --steps above 5000, a multiple of 1000");
+  if (steps <= kMinatarLearningStarts || steps % kMinatarLogEvery != 0) {
+    throw std::invalid_argument("dqn_minatar_breakout needs --steps above " +
+                                std::to_string(kMinatarLearningStarts) + ", a multiple of " +
+                                std::to_string(kMinatarLogEvery));
   }
   return {run_training_case("dqn_minatar_breakout",
                             "minatar/breakout-v0, MinAtar paper DQN (one update per frame)",
-                            minatar_config(steps, options.seed), /*timed_from_step=*/5000)};
+                            minatar_config(steps, options.seed), kMinatarLearningStarts)};
 }
 
 RLBENCH_CASE("dqn_minatar_breakout",

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
 #include "agents/experiment.h"
@@ -14,18 +15,26 @@ namespace rl::bench {
 
 namespace {
 
-// wall_seconds of the first metrics.csv row logged at `step`; throws std::runtime_error if none.
-double wall_seconds_at(const std::filesystem::path& metrics_csv, int64_t step) {
+// Wall seconds between the first metrics.csv rows logged at steps `from` and `to`, read in one
+// pass; throws std::runtime_error naming the file when either row is missing.
+double seconds_between(const std::filesystem::path& metrics_csv, int64_t from, int64_t to) {
   std::ifstream in(metrics_csv);
   std::string line;
   if (!std::getline(in, line) || line.rfind("step,wall_seconds,", 0) != 0) {
     throw std::runtime_error(metrics_csv.string() + " does not start with step,wall_seconds");
   }
-  const std::string prefix = std::to_string(step) + ",";
-  while (std::getline(in, line)) {
-    if (line.rfind(prefix, 0) == 0) return std::stod(line.substr(prefix.size()));
+  std::optional<double> from_wall, to_wall;
+  while ((!from_wall || !to_wall) && std::getline(in, line)) {
+    const size_t comma = line.find(',');
+    const int64_t step = std::stoll(line.substr(0, comma));
+    std::optional<double>& wall = step == from ? from_wall : to_wall;
+    if ((step == from || step == to) && !wall) wall = std::stod(line.substr(comma + 1));
   }
-  throw std::runtime_error(metrics_csv.string() + " has no row for step " + std::to_string(step));
+  if (!from_wall || !to_wall) {
+    throw std::runtime_error(metrics_csv.string() + " has no row for step " +
+                             std::to_string(from_wall ? to : from));
+  }
+  return *to_wall - *from_wall;
 }
 
 }  // namespace
@@ -49,9 +58,7 @@ BenchResult run_training_case(const std::string& case_name, const std::string& t
   try {
     summary = train(experiment, train_options);
     if (timed_from_step > 0) {
-      const std::filesystem::path metrics = dir / "metrics.csv";
-      learning_seconds =
-          wall_seconds_at(metrics, summary.total_steps) - wall_seconds_at(metrics, timed_from_step);
+      learning_seconds = seconds_between(dir / "metrics.csv", timed_from_step, summary.total_steps);
     }
   } catch (...) {
     std::filesystem::remove_all(dir);

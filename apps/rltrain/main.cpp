@@ -8,7 +8,6 @@
 #include <c10/util/Exception.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -93,14 +92,12 @@ class UsageError : public std::runtime_error {
 };
 
 int64_t parse_count(const std::string& flag, const std::string& text, int64_t min) {
-  char* end = nullptr;
-  errno = 0;
-  const long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno == ERANGE || value < min) {
+  const std::optional<int64_t> value = rl::parse_int(text);
+  if (!value || *value < min) {
     throw UsageError(flag + " expects an integer >= " + std::to_string(min) + ", got '" + text +
                      "'");
   }
-  return value;
+  return *value;
 }
 
 // Checks the combinations of --evaluate, --episodes and --seed with the other options.
