@@ -51,10 +51,14 @@ inline std::filesystem::path bin_dir() {
   return std::filesystem::read_symlink("/proc/self/exe").parent_path();
 }
 
+// The source tree the tests were built from (defined in doctest_main.cpp, the one test
+// source compiled with the path, so that the others stay cacheable across checkouts).
+const char* built_source_dir();
+
 // The source tree: $RLCADE_SOURCE_DIR, else the one the tests were built from.
 inline std::filesystem::path source_dir() {
   if (const char* dir = std::getenv("RLCADE_SOURCE_DIR")) return dir;
-  return RLCADE_SOURCE_DIR;
+  return built_source_dir();
 }
 
 // Starts `program` with `args` (argv[0] is added), stdout and stderr both into `log`, with this

@@ -447,7 +447,7 @@ TEST_CASE("writing into an impossible location fails with an io error") {
 
 // Golden replays: any change to env dynamics makes one of these diverge.
 TEST_CASE("every committed golden replay re-simulates exactly") {
-  const fs::path dir = fs::path(RLCADE_SOURCE_DIR) / "replays";
+  const fs::path dir = rl::test::source_dir() / "replays";
   REQUIRE(fs::is_directory(dir));
   int files = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {

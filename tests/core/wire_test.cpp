@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "core/json.h"
+#include "test_support.h"
 
 namespace rl::wire {
 namespace {
@@ -368,7 +369,7 @@ namespace {
 
 std::vector<uint8_t> read_seed(const std::string& target, const std::string& name) {
   const std::string path =
-      std::string(RLCADE_SOURCE_DIR) + "/tests/fuzz/corpus/" + target + "/" + name;
+      (rl::test::source_dir() / "tests/fuzz/corpus" / target / name).string();
   std::ifstream in(path, std::ios::binary);
   REQUIRE_MESSAGE(in.good(), "missing seed ", path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

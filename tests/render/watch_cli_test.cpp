@@ -38,7 +38,7 @@ Result run(const std::vector<std::string>& argv, const AgentLoader& loader = {})
 
 using test::TempDir;
 
-const std::string kGolden = std::string(RLCADE_SOURCE_DIR) + "/replays/classic-cartpole-v1.rlr";
+const std::string kGolden = (rl::test::source_dir() / "replays/classic-cartpole-v1.rlr").string();
 
 TEST_CASE("argument parsing") {
   const WatchArgs play = parse_watch_args({"--play", "classic/cartpole-v1", "--size", "320x200",
@@ -92,7 +92,7 @@ TEST_CASE("--verify: 0 when the replay re-simulates, 1 on divergence, 2 on a bad
 
 TEST_CASE("--verify passes on every committed golden replay; every env family has one") {
   std::set<std::string> families_with_replay;
-  for (const auto& entry : fs::directory_iterator(fs::path(RLCADE_SOURCE_DIR) / "replays")) {
+  for (const auto& entry : fs::directory_iterator(rl::test::source_dir() / "replays")) {
     if (entry.path().extension() != kReplayExtension) continue;
     CAPTURE(entry.path().string());
     Result r = run({"--verify", entry.path().string()});

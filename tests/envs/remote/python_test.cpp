@@ -14,6 +14,7 @@
 #include "core/registry.h"
 #include "envs/remote/checker.h"
 #include "remote_test_util.h"
+#include "test_support.h"
 
 extern char** environ;
 
@@ -22,7 +23,7 @@ namespace {
 
 using namespace testing;
 
-const std::string kPythonDir = std::string(RLCADE_SOURCE_DIR) + "/clients/python";
+const std::string kPythonDir = (rl::test::source_dir() / "clients/python").string();
 
 // A child process with its stdout and stderr on one pipe.
 class Child {
