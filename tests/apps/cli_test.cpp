@@ -39,7 +39,7 @@ TEST_CASE("cli: every app's --help has the same layout and states the exit codes
     CHECK(r.exit_code == 0);
     CHECK(r.output.rfind("usage: " + app, 0) == 0);
     CHECK(contains(r.output, "options:\n  -h,--help"));
-    CHECK(contains(r.output, "Exit codes: 0 done, 1 "));
+    CHECK(contains(r.output, "Exit codes: 0 done"));
     CHECK(contains(r.output, ", 2 bad arguments"));
     CHECK(run_app(app, "-h").output == r.output);
   }
@@ -58,24 +58,40 @@ TEST_CASE("cli: an unknown option or a missing value exits with 2 and names the 
     CHECK(r.exit_code == 2);
     CHECK(r.output == app + ": " + value_flags[i] + " needs a value (see " + app + " --help)\n");
   }
-  test::AppResult r = run_app("rlserve", "classic/cartpole-v1 --port 70000");
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "--port expects an integer in [0, 65535], got '70000'"));
-  r = run_app("rlserve", "classic/cartpole-v1 extra");
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "unexpected argument 'extra'"));
-  r = run_app("rlserve", "--check 127.0.0.1:1 --param max_episode_steps=3");
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "--param goes with an env to serve"));
-  r = run_app("rlbench", "--steps 0");
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "--steps expects an integer >= 1, got '0'"));
-  r = run_app("rlbench", "--seconds fast");
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "--seconds expects a positive number, got 'fast'"));
-  r = run_app("rlwatch", "--fps 0");
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "--fps expects a number in (0, 10000], got '0'"));
+  struct Misuse {
+    std::string app, args, message;
+  };
+  const std::vector<Misuse> misuses = {
+      {"rlserve", "classic/cartpole-v1 --port 70000",
+       "--port expects an integer in [0, 65535], got '70000'"},
+      {"rlserve", "classic/cartpole-v1 extra", "unexpected argument 'extra'"},
+      {"rlserve", "--check 127.0.0.1:1 --param max_episode_steps=3",
+       "--param goes with an env to serve"},
+      {"rlbench", "--steps 0", "--steps expects an integer >= 1, got '0'"},
+      {"rlbench", "--seconds fast", "--seconds expects a positive number, got 'fast'"},
+      {"rlwatch", "--fps 0", "--fps expects a number in (0, 10000], got '0'"},
+  };
+  for (const Misuse& misuse : misuses) {
+    const test::AppResult r = run_app(misuse.app, misuse.args);
+    CAPTURE(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, misuse.app + ": " + misuse.message));
+  }
+}
+
+TEST_CASE("cli: an int parameter given 1.5 stops all three apps with the key and the value") {
+  const std::vector<std::pair<std::string, std::string>> uses = {
+      {"rltrain", "dqn_cartpole --set env.params.max_episode_steps=1.5"},
+      {"rlwatch", "--env classic/cartpole-v1 --headless --param max_episode_steps=1.5"},
+      {"rlserve", "classic/cartpole-v1 --param max_episode_steps=1.5"},
+  };
+  for (const auto& [app, args] : uses) {
+    const test::AppResult r = run_app(app, args);
+    CAPTURE(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "max_episode_steps=1.5: "));
+    CHECK(contains(r.output, "max_episode_steps: expected an integer"));
+  }
 }
 
 TEST_CASE("cli: rltrain --set env.params.max_episode_steps=1e3 is the integer 1000") {
@@ -89,12 +105,6 @@ TEST_CASE("cli: rltrain --set env.params.max_episode_steps=1e3 is the integer 10
   CAPTURE(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(contains(read_file((run / "config.yaml").string()), "max_episode_steps: 1000\n"));
-  const test::AppResult bad =
-      run_app("rltrain", "dqn_cartpole --set env.params.max_episode_steps=1.5");
-  CHECK(bad.exit_code == 2);
-  CHECK(contains(bad.output,
-                 "--set env.params.max_episode_steps=1.5: "
-                 "env.params.max_episode_steps: expected an integer"));
 }
 
 TEST_CASE("cli: rlwatch --param max_episode_steps=1e3 is the integer 1000") {
@@ -109,12 +119,6 @@ TEST_CASE("cli: rlwatch --param max_episode_steps=1e3 is the integer 1000") {
   const Replay recorded = read_replay(replay);
   CHECK(recorded.max_episode_steps == 1000);
   CHECK(std::get<int64_t>(recorded.env_params.at("max_episode_steps")) == 1000);
-  const test::AppResult bad =
-      run_app("rlwatch", "--env classic/cartpole-v1 --headless --param max_episode_steps=1.5");
-  CHECK(bad.exit_code == 2);
-  CHECK(contains(bad.output,
-                 "--param max_episode_steps=1.5: max_episode_steps: expected an "
-                 "integer (e.g. 500 or 1e3), got '1.5'"));
 }
 
 // The "HOST:PORT" rlserve prints when it is listening, or "" after `timeout`.
@@ -150,13 +154,6 @@ TEST_CASE("cli: rlserve --param max_episode_steps=1e3 serves the integer 1000") 
   ::waitpid(pid, &status, 0);
   REQUIRE(!address.empty());
   CHECK(WIFEXITED(status));
-
-  const test::AppResult bad =
-      run_app("rlserve", "classic/cartpole-v1 --param max_episode_steps=1.5");
-  CHECK(bad.exit_code == 2);
-  CHECK(contains(bad.output,
-                 "--param max_episode_steps=1.5: max_episode_steps: expected an "
-                 "integer (e.g. 500 or 1e3), got '1.5'"));
 }
 
 TEST_CASE("config: a config without a name is named after its file") {
