@@ -5,11 +5,11 @@
 // Header-only on purpose, and included only by the argument-parsing sources (apps/*/main.cpp,
 // render/watch_cli.cpp): CLI11 is slow to compile, and core itself never needs it.
 //
-//   CLI::App app;
-//   cli::configure(app, "rlbench [--case NAME]... [--json]", "Speed benchmarks.", "Exit codes...");
-//   cli::add_int(app, "--seed", args.seed, 0, INT64_MAX, "seed of envs and
-//   agents")->type_name("N"); if (!cli::parse(app, args_without_program_name)) { std::cout <<
-//   app.help(); return 0; }
+//   CLI::App app("", "rlbench");
+//   cli::configure(app, "rlbench [--seed N]", "Speed benchmarks.\n", "Exit codes: ...\n");
+//   cli::add_int(app, "--seed", args.seed, 0, INT64_MAX, "seed of envs and agents");
+//   if (!cli::parse(app, {argv + 1, argv + argc})) print app.help() and exit with kExitOk;
+//   a cli::UsageError: print usage_error_line("rlbench", e.what()), exit with kExitUsage.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -33,8 +33,6 @@ namespace rl::cli {
 inline constexpr int kExitOk = 0;       // Done; for a check: it passed.
 inline constexpr int kExitFailure = 1;  // The work ran and failed, or a check found a problem.
 inline constexpr int kExitUsage = 2;    // Bad option, value or config: nothing was done.
-inline constexpr char kExitCodesHelp[] =
-    "Exit codes: 0 done, 1 failed while running, 2 bad arguments (nothing was done).";
 
 // A command line that cannot be accepted. The message names the flag or argument and the
 // offending value. (An invalid_argument, so callers of in-process parsers can catch either.)
