@@ -1,6 +1,7 @@
 #include "agents/run_config.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "agents/agent.h"
 
@@ -80,7 +81,10 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
   ConfigSection root = document.root();
   RunConfig run;
   run.source = document.source();
-  run.name = root.get_required_string("name", "Run name: the run folder is runs/<name>");
+  // A config without a name is named after its file: configs/dqn.yaml runs in runs/dqn.
+  run.name = root.get_string("name", std::filesystem::path(document.source()).stem().string(),
+                             "Run name: the run folder is runs/<name> (default: the config "
+                             "file's name without its extension)");
   if (run.name.empty() || run.name.find('/') != std::string::npos || run.name == "." ||
       run.name == "..") {
     root.fail("name", "must be a non-empty folder name without '/', got '" + run.name + "'");

@@ -1,7 +1,6 @@
 #include "core/config.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <climits>
 #include <cmath>
@@ -11,6 +10,8 @@
 #include <map>
 #include <sstream>
 #include <type_traits>
+
+#include "core/key_value.h"
 
 namespace rl {
 
@@ -74,25 +75,6 @@ const char* node_kind(const YAML::Node& node) {
 
 bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() != "!"; }
 
-std::optional<double> parse_double(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-std::optional<bool> parse_bool(const std::string& text) {
-  std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-  if (lower == "true") return true;
-  if (lower == "false") return false;
-  return std::nullopt;
-}
-
 // Built by appending: GCC 12 warns falsely (-Wrestrict) on "[" + std::string temporaries.
 std::string bracket_range(const std::string& min, const std::string& max) {
   std::string out = "[";
@@ -133,23 +115,12 @@ std::vector<std::string> split_path(const std::string& path, const std::string& 
 
 }  // namespace
 
-std::optional<int64_t> parse_int(const std::string& text) {
-  int64_t value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec == std::errc() && ptr == text.data() + text.size()) return value;
-  const auto as_double = parse_double(text);
-  if (!as_double || std::floor(*as_double) != *as_double || std::fabs(*as_double) > 9.0e18) {
-    return std::nullopt;
-  }
-  return static_cast<int64_t>(*as_double);
-}
-
 std::pair<std::string, std::string> split_assignment(const std::string& assignment) {
-  const size_t eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) {
+  auto key_value = split_key_value(assignment);
+  if (!key_value) {
     throw ConfigError("--set " + assignment + ": expected KEY.PATH=VALUE, e.g. agent.lr=1e-4");
   }
-  return {assignment.substr(0, eq), assignment.substr(eq + 1)};
+  return *std::move(key_value);
 }
 
 // ---- ConfigDocument -------------------------------------------------------------------------
@@ -355,7 +326,7 @@ double ConfigSection::get_float(const std::string& key, double default_value,
       lookup(key, "float", format_number(default_value), float_range(min, max), doc);
   double value = default_value;
   if (node && !node.IsNull()) {
-    const auto parsed = is_plain_scalar(node) ? parse_double(node.Scalar()) : std::nullopt;
+    const auto parsed = is_plain_scalar(node) ? parse_float(node.Scalar()) : std::nullopt;
     if (!parsed)
       fail(key, std::string("expected a number, got ") + node_kind(node) +
                     (node.IsScalar() ? " '" + node.Scalar() + "'" : ""));

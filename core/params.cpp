@@ -57,9 +57,14 @@ void check_range(const ParamSpec& spec, const ParamValue& value, const std::stri
                                         : std::get<double>(value);
     if ((spec.min && x < *spec.min) || (spec.max && x > *spec.max)) {
       std::ostringstream msg;
+      auto bound = [](const std::optional<double>& limit, const char* unlimited) {
+        if (!limit) return std::string(unlimited);
+        std::ostringstream text;
+        text << *limit;  // 1e+09, not 1000000000.000000.
+        return text.str();
+      };
       msg << owner << ": parameter '" << spec.name << "' = " << x << " is out of range ["
-          << (spec.min ? std::to_string(*spec.min) : "-inf") << ", "
-          << (spec.max ? std::to_string(*spec.max) : "inf") << "]";
+          << bound(spec.min, "-inf") << ", " << bound(spec.max, "inf") << "]";
       throw std::invalid_argument(msg.str());
     }
   }

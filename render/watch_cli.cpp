@@ -1,13 +1,12 @@
 #include "render/watch_cli.h"
 
-#include <charconv>
-#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
 
-#include "core/registry.h"
+#include "core/command_line.h"
+#include "core/key_value.h"
 #include "core/replay_file.h"
 #include "render/export.h"
 #include "render/viewer.h"
@@ -17,67 +16,25 @@ namespace {
 
 using Source = WatchArgs::Source;
 
-template <typename T>
-T parse_number(const std::string& text, const std::string& what) {
-  T value{};
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || text.empty())
-    throw std::invalid_argument(what + ": '" + text + "' is not a valid number");
-  return value;
-}
-
-double parse_double(const std::string& text, const std::string& what) {
-  size_t used = 0;
-  double value = 0.0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !std::isfinite(value))
-    throw std::invalid_argument(what + ": '" + text + "' is not a valid number");
-  return value;
-}
-
+// "640x480": each side in [1, 8192].
 void parse_size(const std::string& text, WatchArgs& args) {
   const size_t x = text.find('x');
   if (x == std::string::npos)
-    throw std::invalid_argument("--size: '" + text + "' must look like WIDTHxHEIGHT, e.g. 640x480");
-  args.width = parse_number<int>(text.substr(0, x), "--size width");
-  args.height = parse_number<int>(text.substr(x + 1), "--size height");
-  if (args.width < 1 || args.height < 1 || args.width > 8192 || args.height > 8192)
-    throw std::invalid_argument("--size: " + text + " is outside 1x1..8192x8192");
+    throw cli::UsageError("--size: '" + text + "' must look like WIDTHxHEIGHT, e.g. 640x480");
+  const std::optional<int64_t> width = parse_int(text.substr(0, x));
+  const std::optional<int64_t> height = parse_int(text.substr(x + 1));
+  if (!width || !height || *width < 1 || *height < 1 || *width > 8192 || *height > 8192)
+    throw cli::UsageError("--size: " + text + " is outside 1x1..8192x8192");
+  args.width = static_cast<int>(*width);
+  args.height = static_cast<int>(*height);
 }
 
 void set_source(WatchArgs& args, Source source, const std::string& input, const std::string& flag) {
   if (args.source != Source::kNone)
-    throw std::invalid_argument(flag + " " + input + ": only one thing can be watched at a time (" +
-                                "already given: " + args.input + ")");
+    throw cli::UsageError(flag + " " + input + ": only one thing can be watched at a time (" +
+                          "already given: " + args.input + ")");
   args.source = source;
   args.input = input;
-}
-
-std::string join_ids() {
-  std::string ids;
-  for (const auto& id : EnvRegistry::global().ids()) ids += (ids.empty() ? "" : ", ") + id;
-  return ids;
-}
-
-ParamValue parse_param_value(const ParamSpec& spec, const std::string& text,
-                             const std::string& where) {
-  switch (spec.default_value.index()) {
-    case 0:
-      if (text == "true" || text == "1") return true;
-      if (text == "false" || text == "0") return false;
-      throw std::invalid_argument(where + " must be true or false, got '" + text + "'");
-    case 1:
-      return parse_number<int64_t>(text, where);
-    case 2:
-      return parse_double(text, where);
-    default:
-      return text;
-  }
 }
 
 struct Built {
@@ -106,7 +63,7 @@ Built build_session(const WatchArgs& args, const AgentLoader& agent_loader) {
   std::unique_ptr<LiveSession> live;
   if (args.source == Source::kPlay || args.source == Source::kRandom) {
     options.env_id = args.input;
-    options.env_params = parse_env_params(args.input, args.params);
+    options.env_params = parse_env_params(args.input, args.params, "--param");
     if (args.source == Source::kPlay) {
       options.label = "human";
       options.recording = recording_for(args, "human", "");
@@ -226,107 +183,109 @@ int run_checked(const WatchArgs& args, const AgentLoader& agent_loader, std::ost
 
 }  // namespace
 
-std::string watch_usage() {
-  return R"(usage:
-  rlwatch REPLAY.rlr                 play a recorded episode (re-simulated, checksums verified)
-  rlwatch runs/NAME                  watch the run's best agent play live
-  rlwatch --checkpoint FILE          watch the agent of a checkpoint
-  rlwatch --play ENV_ID              play yourself with the keyboard
-  rlwatch --env ENV_ID               watch a random policy
-  rlwatch --verify REPLAY.rlr        re-simulate; exit 1 on divergence, 2 on a bad file
-options:
-  --export OUT.gif|OUT.png|OUT.mp4   write the episode without a window (.mp4 needs ffmpeg)
-  --record FILE.rlr                  record live episodes (episode k > 1: FILE-k.rlr)
-  --size WxH                         picture size (window game area, or export frame box)
-  --fps N                            env steps per second at speed x1 (default 30)
-  --seed N                           seed of the first live episode (episode k: N + k - 1)
-  --param KEY=VALUE                  env parameter for --play/--env (repeatable)
-  --headless                         play live episodes without a window (with --episodes N)
-  --screenshots DIR                  where s saves screenshots (default .)
-  --ffmpeg PROGRAM                   the ffmpeg that .mp4 export runs (default: ffmpeg on PATH)
-keys: space pause, right step, +/- speed, r restart, s screenshot, q/Esc quit
+namespace {
+
+const char kSynopsis[] =
+    R"(rlwatch REPLAY.rlr                 play a recorded episode (re-simulated, checksums verified)
+       rlwatch runs/NAME                  watch the run's best agent play live
+       rlwatch --checkpoint FILE          watch the agent of a checkpoint
+       rlwatch --play ENV_ID              play yourself with the keyboard
+       rlwatch --env ENV_ID               watch a random policy
+       rlwatch --verify REPLAY.rlr        re-simulate; exit 1 on divergence
+       rlwatch --help)";
+
+const char kDescription[] =
+    "Watches replays and agents in a window, lets you play an env, and verifies or exports\n"
+    "episodes without one (--verify, --export, --headless).\n";
+
+const char kFooter[] =
+    R"(keys: space pause, right step, +/- speed, r restart, s screenshot, q/Esc quit
       (--play: arrows/space play, p pause, n step)
+--param values are read as the parameter's declared type: true/false, integers (1e3 = 1000),
+numbers, or text (the same rule as rlserve --param and rltrain --set env.params.KEY=VALUE).
+Exit codes: 0 done, 1 the replay diverged from its recording, 2 bad arguments, or a file that
+cannot be read or written (nothing was done).
 )";
+
+// The rlwatch command line; parsed values land in `parsed` (sources in `inputs` first).
+void define_options(CLI::App& app, WatchArgs& parsed, std::vector<std::string>& inputs) {
+  cli::configure(app, kSynopsis, kDescription, kFooter);
+  app.add_option("SOURCE", inputs, "a replay file (.rlr) or a run folder")->type_name("");
+  auto add_source = [&](const std::string& flag, Source source, const std::string& doc) {
+    return cli::add_value(app, flag, doc, [&parsed, flag, source](const std::string& text) {
+      set_source(parsed, source, text, flag);
+    });
+  };
+  add_source("--play", Source::kPlay, "play yourself with the keyboard")->type_name("ENV_ID");
+  add_source("--env", Source::kRandom, "watch a random policy")->type_name("ENV_ID");
+  add_source("--checkpoint", Source::kCheckpoint, "watch the agent of a checkpoint")
+      ->type_name("FILE");
+  auto add_path = [&](const std::string& flag, std::optional<std::string>& target,
+                      const std::string& doc) {
+    return cli::add_value(app, flag, doc, [&target](const std::string& text) { target = text; });
+  };
+  add_path("--verify", parsed.verify, "re-simulate a replay and check it against its recording")
+      ->type_name("REPLAY.rlr");
+  add_path("--export", parsed.export_path,
+           "write the episode without a window (.gif, .png frames, .mp4 with ffmpeg)")
+      ->type_name("OUT");
+  add_path("--record", parsed.record, "record live episodes (episode k > 1: FILE-k.rlr)")
+      ->type_name("FILE.rlr");
+  cli::add_value(app, "--size", "picture size (window game area, or export frame box)",
+                 [&parsed](const std::string& text) { parse_size(text, parsed); })
+      ->type_name("WxH");
+  cli::add_value(app, "--fps", "env steps per second at speed x1 (default 30)",
+                 [&parsed](const std::string& text) {
+                   parsed.fps = cli::float_value(
+                       "--fps", text, [](double x) { return x > 0.0 && x <= 10000.0; },
+                       "a number in (0, 10000]");
+                 })
+      ->type_name("N");
+  cli::add_int(app, "--seed", parsed.seed, 0, INT64_MAX,
+               "seed of the first live episode (episode k: N + k - 1)");
+  cli::add_int(app, "--episodes", parsed.episodes, 1, INT64_MAX,
+               "with --headless: episodes to play (default 1)");
+  cli::add_repeated(app, "--param", parsed.params, "KEY=VALUE",
+                    "env parameter for --play/--env (repeatable)");
+  app.add_flag("--headless", parsed.headless, "play live episodes without a window");
+  app.add_option("--screenshots", parsed.screenshot_dir, "where s saves screenshots (default .)")
+      ->type_name("DIR");
+  app.add_option("--ffmpeg", parsed.ffmpeg,
+                 "the ffmpeg that .mp4 export runs (default: ffmpeg on PATH)")
+      ->type_name("PROGRAM");
+}
+
+// A positional argument: a run folder or a replay file.
+void set_positional_source(WatchArgs& parsed, const std::string& input) {
+  if (std::filesystem::is_directory(input))
+    set_source(parsed, Source::kRun, input, "run");
+  else
+    set_source(parsed, Source::kReplay, input, "replay");
+}
+
+}  // namespace
+
+std::string watch_usage() {
+  CLI::App app("", "rlwatch");
+  WatchArgs unused;
+  std::vector<std::string> inputs;
+  define_options(app, unused, inputs);
+  return app.help();
 }
 
 WatchArgs parse_watch_args(const std::vector<std::string>& args) {
   WatchArgs parsed;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) throw std::invalid_argument(arg + " needs a value");
-      return args[++i];
-    };
-    if (arg == "-h" || arg == "--help")
-      parsed.help = true;
-    else if (arg == "--play")
-      set_source(parsed, Source::kPlay, value(), arg);
-    else if (arg == "--env")
-      set_source(parsed, Source::kRandom, value(), arg);
-    else if (arg == "--checkpoint")
-      set_source(parsed, Source::kCheckpoint, value(), arg);
-    else if (arg == "--record")
-      parsed.record = value();
-    else if (arg == "--verify")
-      parsed.verify = value();
-    else if (arg == "--export")
-      parsed.export_path = value();
-    else if (arg == "--size")
-      parse_size(value(), parsed);
-    else if (arg == "--fps")
-      parsed.fps = parse_double(value(), "--fps");
-    else if (arg == "--seed")
-      parsed.seed = parse_number<uint64_t>(value(), "--seed");
-    else if (arg == "--episodes")
-      parsed.episodes = parse_number<int64_t>(value(), "--episodes");
-    else if (arg == "--param")
-      parsed.params.push_back(value());
-    else if (arg == "--headless")
-      parsed.headless = true;
-    else if (arg == "--screenshots")
-      parsed.screenshot_dir = value();
-    else if (arg == "--ffmpeg")
-      parsed.ffmpeg = value();
-    else if (!arg.empty() && arg[0] == '-')
-      throw std::invalid_argument("unknown option " + arg);
-    else if (std::filesystem::is_directory(arg))
-      set_source(parsed, Source::kRun, arg, "run");
-    else
-      set_source(parsed, Source::kReplay, arg, "replay");
+  std::vector<std::string> inputs;
+  CLI::App app("", "rlwatch");
+  define_options(app, parsed, inputs);
+  if (!cli::parse(app, args)) {
+    parsed.help = true;
+    return parsed;
   }
-  if (!(parsed.fps > 0.0) || parsed.fps > 10000.0)
-    throw std::invalid_argument("--fps must be in (0, 10000]");
-  if (parsed.episodes < 1) throw std::invalid_argument("--episodes must be at least 1");
+  for (const std::string& input : inputs) set_positional_source(parsed, input);
   if (parsed.verify && parsed.source != WatchArgs::Source::kNone)
-    throw std::invalid_argument("--verify takes only the replay file: rlwatch --verify FILE");
+    throw cli::UsageError("--verify takes only the replay file: rlwatch --verify FILE");
   return parsed;
-}
-
-std::map<std::string, ParamValue> parse_env_params(const std::string& env_id,
-                                                   const std::vector<std::string>& pairs) {
-  const EnvRegistry& registry = EnvRegistry::global();
-  if (!registry.contains(env_id))
-    throw std::invalid_argument("unknown env id '" + env_id + "'; known ids: " + join_ids());
-  const EnvEntry& entry = registry.find(env_id);
-  std::map<std::string, ParamValue> params;
-  for (const auto& pair : pairs) {
-    const size_t eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw std::invalid_argument("--param '" + pair + "' must look like KEY=VALUE");
-    const std::string key = pair.substr(0, eq);
-    const ParamSpec* spec = nullptr;
-    for (const auto& s : entry.params)
-      if (s.name == key) spec = &s;
-    if (!spec) {
-      std::string valid;
-      for (const auto& s : entry.params) valid += (valid.empty() ? "" : ", ") + s.name;
-      throw std::invalid_argument(env_id + ": unknown parameter '" + key +
-                                  "'; valid: " + (valid.empty() ? std::string("(none)") : valid));
-    }
-    params[key] = parse_param_value(*spec, pair.substr(eq + 1), "--param " + key);
-  }
-  Params::resolve(entry.params, params, env_id);  // Ranges and choices.
-  return params;
 }
 
 int run_watch(const WatchArgs& args, const AgentLoader& agent_loader, std::ostream& out,

@@ -34,8 +34,10 @@ struct WatchArgs {
   bool help = false;
 };
 
-// Parses argv[1..]; throws std::invalid_argument naming the offending argument.
+// Parses argv[1..] (CLI11, with the conventions of core/command_line.h); throws
+// cli::UsageError (an std::invalid_argument) naming the offending argument. --help sets `help`.
 WatchArgs parse_watch_args(const std::vector<std::string>& args);
+// The --help text.
 std::string watch_usage();
 
 // A trained agent ready to act: what apps/rlwatch builds from a run or a checkpoint.
@@ -53,19 +55,16 @@ struct LoadedAgent {
 // checkpoint file. Throws std::runtime_error with a clear message when it cannot.
 using AgentLoader = std::function<LoadedAgent(const std::string& path, bool is_checkpoint)>;
 
-// Exit codes of run_watch.
+// Exit codes of run_watch: the shared scheme of core/command_line.h (0, 1, 2), where 1 is a
+// replay that did not re-simulate to its recording, and 2 also covers files that cannot be
+// read or written (the watching or checking could not be done).
 inline constexpr int kWatchOk = 0;
-inline constexpr int kWatchDiverged = 1;  // A replay did not re-simulate to its recording.
-inline constexpr int kWatchError = 2;     // Bad arguments, unreadable files, ...
+inline constexpr int kWatchDiverged = 1;
+inline constexpr int kWatchError = 2;
 
 // Runs rlwatch. `agent_loader` may be empty (then runs and checkpoints are refused with a
 // message). Errors go to `err` as one line naming what is wrong; results go to `out`.
 int run_watch(const WatchArgs& args, const AgentLoader& agent_loader, std::ostream& out,
               std::ostream& err);
-
-// Converts "key=value" strings to typed parameters of env `env_id` (types from its declared
-// parameters). Throws std::invalid_argument naming the key and the expected type.
-std::map<std::string, ParamValue> parse_env_params(const std::string& env_id,
-                                                   const std::vector<std::string>& pairs);
 
 }  // namespace rl::render

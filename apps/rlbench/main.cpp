@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include "agents/torch_setup.h"
 #include "apps/rlbench/bench.h"
+#include "core/command_line.h"
 #include "core/json.h"
 #include "core/metrics.h"
 
@@ -25,81 +25,67 @@ std::vector<BenchCase>& bench_cases() {
 
 namespace {
 
-const char kUsage[] =
-    R"(usage: rlbench [--case NAME]... [--env ID] [--episodes N] [--steps N] [--seconds S]
-               [--seed N] [--json] [--list] [--help]
+const char kSynopsis[] =
+    R"(rlbench [--case NAME]... [--env ID] [--episodes N] [--steps N] [--seconds S] [--seed N]
+               [--json]
+       rlbench --list | --help)";
 
-  --case NAME    run only this case (repeatable); default: every case
-  --env ID       only this env (env cases); the DQN case always uses CartPole
-  --episodes N   also report mean return and length over N random-play episodes
-  --steps N      env steps for training cases (dqn_cartpole_e2e: default 500000,
-                 dqn_minatar_breakout: default 30000)
-  --seconds S    measuring time per env for throughput (default 0.3)
-  --seed N       seed for envs and agents (default 0)
-  --json         print results as JSON instead of a table
-  --list         list the cases
-)";
+const char kDescription[] =
+    "Speed and sanity benchmarks (env throughput, training cases), printed as a table or JSON.\n";
+
+const char kFooter[] =
+    "Exit codes: 0 done, 1 failed while running (a LibTorch error), 2 bad arguments, or a case\n"
+    "that cannot run here (e.g. --steps it does not accept, python3 missing).\n";
 
 struct Args {
   BenchOptions options;
   std::vector<std::string> cases;
-  bool json = false, list = false, help = false;
+  std::optional<std::string> help;  // The help text, when --help was given.
+  bool json = false, list = false;
 };
 
-int64_t parse_int(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0') {
-    throw std::invalid_argument(flag + " expects an integer, got '" + text + "'");
+// Every --case must name a registered case.
+void check_case_names(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    bool known = false;
+    std::string valid;
+    for (const BenchCase& c : bench_cases()) {
+      known = known || c.name == name;
+      valid += (valid.empty() ? "" : ", ") + c.name;
+    }
+    if (!known) throw cli::UsageError("unknown case '" + name + "'; cases: " + valid);
   }
-  return value;
 }
 
 Args parse_args(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&] {
-      if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
-      return std::string(argv[++i]);
-    };
-    if (arg == "--help" || arg == "-h") {
-      args.help = true;
-    } else if (arg == "--json") {
-      args.json = true;
-    } else if (arg == "--list") {
-      args.list = true;
-    } else if (arg == "--case") {
-      args.cases.push_back(value());
-    } else if (arg == "--env") {
-      args.options.env = value();
-    } else if (arg == "--episodes") {
-      args.options.episodes = parse_int(arg, value());
-    } else if (arg == "--steps") {
-      args.options.steps = parse_int(arg, value());
-      if (*args.options.steps < 1) throw std::invalid_argument("--steps must be >= 1");
-    } else if (arg == "--seed") {
-      args.options.seed = static_cast<uint64_t>(parse_int(arg, value()));
-    } else if (arg == "--seconds") {
-      const std::string text = value();
-      char* end = nullptr;
-      args.options.seconds_per_env = std::strtod(text.c_str(), &end);
-      if (*end != '\0' || !(args.options.seconds_per_env > 0)) {
-        throw std::invalid_argument("--seconds expects a positive number, got '" + text + "'");
-      }
-    } else {
-      throw std::invalid_argument("unknown argument '" + arg + "' (see rlbench --help)");
-    }
+  CLI::App app("", "rlbench");
+  cli::configure(app, kSynopsis, kDescription, kFooter);
+  cli::add_repeated(app, "--case", args.cases, "NAME",
+                    "run only this case (repeatable); default: every case");
+  cli::add_value(app, "--env", "only this env (env cases); the DQN case always uses CartPole",
+                 [&args](const std::string& text) { args.options.env = text; })
+      ->type_name("ID");
+  cli::add_int(app, "--episodes", args.options.episodes, 1, INT64_MAX,
+               "also report mean return and length over N random-play episodes");
+  cli::add_int(app, "--steps", args.options.steps, 1, INT64_MAX,
+               "env steps for training cases (dqn_cartpole_e2e: default 500000, "
+               "dqn_minatar_breakout: default 30000)");
+  cli::add_value(app, "--seconds", "measuring time per env for throughput (default 0.3)",
+                 [&args](const std::string& text) {
+                   args.options.seconds_per_env = cli::float_value(
+                       "--seconds", text, [](double x) { return x > 0.0; }, "a positive number");
+                 })
+      ->type_name("S");
+  cli::add_int(app, "--seed", args.options.seed, 0, INT64_MAX,
+               "seed for envs and agents (default 0)");
+  app.add_flag("--json", args.json, "print results as JSON instead of a table");
+  app.add_flag("--list", args.list, "list the cases");
+  if (!cli::parse(app, std::vector<std::string>(argv + 1, argv + argc))) {
+    args.help = app.help();
+    return args;
   }
-  for (const std::string& name : args.cases) {
-    bool known = false;
-    std::string names;
-    for (const BenchCase& c : bench_cases()) {
-      known = known || c.name == name;
-      names += (names.empty() ? "" : ", ") + c.name;
-    }
-    if (!known) throw std::invalid_argument("unknown case '" + name + "'; cases: " + names);
-  }
+  check_case_names(args.cases);
   return args;
 }
 
@@ -188,21 +174,24 @@ int main(int argc, char** argv) {
   try {
     const Args args = parse_args(argc, argv);
     if (args.help) {
-      std::cout << kUsage;
-      return 0;
+      std::cout << *args.help;
+      return rl::cli::kExitOk;
     }
     if (args.list) {
       for (const BenchCase& c : bench_cases()) {
         std::printf("%-22s %s\n", c.name.c_str(), c.description.c_str());
       }
-      return 0;
+      return rl::cli::kExitOk;
     }
     return run(args);
+  } catch (const rl::cli::UsageError& e) {
+    std::cerr << rl::cli::usage_error_line("rlbench", e.what());
+    return rl::cli::kExitUsage;
   } catch (const c10::Error& e) {
     std::fprintf(stderr, "rlbench: error: %s\n", e.what_without_backtrace());
-    return 1;
-  } catch (const std::exception& e) {
+    return rl::cli::kExitFailure;
+  } catch (const std::exception& e) {  // A case rejecting its options or its environment.
     std::fprintf(stderr, "rlbench: %s\n", e.what());
-    return 2;
+    return rl::cli::kExitUsage;
   }
 }

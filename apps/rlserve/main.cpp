@@ -4,78 +4,51 @@
 //   rlserve --check host:port [--token T] [--check-steps N]             conformance checker
 //   rlserve --bench [<env-id>] [--bench-envs 1,16,256] [--bench-seconds S]   loopback speed
 //   rlserve --list                                                      list env ids
+// Argument parsing is here (CLI11, with the shared conventions of core/command_line.h).
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "bench.h"
+#include "core/command_line.h"
+#include "core/key_value.h"
 #include "core/registry.h"
 #include "envs/remote/checker.h"
 #include "envs/remote/server.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage:
-  rlserve <env-id> [--port P] [--num-envs N] [--token T] [options]
-  rlserve <env-id> --connect HOST:PORT [options]      reverse mode: connect to a listening trainer
-  rlserve --check HOST:PORT [--token T] [--check-steps N]
-  rlserve --bench [ENV-ID] [--bench-envs 1,16,256] [--bench-seconds S]
-  rlserve --list
-options:
-  --host H                bind address (default 127.0.0.1; use 0.0.0.0 to accept other hosts)
-  --port P                port (default 7000; 0 picks a free one, printed at start)
-  --num-envs N            envs per connection unless the client asks (default 1)
-  --max-envs-per-connection N   (default 1024)
-  --max-connections N     further peers get a 'busy' error (default 64)
-  --threads N             serving threads (default 1)
-  --token T               shared secret clients must send (or set RLCADE_TOKEN)
-  --param KEY=VALUE       env parameter (repeatable)
-  --handshake-timeout-ms, --idle-timeout-ms, --read-timeout-ms   deadlines
-  --check-steps N         step budget of --check to see an episode end (default 5000)
+using rl::cli::UsageError;
+
+const char kSynopsis[] = R"(rlserve ENV_ID [--port P] [--num-envs N] [--token T] [options]
+       rlserve ENV_ID --connect HOST:PORT [options]
+       rlserve --check HOST:PORT [--token T] [--check-steps N]
+       rlserve --bench [ENV_ID] [--bench-envs 1,16,256] [--bench-seconds S]
+       rlserve --list | --help)";
+
+const char kDescription[] =
+    R"(Serves a built-in env over the rlcade wire protocol (docs/protocol.md), on loopback unless
+--host says otherwise; --connect serves a listening trainer instead (reverse mode). --check runs
+the conformance checks against any server; --bench measures loopback speed.
 )";
 
-[[noreturn]] void usage_error(const std::string& message) {
-  std::cerr << "rlserve: " << message << "\n" << kUsage;
-  std::exit(2);
-}
-
-int64_t to_int(const std::string& flag, const std::string& text, int64_t lo, int64_t hi) {
-  size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || v < lo || v > hi)
-    usage_error(flag + " needs an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                "], got '" + text + "'");
-  return v;
-}
-
-// "true"/"false" -> bool, integers -> int, other numbers -> float, anything else -> string.
-rl::ParamValue param_value(const std::string& text) {
-  if (text == "true") return true;
-  if (text == "false") return false;
-  try {
-    size_t used = 0;
-    const int64_t i = std::stoll(text, &used);
-    if (used == text.size()) return i;
-    const double d = std::stod(text, &used);
-    if (used == text.size()) return d;
-  } catch (const std::exception&) {
-  }
-  return text;
-}
+const char kFooter[] =
+    R"(--param values are read as the parameter's declared type: true/false, integers (1e3 = 1000),
+numbers, or text (rltrain --list shows each env; the rule is the same as rlwatch --param).
+Exit codes: 0 done (--check: all checks passed), 1 failed while running (--check: a check
+failed), 2 bad arguments (nothing was done).
+)";
 
 struct Args {
   std::string env_id;
   std::string check_address;
   std::string connect_address;
+  std::vector<std::string> params;  // --param KEY=VALUE, typed by the env once it is known.
+  std::optional<std::string> help;  // The help text, when --help was given.
   bool list = false;
   bool bench = false;
   rl::remote::BenchOptions bench_options;
@@ -83,76 +56,101 @@ struct Args {
   rl::remote::ServerOptions server;
 };
 
+// "1,16,256": each an integer in [1, 65536].
+std::vector<uint32_t> parse_batch_sizes(const std::string& list) {
+  std::vector<uint32_t> sizes;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    sizes.push_back(static_cast<uint32_t>(
+        rl::cli::int_value("--bench-envs", list.substr(start, comma - start), 1, 65536)));
+    start = comma + 1;
+  }
+  return sizes;
+}
+
+CLI::Option* add_milliseconds(CLI::App& app, const std::string& flag,
+                              std::chrono::milliseconds& target, const std::string& doc) {
+  return rl::cli::add_value(
+             app, flag, doc,
+             [&target, flag](const std::string& text) {
+               target = std::chrono::milliseconds(rl::cli::int_value(flag, text, 1, 86400000));
+             })
+      ->type_name("MS");
+}
+
+void add_server_options(CLI::App& app, rl::remote::ServerOptions& server,
+                        std::vector<std::string>& params) {
+  app.add_option("--host", server.bind_host,
+                 "bind address (default 127.0.0.1; use 0.0.0.0 to accept other hosts)")
+      ->type_name("H");
+  rl::cli::add_int(app, "--port", server.port, 0, 65535,
+                   "port (default 7000; 0 picks a free one, printed at start)")
+      ->type_name("P");
+  rl::cli::add_int(app, "--num-envs", server.num_envs, 1, 1 << 20,
+                   "envs per connection unless the client asks (default 1)");
+  rl::cli::add_int(app, "--max-envs-per-connection", server.max_envs_per_connection, 1, 1 << 20,
+                   "(default 1024)");
+  rl::cli::add_int(app, "--max-connections", server.max_connections, 1, 100000,
+                   "further peers get a 'busy' error (default 64)");
+  rl::cli::add_int(app, "--threads", server.threads, 1, 256, "serving threads (default 1)");
+  app.add_option("--token", server.token,
+                 "shared secret clients must send (default: $RLCADE_TOKEN)")
+      ->type_name("T");
+  rl::cli::add_repeated(app, "--param", params, "KEY=VALUE", "env parameter (repeatable)");
+  add_milliseconds(app, "--handshake-timeout-ms", server.handshake_timeout,
+                   "deadline of the handshake");
+  add_milliseconds(app, "--idle-timeout-ms", server.idle_timeout,
+                   "a connection without requests for this long is closed");
+  add_milliseconds(app, "--read-timeout-ms", server.read_timeout, "deadline of one frame's read");
+}
+
+// Checks the mode options against each other and types the env parameters.
+void check_args(Args& a) {
+  if (a.list || a.bench || !a.check_address.empty()) {
+    if (!a.params.empty()) throw UsageError("--param goes with an env to serve");
+    return;
+  }
+  if (a.env_id.empty()) throw UsageError("missing the env id to serve; rlserve --list names them");
+  try {
+    a.server.env_params = rl::parse_env_params(a.env_id, a.params, "--param");
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
 Args parse_args(int argc, char** argv) {
   Args a;
   a.server.port = 7000;
   if (const char* token = std::getenv("RLCADE_TOKEN")) a.server.token = token;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) usage_error(flag + " needs a value");
-      return args[++i];
-    };
-    auto ms = [&] { return std::chrono::milliseconds(to_int(flag, value(), 1, 86400000)); };
-    if (flag == "--help" || flag == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (flag == "--list") {
-      a.list = true;
-    } else if (flag == "--bench") {
-      a.bench = true;
-    } else if (flag == "--bench-seconds") {
-      a.bench_options.seconds = static_cast<double>(to_int(flag, value(), 1, 3600));
-    } else if (flag == "--bench-envs") {
-      a.bench_options.batch_sizes.clear();
-      std::string list = value();
-      for (size_t start = 0; start <= list.size();) {
-        const size_t comma = std::min(list.find(',', start), list.size());
-        a.bench_options.batch_sizes.push_back(
-            static_cast<uint32_t>(to_int(flag, list.substr(start, comma - start), 1, 65536)));
-        start = comma + 1;
-      }
-    } else if (flag == "--check") {
-      a.check_address = value();
-    } else if (flag == "--connect") {
-      a.connect_address = value();
-    } else if (flag == "--check-steps") {
-      a.check_steps = static_cast<int>(to_int(flag, value(), 1, 100000000));
-    } else if (flag == "--host") {
-      a.server.bind_host = value();
-    } else if (flag == "--port") {
-      a.server.port = static_cast<uint16_t>(to_int(flag, value(), 0, 65535));
-    } else if (flag == "--num-envs") {
-      a.server.num_envs = static_cast<uint32_t>(to_int(flag, value(), 1, 1 << 20));
-    } else if (flag == "--max-envs-per-connection") {
-      a.server.max_envs_per_connection = static_cast<uint32_t>(to_int(flag, value(), 1, 1 << 20));
-    } else if (flag == "--max-connections") {
-      a.server.max_connections = static_cast<int>(to_int(flag, value(), 1, 100000));
-    } else if (flag == "--threads") {
-      a.server.threads = static_cast<int>(to_int(flag, value(), 1, 256));
-    } else if (flag == "--token") {
-      a.server.token = value();
-    } else if (flag == "--param") {
-      const std::string& kv = value();
-      const size_t eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        usage_error("--param needs KEY=VALUE, got '" + kv + "'");
-      a.server.env_params[kv.substr(0, eq)] = param_value(kv.substr(eq + 1));
-    } else if (flag == "--handshake-timeout-ms") {
-      a.server.handshake_timeout = ms();
-    } else if (flag == "--idle-timeout-ms") {
-      a.server.idle_timeout = ms();
-    } else if (flag == "--read-timeout-ms") {
-      a.server.read_timeout = ms();
-    } else if (!flag.empty() && flag[0] == '-') {
-      usage_error("unknown option '" + flag + "'");
-    } else if (a.env_id.empty()) {
-      a.env_id = flag;
-    } else {
-      usage_error("unexpected argument '" + flag + "'");
-    }
+  CLI::App app("", "rlserve");
+  rl::cli::configure(app, kSynopsis, kDescription, kFooter);
+  app.add_option("ENV_ID", a.env_id, "env to serve (or to --bench); rlserve --list names them")
+      ->type_name("");
+  app.add_flag("--list", a.list, "list the env ids");
+  app.add_option("--connect", a.connect_address,
+                 "reverse mode: connect to a trainer listening at HOST:PORT")
+      ->type_name("HOST:PORT");
+  add_server_options(app, a.server, a.params);
+  app.add_option("--check", a.check_address, "run the conformance checks against a server")
+      ->type_name("HOST:PORT");
+  rl::cli::add_int(app, "--check-steps", a.check_steps, 1, 100000000,
+                   "step budget of --check to see an episode end (default 5000)");
+  app.add_flag("--bench", a.bench, "measure loopback steps per second (binary and JSON)");
+  rl::cli::add_value(
+      app, "--bench-envs", "envs per connection to measure (default 1,16,256)",
+      [&a](const std::string& text) { a.bench_options.batch_sizes = parse_batch_sizes(text); })
+      ->type_name("N,N,...");
+  rl::cli::add_value(app, "--bench-seconds", "measuring time per row (default 2)",
+                     [&a](const std::string& text) {
+                       a.bench_options.seconds = static_cast<double>(
+                           rl::cli::int_value("--bench-seconds", text, 1, 3600));
+                     })
+      ->type_name("S");
+  if (!rl::cli::parse(app, std::vector<std::string>(argv + 1, argv + argc))) {
+    a.help = app.help();
+    return a;
   }
+  check_args(a);
   return a;
 }
 
@@ -205,21 +203,27 @@ int serve(Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args args = parse_args(argc, argv);
   try {
+    Args args = parse_args(argc, argv);
+    if (args.help) {
+      std::cout << *args.help;
+      return rl::cli::kExitOk;
+    }
     if (args.list) {
       for (const auto& id : rl::EnvRegistry::global().ids()) std::cout << id << "\n";
-      return 0;
+      return rl::cli::kExitOk;
     }
     if (!args.check_address.empty()) return run_check(args);
     if (args.bench) {
       if (!args.env_id.empty()) args.bench_options.env_id = args.env_id;
       return rl::remote::run_bench(args.bench_options);
     }
-    if (args.env_id.empty()) usage_error("missing the env id to serve (see --list)");
     return serve(args);
+  } catch (const UsageError& e) {
+    std::cerr << rl::cli::usage_error_line("rlserve", e.what());
+    return rl::cli::kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "rlserve: " << e.what() << "\n";
-    return 1;
+    return rl::cli::kExitFailure;
   }
 }

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cmath>
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -23,6 +22,7 @@
 #include "agents/torch_setup.h"
 #include "agents/trainer.h"
 #include "apps/rltrain/watch.h"
+#include "core/command_line.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/registry.h"
@@ -32,9 +32,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+using rl::cli::kExitFailure;
+using rl::cli::kExitOk;
+using rl::cli::kExitUsage;
+using rl::cli::UsageError;
 constexpr int kExitInterrupted = 130;
 
 std::atomic<bool> g_stop_requested{false};
@@ -44,33 +45,23 @@ extern "C" void on_interrupt(int) {
   std::signal(SIGINT, SIG_DFL);  // A second Ctrl-C stops at once.
 }
 
-const char kUsage[] =
-    R"(usage: rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
+const char kSynopsis[] =
+    R"(rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
        rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]... [--watch]
        rltrain --evaluate CHECKPOINT [--episodes N] [--seed N]
-       rltrain --list | --help
+       rltrain --list | --help)";
 
-Trains an agent as the YAML config says and writes the run folder (default runs/<name>):
+const char kDescription[] =
+    R"(Trains an agent as the YAML config says and writes the run folder (default runs/<name>):
 config.yaml (resolved), metrics.csv, checkpoints/{latest,best,final}.pt, replays/, summary.json.
+)";
 
-  CONFIG           a config file, or the bare name of a shipped one (dqn.yaml, dqn_cartpole)
-  --out DIR        run folder to create (must not hold a run already)
-  --set K=V        override a config value before validation, e.g. --set agent.lr=1e-4
-                   (repeatable; values are YAML: 1e-4, true, [64, 64], adam)
-  --resume DIR     continue the run in DIR from checkpoints/latest.pt (counters continue)
-  --watch          open a window showing the current policy play greedily on its own env
-                   copy (weights refreshed every 2 s and after each evaluation); closing it
-                   does not stop training. Needs a display (or xvfb-run).
-  --evaluate FILE  evaluate a checkpoint as the trainer does (its config's eval_epsilon and
-                   env parameters) and print mean, std and standard error of the returns
-  --episodes N     with --evaluate: episodes (default: the config's train.eval_episodes)
-  --seed N         with --evaluate: env seed of the first episode (default: the trainer's
-                   evaluation seed, run seed + 1000000; episode k uses N + k - 1)
-  --list           list every env id, agent type and wrapper with a one-line description
-  --help           this text
-
+const char kFooter[] =
+    R"(--set values are YAML (1e-4, true, [64, 64], adam), read by the config's types: an integer
+setting accepts 1e3 (= 1000); env parameters follow the same rule as rlwatch/rlserve --param.
 Ctrl-C saves a checkpoint and stops cleanly (a second Ctrl-C quits at once).
-Exit codes: 0 done, 1 training failed, 2 bad arguments or config, 130 interrupted.
+Exit codes: 0 done, 1 failed while running, 2 bad arguments or config (nothing was done),
+130 interrupted.
 )";
 
 struct Args {
@@ -81,24 +72,10 @@ struct Args {
   std::optional<int64_t> episodes;
   std::optional<uint64_t> seed;
   std::vector<std::string> overrides;
+  std::optional<std::string> help;  // The help text, when --help was given.
   bool list = false;
-  bool help = false;
   bool watch = false;
 };
-
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-int64_t parse_count(const std::string& flag, const std::string& text, int64_t min) {
-  const std::optional<int64_t> value = rl::parse_int(text);
-  if (!value || *value < min) {
-    throw UsageError(flag + " expects an integer >= " + std::to_string(min) + ", got '" + text +
-                     "'");
-  }
-  return *value;
-}
 
 // Checks the combinations of --evaluate, --episodes and --seed with the other options.
 void check_evaluate_args(const Args& args) {
@@ -111,52 +88,59 @@ void check_evaluate_args(const Args& args) {
   }
 }
 
-Args parse_args(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&](const char* flag) {
-      if (i + 1 >= argc) throw UsageError(std::string(flag) + " needs a value");
-      return std::string(argv[++i]);
-    };
-    if (arg == "--help" || arg == "-h") {
-      args.help = true;
-    } else if (arg == "--list") {
-      args.list = true;
-    } else if (arg == "--watch") {
-      args.watch = true;
-    } else if (arg == "--out") {
-      args.out = value("--out");
-    } else if (arg == "--resume") {
-      args.resume = value("--resume");
-    } else if (arg == "--evaluate") {
-      args.evaluate = value("--evaluate");
-    } else if (arg == "--episodes") {
-      args.episodes = parse_count("--episodes", value("--episodes"), 1);
-    } else if (arg == "--seed") {
-      args.seed = static_cast<uint64_t>(parse_count("--seed", value("--seed"), 0));
-    } else if (arg == "--set") {
-      args.overrides.push_back(value("--set"));
-    } else if (arg.rfind("--set=", 0) == 0) {
-      args.overrides.push_back(arg.substr(6));
-    } else if (arg.rfind("-", 0) == 0) {
-      throw UsageError("unknown option '" + arg + "' (see rltrain --help)");
-    } else if (args.config.empty()) {
-      args.config = arg;
-    } else {
-      throw UsageError("unexpected argument '" + arg + "': only one config file is accepted");
-    }
-  }
-  if (args.help || args.list) return args;
-  check_evaluate_args(args);
-  if (args.evaluate) return args;
+void check_train_args(const Args& args) {
   if (args.resume && !args.config.empty()) {
     throw UsageError("give either a config or --resume DIR, not both");
   }
   if (args.resume && args.out) throw UsageError("--out cannot be combined with --resume");
   if (!args.resume && args.config.empty()) {
-    throw UsageError("no config given (e.g. rltrain configs/dqn.yaml; see rltrain --help)");
+    throw UsageError("no config given (e.g. rltrain configs/dqn.yaml)");
   }
+}
+
+// Stores the value of a text option into an optional.
+CLI::Option* add_text(CLI::App& app, const std::string& flag, std::optional<std::string>& target,
+                      const std::string& doc) {
+  return rl::cli::add_value(app, flag, doc, [&target](const std::string& text) { target = text; });
+}
+
+Args parse_args(int argc, char** argv) {
+  Args args;
+  CLI::App app("", "rltrain");
+  rl::cli::configure(app, kSynopsis, kDescription, kFooter);
+  app.add_option("CONFIG", args.config,
+                 "a config file, or the bare name of a shipped one (dqn.yaml, dqn_cartpole)")
+      ->type_name("");
+  add_text(app, "--out", args.out, "run folder to create (must not hold a run already)")
+      ->type_name("DIR");
+  rl::cli::add_repeated(app, "--set", args.overrides, "K=V",
+                        "override a config value before validation, e.g. --set agent.lr=1e-4 "
+                        "(repeatable)");
+  add_text(app, "--resume", args.resume,
+           "continue the run in DIR from checkpoints/latest.pt (counters continue)")
+      ->type_name("DIR");
+  app.add_flag("--watch", args.watch,
+               "open a window showing the current policy play greedily on its own env copy "
+               "(weights refreshed every 2 s and after each evaluation); closing it does not "
+               "stop training. Needs a display (or xvfb-run).");
+  add_text(app, "--evaluate", args.evaluate,
+           "evaluate a checkpoint as the trainer does (its config's eval_epsilon and env "
+           "parameters) and print mean, std and standard error of the returns")
+      ->type_name("FILE");
+  rl::cli::add_int(app, "--episodes", args.episodes, 1, INT64_MAX,
+                   "with --evaluate: episodes (default: the config's train.eval_episodes)");
+  rl::cli::add_int(app, "--seed", args.seed, 0, INT64_MAX,
+                   "with --evaluate: env seed of the first episode (default: the trainer's "
+                   "evaluation seed, run seed + 1000000; episode k uses N + k - 1)");
+  app.add_flag("--list", args.list,
+               "list every env id, agent type and wrapper with a one-line description");
+  if (!rl::cli::parse(app, std::vector<std::string>(argv + 1, argv + argc))) {
+    args.help = app.help();
+    return args;
+  }
+  if (args.list) return args;
+  check_evaluate_args(args);
+  if (!args.evaluate) check_train_args(args);
   return args;
 }
 
@@ -294,7 +278,7 @@ int main(int argc, char** argv) {
   try {
     const Args args = parse_args(argc, argv);
     if (args.help) {
-      std::cout << kUsage;
+      std::cout << *args.help;
       return kExitOk;
     }
     if (args.list) {
@@ -303,7 +287,7 @@ int main(int argc, char** argv) {
     }
     return run(args);
   } catch (const UsageError& e) {
-    std::cerr << "rltrain: " << e.what() << '\n';
+    std::cerr << rl::cli::usage_error_line("rltrain", e.what());
     return kExitUsage;
   } catch (const rl::ConfigError& e) {
     std::cerr << "rltrain: " << e.what() << '\n';

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/run_app.h"
 #include "core/json.h"
 #include "test_support.h"
 
@@ -24,18 +25,11 @@ const std::vector<std::string> kRemoteCases = {
     "remote_cartpole_lockstep", "remote_cartpole_batched", "remote_minatar_lockstep",
     "remote_minatar_batched",   "remote_python_client",    "remote_json_observations"};
 
-fs::path rlbench_path() { return test::bin_dir() / "rlbench"; }
-
 // Runs `prefix 'rlbench' args`, stdout and stderr together; returns {exit code, output}.
 std::pair<int, std::string> run_rlbench(const std::string& args, const std::string& prefix = "") {
-  const std::string command = prefix + "'" + rlbench_path().string() + "' " + args + " 2>&1";
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  for (int c = std::fgetc(pipe); c != EOF; c = std::fgetc(pipe))
-    output.push_back(static_cast<char>(c));
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  const test::AppResult result =
+      test::run_app("rlbench", args, std::filesystem::temp_directory_path(), prefix);
+  return {result.exit_code, result.output};
 }
 
 double metric(const json::Value& result, const std::string& name) {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "apps/run_app.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/json.h"
@@ -27,27 +28,12 @@ using test::bin_dir;
 using test::source_dir;
 using test::TempDir;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr.
-};
+using Result = test::AppResult;
+using test::contains;
 
 // Runs rltrain with `args` (already shell-safe) in `cwd`.
 Result rltrain(const std::string& args, const fs::path& cwd = fs::temp_directory_path()) {
-  const std::string command =
-      "cd '" + cwd.string() + "' && '" + (bin_dir() / "rltrain").string() + "' " + args + " 2>&1";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) result.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
+  return test::run_app("rltrain", args, cwd);
 }
 
 json::Value read_summary(const fs::path& run) {

@@ -63,11 +63,15 @@ TEST_CASE("argument parsing") {
   };
   CHECK(error_of({"--size", "300"}).find("WIDTHxHEIGHT") != std::string::npos);
   CHECK(error_of({"--size", "0x10"}).find("outside") != std::string::npos);
-  CHECK(error_of({"--fps", "fast"}).find("'fast' is not a valid number") != std::string::npos);
+  CHECK(error_of({"--fps", "fast"}).find("--fps expects a number in (0, 10000], got 'fast'") !=
+        std::string::npos);
   CHECK(error_of({"--fps", "-3"}).find("--fps") != std::string::npos);
   CHECK(error_of({"--seed", "-1"}).find("--seed") != std::string::npos);
   CHECK(error_of({"--record"}).find("--record needs a value") != std::string::npos);
-  CHECK(error_of({"--frobnicate"}).find("unknown option --frobnicate") != std::string::npos);
+  CHECK(error_of({"--frobnicate"}).find("unknown option '--frobnicate'") != std::string::npos);
+  CHECK(error_of({"extra.rlr", "more.rlr"}).find("one thing") != std::string::npos);
+  CHECK(parse_watch_args({"--help"}).help);
+  CHECK(watch_usage().rfind("usage: rlwatch REPLAY.rlr", 0) == 0);
   CHECK(error_of({"--play", "a/b-v0", "--env", "c/d-v0"}).find("one thing") != std::string::npos);
   CHECK(error_of({"--verify", kGolden, kGolden}).find("--verify") != std::string::npos);
 }
@@ -158,6 +162,12 @@ TEST_CASE("--headless --record plays and records random-policy episodes") {
   CHECK(std::get<int64_t>(first.env_params.at("max_episode_steps")) == 30);
   CHECK(first.agent_info == "random policy (seed 11)");
   CHECK(run({"--verify", dir.file("random-2.rlr")}).code == kWatchOk);
+
+  // An int parameter in float notation is the integer it denotes (the rule of rltrain --set).
+  Result long_limit = run({"--env", "classic/cartpole-v1", "--headless", "--record",
+                           dir.file("long.rlr"), "--param", "max_episode_steps=1e3"});
+  REQUIRE(long_limit.code == kWatchOk);
+  CHECK(read_replay(dir.file("long.rlr")).max_episode_steps == 1000);
 }
 
 TEST_CASE("misuse gets one clear line and exit code 2") {
