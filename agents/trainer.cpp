@@ -104,7 +104,6 @@ class FirstEpisodeRecorder {
 
   void record(const VectorEnv& env, const ActionStorage& actions) {
     if (finished_) return;
-    const size_t bytes = env.observation_bytes();
     const Space& action_space = env.spec().action_space;
     const Action action =
         action_space.is_discrete()
@@ -115,9 +114,7 @@ class FirstEpisodeRecorder {
     result.reward = env.rewards()[0];
     result.terminated = env.terminated()[0];
     result.truncated = env.truncated()[0];
-    const auto obs = result.done() ? env.final_observations().subspan(0, bytes)
-                                   : env.observations().subspan(0, bytes);
-    recorder_.record(action, result, obs);
+    recorder_.record(action, result, env.next_observation(0));
     finished_ = result.done();
   }
 
@@ -176,7 +173,7 @@ class Trainer {
     if (progress_) progress_->message(text);
   }
   void start_or_resume();
-  void training_step(VectorEnv& env, ActionStorage& actions);
+  void training_step(VectorEnv& env, ActionStorage& actions, VectorTransitions& transitions);
   void maybe_log_row();
   void run_evaluation();
   void save(const std::string& name);
@@ -191,8 +188,6 @@ class Trainer {
   LoopState loop_;
   std::optional<ProgressPrinter> progress_;
   std::optional<CsvWriter> csv_;
-  std::vector<uint8_t> observations_, next_observations_;
-  std::vector<uint8_t> next_masks_;  // Legal-action masks of next_observations_.
   int64_t next_log_ = 0, next_eval_ = 0, next_checkpoint_ = 0;
   Clock::time_point last_snapshot_;
 };
@@ -224,40 +219,14 @@ void Trainer::start_or_resume() {
   next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
 }
 
-void Trainer::training_step(VectorEnv& env, ActionStorage& actions) {
-  const int n = env.size();
-  const size_t bytes = env.observation_bytes();
-  std::memcpy(observations_.data(), env.observations().data(), observations_.size());
-  e_.agent->act(observations_, n, ActMode::kExplore, actions.view());
+void Trainer::training_step(VectorEnv& env, ActionStorage& actions,
+                            VectorTransitions& transitions) {
+  e_.agent->act(transitions.begin_step(env), env.size(), ActMode::kExplore, actions.view());
   actions.step(env);
-  actions.read_masks(env);  // For the next act, and the next observations' masks below.
-  const auto current = env.observations();
-  const auto finals = env.final_observations();
-  for (int i = 0; i < n; ++i) {
-    const auto& source = env.done(i) ? finals : current;
-    std::memcpy(next_observations_.data() + i * bytes, source.data() + i * bytes, bytes);
-  }
-  TransitionBatch batch;
-  batch.batch = n;
-  batch.observations = observations_;
-  batch.discrete_actions = actions.discrete;
-  batch.continuous_actions = actions.continuous;
-  batch.rewards = env.rewards();
-  batch.next_observations = next_observations_;
-  batch.terminated = env.terminated();
-  batch.truncated = env.truncated();
-  if (actions.masked) {
-    // Where an episode ended the env was auto-reset, so its mask is the new episode's: the
-    // final observation's is gone, and all actions count as legal for it.
-    next_masks_ = actions.masks;
-    const size_t width = next_masks_.size() / static_cast<size_t>(n);
-    for (int i = 0; i < n; ++i) {
-      if (env.done(i)) std::fill_n(next_masks_.begin() + i * width, width, uint8_t{1});
-    }
-    batch.next_legal_actions = next_masks_;
-  }
-  e_.agent->observe(batch);
-  state_.env_steps += n;
+  actions.read_masks(env);  // For the next act; with masks the agent also gets the next ones.
+  e_.agent->observe(
+      transitions.end_step(env, actions.discrete, actions.continuous, actions.masked));
+  state_.env_steps += env.size();
   for (const auto& episode : env.finished_episodes()) {
     loop_.recent_returns.add(episode.episode_return);
     loop_.recent_lengths.add(static_cast<double>(episode.length));
@@ -388,8 +357,7 @@ TrainSummary Trainer::run() {
                 run_.seed + static_cast<uint64_t>(state_.env_steps), run_.env.vector_mode,
                 run_.env.vector_threads);
   env.reset();
-  observations_.resize(env.observation_bytes() * env.size());
-  next_observations_.resize(observations_.size());
+  VectorTransitions transitions(env);
   ActionStorage actions(env.spec().action_space, env.size());
   actions.read_masks(env);
   bool interrupted = false;
@@ -399,7 +367,7 @@ TrainSummary Trainer::run() {
       interrupted = true;
       break;
     }
-    training_step(env, actions);
+    training_step(env, actions, transitions);
     maybe_log_row();
     if (state_.env_steps >= next_eval_) {
       next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
@@ -446,6 +414,40 @@ double std_of(const std::vector<double>& xs, double mean) {
 }
 
 }  // namespace
+
+VectorTransitions::VectorTransitions(const VectorEnv& env)
+    : observations_(env.observations().size()), next_observations_(observations_.size()) {
+  const Space& actions = env.spec().action_space;
+  if (actions.is_discrete()) next_masks_.assign(static_cast<size_t>(env.size() * actions.n), 1);
+}
+
+std::span<const uint8_t> VectorTransitions::begin_step(const VectorEnv& env) {
+  std::memcpy(observations_.data(), env.observations().data(), observations_.size());
+  return observations_;
+}
+
+TransitionBatch VectorTransitions::end_step(const VectorEnv& env,
+                                            std::span<const int64_t> discrete_actions,
+                                            std::span<const float> continuous_actions,
+                                            bool next_masks) {
+  env.copy_next_observations(next_observations_);
+  TransitionBatch batch;
+  batch.batch = env.size();
+  batch.observations = observations_;
+  batch.discrete_actions = discrete_actions;
+  batch.continuous_actions = continuous_actions;
+  batch.rewards = env.rewards();
+  batch.next_observations = next_observations_;
+  batch.terminated = env.terminated();
+  batch.truncated = env.truncated();
+  if (next_masks) {
+    const size_t width = next_masks_.size() / static_cast<size_t>(env.size());
+    for (int i = 0; i < env.size(); ++i)
+      env.next_legal_actions(i, std::span<uint8_t>(next_masks_).subspan(i * width, width));
+    batch.next_legal_actions = next_masks_;
+  }
+  return batch;
+}
 
 EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int64_t max_steps,
                     const std::string& record_path) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,34 @@
 #include "agents/experiment.h"
 
 namespace rl {
+
+class VectorEnv;
+
+// The transitions of one VectorEnv step as Agent::observe takes them, built one way wherever
+// an agent learns from a vector env (the trainer, rlbench's profiles): s is a copy of the
+// observations taken before the step, s' and the next legal-action masks come from
+// VectorEnv::next_observation() / next_legal_actions() (the final observation, and an
+// all-legal mask, where an episode ended and the env was auto-reset). The buffers are sized
+// once at construction, so a step allocates nothing.
+class VectorTransitions {
+ public:
+  explicit VectorTransitions(const VectorEnv& env);
+
+  // Call before VectorEnv::step(): copies the observations the step starts from (s) and
+  // returns the copy, for the agent to act on. Valid until the next begin_step().
+  std::span<const uint8_t> begin_step(const VectorEnv& env);
+  // Call after the step with the actions given to it (the span that fits the action space;
+  // the other one empty). With `next_masks`, next_legal_actions holds every env's next mask
+  // (Discrete action spaces only); else it is empty. The batch points into this object and
+  // `env` and is valid until the next step or begin_step().
+  TransitionBatch end_step(const VectorEnv& env, std::span<const int64_t> discrete_actions,
+                           std::span<const float> continuous_actions, bool next_masks);
+
+ private:
+  std::vector<uint8_t> observations_;
+  std::vector<uint8_t> next_observations_;
+  std::vector<uint8_t> next_masks_;  // size * action_space.n (Discrete action spaces)
+};
 
 struct TrainOptions {
   std::string run_dir;          // Created if missing.

@@ -279,12 +279,11 @@ void ReplayBuffer::add_batch(std::span<const uint8_t> observations,
   mask.resize(s.options.legal_masks ? s.num_actions : 0);
   for (size_t i = 0; i < n; ++i) {
     const int env = static_cast<int>(i);
-    const auto next = vec.done(env) ? vec.final_observations() : vec.observations();
-    const bool masked = !mask.empty() && !vec.done(env) && vec.env(env).legal_actions(mask);
+    const bool masked = !mask.empty() && vec.next_legal_actions(env, mask);
     add(env, observations.subspan(i * bytes, bytes), s.discrete() ? discrete_actions[i] : 0,
         s.discrete() ? std::span<const float>{}
                      : continuous_actions.subspan(i * s.action_numel, s.action_numel),
-        vec.rewards()[i], next.subspan(i * bytes, bytes), vec.terminated()[i], vec.truncated()[i],
+        vec.rewards()[i], vec.next_observation(env), vec.terminated()[i], vec.truncated()[i],
         masked ? std::span<const uint8_t>(mask) : std::span<const uint8_t>());
   }
 }

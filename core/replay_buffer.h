@@ -71,11 +71,10 @@ class ReplayBuffer {
   // Adds the transitions of one VectorEnv::step(): env i's observation is row i of
   // `observations` (a copy of vec.observations() taken before the step), its action row i of
   // the action span that fits the action space (the other one is ignored), and its next
-  // observation the final observation when its episode ended, else its current one. Requires
-  // vec.size() == num_envs. With legal_masks, the next mask is the env's legal_actions() where
-  // its episode goes on, all legal where it ended (the final state's mask is gone after the
-  // auto-reset; it matters only for truncated episodes). Throws like add(); envs before a
-  // failing one stay stored.
+  // observation vec.next_observation(i) (the final observation where its episode ended).
+  // Requires vec.size() == num_envs. With legal_masks, the next mask is
+  // vec.next_legal_actions(i) (all legal where the episode ended). Throws like add(); envs
+  // before a failing one stay stored.
   void add_batch(std::span<const uint8_t> observations, std::span<const int64_t> discrete_actions,
                  std::span<const float> continuous_actions, const VectorEnv& vec);
 

@@ -1,5 +1,6 @@
 #include "core/vector_env.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,12 @@ struct VectorEnv::Impl {
       if (terminated[i] || truncated[i]) finished.push_back(finished_slots[i]);
   }
 
+  void check_index(int i, const char* what) const {
+    if (i < 0 || i >= size())
+      throw std::out_of_range("VectorEnv::" + std::string(what) + ": index " + std::to_string(i) +
+                              " outside [0, " + std::to_string(size()) + ")");
+  }
+
   void check_ready(const char* what) const {
     if (!has_reset)
       throw std::logic_error(envs[0]->spec().id + ": VectorEnv::" + what +
@@ -105,9 +112,7 @@ size_t VectorEnv::observation_bytes() const { return impl_->obs_bytes; }
 Env& VectorEnv::env(int i) { return const_cast<Env&>(std::as_const(*this).env(i)); }
 
 const Env& VectorEnv::env(int i) const {
-  if (i < 0 || i >= size())
-    throw std::out_of_range("VectorEnv::env: index " + std::to_string(i) + " outside [0, " +
-                            std::to_string(size()) + ")");
+  impl_->check_index(i, "env");
   return *impl_->envs[i];
 }
 
@@ -161,6 +166,40 @@ std::span<const uint8_t> VectorEnv::terminated() const { return impl_->terminate
 std::span<const uint8_t> VectorEnv::truncated() const { return impl_->truncated; }
 const std::vector<VectorEnv::FinishedEpisode>& VectorEnv::finished_episodes() const {
   return impl_->finished;
+}
+
+std::span<const uint8_t> VectorEnv::next_observation(int i) const {
+  const Impl& s = *impl_;
+  s.check_index(i, "next_observation");
+  const std::vector<uint8_t>& rows = done(i) ? s.final_observations : s.observations;
+  return std::span<const uint8_t>(rows).subspan(i * s.obs_bytes, s.obs_bytes);
+}
+
+void VectorEnv::copy_next_observations(std::span<uint8_t> out) const {
+  const size_t bytes = impl_->obs_bytes;
+  const size_t expected = static_cast<size_t>(size()) * bytes;
+  if (out.size() != expected)
+    throw std::invalid_argument(spec().id + ": VectorEnv::copy_next_observations got " +
+                                std::to_string(out.size()) + " bytes, expected " +
+                                std::to_string(expected) + " (" + std::to_string(size()) +
+                                " envs x " + std::to_string(bytes) + ")");
+  for (int i = 0; i < size(); ++i)
+    std::memcpy(out.data() + i * bytes, next_observation(i).data(), bytes);
+}
+
+bool VectorEnv::next_legal_actions(int i, std::span<uint8_t> mask) const {
+  impl_->check_index(i, "next_legal_actions");
+  const Space& actions = spec().action_space;
+  if (!actions.is_discrete())
+    throw std::invalid_argument(spec().id + ": VectorEnv::next_legal_actions needs a Discrete " +
+                                "action space, not " + actions.describe());
+  if (mask.size() != static_cast<size_t>(actions.n))
+    throw std::invalid_argument(spec().id + ": VectorEnv::next_legal_actions got a mask of " +
+                                std::to_string(mask.size()) + " bytes, expected " +
+                                std::to_string(actions.n));
+  if (!done(i) && impl_->envs[i]->legal_actions(mask)) return true;
+  std::fill(mask.begin(), mask.end(), uint8_t{1});
+  return false;
 }
 
 }  // namespace rl

@@ -1,5 +1,7 @@
 // N copies of one env stepped together with batch-first buffers, auto-reset, and the final
-// observation of every finished episode kept for bootstrapping truncated episodes.
+// observation of every finished episode kept for bootstrapping truncated episodes. Learners
+// build their transitions' next observations and next legal-action masks with
+// next_observation() / next_legal_actions(), the one place that knows about the auto-reset.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +52,25 @@ class VectorEnv {
   std::span<const uint8_t> terminated() const;  // 1 where the episode terminated
   std::span<const uint8_t> truncated() const;   // 1 where the episode was truncated
   bool done(int i) const { return terminated()[i] || truncated()[i]; }
+
+  // The transition of env i's last step, (s, a, r, s', terminated, truncated), takes s' from
+  // here: the episode's final observation when it ended in that step (observations() then
+  // already holds the next episode's first one), else row i of observations(). Use it for
+  // every s'; a terminated s' is not bootstrapped from, a truncated one is. The span is valid
+  // until the next reset()/step(). Throws std::out_of_range for i outside [0, size()).
+  std::span<const uint8_t> next_observation(int i) const;
+  // Writes next_observation(i) of every env into row i of `out` (size() * observation_bytes()
+  // bytes), for consumers that need s' batch-first. Throws std::invalid_argument for a wrong
+  // size.
+  void copy_next_observations(std::span<uint8_t> out) const;
+  // The legal-action mask of next_observation(i) (Discrete action spaces): fills `mask`
+  // (action_space.n bytes, 1 = legal) and returns true when env i restricts its actions
+  // there. Where env i's episode ended in the last step the mask is all legal and the result
+  // false: the final state's mask is gone with the auto-reset (it matters only for truncated
+  // episodes, the ones that bootstrap). Unrestricted envs: all legal, false. Throws
+  // std::out_of_range for a bad i, std::invalid_argument for a Box action space or a wrong
+  // mask size.
+  bool next_legal_actions(int i, std::span<uint8_t> mask) const;
 
   struct FinishedEpisode {
     int env_index;

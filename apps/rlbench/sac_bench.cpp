@@ -3,7 +3,6 @@
 // replay insertion and sampling, learning forward, backward, optimizer). Evaluations (10
 // episodes every 1000 steps) are timed apart and excluded from the training time.
 #include <chrono>
-#include <cstring>
 #include <string>
 
 #include "agents/experiment.h"
@@ -55,36 +54,25 @@ BenchResult run_one(const BenchOptions& options, const std::string& hidden) {
   auto& agent = dynamic_cast<SacAgent&>(*e.agent);
   VectorEnv env([&e] { return e.make_env(); }, 1, options.seed);
   env.reset();
-  const size_t bytes = env.observation_bytes();
-  std::vector<uint8_t> obs(bytes), next(bytes);
+  VectorTransitions transitions(env);
   std::vector<float> actions(static_cast<size_t>(env.spec().action_space.numel()));
   double env_seconds = 0, observe_seconds = 0, training_seconds = 0, eval_seconds = 0;
   double solved_seconds = -1, last_eval = NAN;
   int64_t solved_step = -1, step = 0;
   const Clock::time_point start = Clock::now();
   while (step < max_steps && solved_step < 0) {
-    std::memcpy(obs.data(), env.observations().data(), bytes);
-    agent.act(obs, 1, ActMode::kExplore, {{}, actions});
+    agent.act(transitions.begin_step(env), 1, ActMode::kExplore, {{}, actions});
     Clock::time_point t = Clock::now();
     env.step(std::span<const float>(actions));
     env_seconds += since(t);
-    std::memcpy(next.data(), (env.done(0) ? env.final_observations() : env.observations()).data(),
-                bytes);
-    TransitionBatch batch;
-    batch.batch = 1;
-    batch.observations = obs;
-    batch.continuous_actions = actions;
-    batch.rewards = env.rewards();
-    batch.next_observations = next;
-    batch.terminated = env.terminated();
-    batch.truncated = env.truncated();
+    const TransitionBatch batch = transitions.end_step(env, {}, actions, false);
     t = Clock::now();
     agent.observe(batch);
     observe_seconds += since(t);
     agent.update(++step);
     if (step % kEvalEvery == 0) {
       const Clock::time_point eval_start = Clock::now();
-      last_eval = evaluate(e, 10, options.seed + 1'000'000, 1000).mean;
+      last_eval = evaluate(e, 10, options.seed + kEvaluationSeedOffset, 1000).mean;
       eval_seconds += since(eval_start);
       if (last_eval >= kTargetReturn) {
         solved_step = step;

@@ -74,6 +74,39 @@ class EchoEnv final : public Env {
   void do_render(Image& out) const override { out.resize(1, 1); }
 };
 
+// Observation [steps taken]. Action 0 terminates the episode, the others go on until the step
+// limit of 3 truncates it. Action 2 is legal only after an odd number of steps, so the first
+// observation of every episode restricts the actions.
+class GateEnv final : public Env {
+ public:
+  GateEnv()
+      : Env(EnvSpec{"test/gate-v0",
+                    "gate",
+                    Space::box({1}, 0.f, 3.f, DType::kF32),
+                    Space::discrete(3),
+                    0.f,
+                    1.f,
+                    3,
+                    std::nullopt,
+                    {}}) {}
+  bool legal_actions(std::span<uint8_t> mask) const override {
+    mask[0] = mask[1] = 1;
+    mask[2] = steps_ % 2;
+    return true;
+  }
+
+ protected:
+  void do_reset(ObsBuffer obs) override { as_f32(obs)[0] = static_cast<float>(steps_ = 0); }
+  StepResult do_step(const Action& a, ObsBuffer obs) override {
+    as_f32(obs)[0] = static_cast<float>(++steps_);
+    return {1.f, a.index == 0, false};
+  }
+  void do_render(Image& out) const override { out.resize(1, 1); }
+
+ private:
+  int steps_ = 0;
+};
+
 std::vector<float> row(std::span<const uint8_t> bytes, int i, size_t row_bytes) {
   std::vector<float> values(row_bytes / sizeof(float));
   std::memcpy(values.data(), bytes.data() + i * row_bytes, row_bytes);
@@ -170,6 +203,108 @@ TEST_CASE("vector env: auto-reset keeps the final observation and matches single
   CHECK(terminations > 0);
   CHECK(truncations > 0);
   CHECK(episodes_seen == terminations + truncations);
+}
+
+TEST_CASE("vector env: next_observation is the final observation after an auto-reset") {
+  const int n = 3;
+  const uint64_t base = 11;
+  VectorEnv vec([] { return std::make_unique<WalkEnv>(); }, n, base);
+  vec.reset();
+  const size_t bytes = vec.observation_bytes();
+  std::vector<std::unique_ptr<WalkEnv>> singles;
+  std::vector<std::vector<uint8_t>> single_obs(n, std::vector<uint8_t>(bytes));
+  for (int i = 0; i < n; ++i) {
+    singles.push_back(std::make_unique<WalkEnv>());
+    singles[i]->reset(base + i, single_obs[i]);
+    CHECK(row(vec.next_observation(i), 0, bytes) == row(vec.observations(), i, bytes));
+  }
+  Rng action_rng(3);
+  std::vector<int64_t> actions(n);
+  std::vector<uint8_t> batch(n * bytes);
+  int terminations = 0, truncations = 0;
+  for (int t = 0; t < 200; ++t) {
+    for (auto& a : actions) a = action_rng.integer(0, 2);
+    vec.step(actions);
+    vec.copy_next_observations(batch);
+    for (int i = 0; i < n; ++i) {
+      // s' is what the single env shows right after the step, before any reset.
+      const StepResult r = singles[i]->step(Action::discrete(actions[i]), single_obs[i]);
+      REQUIRE(vec.next_observation(i).size() == bytes);
+      REQUIRE(row(vec.next_observation(i), 0, bytes) == row(single_obs[i], 0, bytes));
+      REQUIRE(row(batch, i, bytes) == row(single_obs[i], 0, bytes));
+      if (!r.done()) continue;
+      // Terminated and truncated episodes both hand out their final observation (the
+      // learner bootstraps from a truncated one), while the flags stay apart.
+      REQUIRE(vec.done(i));
+      REQUIRE(bool(vec.terminated()[i]) == r.terminated);
+      REQUIRE(bool(vec.truncated()[i]) == r.truncated);
+      REQUIRE(row(vec.next_observation(i), 0, bytes) == row(vec.final_observations(), i, bytes));
+      terminations += r.terminated;
+      truncations += r.truncated && !r.terminated;
+      singles[i]->reset(single_obs[i]);
+      // observations() already holds the new episode, which next_observation does not hand out.
+      REQUIRE(row(vec.observations(), i, bytes) == row(single_obs[i], 0, bytes));
+    }
+  }
+  CHECK(terminations > 0);
+  CHECK(truncations > 0);
+  std::vector<uint8_t> wrong(n * bytes - 1);
+  CHECK_THROWS_WITH_AS(vec.copy_next_observations(wrong), doctest::Contains("expected 24"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(vec.next_observation(n), std::out_of_range);
+  CHECK_THROWS_AS(vec.next_observation(-1), std::out_of_range);
+}
+
+TEST_CASE("vector env: next_legal_actions is all legal where an episode ended") {
+  VectorEnv vec([] { return std::make_unique<GateEnv>(); }, 3, 0);
+  vec.reset();
+  std::vector<uint8_t> mask(3, 7);
+  CHECK(vec.next_legal_actions(0, mask));
+  CHECK(mask == std::vector<uint8_t>{1, 1, 0});
+  // Env 0 terminates at the first step; envs 1 and 2 go on until the step limit truncates them.
+  const std::vector<int64_t> first = {0, 1, 1}, later = {1, 1, 1};
+  for (const auto* actions : {&first, &later}) {
+    vec.step(*actions);
+    const auto steps = static_cast<uint8_t>(row(vec.observations(), 1, 4)[0]);
+    CHECK(vec.next_legal_actions(1, mask));
+    CHECK(mask == std::vector<uint8_t>{1, 1, static_cast<uint8_t>(steps % 2)});
+  }
+  vec.step(later);
+  REQUIRE(!vec.done(0));
+  CHECK(vec.next_legal_actions(0, mask));  // Two steps into its second episode.
+  CHECK(mask == std::vector<uint8_t>{1, 1, 0});
+  REQUIRE(vec.truncated()[2]);
+  REQUIRE(!vec.terminated()[2]);
+  std::vector<uint8_t> current(3);
+  REQUIRE(vec.env(2).legal_actions(current));
+  REQUIRE(current == std::vector<uint8_t>{1, 1, 0});  // The new episode's first observation.
+  std::fill(mask.begin(), mask.end(), 0);
+  CHECK_FALSE(vec.next_legal_actions(2, mask));
+  CHECK(mask == std::vector<uint8_t>{1, 1, 1});
+  const std::vector<int64_t> stop = {0, 0, 0};
+  vec.step(stop);  // Every env terminates.
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(vec.terminated()[i]);
+    std::fill(mask.begin(), mask.end(), 0);
+    CHECK_FALSE(vec.next_legal_actions(i, mask));
+    CHECK(mask == std::vector<uint8_t>{1, 1, 1});
+  }
+
+  // Envs that do not restrict their actions: all legal.
+  VectorEnv walks([] { return std::make_unique<WalkEnv>(); }, 1, 0);
+  walks.reset();
+  std::fill(mask.begin(), mask.end(), 0);
+  CHECK_FALSE(walks.next_legal_actions(0, mask));
+  CHECK(mask == std::vector<uint8_t>{1, 1, 1});
+
+  std::vector<uint8_t> short_mask(2);
+  CHECK_THROWS_WITH_AS(vec.next_legal_actions(0, short_mask),
+                       doctest::Contains("mask of 2 bytes, expected 3"), std::invalid_argument);
+  CHECK_THROWS_AS(vec.next_legal_actions(3, mask), std::out_of_range);
+  VectorEnv echoes([] { return std::make_unique<EchoEnv>(); }, 1, 0);
+  echoes.reset();
+  CHECK_THROWS_WITH_AS(echoes.next_legal_actions(0, mask),
+                       doctest::Contains("needs a Discrete action space"), std::invalid_argument);
 }
 
 template <typename MakeEnv>
