@@ -74,4 +74,18 @@ void read_rng(torch::serialize::InputArchive& archive, const std::string& key, R
   rng.set_state(state);
 }
 
+void write_network_signature(torch::serialize::OutputArchive& archive,
+                             const std::string& signature) {
+  write_string(archive, "network", signature);
+}
+
+void check_network_signature(torch::serialize::InputArchive& archive,
+                             const std::string& signature) {
+  const std::string stored = read_string(archive, "network");
+  if (stored != signature) {
+    throw std::runtime_error("the checkpoint holds a different network (" + stored +
+                             ") than the config builds (" + signature + ")");
+  }
+}
+
 }  // namespace rl

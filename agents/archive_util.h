@@ -23,4 +23,11 @@ double read_double(torch::serialize::InputArchive& archive, const std::string& k
 std::string read_string(torch::serialize::InputArchive& archive, const std::string& key);
 void read_rng(torch::serialize::InputArchive& archive, const std::string& key, Rng& rng);
 
+// The network's signature (its architecture in words, e.g. "mlp 4-120-84-2") under "network",
+// so that a checkpoint is not loaded into a different network.
+void write_network_signature(torch::serialize::OutputArchive& archive,
+                             const std::string& signature);
+// Throws std::runtime_error when the checkpoint's signature is not `signature`, naming both.
+void check_network_signature(torch::serialize::InputArchive& archive, const std::string& signature);
+
 }  // namespace rl

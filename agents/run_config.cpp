@@ -4,12 +4,11 @@
 #include <filesystem>
 
 #include "agents/agent.h"
+#include "agents/common/agent_settings.h"
 
 namespace rl {
 
 namespace {
-
-constexpr int64_t kBig = 1'000'000'000'000;
 
 std::vector<std::string> wrapper_names() {
   std::vector<std::string> names;
@@ -51,23 +50,25 @@ EnvConfig read_env(ConfigSection env, const EnvRegistry& registry) {
 
 TrainConfig read_train(ConfigSection train) {
   TrainConfig t;
-  t.total_steps =
-      train.get_int("total_steps", t.total_steps, "Env steps to train for (all envs)", 1, kBig);
-  t.eval_every =
-      train.get_int("eval_every", t.eval_every,
-                    "Env steps between greedy evaluations (0: only at the end)", 0, kBig);
+  t.total_steps = train.get_int("total_steps", t.total_steps, "Env steps to train for (all envs)",
+                                1, kMaxStepSetting);
+  t.eval_every = train.get_int("eval_every", t.eval_every,
+                               "Env steps between greedy evaluations (0: only at the end)", 0,
+                               kMaxStepSetting);
   t.eval_episodes = train.get_int("eval_episodes", t.eval_episodes,
                                   "Episodes per evaluation (run side by side)", 1, 10000);
-  t.checkpoint_every = train.get_int("checkpoint_every", t.checkpoint_every,
-                                     "Env steps between checkpoints (0: only at the end)", 0, kBig);
-  t.log_every = train.get_int("log_every", t.log_every,
-                              "Env steps between metrics.csv rows and progress lines", 1, kBig);
+  t.checkpoint_every =
+      train.get_int("checkpoint_every", t.checkpoint_every,
+                    "Env steps between checkpoints (0: only at the end)", 0, kMaxStepSetting);
+  t.log_every =
+      train.get_int("log_every", t.log_every,
+                    "Env steps between metrics.csv rows and progress lines", 1, kMaxStepSetting);
   t.threads = train.get_int("threads", t.threads,
                             "LibTorch intra-op threads (1 is fastest for small nets here)", 1, 256);
   t.record_eval = train.get_bool("record_eval", t.record_eval,
                                  "Record the first episode of each evaluation to replays/");
   t.eval_max_steps = train.get_int("eval_max_steps", t.eval_max_steps,
-                                   "Longest evaluation episode (a safety cap)", 1, kBig);
+                                   "Longest evaluation episode (a safety cap)", 1, kMaxStepSetting);
   t.stop_when_solved = train.get_bool(
       "stop_when_solved", t.stop_when_solved,
       "Stop once an evaluation mean reaches the env's reward threshold (e.g. 475 for CartPole)");

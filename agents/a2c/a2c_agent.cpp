@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "agents/common/agent_factory.h"
+
 namespace rl {
 
 namespace {
@@ -64,15 +66,7 @@ void register_a2c_agent(AgentRegistry& registry) {
                 "Advantage actor-critic: n-step rollouts, one gradient step each (discrete and "
                 "continuous actions)",
                 /*discrete_actions=*/true, /*continuous_actions=*/true,
-                [](ConfigSection& section, const AgentContext& context) {
-                  const A2cSettings settings = read_a2c_settings(section);
-                  section.finish();
-                  try {
-                    return std::unique_ptr<Agent>(std::make_unique<A2cAgent>(settings, context));
-                  } catch (const std::invalid_argument& e) {
-                    section.fail("", e.what());
-                  }
-                }});
+                agent_factory<A2cAgent>(read_a2c_settings)});
 }
 
 }  // namespace rl

@@ -1,4 +1,4 @@
-// Small pieces the actor-critic agents share: optimizers by name, Polyak averaging, and
+// Small pieces the agents share: optimizers by name, Polyak averaging, and
 // checkpoint entries for byte blobs, torch generators and module/optimizer pairs.
 #pragma once
 
@@ -14,15 +14,9 @@
 #include <string>
 #include <vector>
 
-namespace rl {
+#include "agents/common/agent_settings.h"
 
-struct OptimizerSettings {
-  std::string kind = "adam";  // adam | rmsprop
-  double lr = 3e-4;
-  double adam_eps = 1e-8;
-  double rmsprop_alpha = 0.99;
-  double rmsprop_eps = 1e-5;
-};
+namespace rl {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> parameters,
                                                         const OptimizerSettings& settings);

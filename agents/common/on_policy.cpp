@@ -8,12 +8,11 @@
 #include <stdexcept>
 
 #include "agents/archive_util.h"
+#include "agents/common/action_masks.h"
 
 namespace rl {
 
 namespace {
-
-constexpr int64_t kBig = 1'000'000'000'000;
 
 RolloutOptions rollout_options(const OnPolicySettings& s, const AgentContext& context) {
   RolloutOptions o;
@@ -43,17 +42,7 @@ torch::Tensor float_view(std::span<const float> data, std::vector<int64_t> shape
 }  // namespace
 
 OnPolicySettings read_on_policy_settings(ConfigSection& s, OnPolicySettings d) {
-  d.torso.kind = s.get_choice("torso", d.torso.kind,
-                              "Feature extractor: mlp, minatar_cnn (one 3x3 conv, small grids), "
-                              "nature_cnn (three convs, images >= 36x36) or auto (by shape)",
-                              {"auto", "mlp", "minatar_cnn", "nature_cnn"});
-  d.torso.hidden = s.get_int_list("hidden", d.torso.hidden, "MLP hidden layer sizes", 1, 65536);
-  d.torso.activation =
-      s.get_choice("activation", d.torso.activation, "MLP activation", {"tanh", "relu"});
-  d.torso.cnn_channels = s.get_int("cnn_channels", d.torso.cnn_channels,
-                                   "MinAtar CNN: channels of the 3x3 conv", 1, 1024);
-  d.torso.cnn_hidden = s.get_int("cnn_hidden", d.torso.cnn_hidden,
-                                 "CNNs: units of the fully connected layer", 1, 65536);
+  d.torso = read_torso_options(s, d.torso, "");
   d.shared_torso = s.get_bool("shared_torso", d.shared_torso,
                               "One torso for policy and value heads (else one each)");
   d.initial_log_std = s.get_float("initial_log_std", d.initial_log_std,
@@ -69,14 +58,7 @@ OnPolicySettings read_on_policy_settings(ConfigSection& s, OnPolicySettings d) {
                   "Clip the global gradient norm to this; 0 disables clipping", 0.0, 1e9);
   d.normalize_advantages = s.get_bool("normalize_advantages", d.normalize_advantages,
                                       "Normalize advantages to mean 0, std 1 per (mini)batch");
-  d.optimizer.kind =
-      s.get_choice("optimizer", d.optimizer.kind, "adam or rmsprop", {"adam", "rmsprop"});
-  d.optimizer.lr = s.get_float("lr", d.optimizer.lr, "Learning rate", 1e-12, 10.0);
-  d.optimizer.adam_eps = s.get_float("adam_eps", d.optimizer.adam_eps, "Adam epsilon", 1e-12, 1.0);
-  d.optimizer.rmsprop_alpha = s.get_float("rmsprop_alpha", d.optimizer.rmsprop_alpha,
-                                          "RMSprop smoothing constant", 0.0, 1.0);
-  d.optimizer.rmsprop_eps =
-      s.get_float("rmsprop_eps", d.optimizer.rmsprop_eps, "RMSprop epsilon", 1e-12, 1.0);
+  d.optimizer = read_optimizer_settings(s, d.optimizer, "adam or rmsprop");
   d.anneal_lr = s.get_bool("anneal_lr", d.anneal_lr,
                            "Decay the learning rate linearly to 0 over train.total_steps");
   d.observation_scale = s.get_float("observation_scale", d.observation_scale,
@@ -88,7 +70,6 @@ OnPolicySettings read_on_policy_settings(ConfigSection& s, OnPolicySettings d) {
                                   "(statistics saved in checkpoints)");
   d.reward_clip = s.get_float("reward_clip", d.reward_clip,
                               "Clip normalized rewards to [-reward_clip, reward_clip]", 1e-6, 1e9);
-  (void)kBig;
   return d;
 }
 
@@ -139,17 +120,7 @@ double OnPolicyAgent::learning_rate(int64_t updates_done) const {
 
 torch::Tensor OnPolicyAgent::legal_mask_tensor(std::span<const uint8_t> masks, int batch) const {
   if (masks.empty() || !discrete_) return {};
-  if (masks.size() != static_cast<size_t>(batch * action_dim_)) {
-    throw std::invalid_argument(type() + ": expected " + std::to_string(batch * action_dim_) +
-                                " legal-action mask bytes, got " + std::to_string(masks.size()));
-  }
-  for (int i = 0; i < batch; ++i) {
-    const auto row = masks.subspan(static_cast<size_t>(i * action_dim_), action_dim_);
-    if (std::none_of(row.begin(), row.end(), [](uint8_t m) { return m != 0; })) {
-      throw std::invalid_argument(type() + ": env " + std::to_string(i) +
-                                  " has no legal action in its mask");
-    }
-  }
+  check_action_masks(masks, batch, action_dim_, type());
   return torch::from_blob(const_cast<uint8_t*>(masks.data()), {batch, action_dim_}, torch::kUInt8)
       .to(torch::kBool);
 }
@@ -331,7 +302,7 @@ double OnPolicyAgent::clip_and_step() {
 }
 
 void OnPolicyAgent::save(torch::serialize::OutputArchive& archive) const {
-  write_string(archive, "network", net_->signature());
+  write_network_signature(archive, net_->signature());
   write_module(archive, "net", *net_);
   write_optimizer(archive, "optimizer", *optimizer_);
   write_generator(archive, "generator", generator_);
@@ -340,11 +311,7 @@ void OnPolicyAgent::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void OnPolicyAgent::load(torch::serialize::InputArchive& archive) {
-  const std::string network = read_string(archive, "network");
-  if (network != net_->signature()) {
-    throw std::runtime_error("the checkpoint holds a different network (" + network +
-                             ") than the config builds (" + net_->signature() + ")");
-  }
+  check_network_signature(archive, net_->signature());
   read_module(archive, "net", *net_);
   read_optimizer(archive, "optimizer", *optimizer_);
   read_generator(archive, "generator", generator_);

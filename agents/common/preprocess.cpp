@@ -14,6 +14,7 @@ ObservationInput::ObservationInput(const Space& space, double scale) {
   shape_.insert(shape_.end(), space.shape.begin(), space.shape.end());
   u8_ = space.dtype == DType::kU8;
   bytes_ = space.bytes();
+  numel_ = space.numel();
   scale_ = scale;
   if (scale_ <= 0) {
     scale_ = 1.0;
@@ -32,6 +33,19 @@ torch::Tensor ObservationInput::operator()(const uint8_t* data, int64_t batch) c
                             : torch::from_blob(raw, shape, torch::kFloat32);
   if (scale_ != 1.0) input = input * scale_;
   return input;
+}
+
+const float* ObservationInput::floats(const uint8_t* data, int64_t batch,
+                                      std::vector<float>& scratch) const {
+  const float* values = reinterpret_cast<const float*>(data);
+  if (!u8_ && scale_ == 1.0) return values;
+  const int64_t count = batch * numel_;
+  scratch.resize(static_cast<size_t>(count));
+  const float scale = static_cast<float>(scale_);
+  for (int64_t i = 0; i < count; ++i) {
+    scratch[i] = (u8_ ? static_cast<float>(data[i]) : values[i]) * scale;
+  }
+  return scratch.data();
 }
 
 RewardNormalizer::RewardNormalizer(int num_envs, double gamma, double clip, double epsilon)

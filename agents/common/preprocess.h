@@ -1,4 +1,4 @@
-// Observation input and reward normalization shared by the actor-critic agents.
+// Observation input and reward normalization shared by the agents.
 #pragma once
 
 #include <torch/types.h>
@@ -22,11 +22,15 @@ class ObservationInput {
 
   // `data` holds `batch` observations; the tensor may alias it (do not free it while in use).
   torch::Tensor operator()(const uint8_t* data, int64_t batch) const;
+  // The same values as plain floats, for code that computes without LibTorch: `data` itself
+  // for f32 observations with scale 1, else `scratch` filled with the scaled values.
+  const float* floats(const uint8_t* data, int64_t batch, std::vector<float>& scratch) const;
   size_t bytes() const { return bytes_; }
   double scale() const { return scale_; }
 
  private:
   std::vector<int64_t> shape_;  // With a leading batch placeholder.
+  int64_t numel_ = 0;           // Elements per observation.
   bool u8_ = false;
   size_t bytes_ = 0;
   double scale_ = 1.0;

@@ -9,17 +9,9 @@
 #include <string>
 #include <vector>
 
-namespace rl {
+#include "agents/common/agent_settings.h"
 
-struct TorsoOptions {
-  // mlp | minatar_cnn | nature_cnn | auto (auto: MinAtar CNN for [C, H, W] observations of at
-  // most 16x16, Nature CNN for larger ones, else MLP).
-  std::string kind = "auto";
-  std::vector<int64_t> hidden = {64, 64};  // MLP layers.
-  std::string activation = "tanh";         // MLP activation: tanh | relu (CNNs use relu).
-  int64_t cnn_channels = 16;               // MinAtar CNN conv channels.
-  int64_t cnn_hidden = 128;                // Units of the CNNs' fully connected layer.
-};
+namespace rl {
 
 struct Torso {
   torch::nn::Sequential net{nullptr};  // [B, shape...] float -> [B, features].

@@ -1,17 +1,17 @@
 #include "agents/dqn/dqn_agent.h"
 
-#include <torch/nn/functional/loss.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 #include <torch/utils.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <limits>
 #include <stdexcept>
 
 #include "agents/archive_util.h"
+#include "agents/common/action_masks.h"
+#include "agents/common/agent_factory.h"
+#include "agents/common/agent_util.h"
 
 namespace rl {
 
@@ -37,10 +37,7 @@ ReplayOptions replay_options(const DqnSettings& s, const AgentContext& context) 
 }
 
 QNetworkOptions network_options(const DqnSettings& s, const AgentContext& context) {
-  const Space& obs = context.observation_space;
-  if (obs.is_discrete()) {
-    throw std::invalid_argument("dqn needs Box observations, got " + obs.describe());
-  }
+  const Space& obs = context.observation_space;  // A Box: ObservationInput checked.
   QNetworkOptions o;
   o.observation_shape = obs.shape;
   o.num_actions = context.action_space.n;
@@ -52,91 +49,45 @@ QNetworkOptions network_options(const DqnSettings& s, const AgentContext& contex
   return o;
 }
 
-double auto_observation_scale(const DqnSettings& s, const Space& obs) {
-  if (s.observation_scale > 0) return s.observation_scale;
-  if (obs.dtype != DType::kU8 || obs.high.empty()) return 1.0;
-  const float high = *std::max_element(obs.high.begin(), obs.high.end());
-  return high > 1.f ? 1.0 / high : 1.0;
-}
-
-void copy_parameters(torch::nn::Module& from, torch::nn::Module& to, double tau) {
-  torch::NoGradGuard no_grad;
-  const auto source = from.parameters();
-  auto target = to.parameters();
-  for (size_t i = 0; i < source.size(); ++i) {
-    if (tau >= 1.0) {
-      target[i].copy_(source[i]);
-    } else {
-      target[i].mul_(1.0 - tau).add_(source[i], tau);
-    }
-  }
-}
-
-// Shapes of all parameters, to detect a checkpoint of a different network after loading.
-std::vector<std::vector<int64_t>> parameter_shapes(torch::nn::Module& module) {
-  std::vector<std::vector<int64_t>> shapes;
-  for (const auto& p : module.parameters()) shapes.push_back(p.sizes().vec());
-  return shapes;
-}
-
 }  // namespace
 
 DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
     : settings_(settings),
       context_(context),
       replay_(context.observation_space, context.action_space, replay_options(settings, context)),
+      input_(context.observation_space, settings.observation_scale),
       rng_(context.seed ^ 0x64716e5f6167656eULL) {
   if (!context.action_space.is_discrete()) {
     throw std::invalid_argument("dqn needs a Discrete action space, got " +
                                 context.action_space.describe());
   }
   num_actions_ = context.action_space.n;
-  observation_bytes_ = context.observation_space.bytes();
-  observation_scale_ = auto_observation_scale(settings, context.observation_space);
   torch::manual_seed(context.seed);
   const QNetworkOptions net = network_options(settings, context);
   online_ = QNetwork(net);
   target_ = QNetwork(net);
-  fast_enabled_ = online_->is_mlp();
-  if (context.observation_space.dtype == DType::kU8 && FastCnn::supports(*online_)) {
-    fast_cnn_ = std::make_unique<FastCnn>(*online_, static_cast<float>(observation_scale_));
-  }
+  compute_ = make_q_compute(*online_, context.observation_space, input_);
   if (settings.learner_threads > 1) {
-    if (!fast_cnn_) {
+    if (!compute_->runs_beside_another()) {
       throw std::invalid_argument(
           "dqn: learner_threads: 2 needs a non-dueling CNN Q-network on u8 observations");
     }
-    target_cnn_ = std::make_unique<FastCnn>(*online_, static_cast<float>(observation_scale_));
+    target_compute_ = make_q_compute(*online_, context.observation_space, input_);
     learner_pool_ = std::make_unique<ThreadPool>(2);
   }
-  copy_parameters(*online_, *target_, 1.0);
+  polyak_update(*online_, *target_, 1.0);
   for (auto& p : target_->parameters()) p.set_requires_grad(false);
   FlatOptimizerOptions optimizer;
-  optimizer.kind = settings.optimizer == "adam" ? FlatOptimizerOptions::Kind::kAdam
-                                                : FlatOptimizerOptions::Kind::kCenteredRmsprop;
-  optimizer.lr = settings.lr;
-  optimizer.adam_eps = settings.adam_eps;
-  optimizer.rmsprop_alpha = settings.rmsprop_alpha;
-  optimizer.rmsprop_eps = settings.rmsprop_eps;
+  optimizer.kind = settings.optimizer.kind == "adam" ? FlatOptimizerOptions::Kind::kAdam
+                                                     : FlatOptimizerOptions::Kind::kCenteredRmsprop;
+  optimizer.lr = settings.optimizer.lr;
+  optimizer.adam_eps = settings.optimizer.adam_eps;
+  optimizer.rmsprop_alpha = settings.optimizer.rmsprop_alpha;
+  optimizer.rmsprop_eps = settings.optimizer.rmsprop_eps;
   optimizer.rmsprop_momentum = settings.rmsprop_momentum;
   optimizer_ = std::make_unique<FlatOptimizer>(*online_, optimizer);
   next_train_step_ = settings.train_frequency;
   next_target_step_ = settings.target_update_period;
-}
-
-torch::Tensor DqnAgent::to_input(const uint8_t* data, int batch) const {
-  std::vector<int64_t> shape = {batch};
-  const auto& obs_shape = context_.observation_space.shape;
-  shape.insert(shape.end(), obs_shape.begin(), obs_shape.end());
-  void* raw = const_cast<uint8_t*>(data);  // from_blob wants non-const; never written.
-  torch::Tensor input;
-  if (context_.observation_space.dtype == DType::kU8) {
-    input = torch::from_blob(raw, shape, torch::kUInt8).to(torch::kFloat32);
-  } else {
-    input = torch::from_blob(raw, shape, torch::kFloat32);
-  }
-  if (observation_scale_ != 1.0) input = input * observation_scale_;
-  return input;
 }
 
 double DqnAgent::epsilon(int64_t env_steps) const {
@@ -152,41 +103,22 @@ double DqnAgent::epsilon(int64_t env_steps) const {
   return settings_.epsilon_start + (settings_.epsilon_end - settings_.epsilon_start) * progress;
 }
 
-const float* DqnAgent::compute_q(std::span<const uint8_t> observations, int batch) {
-  if (observations.size() != observation_bytes_ * static_cast<size_t>(batch)) {
+void DqnAgent::check_observations(std::span<const uint8_t> observations, int batch) const {
+  if (observations.size() != input_.bytes() * static_cast<size_t>(batch)) {
     throw std::invalid_argument("dqn: expected " + std::to_string(batch) + " observations of " +
-                                std::to_string(observation_bytes_) + " bytes");
+                                std::to_string(input_.bytes()) + " bytes");
   }
+}
+
+const float* DqnAgent::acting_q(std::span<const uint8_t> observations, int batch) {
+  check_observations(observations, batch);
   q_buffer_.resize(static_cast<size_t>(batch * num_actions_));
-  // Beyond a few rows a batched matrix product beats row-by-row loops.
-  constexpr int kFastBatchLimit = 16;
-  if (fast_enabled_ && batch <= kFastBatchLimit) {
-    if (fast_stale_) {
-      fast_.refresh(*online_);
-      fast_stale_ = false;
-    }
-    const int64_t numel = context_.observation_space.numel();
-    const float* input = reinterpret_cast<const float*>(observations.data());
-    if (context_.observation_space.dtype == DType::kU8 || observation_scale_ != 1.0) {
-      input_buffer_.resize(static_cast<size_t>(batch * numel));
-      const float scale = static_cast<float>(observation_scale_);
-      for (int64_t i = 0; i < batch * numel; ++i) {
-        const float raw = context_.observation_space.dtype == DType::kU8
-                              ? static_cast<float>(observations[i])
-                              : input[i];
-        input_buffer_[i] = raw * scale;
-      }
-      input = input_buffer_.data();
-    }
-    fast_.forward(input, batch, q_buffer_.data());
-    return q_buffer_.data();
-  }
-  network_q(*online_, observations.data(), batch, q_buffer_.data(), fast_cnn_.get());
+  compute_->acting_q_values(*online_, observations.data(), batch, q_buffer_.data());
   return q_buffer_.data();
 }
 
 std::vector<float> DqnAgent::q_values(std::span<const uint8_t> observations, int batch) {
-  const float* q = compute_q(observations, batch);
+  const float* q = acting_q(observations, batch);
   return std::vector<float>(q, q + batch * num_actions_);
 }
 
@@ -196,9 +128,9 @@ void DqnAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
     throw std::invalid_argument("dqn: the action output needs one slot per observation");
   }
   const std::span<const uint8_t> masks = out.legal_actions;
-  if (!masks.empty()) check_masks(masks, batch);
+  if (!masks.empty()) check_action_masks(masks, batch, num_actions_, "dqn");
   const auto legal_row = [&](int i) {
-    return masks.data() + static_cast<size_t>(i) * num_actions_;
+    return masks.empty() ? nullptr : masks.data() + static_cast<size_t>(i) * num_actions_;
   };
   const double eps = mode == ActMode::kExplore ? epsilon(env_steps_) : settings_.eval_epsilon;
   explore_rows_.assign(batch, 0);
@@ -206,55 +138,19 @@ void DqnAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
   for (int i = 0; i < batch; ++i) {
     if (eps > 0 && rng_.uniform() < eps) {
       explore_rows_[i] = 1;
-      if (masks.empty()) {
-        out.discrete[i] = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(num_actions_)));
-      } else {
-        // Uniform over the legal actions: the k-th legal one for a uniform k.
-        const uint8_t* legal = legal_row(i);
-        const int64_t count =
-            std::count_if(legal, legal + num_actions_, [](uint8_t m) { return m; });
-        int64_t k = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(count)));
-        int64_t a = 0;
-        for (;; ++a) {
-          if (legal[a] && k-- == 0) break;
-        }
-        out.discrete[i] = a;
-      }
+      out.discrete[i] = masks.empty()
+                            ? static_cast<int64_t>(rng_.below(static_cast<uint64_t>(num_actions_)))
+                            : uniform_legal_action(rng_, legal_row(i), num_actions_);
     } else {
       any_greedy = true;
     }
   }
   if (!any_greedy) return;  // Pure exploration needs no forward pass.
-  const float* q = compute_q(observations, batch);
+  const float* q = acting_q(observations, batch);
   for (int i = 0; i < batch; ++i) {
     if (explore_rows_[i]) continue;
-    const float* row = q + static_cast<size_t>(i) * num_actions_;
-    if (masks.empty()) {
-      out.discrete[i] = std::max_element(row, row + num_actions_) - row;
-    } else {
-      const uint8_t* legal = legal_row(i);
-      int64_t best = -1;
-      for (int64_t a = 0; a < num_actions_; ++a) {
-        if (legal[a] && (best < 0 || row[a] > row[best])) best = a;
-      }
-      out.discrete[i] = best;
-    }
-  }
-}
-
-void DqnAgent::check_masks(std::span<const uint8_t> masks, int batch) const {
-  if (masks.size() != static_cast<size_t>(batch * num_actions_)) {
-    throw std::invalid_argument("dqn: expected " + std::to_string(batch * num_actions_) +
-                                " legal-action mask bytes (" + std::to_string(batch) + " rows of " +
-                                std::to_string(num_actions_) + "), got " +
-                                std::to_string(masks.size()));
-  }
-  for (int i = 0; i < batch; ++i) {
-    const uint8_t* row = masks.data() + static_cast<size_t>(i) * num_actions_;
-    if (std::none_of(row, row + num_actions_, [](uint8_t m) { return m != 0; })) {
-      throw std::invalid_argument("dqn: row " + std::to_string(i) +
-                                  " has no legal action in its mask");
-    }
+    out.discrete[i] =
+        greedy_action(q + static_cast<size_t>(i) * num_actions_, legal_row(i), num_actions_);
   }
 }
 
@@ -263,7 +159,7 @@ ActionValues DqnAgent::action_values(std::span<const uint8_t> observation) {
 }
 
 void DqnAgent::observe(const TransitionBatch& t) {
-  const size_t bytes = observation_bytes_;
+  const size_t bytes = input_.bytes();
   const size_t n = static_cast<size_t>(num_actions_);
   const bool masked = !t.next_legal_actions.empty();
   if (masked && t.next_legal_actions.size() != n * static_cast<size_t>(t.batch)) {
@@ -322,36 +218,19 @@ std::map<std::string, double> DqnAgent::update(int64_t env_steps) {
 std::pair<double, double> DqnAgent::learn_step(double beta) {
   const int batch = static_cast<int>(settings_.batch_size);
   replay_.sample(batch, rng_, batch_, beta);
-  // Every stored mask has a legal action (the replay checks), so every row has a value.
-  const uint8_t* masks = masks_seen_ ? batch_.next_legal_actions.data() : nullptr;
-  targets_.resize(batch);
-  const auto bootstrap = [&](FastCnn* cnn) {
-    next_state_values(batch_.next_observations.data(), masks, batch, targets_.data(), cnn);
-  };
-  const auto prepare_online = [&] {
-    if (fast_cnn_) fast_cnn_->prepare_gradient(*online_, batch_.observations.data(), batch);
+  const auto forward_online = [&] {
+    compute_->forward_for_gradient(*online_, batch_.observations.data(), batch);
   };
   if (learner_pool_) {
-    // The target values on one core, the online forward pass on the other: independent inputs
-    // and outputs, so the results do not depend on which finishes first.
-    learner_pool_->parallel_for(
-        2, [&](int task) { task == 0 ? prepare_online() : bootstrap(target_cnn_.get()); });
+    // The targets on one core, the online forward pass on the other: independent inputs and
+    // outputs, so the results do not depend on which finishes first.
+    learner_pool_->parallel_for(2, [&](int task) {
+      task == 0 ? forward_online() : compute_td_targets(*target_compute_, batch);
+    });
   } else {
-    bootstrap(fast_cnn_.get());
-    prepare_online();
+    compute_td_targets(*compute_, batch);
+    forward_online();
   }
-  for (int i = 0; i < batch; ++i) {
-    targets_[i] = batch_.rewards[i] + batch_.discounts[i] * targets_[i];
-  }
-  const auto [loss, q_mean] = fast_cnn_ ? cnn_gradient(batch) : torch_gradient(batch);
-  optimizer_->step(settings_.max_grad_norm);
-  fast_stale_ = true;
-  ++gradient_steps_done_;
-  if (settings_.prioritized) replay_.update_priorities(batch_.indices, td_errors_);
-  return {loss, q_mean};
-}
-
-std::pair<double, double> DqnAgent::cnn_gradient(int batch) {
   TdBatch td;
   td.size = batch;
   td.observations = batch_.observations.data();
@@ -360,83 +239,46 @@ std::pair<double, double> DqnAgent::cnn_gradient(int batch) {
   td.weights = settings_.prioritized ? batch_.weights.data() : nullptr;
   td.huber = settings_.loss == "huber";
   td_errors_.resize(batch);
-  const TdLoss loss = fast_cnn_->td_backward(*online_, td, td_errors_.data());
+  const TdLoss loss = compute_->td_gradient(*online_, td, td_errors_.data());
+  optimizer_->step(settings_.max_grad_norm);
+  compute_->online_changed();
+  ++gradient_steps_done_;
+  if (settings_.prioritized) replay_.update_priorities(batch_.indices, td_errors_);
   return {loss.loss, loss.q_mean};
 }
 
-std::pair<double, double> DqnAgent::torch_gradient(int batch) {
-  const torch::Tensor observations = to_input(batch_.observations.data(), batch);
-  const torch::Tensor actions =
-      torch::from_blob(batch_.discrete_actions.data(), {batch, 1}, torch::kInt64);
-  const torch::Tensor td_target = torch::from_blob(targets_.data(), {batch});
-  const torch::Tensor q = online_->forward(observations).gather(1, actions).squeeze(1);
-  namespace F = torch::nn::functional;
-  const torch::Tensor elementwise =
-      settings_.loss == "huber"
-          ? F::smooth_l1_loss(q, td_target, F::SmoothL1LossFuncOptions().reduction(torch::kNone))
-          : (q - td_target).pow(2);
-  torch::Tensor loss;
-  if (settings_.prioritized) {
-    const torch::Tensor weights = torch::from_blob(batch_.weights.data(), {batch});
-    loss = (elementwise * weights).mean();
-  } else {
-    loss = elementwise.mean();
-  }
-  optimizer_->zero_grad();
-  loss.backward();
-  const torch::Tensor td_error = (q.detach() - td_target).abs().contiguous();
-  td_errors_.assign(td_error.data_ptr<float>(), td_error.data_ptr<float>() + batch);
-  return {loss.item<double>(), q.detach().mean().item<double>()};
+void DqnAgent::compute_td_targets(QCompute& compute, int batch) {
+  next_state_q(compute, batch_.next_observations.data(), batch);
+  // Every stored mask has a legal action (the replay checks), so every row has a value.
+  const uint8_t* masks = masks_seen_ ? batch_.next_legal_actions.data() : nullptr;
+  targets_.resize(batch);
+  td_targets(batch_.rewards.data(), batch_.discounts.data(), next_target_q_.data(),
+             settings_.double_dqn ? next_online_q_.data() : nullptr, masks, batch, num_actions_,
+             targets_.data());
 }
 
-void DqnAgent::network_q(QNetworkImpl& network, const uint8_t* observations, int batch, float* q,
-                         FastCnn* cnn) {
-  if (cnn) {
-    cnn->forward(network, observations, batch, q);
-    return;
-  }
-  torch::InferenceMode inference;
-  const torch::Tensor values = network.forward(to_input(observations, batch)).contiguous();
-  std::copy(values.data_ptr<float>(), values.data_ptr<float>() + values.numel(), q);
-}
-
-void DqnAgent::next_state_values(const uint8_t* next_observations, const uint8_t* legal, int batch,
-                                 float* values, FastCnn* cnn) {
-  const size_t n = static_cast<size_t>(num_actions_);
-  next_target_q_.resize(batch * n);
-  network_q(*target_, next_observations, batch, next_target_q_.data(), cnn);
+void DqnAgent::next_state_q(QCompute& compute, const uint8_t* next_observations, int batch) {
+  next_target_q_.resize(static_cast<size_t>(batch * num_actions_));
+  compute.q_values(*target_, next_observations, batch, next_target_q_.data());
   if (settings_.double_dqn) {
-    next_online_q_.resize(batch * n);
-    network_q(*online_, next_observations, batch, next_online_q_.data(), cnn);
-  }
-  // The action the value is taken at: the best legal one by the target network, or by the
-  // online network with double DQN.
-  const std::vector<float>& chooser = settings_.double_dqn ? next_online_q_ : next_target_q_;
-  for (int i = 0; i < batch; ++i) {
-    const float* scores = chooser.data() + i * n;
-    const uint8_t* row_legal = legal ? legal + i * n : nullptr;
-    size_t best = n;
-    for (size_t a = 0; a < n; ++a) {
-      if ((!row_legal || row_legal[a]) && (best == n || scores[a] > scores[best])) best = a;
-    }
-    values[i] = next_target_q_[i * n + best];
+    next_online_q_.resize(next_target_q_.size());
+    compute.q_values(*online_, next_observations, batch, next_online_q_.data());
   }
 }
 
 std::vector<float> DqnAgent::bootstrap_values(std::span<const uint8_t> next_observations,
                                               std::span<const uint8_t> next_legal, int batch) {
-  if (next_observations.size() != observation_bytes_ * static_cast<size_t>(batch)) {
-    throw std::invalid_argument("dqn: expected " + std::to_string(batch) + " observations of " +
-                                std::to_string(observation_bytes_) + " bytes");
-  }
-  if (!next_legal.empty()) check_masks(next_legal, batch);
+  check_observations(next_observations, batch);
+  if (!next_legal.empty()) check_action_masks(next_legal, batch, num_actions_, "dqn");
+  next_state_q(*compute_, next_observations.data(), batch);
   std::vector<float> values(batch);
-  next_state_values(next_observations.data(), next_legal.empty() ? nullptr : next_legal.data(),
-                    batch, values.data(), fast_cnn_.get());
+  next_state_values(next_target_q_.data(), settings_.double_dqn ? next_online_q_.data() : nullptr,
+                    next_legal.empty() ? nullptr : next_legal.data(), batch, num_actions_,
+                    values.data());
   return values;
 }
 
-void DqnAgent::update_target() { copy_parameters(*online_, *target_, settings_.tau); }
+void DqnAgent::update_target() { polyak_update(*online_, *target_, settings_.tau); }
 
 std::string DqnAgent::describe() const {
   char memory[64];
@@ -455,13 +297,11 @@ std::vector<std::string> DqnAgent::metric_names() const {
 }
 
 void DqnAgent::save(torch::serialize::OutputArchive& archive) const {
-  write_string(archive, "network", online_->signature());
-  torch::serialize::OutputArchive online, target, optimizer;
-  online_->save(online);
-  target_->save(target);
+  write_network_signature(archive, online_->signature());
+  write_module(archive, "online", *online_);
+  write_module(archive, "target", *target_);
+  torch::serialize::OutputArchive optimizer;
   optimizer_->save(optimizer);
-  archive.write("online", online);
-  archive.write("target", target);
   archive.write("optimizer", optimizer);
   write_int(archive, "env_steps", env_steps_);
   write_int(archive, "gradient_steps", gradient_steps_done_);
@@ -471,25 +311,14 @@ void DqnAgent::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void DqnAgent::load(torch::serialize::InputArchive& archive) {
-  const std::string network = read_string(archive, "network");
-  if (network != online_->signature()) {
-    throw std::runtime_error("the checkpoint holds a different network (" + network +
-                             ") than the config builds (" + online_->signature() + ")");
-  }
-  const auto expected_shapes = parameter_shapes(*online_);
-  torch::serialize::InputArchive online, target, optimizer;
-  archive.read("online", online);
-  archive.read("target", target);
-  archive.read("optimizer", optimizer);
-  online_->load(online);
-  target_->load(target);
+  check_network_signature(archive, online_->signature());
+  read_module(archive, "online", *online_);
+  read_module(archive, "target", *target_);
   optimizer_->rebind();  // Module::load replaced the parameters' storage.
-  if (parameter_shapes(*online_) != expected_shapes ||
-      parameter_shapes(*target_) != expected_shapes) {
-    throw std::runtime_error("the checkpoint's network weights have different shapes");
-  }
+  torch::serialize::InputArchive optimizer;
+  archive.read("optimizer", optimizer);
   optimizer_->load(optimizer);
-  fast_stale_ = true;
+  compute_->online_changed();
   env_steps_ = read_int(archive, "env_steps");
   gradient_steps_done_ = read_int(archive, "gradient_steps");
   next_train_step_ = read_int(archive, "next_train_step");
@@ -501,15 +330,7 @@ void register_dqn_agent(AgentRegistry& registry) {
   registry.add({"dqn",
                 "Deep Q-network: double, dueling, n-step, prioritized replay (discrete actions)",
                 /*discrete_actions=*/true, /*continuous_actions=*/false,
-                [](ConfigSection& section, const AgentContext& context) {
-                  const DqnSettings settings = read_dqn_settings(section);
-                  section.finish();
-                  try {
-                    return std::unique_ptr<Agent>(std::make_unique<DqnAgent>(settings, context));
-                  } catch (const std::invalid_argument& e) {
-                    section.fail("", e.what());
-                  }
-                }});
+                agent_factory<DqnAgent>(read_dqn_settings)});
 }
 
 }  // namespace rl

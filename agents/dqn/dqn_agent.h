@@ -7,15 +7,19 @@
 // mask (TransitionBatch::next_legal_actions), and once masks have been seen the TD targets take
 // the max (double DQN: the argmax) over the next state's legal actions only. Truncated
 // transitions bootstrap over all actions: the final state's mask is gone after the auto-reset.
+//
+// The TD targets and the loss are written out in agents/dqn/td_learning.h; how Q-values and
+// gradients are computed (LibTorch, or FastCnn's direct BLAS) is a QCompute chosen once at
+// construction (agents/dqn/q_compute.h).
 #pragma once
 
 #include <memory>
 
 #include "agents/agent.h"
+#include "agents/common/preprocess.h"
 #include "agents/dqn/dqn_settings.h"
-#include "agents/dqn/fast_cnn.h"
-#include "agents/dqn/fast_mlp.h"
 #include "agents/dqn/flat_optimizer.h"
+#include "agents/dqn/q_compute.h"
 #include "agents/dqn/q_network.h"
 #include "core/replay_buffer.h"
 #include "core/rng.h"
@@ -57,40 +61,33 @@ class DqnAgent final : public Agent {
   int64_t gradient_steps_done() const { return gradient_steps_done_; }
 
  private:
-  // Float network input for `batch` raw observations (no copy for f32 without scaling).
-  torch::Tensor to_input(const uint8_t* data, int batch) const;
-  // Q-values for acting, [batch, actions] in q_buffer_: FastMlp for small MLP batches,
-  // network_q() otherwise.
-  const float* compute_q(std::span<const uint8_t> observations, int batch);
-  // Q-values of `network` (online or target) into q: with `cnn` when not null, else LibTorch.
-  void network_q(QNetworkImpl& network, const uint8_t* observations, int batch, float* q,
-                 FastCnn* cnn);
+  // Throws std::invalid_argument unless `observations` holds `batch` observations.
+  void check_observations(std::span<const uint8_t> observations, int batch) const;
+  // Q-values of `batch` observations for acting, [batch, actions] in q_buffer_.
+  const float* acting_q(std::span<const uint8_t> observations, int batch);
   // One gradient step on a sampled batch; returns {loss, mean Q}.
   std::pair<double, double> learn_step(double beta);
-  // The loss gradient on batch_ against targets_ into the parameters' gradients, |TD errors|
-  // into td_errors_; return {loss, mean Q}. FastCnn's (after its prepare_gradient() on batch_)
-  // or LibTorch autograd's.
-  std::pair<double, double> cnn_gradient(int batch);
-  std::pair<double, double> torch_gradient(int batch);
-  // See bootstrap_values(); `legal` is null or batch * actions bytes; `values` gets batch floats.
-  // Computed with `cnn` when not null (it must not be in use by another thread), else LibTorch.
-  void next_state_values(const uint8_t* next_observations, const uint8_t* legal, int batch,
-                         float* values, FastCnn* cnn);
+  // The TD targets of the `batch` transitions in batch_ into targets_, computed with `compute`.
+  void compute_td_targets(QCompute& compute, int batch);
+  // Q_target(s') into next_target_q_ and, with double DQN, Q_online(s') into next_online_q_
+  // for `batch` next observations.
+  void next_state_q(QCompute& compute, const uint8_t* next_observations, int batch);
   void update_target();
   bool ready_to_learn() const;
-  // Throws std::invalid_argument unless `masks` holds batch rows of num_actions_ bytes, each
-  // with at least one legal action.
-  void check_masks(std::span<const uint8_t> masks, int batch) const;
 
   DqnSettings settings_;
   AgentContext context_;
   int64_t num_actions_ = 0;
-  size_t observation_bytes_ = 0;
-  double observation_scale_ = 1.0;
+  ReplayBuffer replay_;
+  ObservationInput input_;
   QNetwork online_{nullptr};
   QNetwork target_{nullptr};
+  std::unique_ptr<QCompute> compute_;
+  // learner_threads: 2: a second QCompute (its own buffers) for the target values, computed on
+  // the second thread of learner_pool_ while compute_ runs the online forward pass.
+  std::unique_ptr<QCompute> target_compute_;
+  std::unique_ptr<ThreadPool> learner_pool_;
   std::unique_ptr<FlatOptimizer> optimizer_;
-  ReplayBuffer replay_;
   ReplayBatch batch_;
   Rng rng_;
 
@@ -98,16 +95,9 @@ class DqnAgent final : public Agent {
   int64_t gradient_steps_done_ = 0;
   int64_t next_train_step_ = 0;        // update() learns once env_steps reaches this.
   int64_t next_target_step_ = 0;       // ... and updates the target network.
-  std::vector<uint8_t> explore_rows_;  // Scratch for act().
-  FastMlp fast_;                       // CPU copy of the online MLP for acting.
-  bool fast_enabled_ = false;
-  bool fast_stale_ = true;             // The online network changed since fast_ was filled.
   bool masks_seen_ = false;            // observe() got legal-action masks: mask the TD targets.
-  std::unique_ptr<FastCnn> fast_cnn_;  // For plain CNN Q-networks on u8 observations.
-  // learner_threads: 2: the target values' own FastCnn (own buffers) and the second thread.
-  std::unique_ptr<FastCnn> target_cnn_;
-  std::unique_ptr<ThreadPool> learner_pool_;
-  std::vector<float> q_buffer_, input_buffer_;
+  std::vector<uint8_t> explore_rows_;  // Scratch for act().
+  std::vector<float> q_buffer_;        // act() and q_values().
   std::vector<float> next_target_q_, next_online_q_, targets_, td_errors_;  // learn_step scratch.
 };
 

@@ -2,10 +2,6 @@
 
 namespace rl {
 
-namespace {
-constexpr int64_t kBig = 1'000'000'000'000;
-}
-
 DqnSettings read_dqn_settings(ConfigSection& s) {
   DqnSettings d;
   d.torso = s.get_choice("torso", d.torso,
@@ -29,12 +25,13 @@ DqnSettings read_dqn_settings(ConfigSection& s) {
                             "values it");
   d.n_step = s.get_int("n_step", d.n_step, "n-step returns (1 = one-step TD)", 1, 100);
   d.batch_size = s.get_int("batch_size", d.batch_size, "Transitions per gradient step", 1, 65536);
-  d.buffer_size =
-      s.get_int("buffer_size", d.buffer_size, "Replay buffer capacity (transitions)", 1, kBig);
-  d.learning_starts = s.get_int("learning_starts", d.learning_starts,
-                                "Env steps of pure exploration before learning starts", 0, kBig);
+  d.buffer_size = s.get_int("buffer_size", d.buffer_size, "Replay buffer capacity (transitions)", 1,
+                            kMaxStepSetting);
+  d.learning_starts =
+      s.get_int("learning_starts", d.learning_starts,
+                "Env steps of pure exploration before learning starts", 0, kMaxStepSetting);
   d.train_frequency = s.get_int("train_frequency", d.train_frequency,
-                                "Env steps (summed over envs) between updates", 1, kBig);
+                                "Env steps (summed over envs) between updates", 1, kMaxStepSetting);
   d.gradient_steps =
       s.get_int("gradient_steps", d.gradient_steps, "Gradient steps per update", 1, 1000);
   d.learner_threads = s.get_int("learner_threads", d.learner_threads,
@@ -43,26 +40,22 @@ DqnSettings read_dqn_settings(ConfigSection& s) {
                                 "identical results); keep train.threads at 1",
                                 1, 2);
 
-  d.target_update_period = s.get_int("target_update_period", d.target_update_period,
-                                     "Env steps between target-network updates", 1, kBig);
+  d.target_update_period =
+      s.get_int("target_update_period", d.target_update_period,
+                "Env steps between target-network updates", 1, kMaxStepSetting);
   d.tau = s.get_float("tau", d.tau,
                       "Target update weight: 1 copies the online net (hard update), < 1 is "
                       "Polyak averaging",
                       1e-6, 1.0);
 
-  d.optimizer = s.get_choice("optimizer", d.optimizer, "adam, or rmsprop (centred, as in DQN)",
-                             {"adam", "rmsprop"});
-  d.lr = s.get_float("lr", d.lr, "Learning rate", 1e-12, 10.0);
-  d.adam_eps = s.get_float("adam_eps", d.adam_eps, "Adam epsilon", 1e-12, 1.0);
-  d.rmsprop_alpha =
-      s.get_float("rmsprop_alpha", d.rmsprop_alpha, "RMSprop smoothing constant", 0.0, 1.0);
-  d.rmsprop_eps = s.get_float("rmsprop_eps", d.rmsprop_eps, "RMSprop epsilon", 1e-12, 1.0);
+  d.optimizer = read_optimizer_settings(s, d.optimizer, "adam, or rmsprop (centred, as in DQN)");
   d.rmsprop_momentum = s.get_float("rmsprop_momentum", d.rmsprop_momentum,
                                    "RMSprop momentum (PyTorch semantics: buf = momentum * buf + "
                                    "g / avg; p -= lr * buf); must be < 1",
                                    0.0, 0.999999);
-  if (d.rmsprop_momentum > 0 && d.optimizer != "rmsprop") {
-    s.fail("rmsprop_momentum", "momentum applies to optimizer: rmsprop only, not " + d.optimizer);
+  if (d.rmsprop_momentum > 0 && d.optimizer.kind != "rmsprop") {
+    s.fail("rmsprop_momentum",
+           "momentum applies to optimizer: rmsprop only, not " + d.optimizer.kind);
   }
 
   d.epsilon_start =
@@ -74,7 +67,7 @@ DqnSettings read_dqn_settings(ConfigSection& s) {
   d.exploration_steps = s.get_int("exploration_steps", d.exploration_steps,
                                   "Epsilon decay length in env steps; 0 uses "
                                   "exploration_fraction instead",
-                                  0, kBig);
+                                  0, kMaxStepSetting);
   d.epsilon_decay_start =
       s.get_choice("epsilon_decay_start", d.epsilon_decay_start,
                    "When the linear epsilon decay starts: first_step (env step 0) or "

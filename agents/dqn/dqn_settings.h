@@ -1,11 +1,18 @@
-// Every setting of the DQN agent, read strictly from the `agent:` section of a config.
-// Defaults follow CleanRL's dqn.py where it has one; docs/configs.md lists them all.
+// Every setting of the DQN agent, read strictly from the `agent:` section of a config;
+// docs/configs.md lists them all. The defaults are CleanRL's dqn.py (120-84 MLP, Adam 2.5e-4,
+// batch 128, replay 10k, learning from step 10k, a gradient step every 10 env steps, hard
+// target copy every 500, epsilon 1 -> 0.05 over half the run) except three that are not
+// CleanRL's: the Huber loss and gradient-norm clipping at 10 (Stable-Baselines3's DQN
+// defaults; CleanRL uses the squared error and no clipping) and double DQN on (van Hasselt et
+// al. 2016; CleanRL's dqn.py is plain DQN). loss: mse, max_grad_norm: 0 and double_dqn: false
+// give CleanRL's.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "agents/common/agent_settings.h"
 #include "core/config.h"
 
 namespace rl {
@@ -20,9 +27,9 @@ struct DqnSettings {
 
   // Learning.
   double gamma = 0.99;
-  std::string loss = "huber";   // huber | mse
-  double max_grad_norm = 10.0;  // Gradient-norm clipping; 0 disables it.
-  bool double_dqn = true;
+  std::string loss = "huber";   // huber | mse (CleanRL: mse)
+  double max_grad_norm = 10.0;  // Gradient-norm clipping; 0 disables it (CleanRL: none).
+  bool double_dqn = true;       // (CleanRL: false)
   int64_t n_step = 1;
   int64_t batch_size = 128;
   int64_t buffer_size = 10000;
@@ -38,11 +45,8 @@ struct DqnSettings {
   double tau = 1.0;                    // 1: hard copy; < 1: Polyak averaging weight.
 
   // Optimizer.
-  std::string optimizer = "adam";  // adam | rmsprop (centred)
-  double lr = 2.5e-4;
-  double adam_eps = 1e-8;
-  double rmsprop_alpha = 0.95;
-  double rmsprop_eps = 0.01;
+  // adam | rmsprop (centred, as in DQN-Nature); rmsprop_alpha and rmsprop_eps are DQN-Nature's.
+  OptimizerSettings optimizer{"adam", 2.5e-4, 1e-8, 0.95, 0.01};
   double rmsprop_momentum = 0.0;  // PyTorch RMSprop momentum (MinAtar's DQN: 0.95); rmsprop only.
 
   // Exploration.

@@ -9,23 +9,9 @@
 #include <vector>
 
 #include "agents/dqn/q_network.h"
+#include "agents/dqn/td_learning.h"
 
 namespace rl {
-
-// One replayed batch for td_gradient().
-struct TdBatch {
-  int size = 0;
-  const uint8_t* observations = nullptr;  // size u8 observations.
-  const int64_t* actions = nullptr;       // size actions taken.
-  const float* targets = nullptr;         // size TD targets (treated as constants).
-  const float* weights = nullptr;         // size importance weights, or null for all 1.
-  bool huber = true;                      // Smooth L1 (beta 1), else squared error.
-};
-
-struct TdLoss {
-  double loss = 0;    // Mean over the batch of weight * elementwise loss.
-  double q_mean = 0;  // Mean of Q(s, a) over the batch.
-};
 
 class FastCnn {
  public:

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "agents/common/agent_factory.h"
+
 namespace rl {
 
 PpoSettings read_ppo_settings(ConfigSection& s) {
@@ -128,15 +130,7 @@ void register_ppo_agent(AgentRegistry& registry) {
                 "Proximal Policy Optimization: clipped surrogate, GAE, minibatch epochs "
                 "(discrete and continuous actions)",
                 /*discrete_actions=*/true, /*continuous_actions=*/true,
-                [](ConfigSection& section, const AgentContext& context) {
-                  const PpoSettings settings = read_ppo_settings(section);
-                  section.finish();
-                  try {
-                    return std::unique_ptr<Agent>(std::make_unique<PpoAgent>(settings, context));
-                  } catch (const std::invalid_argument& e) {
-                    section.fail("", e.what());
-                  }
-                }});
+                agent_factory<PpoAgent>(read_ppo_settings)});
 }
 
 }  // namespace rl

@@ -13,14 +13,14 @@
 #include <stdexcept>
 
 #include "agents/archive_util.h"
+#include "agents/common/action_masks.h"
+#include "agents/common/agent_factory.h"
 #include "agents/common/agent_util.h"
 #include "agents/common/distributions.h"
 
 namespace rl {
 
 namespace {
-
-constexpr int64_t kBig = 1'000'000'000'000;
 
 // Adds the seconds from construction to destruction to `sink`.
 class Stopwatch {
@@ -65,17 +65,7 @@ std::vector<torch::Tensor> joined_parameters(SacCritic& a, SacCritic& b) {
 
 SacSettings read_sac_settings(ConfigSection& s) {
   SacSettings d;
-  d.torso.kind = s.get_choice("torso", d.torso.kind,
-                              "Feature extractor: mlp, minatar_cnn, nature_cnn or auto (by "
-                              "shape); Box actions need mlp",
-                              {"auto", "mlp", "minatar_cnn", "nature_cnn"});
-  d.torso.hidden = s.get_int_list("hidden", d.torso.hidden, "MLP hidden layer sizes", 1, 65536);
-  d.torso.activation =
-      s.get_choice("activation", d.torso.activation, "MLP activation", {"relu", "tanh"});
-  d.torso.cnn_channels = s.get_int("cnn_channels", d.torso.cnn_channels,
-                                   "MinAtar CNN: channels of the 3x3 conv", 1, 1024);
-  d.torso.cnn_hidden = s.get_int("cnn_hidden", d.torso.cnn_hidden,
-                                 "CNNs: units of the fully connected layer", 1, 65536);
+  d.torso = read_torso_options(s, d.torso, "Box actions need mlp");
   d.log_std_min = s.get_float("log_std_min", d.log_std_min, "Lowest actor log-std", -20.0, 0.0);
   d.log_std_max = s.get_float("log_std_max", d.log_std_max, "Highest actor log-std", -5.0, 5.0);
   if (d.log_std_max <= d.log_std_min) {
@@ -85,11 +75,13 @@ SacSettings read_sac_settings(ConfigSection& s) {
   d.gamma = s.get_float("gamma", d.gamma, "Discount factor", 0.0, 1.0);
   d.tau = s.get_float("tau", d.tau, "Target Polyak weight (1 = hard copy)", 1e-6, 1.0);
   d.batch_size = s.get_int("batch_size", d.batch_size, "Transitions per gradient step", 1, 65536);
-  d.buffer_size = s.get_int("buffer_size", d.buffer_size, "Replay capacity (transitions)", 1, kBig);
-  d.learning_starts = s.get_int("learning_starts", d.learning_starts,
-                                "Env steps of uniformly random actions before learning", 0, kBig);
+  d.buffer_size =
+      s.get_int("buffer_size", d.buffer_size, "Replay capacity (transitions)", 1, kMaxStepSetting);
+  d.learning_starts =
+      s.get_int("learning_starts", d.learning_starts,
+                "Env steps of uniformly random actions before learning", 0, kMaxStepSetting);
   d.train_frequency = s.get_int("train_frequency", d.train_frequency,
-                                "Env steps (summed over envs) between updates", 1, kBig);
+                                "Env steps (summed over envs) between updates", 1, kMaxStepSetting);
   d.gradient_steps =
       s.get_int("gradient_steps", d.gradient_steps, "Critic gradient steps per update", 1, 1000);
   d.policy_frequency = s.get_int("policy_frequency", d.policy_frequency,
@@ -97,7 +89,7 @@ SacSettings read_sac_settings(ConfigSection& s) {
                                  "steps each round)",
                                  1, 1000);
   d.target_frequency = s.get_int("target_frequency", d.target_frequency,
-                                 "Critic steps between target-network updates", 1, kBig);
+                                 "Critic steps between target-network updates", 1, kMaxStepSetting);
   d.n_step = s.get_int("n_step", d.n_step, "n-step returns (1 = one-step TD)", 1, 100);
   d.policy_lr = s.get_float("policy_lr", d.policy_lr, "Actor learning rate", 1e-12, 10.0);
   d.q_lr = s.get_float("q_lr", d.q_lr, "Critic (and entropy) learning rate", 1e-12, 10.0);
@@ -175,20 +167,6 @@ std::string SacAgent::describe() const {
          " transitions (" + memory + ")" + (settings_.autotune ? ", autotuned alpha" : "");
 }
 
-void SacAgent::check_masks(std::span<const uint8_t> masks, int batch) const {
-  if (masks.size() != static_cast<size_t>(batch * action_dim_)) {
-    throw std::invalid_argument("sac: expected " + std::to_string(batch * action_dim_) +
-                                " legal-action mask bytes, got " + std::to_string(masks.size()));
-  }
-  for (int i = 0; i < batch; ++i) {
-    const uint8_t* row = masks.data() + i * action_dim_;
-    if (std::none_of(row, row + action_dim_, [](uint8_t m) { return m != 0; })) {
-      throw std::invalid_argument("sac: env " + std::to_string(i) +
-                                  " has no legal action in its mask");
-    }
-  }
-}
-
 torch::Tensor SacAgent::to_unit(const torch::Tensor& env_actions) const {
   return (env_actions - action_center_) / action_scale_;
 }
@@ -196,16 +174,10 @@ torch::Tensor SacAgent::to_unit(const torch::Tensor& env_actions) const {
 void SacAgent::random_actions(int batch, ActionBatch out) {
   if (discrete_) {
     for (int i = 0; i < batch; ++i) {
-      int64_t action = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(action_dim_)));
-      if (!out.legal_actions.empty()) {
-        // Uniform over the legal actions: the k-th legal one for a uniform k.
-        const uint8_t* row = out.legal_actions.data() + i * action_dim_;
-        const int64_t legal = std::count_if(row, row + action_dim_, [](uint8_t m) { return m; });
-        int64_t k = static_cast<int64_t>(rng_.below(static_cast<uint64_t>(legal)));
-        for (action = 0; !row[action] || k-- > 0; ++action) {
-        }
-      }
-      out.discrete[i] = action;
+      out.discrete[i] =
+          out.legal_actions.empty()
+              ? static_cast<int64_t>(rng_.below(static_cast<uint64_t>(action_dim_)))
+              : uniform_legal_action(rng_, out.legal_actions.data() + i * action_dim_, action_dim_);
     }
     return;
   }
@@ -225,7 +197,9 @@ void SacAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
   if ((discrete_ ? out.discrete.size() : out.continuous.size()) != slots) {
     throw std::invalid_argument("sac: the action output needs " + std::to_string(slots) + " slots");
   }
-  if (discrete_ && !out.legal_actions.empty()) check_masks(out.legal_actions, batch);
+  if (discrete_ && !out.legal_actions.empty()) {
+    check_action_masks(out.legal_actions, batch, action_dim_, "sac");
+  }
   const bool explore = mode == ActMode::kExplore;
   if (explore && env_steps_ < settings_.learning_starts) return random_actions(batch, out);
   Stopwatch watch(timings_.act);
@@ -430,8 +404,12 @@ void SacAgent::policy_step(const torch::Tensor& obs, Losses& losses) {
   ++losses.policy_updates;
 }
 
+std::string SacAgent::network_signature() const {
+  return actor_->signature() + " | " + q1_->signature();
+}
+
 void SacAgent::save(torch::serialize::OutputArchive& archive) const {
-  write_string(archive, "network", actor_->signature() + " | " + q1_->signature());
+  write_network_signature(archive, network_signature());
   write_module(archive, "actor", *actor_);
   write_module(archive, "q1", *q1_);
   write_module(archive, "q2", *q2_);
@@ -449,12 +427,7 @@ void SacAgent::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void SacAgent::load(torch::serialize::InputArchive& archive) {
-  const std::string expected = actor_->signature() + " | " + q1_->signature();
-  const std::string network = read_string(archive, "network");
-  if (network != expected) {
-    throw std::runtime_error("the checkpoint holds different networks (" + network +
-                             ") than the config builds (" + expected + ")");
-  }
+  check_network_signature(archive, network_signature());
   read_module(archive, "actor", *actor_);
   read_module(archive, "q1", *q1_);
   read_module(archive, "q2", *q2_);
@@ -484,15 +457,7 @@ void register_sac_agent(AgentRegistry& registry) {
                 "Soft actor-critic: twin Q, Polyak targets, automatic entropy tuning "
                 "(continuous and discrete actions)",
                 /*discrete_actions=*/true, /*continuous_actions=*/true,
-                [](ConfigSection& section, const AgentContext& context) {
-                  const SacSettings settings = read_sac_settings(section);
-                  section.finish();
-                  try {
-                    return std::unique_ptr<Agent>(std::make_unique<SacAgent>(settings, context));
-                  } catch (const std::invalid_argument& e) {
-                    section.fail("", e.what());
-                  }
-                }});
+                agent_factory<SacAgent>(read_sac_settings)});
 }
 
 }  // namespace rl

@@ -96,8 +96,8 @@ class SacAgent final : public Agent {
   // Box actions: env bounds <-> [-1, 1].
   torch::Tensor to_unit(const torch::Tensor& env_actions) const;
   void random_actions(int batch, ActionBatch out);
-  // Throws std::invalid_argument for masks of the wrong size or without a legal action.
-  void check_masks(std::span<const uint8_t> masks, int batch) const;
+  // The actor's and the critics' signatures, stored in checkpoints.
+  std::string network_signature() const;
 
   SacSettings settings_;
   AgentContext context_;
