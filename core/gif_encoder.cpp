@@ -40,18 +40,24 @@ void index_frame(const Image& frame, std::vector<GifByteType>& indices,
   palette.clear();
   std::unordered_map<uint32_t, GifByteType> lookup;
   bool exact = true;
+  uint32_t previous_key = UINT32_MAX;  // Runs of one colour (backgrounds) skip the lookup.
+  GifByteType previous_index = 0;
   for (size_t i = 0; i < n && exact; ++i) {
     const uint8_t* p = &frame.pixels[i * 3];
     const uint32_t key = (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2];
-    auto [it, inserted] = lookup.try_emplace(key, static_cast<GifByteType>(palette.size()));
-    if (inserted) {
-      if (palette.size() == 256) {
-        exact = false;
-        break;
+    if (key != previous_key) {
+      auto [it, inserted] = lookup.try_emplace(key, static_cast<GifByteType>(palette.size()));
+      if (inserted) {
+        if (palette.size() == 256) {
+          exact = false;
+          break;
+        }
+        palette.push_back({p[0], p[1], p[2]});
       }
-      palette.push_back({p[0], p[1], p[2]});
+      previous_key = key;
+      previous_index = it->second;
     }
-    indices[i] = it->second;
+    indices[i] = previous_index;
   }
   if (exact) return;
   std::vector<GifByteType> red(n), green(n), blue(n);

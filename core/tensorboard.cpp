@@ -196,16 +196,30 @@ RunEventWriter::RunEventWriter(RunEventOptions options)
 }
 
 RunEventWriter::~RunEventWriter() {
+  try {
+    finish_pending();
+  } catch (const std::exception& e) {
+    std::cerr << "warning: " << e.what() << '\n';
+  }
   if (options_.stop_requested && options_.stop_requested->load()) return;
   const SessionStatus status = std::uncaught_exceptions() > uncaught_exceptions_at_start_
                                    ? SessionStatus::kFailure
                                    : SessionStatus::kSuccess;
   try {
     const ProtoWriter end[] = {hparams_session_end_value(status, unix_time())};
-    file_.write(summary_event(unix_time(), 0, end));
+    write_event(summary_event(unix_time(), 0, end));
   } catch (const std::exception& e) {
     std::cerr << "warning: " << e.what() << '\n';
   }
+}
+
+void RunEventWriter::write_event(std::span<const uint8_t> event) {
+  const std::lock_guard<std::mutex> lock(file_mutex_);
+  file_.write(event);
+}
+
+void RunEventWriter::finish_pending() {
+  if (pending_gif_.valid()) pending_gif_.get();  // Rethrows the worker's write error.
 }
 
 void RunEventWriter::write_row(const std::map<std::string, double>& row) {
@@ -214,26 +228,30 @@ void RunEventWriter::write_row(const std::map<std::string, double>& row) {
   std::vector<ProtoWriter> values;
   values.reserve(row.size());
   for (const auto& [column, value] : row) {
-    if (column != "step")
+    if (column != "step") {
       values.push_back(scalar_value(scalar_tag(column), static_cast<float>(value)));
+    }
   }
-  file_.write(summary_event(unix_time(), step, values));
-  if (row.count("eval_mean")) write_evaluation_gif(step);
+  write_event(summary_event(unix_time(), step, values));
+  if (row.count("eval_mean")) start_evaluation_gif(step);
 }
 
-void RunEventWriter::write_evaluation_gif(int64_t step) {
+void RunEventWriter::start_evaluation_gif(int64_t step) {
   if (!options_.evaluation_replay) return;
-  const std::string replay_path = options_.evaluation_replay(step);
+  std::string replay_path = options_.evaluation_replay(step);
   if (replay_path.empty() || !std::filesystem::exists(replay_path)) return;
-  EpisodeGif gif;
-  try {
-    gif = replay_gif(read_replay(replay_path), options_.gif_limits);
-  } catch (const std::exception& e) {
-    std::cerr << "warning: TensorBoard: no GIF of " << replay_path << ": " << e.what() << '\n';
-    return;
-  }
-  const ProtoWriter image[] = {image_value("eval/episode", gif.width, gif.height, gif.bytes)};
-  file_.write(summary_event(unix_time(), step, image));
+  finish_pending();  // One GIF at a time.
+  pending_gif_ = std::async(std::launch::async, [this, step, replay_path = std::move(replay_path)] {
+    EpisodeGif gif;
+    try {
+      gif = replay_gif(read_replay(replay_path), options_.gif_limits);
+    } catch (const std::exception& e) {
+      std::cerr << "warning: TensorBoard: no GIF of " << replay_path << ": " << e.what() << '\n';
+      return;
+    }
+    const ProtoWriter image[] = {image_value("eval/episode", gif.width, gif.height, gif.bytes)};
+    write_event(summary_event(unix_time(), step, image));
+  });
 }
 
 }  // namespace rl::tensorboard

@@ -15,7 +15,8 @@
 //     tags from scalar_tag();
 //   - for a row with an "eval_mean" cell (an evaluation), the evaluation's first episode as an
 //     animated GIF (Summary.Image, tag "eval/episode") when options.evaluation_replay names a
-//     replay file for that step;
+//     replay file for that step. The GIF is made on a worker thread (re-simulating and
+//     rendering the episode takes tens of milliseconds), so training goes on meanwhile;
 //   - the hparams session end record when the writer is destroyed (see ~RunEventWriter).
 #pragma once
 
@@ -23,6 +24,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <future>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -110,21 +113,28 @@ class RunEventWriter : public MetricsRowSink {
   // TensorBoard drops what earlier files logged after the checkpoint it resumed from.
   // Throws std::runtime_error naming the file when it cannot be written, or for invalid YAML.
   explicit RunEventWriter(RunEventOptions options);
-  // Writes the session end record: STATUS_FAILURE while an exception unwinds the stack,
-  // nothing when *stop_requested is true, else STATUS_SUCCESS. Never throws.
+  // Waits for the GIF being made, then writes the session end record: STATUS_FAILURE while an
+  // exception unwinds the stack, nothing when *stop_requested is true, else STATUS_SUCCESS. Never
+  // throws.
   ~RunEventWriter() override;
 
-  // Writes the row's scalars (and the evaluation GIF, see the top of this file). A GIF that
-  // cannot be made is reported on stderr and left out; write errors throw std::runtime_error.
+  // Writes the row's scalars and, for an evaluation, starts its GIF (see the top of this
+  // file). A GIF that cannot be made is reported on stderr and left out. Write errors throw
+  // std::runtime_error (a GIF's, at the next row or at finish_pending()).
   void write_row(const std::map<std::string, double>& row) override;
+  // Waits until the GIF being made (if any) is written.
+  void finish_pending();
 
   const std::string& path() const { return file_.path(); }
 
  private:
-  void write_evaluation_gif(int64_t step);
+  void start_evaluation_gif(int64_t step);
+  void write_event(std::span<const uint8_t> event);
 
   RunEventOptions options_;
   EventFileWriter file_;
+  std::mutex file_mutex_;  // The GIF worker writes too.
+  std::future<void> pending_gif_;
   int uncaught_exceptions_at_start_ = 0;
 };
 

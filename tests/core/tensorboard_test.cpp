@@ -458,6 +458,8 @@ TEST_CASE("an evaluation row brings its replay's episode as an animated GIF") {
     RunEventWriter writer(options);
     writer.write_row({{"step", 1000}, {"return_mean", 10}});  // Not an evaluation.
     writer.write_row({{"step", 2000}, {"eval_mean", 9}});
+    writer.finish_pending();  // The GIF is made on a worker thread.
+    CHECK(EventFile(writer.path()).with_tag("eval/episode").size() == 1);
     writer.write_row({{"step", 3000}, {"eval_mean", 9}});  // No replay: no GIF, no error.
   }
   CHECK(asked == std::vector<int64_t>{2000, 3000});
