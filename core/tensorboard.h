@@ -120,7 +120,7 @@ class RunEventWriter : public MetricsRowSink {
 
   // Writes the row's scalars and, for an evaluation, starts its GIF (see the top of this
   // file). A GIF that cannot be made is reported on stderr and left out. Write errors throw
-  // std::runtime_error (a GIF's, at the next row or at finish_pending()).
+  // std::runtime_error (a GIF's when the next GIF starts, or from finish_pending()).
   void write_row(const std::map<std::string, double>& row) override;
   // Waits until the GIF being made (if any) is written.
   void finish_pending();
