@@ -72,6 +72,9 @@ TrainConfig read_train(ConfigSection train) {
   t.stop_when_solved = train.get_bool(
       "stop_when_solved", t.stop_when_solved,
       "Stop once an evaluation mean reaches the env's reward threshold (e.g. 475 for CartPole)");
+  t.tensorboard = train.get_bool("tensorboard", t.tensorboard,
+                                 "Write TensorBoard event files (metrics, hparams, config, "
+                                 "evaluation GIFs) to the run folder");
   train.finish();
   return t;
 }

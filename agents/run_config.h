@@ -49,6 +49,7 @@ struct TrainConfig {
   bool record_eval = true;           // Record the first evaluation episode as a replay.
   int64_t eval_max_steps = 100000;   // Safety cap on one evaluation episode's length.
   bool stop_when_solved = false;     // End once an evaluation reaches the reward threshold.
+  bool tensorboard = true;           // Write a TensorBoard event file in the run folder.
 };
 
 struct RunConfig {

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/metrics.h"
 #include "core/replay_file.h"
+#include "core/tensorboard.h"
 #include "core/vector_env.h"
 
 namespace rl {
@@ -214,6 +215,17 @@ void Trainer::start_or_resume() {
         success_column && std::find(header.begin(), header.end(), "eval_success") != header.end();
   }
   csv_.emplace(metrics.string(), csv_columns(*e_.agent, success_column), options_.resume);
+  if (run_.train.tensorboard) {  // Fed the same rows as metrics.csv (core/tensorboard.h).
+    tensorboard::RunEventOptions events{dir.string(), e_.resolved_yaml, csv_->columns(),
+                                        state_.env_steps};
+    if (run_.train.record_eval && run_.env.wrappers.empty()) {
+      events.evaluation_replay = [dir](int64_t step) {
+        return (dir / "replays" / ("eval_" + step_tag(step) + kReplayExtension)).string();
+      };
+    }
+    events.stop_requested = options_.stop_requested;
+    csv_->add_sink(std::make_unique<tensorboard::RunEventWriter>(std::move(events)));
+  }
   next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
   next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
   next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);

@@ -70,6 +70,11 @@ void CsvWriter::write(const std::map<std::string, double>& values) {
   }
   out_ << join_csv(cells) << '\n' << std::flush;
   if (!out_) throw std::runtime_error("cannot write to " + path_);
+  for (const auto& sink : sinks_) sink->write_row(values);
+}
+
+void CsvWriter::add_sink(std::unique_ptr<MetricsRowSink> sink) {
+  sinks_.push_back(std::move(sink));
 }
 
 void RecentMean::add(double value) {

@@ -1,5 +1,5 @@
-// Training metrics: a CSV writer with a fixed set of columns and a console progress line
-// (steps, steps/s, recent return, ETA).
+// Training metrics: a CSV writer with a fixed set of columns (and row sinks fed the same rows,
+// e.g. TensorBoard event files) and a console progress line (steps, steps/s, recent return, ETA).
 #pragma once
 
 #include <chrono>
@@ -7,12 +7,21 @@
 #include <deque>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 namespace rl {
+
+// Receives every row a CsvWriter writes, right after the row reached the CSV file.
+class MetricsRowSink {
+ public:
+  virtual ~MetricsRowSink() = default;
+  // `row` holds the cells of this row only (a column left out of the row is absent).
+  virtual void write_row(const std::map<std::string, double>& row) = 0;
+};
 
 // Appends rows to a CSV file whose columns are fixed at construction. Each row is flushed so a
 // crash loses at most the row being written. Cells left out of a row stay empty.
@@ -23,8 +32,11 @@ class CsvWriter {
   // std::runtime_error when the file cannot be opened or the header differs.
   CsvWriter(const std::string& path, std::vector<std::string> columns, bool append = false);
 
-  // Writes one row. Throws std::invalid_argument for a name that is not a column.
+  // Writes one row, then hands it to every sink in the order they were added. Throws
+  // std::invalid_argument for a name that is not a column (nothing is written then).
   void write(const std::map<std::string, double>& values);
+  // Feeds `sink` every row written from now on; the writer owns it.
+  void add_sink(std::unique_ptr<MetricsRowSink> sink);
 
   const std::vector<std::string>& columns() const { return columns_; }
 
@@ -32,6 +44,7 @@ class CsvWriter {
   std::string path_;
   std::vector<std::string> columns_;
   std::ofstream out_;
+  std::vector<std::unique_ptr<MetricsRowSink>> sinks_;
 };
 
 // Mean of the last `capacity` values (e.g. episode returns).

@@ -1,12 +1,12 @@
-// Animated GIF output through giflib (Debian libgif): one local palette per frame, exact when
-// a frame has at most 256 colours (env renders usually do), else giflib's quantizer.
+// Animated GIF files: core's GifEncoder (giflib) writing to a temporary file that finish()
+// renames into place.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "core/gif_encoder.h"
 #include "core/image.h"
-
-struct GifFileType;
 
 namespace rl::render {
 
@@ -27,20 +27,15 @@ class GifWriter {
   // Completes the file and moves it to `path`. Throws std::runtime_error on failure.
   void finish();
 
-  int frames_kept() const { return frames_written_; }
+  int frames_kept() const { return encoder_ ? encoder_->frames_kept() : 0; }
 
  private:
-  void fail(const std::string& what);
-  void write_loop_extension();
+  void close_file();
 
   std::string path_;
   std::string temp_path_;
-  GifFileType* gif_ = nullptr;
-  int width_, height_;
-  int frame_stride_ = 1;  // Keep every n-th frame offered.
-  double centiseconds_per_kept_frame_ = 0.0;
-  long frames_offered_ = 0;
-  int frames_written_ = 0;
+  int fd_ = -1;
+  std::optional<GifEncoder> encoder_;
   bool finished_ = false;
 };
 
