@@ -3,6 +3,10 @@
 #include <array>
 
 namespace rl {
+
+// Hand-written on purpose: two table-driven loops of a few lines each. zlib would add a
+// dependency for CRC-32 alone and has no CRC-32C; Boost.CRC is header-heavy for the same two
+// loops, and both polynomials are fixed by the formats we read and write.
 namespace {
 
 constexpr uint32_t kIeeeReflectedPolynomial = 0xEDB88320u;

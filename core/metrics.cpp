@@ -119,6 +119,10 @@ std::string format_duration(double seconds) {
   return buffer;
 }
 
+// The progress line is hand-written on purpose: one line of text, redrawn in place on a
+// terminal and printed every print_every steps otherwise (CI logs). Progress-bar libraries
+// for C++ are not packaged in Debian 12 (only Go, Perl and Python ones are), and the line must
+// also read well in a log file.
 std::string format_progress(const ProgressState& state, int width) {
   const double fraction =
       state.total_steps > 0

@@ -6,6 +6,12 @@
 
 namespace rl {
 
+// Hand-written on purpose: the vector env and the DQN learner hand the pool one small job per
+// env step, thousands of times a second, so what matters is a persistent pool whose caller
+// takes part in the job and waits on one condition variable. std::async or a general task
+// pool (Boost.Asio's thread_pool, a futures-based queue) would allocate per job and add a
+// hand-off; OpenMP would bring its own spinning runtime beside the one LibTorch starts.
+
 ThreadPool::ThreadPool(int threads) {
   if (threads < 0)
     throw std::invalid_argument("ThreadPool: thread count must be >= 0 (0 = all cores), got " +
