@@ -37,6 +37,13 @@ std::unique_ptr<Env> EnvRegistry::make(const std::string& id,
   return entry.factory(Params::resolve(entry.params, params, id));
 }
 
+EnvEntry entry_from_spec(std::vector<ParamSpec> params,
+                         const std::function<EnvSpec(const Params&)>& make_spec,
+                         EnvFactory factory) {
+  const EnvSpec spec = make_spec(Params::resolve(params, {}, "the env being registered"));
+  return EnvEntry{spec.id, spec.description, std::move(params), std::move(factory)};
+}
+
 std::vector<std::string> EnvRegistry::ids() const {
   std::vector<std::string> out;
   for (const auto& [name, _] : entries_) out.push_back(name);

@@ -44,6 +44,13 @@ class EnvRegistry {
   std::map<std::string, EnvEntry> entries_;
 };
 
+// An entry whose id and description are read from the env's spec, so an env writes them once.
+// `make_spec` is the function the env's constructor builds its spec with; it is called here once,
+// with the defaults of `params`.
+EnvEntry entry_from_spec(std::vector<ParamSpec> params,
+                         const std::function<EnvSpec(const Params&)>& make_spec,
+                         EnvFactory factory);
+
 namespace detail {
 struct EnvRegistrar {
   explicit EnvRegistrar(EnvEntry entry) { EnvRegistry::global().add(std::move(entry)); }
@@ -52,11 +59,13 @@ struct EnvRegistrar {
 
 #define RLCADE_CONCAT_INNER(a, b) a##b
 #define RLCADE_CONCAT(a, b) RLCADE_CONCAT_INNER(a, b)
-// Usage at namespace scope in a .cpp of envs/:
-//   RLCADE_REGISTER_ENV({"classic/cartpole-v1", "Balance a pole", {params...},
-//                        [](const rl::Params& p) { return std::make_unique<CartPole>(p); }});
-#define RLCADE_REGISTER_ENV(...)                                               \
-  static const ::rl::detail::EnvRegistrar RLCADE_CONCAT(rlcade_env_registrar_, \
-                                                        __LINE__)(::rl::EnvEntry __VA_ARGS__)
+// Usage at namespace scope in a .cpp of envs/, with an EnvEntry or the fields of one:
+//   RLCADE_REGISTER_ENV(rl::entry_from_spec({params...}, cartpole_spec,
+//                       [](const rl::Params& p) { return std::make_unique<CartPole>(p); }));
+//   RLCADE_REGISTER_ENV({"family/name-v0", "One line", {params...}, factory});
+#define RLCADE_REGISTER_ENV(...)                                                           \
+  static const ::rl::detail::EnvRegistrar RLCADE_CONCAT(rlcade_env_registrar_, __LINE__) { \
+    ::rl::EnvEntry(__VA_ARGS__)                                                            \
+  }
 
 }  // namespace rl
