@@ -32,13 +32,23 @@ class EnvRegistry {
 
   // Throws std::invalid_argument on a duplicate or malformed id (must look like "a/b-vN").
   void add(EnvEntry entry);
-  // Builds an env; unknown ids list the known ones; parameters are validated by Params.
+  // Builds an env; unknown ids suggest the nearest known ones; parameters are validated by
+  // Params.
   std::unique_ptr<Env> make(const std::string& id,
                             const std::map<std::string, ParamValue>& params = {}) const;
+  // Throws std::invalid_argument with unknown_id_message() for an unknown id.
   const EnvEntry& find(const std::string& id) const;
   bool contains(const std::string& id) const { return entries_.count(id) > 0; }
   // All ids, sorted.
   std::vector<std::string> ids() const;
+  // Up to `count` registered ids nearest to `id`, nearest first: by edit distance to the whole
+  // id, to the id without its version and to its bare name, so "cartpool", "classic/cartpole"
+  // and "classic/cartpole-v0" all find "classic/cartpole-v1".
+  std::vector<std::string> nearest_ids(const std::string& id, size_t count = 5) const;
+  // "nearest: a, b, c; `rltrain --list` shows all N": the tail of an unknown-id message.
+  std::string suggestions(const std::string& id) const;
+  // "unknown env id 'x'; " + suggestions(x).
+  std::string unknown_id_message(const std::string& id) const;
 
  private:
   std::map<std::string, EnvEntry> entries_;

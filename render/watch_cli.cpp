@@ -58,12 +58,6 @@ void set_source(WatchArgs& args, Source source, const std::string& input, const 
   args.input = input;
 }
 
-std::string join_ids() {
-  std::string ids;
-  for (const auto& id : EnvRegistry::global().ids()) ids += (ids.empty() ? "" : ", ") + id;
-  return ids;
-}
-
 ParamValue parse_param_value(const ParamSpec& spec, const std::string& text,
                              const std::string& where) {
   switch (spec.default_value.index()) {
@@ -305,9 +299,7 @@ WatchArgs parse_watch_args(const std::vector<std::string>& args) {
 std::map<std::string, ParamValue> parse_env_params(const std::string& env_id,
                                                    const std::vector<std::string>& pairs) {
   const EnvRegistry& registry = EnvRegistry::global();
-  if (!registry.contains(env_id))
-    throw std::invalid_argument("unknown env id '" + env_id + "'; known ids: " + join_ids());
-  const EnvEntry& entry = registry.find(env_id);
+  const EnvEntry& entry = registry.find(env_id);  // unknown ids: suggests the nearest
   std::map<std::string, ParamValue> params;
   for (const auto& pair : pairs) {
     const size_t eq = pair.find('=');
