@@ -308,8 +308,12 @@ class Writer {
         return out;
       }
       case Value::Type::kObject: {
+        // Keys are unique already: append (ordered_json's emplace would search every key).
         Json out = Json::object();
-        for (size_t i = 0; i < v.keys_.size(); ++i) out.emplace(v.keys_[i], convert(v.items_[i]));
+        auto& members = out.get_ref<Json::object_t&>();
+        members.reserve(v.keys_.size());
+        for (size_t i = 0; i < v.keys_.size(); ++i)
+          members.emplace_back(v.keys_[i], convert(v.items_[i]));
         return out;
       }
     }
