@@ -11,16 +11,8 @@ namespace {
 class CounterEnv final : public Env {
  public:
   explicit CounterEnv(const Params& p)
-      : Env(EnvSpec{"test/counter-v0",
-                    "counts steps",
-                    Space::box({1}, 0.f, 1e6f, DType::kF32),
-                    Space::discrete(2),
-                    0.f,
-                    1.f,
-                    p.get_int("limit"),
-                    std::nullopt,
-                    {},
-                    false}) {}
+      : Env(EnvSpec{"test/counter-v0", "counts steps", Space::box({1}, 0.f, 1e6f, DType::kF32),
+                    Space::discrete(2), 0.f, 1.f, p.get_int("limit")}) {}
 
  protected:
   void do_reset(ObsBuffer obs) override { as_f32(obs)[0] = count_ = 0; }
