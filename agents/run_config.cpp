@@ -24,8 +24,9 @@ const WrapperInfo& find_wrapper_info(const std::string& name) {
 
 EnvConfig read_env(ConfigSection env, const EnvRegistry& registry) {
   EnvConfig c;
-  c.id = env.get_required_choice("id", "Registry id of the env, e.g. classic/cartpole-v1",
-                                 registry.ids());
+  c.id = env.get_required_string("id", "Registry id of the env, e.g. classic/cartpole-v1");
+  if (!registry.contains(c.id))
+    env.fail("id", "unknown value '" + c.id + "'; " + registry.suggestions(c.id));
   c.params = env.get_params("params", registry.find(c.id).params,
                             "Env parameters (each env declares its own; see rltrain --list)");
   c.num_envs = static_cast<int>(

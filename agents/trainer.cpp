@@ -523,7 +523,7 @@ std::string TrainSummary::to_json() const {
   json::Value v = json::Value::object();
   v.set("env", env_id);
   v.set("agent", agent_type);
-  v.set("seed", static_cast<double>(seed));
+  v.set("seed", seed);  // exact: a uint64 seed beyond 2^53 stays itself
   v.set("total_steps", total_steps);
   v.set("episodes", episodes);
   v.set("wall_seconds", wall_seconds);

@@ -1,8 +1,10 @@
 #include "core/json.h"
 
-#include <cctype>
-#include <charconv>
+#include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <unordered_set>
 
 namespace rl::json {
 
@@ -49,7 +51,56 @@ bool Value::as_bool() const {
 
 double Value::as_number() const {
   expect(Type::kNumber);
-  return number_;
+  switch (rep_) {
+    case NumberRep::kSigned:
+      return static_cast<double>(signed_);
+    case NumberRep::kUnsigned:
+      return static_cast<double>(unsigned_);
+    case NumberRep::kReal:
+      break;
+  }
+  return real_;
+}
+
+namespace {
+
+constexpr double kTwoTo63 = 9223372036854775808.0;
+constexpr double kTwoTo64 = 18446744073709551616.0;
+
+[[noreturn]] void not_an_integer(const std::string& what) {
+  throw JsonError("expected a JSON integer in the range of " + what);
+}
+
+}  // namespace
+
+int64_t Value::as_int64() const {
+  expect(Type::kNumber);
+  switch (rep_) {
+    case NumberRep::kSigned:
+      return signed_;
+    case NumberRep::kUnsigned:
+      if (unsigned_ > static_cast<uint64_t>(INT64_MAX)) not_an_integer("int64");
+      return static_cast<int64_t>(unsigned_);
+    case NumberRep::kReal:
+      break;
+  }
+  if (real_ != std::trunc(real_) || real_ < -kTwoTo63 || real_ >= kTwoTo63) not_an_integer("int64");
+  return static_cast<int64_t>(real_);
+}
+
+uint64_t Value::as_uint64() const {
+  expect(Type::kNumber);
+  switch (rep_) {
+    case NumberRep::kSigned:
+      if (signed_ < 0) not_an_integer("uint64");
+      return static_cast<uint64_t>(signed_);
+    case NumberRep::kUnsigned:
+      return unsigned_;
+    case NumberRep::kReal:
+      break;
+  }
+  if (real_ != std::trunc(real_) || real_ < 0 || real_ >= kTwoTo64) not_an_integer("uint64");
+  return static_cast<uint64_t>(real_);
 }
 
 const std::string& Value::as_string() const {
@@ -94,377 +145,204 @@ const Value* Value::find(std::string_view key) const {
 
 namespace {
 
-class Parser {
- public:
-  Parser(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
+using Json = nlohmann::ordered_json;
 
-  Value parse_document() {
-    skip_space();
-    Value v = parse_value(0);
-    skip_space();
-    if (pos_ != text_.size()) fail("unexpected text after the JSON value");
-    return v;
+// Reads the text like a const char* but records the furthest byte the parser has read, so the
+// errors raised from Reader's callbacks (depth, duplicate keys) can name a byte offset as
+// nlohmann's own syntax errors do.
+class TrackingIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  TrackingIterator(const char* at, const char** furthest) : at_(at), furthest_(furthest) {}
+  reference operator*() const { return *at_; }
+  TrackingIterator& operator++() {
+    *furthest_ = ++at_;
+    return *this;
   }
+  bool operator==(const TrackingIterator& other) const { return at_ == other.at_; }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw JsonError("bad JSON at byte " + std::to_string(pos_) + ": " + what);
-  }
-
-  bool at_end() const { return pos_ >= text_.size(); }
-  char peek() const { return at_end() ? '\0' : text_[pos_]; }
-
-  void skip_space() {
-    while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r'))
-      ++pos_;
-  }
-
-  void expect_literal(std::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) fail("expected '" + std::string(word) + "'");
-    pos_ += word.size();
-  }
-
-  Value parse_value(int depth) {
-    if (depth > max_depth_) fail("nesting deeper than " + std::to_string(max_depth_));
-    switch (peek()) {
-      case '{':
-        return parse_object(depth);
-      case '[':
-        return parse_array(depth);
-      case '"':
-        return Value(parse_string());
-      case 't':
-        expect_literal("true");
-        return Value(true);
-      case 'f':
-        expect_literal("false");
-        return Value(false);
-      case 'n':
-        expect_literal("null");
-        return Value();
-      default:
-        if (peek() == '-' || (peek() >= '0' && peek() <= '9')) return Value(parse_number());
-        fail(at_end() ? "unexpected end of input" : "unexpected character");
-    }
-  }
-
-  Value parse_object(int depth) {
-    Value obj = Value::object();
-    ++pos_;  // '{'
-    skip_space();
-    if (peek() == '}') {
-      ++pos_;
-      return obj;
-    }
-    while (true) {
-      skip_space();
-      if (peek() != '"') fail("expected a string key");
-      std::string key = parse_string();
-      if (obj.find(key)) fail("duplicate key '" + key + "'");
-      skip_space();
-      if (peek() != ':') fail("expected ':'");
-      ++pos_;
-      skip_space();
-      obj.set(key, parse_value(depth + 1));
-      skip_space();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (peek() == '}') {
-        ++pos_;
-        return obj;
-      }
-      fail("expected ',' or '}'");
-    }
-  }
-
-  Value parse_array(int depth) {
-    Value arr = Value::array();
-    ++pos_;  // '['
-    skip_space();
-    if (peek() == ']') {
-      ++pos_;
-      return arr;
-    }
-    while (true) {
-      skip_space();
-      arr.push_back(parse_value(depth + 1));
-      skip_space();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (peek() == ']') {
-        ++pos_;
-        return arr;
-      }
-      fail("expected ',' or ']'");
-    }
-  }
-
-  double parse_number() {
-    const size_t start = pos_;
-    if (peek() == '-') ++pos_;
-    if (peek() == '0') {
-      ++pos_;
-    } else if (peek() >= '1' && peek() <= '9') {
-      while (std::isdigit(static_cast<unsigned char>(peek()))) ++pos_;
-    } else {
-      fail("expected a digit");
-    }
-    if (peek() == '.') {
-      ++pos_;
-      if (!std::isdigit(static_cast<unsigned char>(peek()))) fail("expected a digit after '.'");
-      while (std::isdigit(static_cast<unsigned char>(peek()))) ++pos_;
-    }
-    if (peek() == 'e' || peek() == 'E') {
-      ++pos_;
-      if (peek() == '+' || peek() == '-') ++pos_;
-      if (!std::isdigit(static_cast<unsigned char>(peek()))) fail("expected an exponent digit");
-      while (std::isdigit(static_cast<unsigned char>(peek()))) ++pos_;
-    }
-    double value = 0.0;
-    const auto [end, ec] = std::from_chars(text_.data() + start, text_.data() + pos_, value);
-    if (ec != std::errc() || end != text_.data() + pos_) {
-      pos_ = start;
-      fail("number out of range");
-    }
-    return value;
-  }
-
-  unsigned parse_hex4() {
-    if (pos_ + 4 > text_.size()) fail("truncated \\u escape");
-    unsigned code = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = text_[pos_++];
-      code <<= 4;
-      if (c >= '0' && c <= '9')
-        code |= c - '0';
-      else if (c >= 'a' && c <= 'f')
-        code |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        code |= c - 'A' + 10;
-      else
-        fail("bad hex digit in \\u escape");
-    }
-    return code;
-  }
-
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  void parse_escape(std::string& out) {
-    const char c = peek();
-    ++pos_;
-    switch (c) {
-      case '"':
-        out += '"';
-        return;
-      case '\\':
-        out += '\\';
-        return;
-      case '/':
-        out += '/';
-        return;
-      case 'b':
-        out += '\b';
-        return;
-      case 'f':
-        out += '\f';
-        return;
-      case 'n':
-        out += '\n';
-        return;
-      case 'r':
-        out += '\r';
-        return;
-      case 't':
-        out += '\t';
-        return;
-      case 'u':
-        break;
-      default:
-        --pos_;
-        fail("bad escape sequence");
-    }
-    unsigned cp = parse_hex4();
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-      if (text_.substr(pos_, 2) != "\\u") fail("unpaired UTF-16 surrogate");
-      pos_ += 2;
-      const unsigned low = parse_hex4();
-      if (low < 0xDC00 || low > 0xDFFF) fail("unpaired UTF-16 surrogate");
-      cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-      fail("unpaired UTF-16 surrogate");
-    }
-    append_utf8(out, cp);
-  }
-
-  // Copies one UTF-8 encoded code point, rejecting overlong forms and surrogates.
-  void copy_utf8(std::string& out) {
-    const auto lead = static_cast<unsigned char>(text_[pos_]);
-    int extra = 0;
-    unsigned cp = 0;
-    if (lead >= 0xC2 && lead <= 0xDF)
-      extra = 1, cp = lead & 0x1F;
-    else if (lead >= 0xE0 && lead <= 0xEF)
-      extra = 2, cp = lead & 0x0F;
-    else if (lead >= 0xF0 && lead <= 0xF4)
-      extra = 3, cp = lead & 0x07;
-    else
-      fail("invalid UTF-8 in string");
-    if (pos_ + extra >= text_.size()) fail("truncated UTF-8 in string");
-    for (int i = 1; i <= extra; ++i) {
-      const auto c = static_cast<unsigned char>(text_[pos_ + i]);
-      if ((c & 0xC0) != 0x80) fail("invalid UTF-8 in string");
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    const unsigned min_cp[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      fail("invalid UTF-8 in string");
-    out.append(text_.substr(pos_, extra + 1));
-    pos_ += extra + 1;
-  }
-
-  std::string parse_string() {
-    ++pos_;  // opening quote
-    std::string out;
-    while (true) {
-      if (at_end()) fail("unterminated string");
-      const auto c = static_cast<unsigned char>(text_[pos_]);
-      if (c == '"') {
-        ++pos_;
-        return out;
-      }
-      if (c < 0x20) fail("control character in string");
-      if (c == '\\') {
-        ++pos_;
-        parse_escape(out);
-      } else if (c < 0x80) {
-        out += static_cast<char>(c);
-        ++pos_;
-      } else {
-        copy_utf8(out);
-      }
-    }
-  }
-
-  std::string_view text_;
-  int max_depth_;
-  size_t pos_ = 0;
+  const char* at_;
+  const char** furthest_;
 };
 
-void dump_string(const std::string& s, std::string& out) {
-  static const char* hex = "0123456789abcdef";
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
-void dump_number(double x, std::string& out) {
-  if (!std::isfinite(x)) throw JsonError("cannot write a non-finite number as JSON");
-  char buf[32];
-  std::to_chars_result r;
-  if (x == std::trunc(x) && std::fabs(x) < 9007199254740992.0)
-    r = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(x));
-  else
-    r = std::to_chars(buf, buf + sizeof buf, x);
-  out.append(buf, r.ptr);
-}
-
-void dump_into(const Value& v, std::string& out) {
-  switch (v.type()) {
-    case Value::Type::kNull:
-      out += "null";
-      return;
-    case Value::Type::kBool:
-      out += v.as_bool() ? "true" : "false";
-      return;
-    case Value::Type::kNumber:
-      dump_number(v.as_number(), out);
-      return;
-    case Value::Type::kString:
-      dump_string(v.as_string(), out);
-      return;
-    case Value::Type::kArray: {
-      out += '[';
-      bool first = true;
-      for (const Value& item : v.items()) {
-        if (!first) out += ',';
-        first = false;
-        dump_into(item, out);
-      }
-      out += ']';
-      return;
-    }
-    case Value::Type::kObject: {
-      out += '{';
-      const auto& keys = v.keys();
-      for (size_t i = 0; i < keys.size(); ++i) {
-        if (i) out += ',';
-        dump_string(keys[i], out);
-        out += ':';
-        dump_into(*v.find(keys[i]), out);
-      }
-      out += '}';
-      return;
-    }
-  }
+// nlohmann's message without its "[json.exception...] parse error at line 1, column 8: " prefix
+// and without the offending token (which may be megabytes of hostile input): what is left says
+// what was expected, e.g. "syntax error while parsing value - unexpected '}'; expected ...".
+std::string syntax_message(const nlohmann::detail::exception& error, const std::string& token) {
+  if (error.id == 406) return "number out of range";
+  std::string text = error.what();
+  const size_t column = text.find("column ");
+  const size_t prefix_end = text.find(": ", column == std::string::npos ? 0 : column);
+  if (prefix_end != std::string::npos) text.erase(0, prefix_end + 2);
+  const std::string last_read = "; last read: '" + token + "'";
+  if (const size_t at = text.find(last_read); at != std::string::npos)
+    text.erase(at, last_read.size());
+  return text;
 }
 
 }  // namespace
 
-Value parse(std::string_view text, int max_depth) {
-  return Parser(text, max_depth).parse_document();
-}
+// Builds a Value from nlohmann's parse events (SAX), enforcing the rules nlohmann leaves to
+// the caller: no duplicate keys and a nesting limit.
+class Reader final : public nlohmann::json_sax<Json> {
+ public:
+  Reader(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
+
+  Value read() {
+    const char* furthest = text_.data();
+    furthest_ = &furthest;
+    const TrackingIterator first(text_.data(), &furthest);
+    const TrackingIterator last(text_.data() + text_.size(), &furthest);
+    Json::sax_parse(first, last, this, nlohmann::detail::input_format_t::json, /*strict=*/true,
+                    /*ignore_comments=*/false);
+    return std::move(root_);
+  }
+
+  bool null() override { return add(Value()); }
+  bool boolean(bool b) override { return add(Value(b)); }
+  bool number_integer(number_integer_t x) override { return add(Value(int64_t{x})); }
+  bool number_unsigned(number_unsigned_t x) override { return add(Value(uint64_t{x})); }
+  bool number_float(number_float_t x, const string_t&) override { return add(Value(x)); }
+  bool string(string_t& s) override { return add(Value(std::move(s))); }
+  bool binary(binary_t&) override { return false; }  // not produced by the JSON format
+
+  bool start_object(std::size_t) override { return open(Value::object()); }
+  bool key(string_t& k) override {
+    Frame& frame = open_.back();
+    if (frame.value->keys_.size() >= kLinearKeys) {
+      if (frame.seen.empty())
+        frame.seen.insert(frame.value->keys_.begin(), frame.value->keys_.end());
+      if (!frame.seen.insert(k).second) fail("duplicate key '" + k + "'");
+    } else {
+      for (const std::string& existing : frame.value->keys_)
+        if (existing == k) fail("duplicate key '" + k + "'");
+    }
+    pending_key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(Value::array()); }
+  bool end_array() override { return close(); }
+
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& error) override {
+    // nlohmann counts the characters read, the offending one included (or end of input).
+    const size_t offset = std::min(position > 0 ? position - 1 : 0, text_.size());
+    throw JsonError("bad JSON at byte " + std::to_string(offset) + ": " +
+                    syntax_message(error, last_token));
+  }
+
+ private:
+  struct Frame {
+    Value* value;
+    std::unordered_set<std::string> seen;  // keys of a large object, for duplicate checks
+  };
+  static constexpr size_t kLinearKeys = 16;  // below this, a linear scan is cheaper
+
+  [[noreturn]] void fail(const std::string& what) const {
+    const size_t last_read = static_cast<size_t>(*furthest_ - text_.data());
+    throw JsonError("bad JSON at byte " + std::to_string(last_read > 0 ? last_read - 1 : 0) + ": " +
+                    what);
+  }
+
+  // Places `v` in the innermost open container (or as the root) and returns where it lives.
+  Value* place(Value v) {
+    if (open_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    Value& parent = *open_.back().value;
+    if (parent.is_object()) parent.keys_.push_back(std::move(pending_key_));
+    parent.items_.push_back(std::move(v));
+    return &parent.items_.back();
+  }
+
+  bool add(Value v) {
+    place(std::move(v));
+    return true;
+  }
+
+  // Pointers to open containers stay valid: a container only grows after its open child closed.
+  bool open(Value container) {
+    if (static_cast<int>(open_.size()) >= max_depth_)
+      fail("nesting deeper than " + std::to_string(max_depth_));
+    open_.push_back({place(std::move(container)), {}});
+    return true;
+  }
+
+  bool close() {
+    open_.pop_back();
+    return true;
+  }
+
+  std::string_view text_;
+  int max_depth_;
+  const char** furthest_ = nullptr;
+  Value root_;
+  std::vector<Frame> open_;
+  std::string pending_key_;
+};
+
+// Converts a Value to nlohmann's tree for serialization.
+class Writer {
+ public:
+  static Json convert(const Value& v) {
+    switch (v.type_) {
+      case Value::Type::kNull:
+        return nullptr;
+      case Value::Type::kBool:
+        return v.bool_;
+      case Value::Type::kNumber:
+        return number(v);
+      case Value::Type::kString:
+        return v.string_;
+      case Value::Type::kArray: {
+        Json out = Json::array();
+        for (const Value& item : v.items_) out.push_back(convert(item));
+        return out;
+      }
+      case Value::Type::kObject: {
+        // Keys are unique already: append (ordered_json's emplace would search every key).
+        Json out = Json::object();
+        auto& members = out.get_ref<Json::object_t&>();
+        members.reserve(v.keys_.size());
+        for (size_t i = 0; i < v.keys_.size(); ++i)
+          members.emplace_back(v.keys_[i], convert(v.items_[i]));
+        return out;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  static Json number(const Value& v) {
+    switch (v.rep_) {
+      case Value::NumberRep::kSigned:
+        return v.signed_;
+      case Value::NumberRep::kUnsigned:
+        return v.unsigned_;
+      case Value::NumberRep::kReal:
+        break;
+    }
+    const double x = v.real_;
+    if (!std::isfinite(x)) throw JsonError("cannot write a non-finite number as JSON");
+    // Integral doubles print as integers (nlohmann would print "3.0").
+    if (x == std::trunc(x) && std::fabs(x) < 9007199254740992.0) return static_cast<int64_t>(x);
+    return x;
+  }
+};
+
+Value parse(std::string_view text, int max_depth) { return Reader(text, max_depth).read(); }
 
 std::string dump(const Value& value) {
-  std::string out;
-  dump_into(value, out);
-  return out;
+  return Writer::convert(value).dump(-1, ' ', /*ensure_ascii=*/false,
+                                     Json::error_handler_t::replace);
 }
 
 }  // namespace rl::json

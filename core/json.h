@@ -1,9 +1,13 @@
-// A small, strict JSON value, parser and writer for protocol handshakes and error frames.
-// Strict means RFC 8259 only: no comments, no trailing commas, no NaN/Infinity literals, no
-// duplicate object keys, valid UTF-8 in strings, and a nesting-depth limit so hostile input
-// cannot exhaust the stack.
+// A small JSON value for protocol handshakes, error frames and run summaries, read and written
+// by nlohmann-json (kept out of this header: it is large and slow to compile).
+// Parsing is strict RFC 8259: no comments, no trailing commas, no NaN/Infinity literals, valid
+// UTF-8 in strings, plus two rules of our own: duplicate object keys are rejected and nesting
+// is limited so hostile input cannot exhaust the stack. Byte-size limits belong to whoever
+// reads the text (the wire codec checks a frame's length before allocating its body).
+// Integers are exact: 64-bit values (seeds) survive a write/read round trip unchanged.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -25,10 +29,18 @@ class Value {
 
   Value() = default;  // null
   Value(bool b) : type_(Type::kBool), bool_(b) {}
-  Value(double x) : type_(Type::kNumber), number_(x) {}
-  Value(int x) : Value(static_cast<double>(x)) {}
-  Value(int64_t x) : Value(static_cast<double>(x)) {}
-  Value(uint32_t x) : Value(static_cast<double>(x)) {}
+  Value(double x) : type_(Type::kNumber), real_(x) {}
+  // Integers are stored exactly (not as double), signed or unsigned as given.
+  template <std::integral T>
+  requires(!std::same_as<T, bool> && !std::same_as<T, char>) Value(T x) : type_(Type::kNumber) {
+    if constexpr (std::is_signed_v<T>) {
+      rep_ = NumberRep::kSigned;
+      signed_ = x;
+    } else {
+      rep_ = NumberRep::kUnsigned;
+      unsigned_ = x;
+    }
+  }
   Value(const char* s) : type_(Type::kString), string_(s) {}
   Value(std::string s) : type_(Type::kString), string_(std::move(s)) {}
 
@@ -45,7 +57,11 @@ class Value {
 
   // Typed accessors; throw JsonError when the value has another type.
   bool as_bool() const;
-  double as_number() const;
+  double as_number() const;  // integers beyond 2^53 round to the nearest double
+  // Exact integer reads; throw JsonError unless the number is integral and fits the type
+  // (a written 1e3 counts as the integer 1000).
+  int64_t as_int64() const;
+  uint64_t as_uint64() const;
   const std::string& as_string() const;
   const std::vector<Value>& items() const;  // array elements
 
@@ -58,11 +74,21 @@ class Value {
   const std::vector<std::string>& keys() const;  // object member names in insertion order
 
  private:
+  friend class Reader;  // json.cpp: builds values from the parser's events
+  friend class Writer;  // json.cpp: hands values to the serializer
+
+  enum class NumberRep : uint8_t { kReal, kSigned, kUnsigned };
+
   void expect(Type t) const;
 
   Type type_ = Type::kNull;
+  NumberRep rep_ = NumberRep::kReal;
   bool bool_ = false;
-  double number_ = 0.0;
+  union {
+    double real_ = 0.0;
+    int64_t signed_;
+    uint64_t unsigned_;
+  };
   std::string string_;
   std::vector<Value> items_;       // array elements, or object member values
   std::vector<std::string> keys_;  // object member names (parallel to items_)
@@ -71,11 +97,14 @@ class Value {
 // Name of a type for messages: "null", "bool", "number", "string", "array", "object".
 const char* type_name(Value::Type t);
 
-// Parses exactly one JSON value (surrounding whitespace allowed). Throws JsonError.
+// Parses exactly one JSON value (surrounding whitespace allowed), with at most `max_depth`
+// arrays/objects nested inside each other. Throws JsonError naming the byte offset.
 Value parse(std::string_view text, int max_depth = 32);
 
-// Compact serialization. Integral numbers below 2^53 print without a fraction; other numbers
-// print in the shortest form that reads back exactly. Throws JsonError for NaN or infinity.
+// Compact serialization. Integers print exactly; so do integral doubles below 2^53 (without a
+// fraction); other numbers print in the shortest form that reads back exactly. Invalid UTF-8
+// in a string is written as U+FFFD, so the output is always valid JSON. Throws JsonError for
+// NaN or infinity.
 std::string dump(const Value& value);
 
 }  // namespace rl::json

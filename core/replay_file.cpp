@@ -412,12 +412,9 @@ Replay read_replay(const std::string& path, const EnvRegistry& registry) {
   if (!in) throw ReplayError(ReplayErrorKind::kIo, path, "cannot read the file");
   Replay replay = decode_replay(bytes, path);
   if (!registry.contains(replay.env_id)) {
-    std::string known;
-    for (const auto& id : registry.ids()) known += (known.empty() ? "" : ", ") + id;
     throw ReplayError(ReplayErrorKind::kUnknownEnv, path,
                       "unknown env '" + replay.env_id + "' (recorded by rlcade " +
-                          replay.rlcade_version +
-                          "); this build has: " + (known.empty() ? std::string("(none)") : known));
+                          replay.rlcade_version + "); " + registry.suggestions(replay.env_id));
   }
   try {
     const EnvEntry& entry = registry.find(replay.env_id);

@@ -13,7 +13,7 @@ namespace {
 
 constexpr float kPi = 3.14159265358979f;
 
-EnvSpec acrobot_spec(int64_t max_steps) {
+EnvSpec acrobot_spec(const Params& p) {
   EnvSpec spec;
   spec.id = "classic/acrobot-v1";
   spec.description = "Swing the end of a two-link pendulum above a line (Gymnasium Acrobot-v1)";
@@ -23,7 +23,7 @@ EnvSpec acrobot_spec(int64_t max_steps) {
   spec.action_space = Space::discrete(3);
   spec.reward_min = -1.f;
   spec.reward_max = 0.f;
-  spec.max_episode_steps = max_steps;
+  spec.max_episode_steps = p.get_int("max_episode_steps");
   spec.reward_threshold = -100.0;
   spec.action_names = {"torque -1", "no torque", "torque +1"};
   return spec;
@@ -31,7 +31,7 @@ EnvSpec acrobot_spec(int64_t max_steps) {
 
 class Acrobot final : public Env {
  public:
-  explicit Acrobot(const Params& p) : Env(acrobot_spec(p.get_int("max_episode_steps"))) {}
+  explicit Acrobot(const Params& p) : Env(acrobot_spec(p)) {}
 
  protected:
   void do_reset(ObsBuffer obs) override {
@@ -80,11 +80,9 @@ class Acrobot final : public Env {
   classic::AcrobotState state_{};
 };
 
-RLCADE_REGISTER_ENV(
-    {"classic/acrobot-v1",
-     "Swing the end of a two-link pendulum above a line (Gymnasium Acrobot-v1)",
-     {{"max_episode_steps", int64_t{500}, "Truncate episodes after this many steps", 1.0, 1e9, {}}},
-     [](const Params& p) { return std::make_unique<Acrobot>(p); }});
+RLCADE_REGISTER_ENV(entry_from_spec(
+    {{"max_episode_steps", int64_t{500}, "Truncate episodes after this many steps", 1.0, 1e9, {}}},
+    acrobot_spec, [](const Params& p) { return std::make_unique<Acrobot>(p); }));
 
 }  // namespace
 }  // namespace rl

@@ -11,7 +11,7 @@ namespace {
 
 constexpr double kXLimit = 2.4;
 
-EnvSpec cartpole_spec(int64_t max_steps) {
+EnvSpec cartpole_spec(const Params& p) {
   const float big = 3.4028235e38f;
   EnvSpec spec;
   spec.id = "classic/cartpole-v1";
@@ -21,7 +21,7 @@ EnvSpec cartpole_spec(int64_t max_steps) {
   spec.action_space = Space::discrete(2);
   spec.reward_min = 0.f;
   spec.reward_max = 1.f;
-  spec.max_episode_steps = max_steps;
+  spec.max_episode_steps = p.get_int("max_episode_steps");
   spec.reward_threshold = 475.0;
   spec.action_names = {"left", "right"};
   return spec;
@@ -29,7 +29,7 @@ EnvSpec cartpole_spec(int64_t max_steps) {
 
 class CartPole final : public Env {
  public:
-  explicit CartPole(const Params& p) : Env(cartpole_spec(p.get_int("max_episode_steps"))) {}
+  explicit CartPole(const Params& p) : Env(cartpole_spec(p)) {}
 
  protected:
   void do_reset(ObsBuffer obs) override {
@@ -74,11 +74,9 @@ class CartPole final : public Env {
   classic::CartPoleState state_;
 };
 
-RLCADE_REGISTER_ENV(
-    {"classic/cartpole-v1",
-     "Balance a pole on a cart by pushing it left or right (Gymnasium CartPole-v1)",
-     {{"max_episode_steps", int64_t{500}, "Truncate episodes after this many steps", 1.0, 1e9, {}}},
-     [](const Params& p) { return std::make_unique<CartPole>(p); }});
+RLCADE_REGISTER_ENV(entry_from_spec(
+    {{"max_episode_steps", int64_t{500}, "Truncate episodes after this many steps", 1.0, 1e9, {}}},
+    cartpole_spec, [](const Params& p) { return std::make_unique<CartPole>(p); }));
 
 }  // namespace
 }  // namespace rl

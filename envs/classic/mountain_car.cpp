@@ -91,12 +91,12 @@ class MountainCarBase : public Env {
     out[1] = static_cast<float>(state_.velocity);
   }
 
-  static EnvSpec base_spec(const char* id, const char* description, int64_t max_steps) {
+  static EnvSpec base_spec(const char* id, const char* description, const Params& p) {
     EnvSpec spec;
     spec.id = id;
     spec.description = description;
     spec.observation_space = mountain_car_observation_space();
-    spec.max_episode_steps = max_steps;
+    spec.max_episode_steps = p.get_int("max_episode_steps");
     return spec;
   }
 
@@ -109,8 +109,7 @@ class MountainCarBase : public Env {
 
 class MountainCar final : public MountainCarBase {
  public:
-  explicit MountainCar(const Params& p)
-      : MountainCarBase(make_spec(p.get_int("max_episode_steps")), p, 0.5) {}
+  explicit MountainCar(const Params& p) : MountainCarBase(make_spec(p), p, 0.5) {}
 
  protected:
   StepResult do_step(const Action& action, ObsBuffer obs) override {
@@ -122,11 +121,11 @@ class MountainCar final : public MountainCarBase {
     return r;
   }
 
- private:
-  static EnvSpec make_spec(int64_t max_steps) {
+ public:
+  static EnvSpec make_spec(const Params& p) {
     EnvSpec spec = base_spec(
         "classic/mountaincar-v0",
-        "Drive an underpowered car up a hill by rocking it (Gymnasium MountainCar-v0)", max_steps);
+        "Drive an underpowered car up a hill by rocking it (Gymnasium MountainCar-v0)", p);
     spec.action_space = Space::discrete(3);
     spec.reward_min = -1.f;
     spec.reward_max = -1.f;
@@ -138,8 +137,7 @@ class MountainCar final : public MountainCarBase {
 
 class ContinuousMountainCar final : public MountainCarBase {
  public:
-  explicit ContinuousMountainCar(const Params& p)
-      : MountainCarBase(make_spec(p.get_int("max_episode_steps")), p, 0.45) {}
+  explicit ContinuousMountainCar(const Params& p) : MountainCarBase(make_spec(p), p, 0.45) {}
 
  protected:
   StepResult do_step(const Action& action, ObsBuffer obs) override {
@@ -152,12 +150,11 @@ class ContinuousMountainCar final : public MountainCarBase {
     return r;
   }
 
- private:
-  static EnvSpec make_spec(int64_t max_steps) {
+ public:
+  static EnvSpec make_spec(const Params& p) {
     EnvSpec spec = base_spec(
         "classic/mountaincar_continuous-v0",
-        "Drive a car up a hill with a continuous force (Gymnasium MountainCarContinuous-v0)",
-        max_steps);
+        "Drive a car up a hill with a continuous force (Gymnasium MountainCarContinuous-v0)", p);
     spec.action_space = Space::box({1}, -1.f, 1.f, DType::kF32);
     spec.reward_min = -0.1f;
     spec.reward_max = 100.f;
@@ -177,15 +174,14 @@ std::vector<ParamSpec> mountain_car_params(int64_t max_steps) {
        {}}};
 }
 
-RLCADE_REGISTER_ENV({"classic/mountaincar-v0",
-                     "Drive an underpowered car up a hill by rocking it (Gymnasium MountainCar-v0)",
-                     mountain_car_params(200),
-                     [](const Params& p) { return std::make_unique<MountainCar>(p); }});
-RLCADE_REGISTER_ENV(
-    {"classic/mountaincar_continuous-v0",
-     "Drive a car up a hill with a continuous force (Gymnasium MountainCarContinuous-v0)",
-     mountain_car_params(999),
-     [](const Params& p) { return std::make_unique<ContinuousMountainCar>(p); }});
+RLCADE_REGISTER_ENV(entry_from_spec(mountain_car_params(200), MountainCar::make_spec,
+                                    [](const Params& p) {
+                                      return std::make_unique<MountainCar>(p);
+                                    }));
+RLCADE_REGISTER_ENV(entry_from_spec(mountain_car_params(999), ContinuousMountainCar::make_spec,
+                                    [](const Params& p) {
+                                      return std::make_unique<ContinuousMountainCar>(p);
+                                    }));
 
 }  // namespace
 }  // namespace rl

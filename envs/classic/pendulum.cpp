@@ -13,7 +13,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-EnvSpec pendulum_spec(int64_t max_steps) {
+EnvSpec pendulum_spec(const Params& p) {
   EnvSpec spec;
   spec.id = "classic/pendulum-v1";
   spec.description = "Swing a pendulum upright and hold it there (Gymnasium Pendulum-v1)";
@@ -22,14 +22,13 @@ EnvSpec pendulum_spec(int64_t max_steps) {
   // The worst cost: pi^2 + 0.1 * 8^2 + 0.001 * 2^2.
   spec.reward_min = -16.2736044f;
   spec.reward_max = 0.f;
-  spec.max_episode_steps = max_steps;
+  spec.max_episode_steps = p.get_int("max_episode_steps");
   return spec;
 }
 
 class Pendulum final : public Env {
  public:
-  explicit Pendulum(const Params& p)
-      : Env(pendulum_spec(p.get_int("max_episode_steps"))), gravity_(p.get_float("g")) {}
+  explicit Pendulum(const Params& p) : Env(pendulum_spec(p)), gravity_(p.get_float("g")) {}
 
  protected:
   void do_reset(ObsBuffer obs) override {
@@ -84,12 +83,10 @@ class Pendulum final : public Env {
   classic::PendulumState state_;
 };
 
-RLCADE_REGISTER_ENV(
-    {"classic/pendulum-v1",
-     "Swing a pendulum upright and hold it there (Gymnasium Pendulum-v1)",
-     {{"max_episode_steps", int64_t{200}, "Truncate episodes after this many steps", 1.0, 1e9, {}},
-      {"g", 10.0, "Gravity (m/s^2), Gymnasium's g", 0.0, 100.0, {}}},
-     [](const Params& p) { return std::make_unique<Pendulum>(p); }});
+RLCADE_REGISTER_ENV(entry_from_spec(
+    {{"max_episode_steps", int64_t{200}, "Truncate episodes after this many steps", 1.0, 1e9, {}},
+     {"g", 10.0, "Gravity (m/s^2), Gymnasium's g", 0.0, 100.0, {}}},
+    pendulum_spec, [](const Params& p) { return std::make_unique<Pendulum>(p); }));
 
 }  // namespace
 }  // namespace rl

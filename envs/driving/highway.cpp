@@ -333,10 +333,8 @@ void Highway::do_render(Image& out) const {
   draw_text(out, 8, 10, line, 3, {255, 255, 255});
 }
 
-RLCADE_REGISTER_ENV({"driving/highway-v0",
-                     "Drive fast on a multi-lane highway among IDM/MOBIL traffic without "
-                     "crashing (highway-env)",
-                     highway_params(),
-                     [](const Params& p) { return std::make_unique<Highway>(highway_config(p)); }});
+RLCADE_REGISTER_ENV(entry_from_spec(
+    highway_params(), [](const Params& p) { return highway_spec(highway_config(p)); },
+    [](const Params& p) { return std::make_unique<Highway>(highway_config(p)); }));
 
 }  // namespace rl::driving

@@ -227,16 +227,21 @@ void Racetrack::write_vector(float* out) {
         1.0);
 }
 
-RLCADE_REGISTER_ENV({"driving/racetrack-v0",
-                     "Drive a lap of a random closed track with continuous [steer, throttle/brake]",
-                     racetrack_params(), [](const Params& p) {
-                       return std::make_unique<Racetrack>(racetrack_config(p, false));
-                     }});
-RLCADE_REGISTER_ENV({"driving/racetrack_discrete-v0",
-                     "Drive a lap of a random closed track with 5 actions (noop, left, right, gas, "
-                     "brake)",
-                     racetrack_params(), [](const Params& p) {
-                       return std::make_unique<Racetrack>(racetrack_config(p, true));
-                     }});
+namespace {
+
+// One entry per action kind; the id and description come from racetrack_spec.
+EnvEntry racetrack_entry(bool discrete) {
+  return entry_from_spec(
+      racetrack_params(),
+      [discrete](const Params& p) { return racetrack_spec(racetrack_config(p, discrete)); },
+      [discrete](const Params& p) {
+        return std::make_unique<Racetrack>(racetrack_config(p, discrete));
+      });
+}
+
+}  // namespace
+
+RLCADE_REGISTER_ENV(racetrack_entry(false));
+RLCADE_REGISTER_ENV(racetrack_entry(true));
 
 }  // namespace rl::driving

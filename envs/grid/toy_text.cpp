@@ -144,9 +144,7 @@ class CliffWalking final : public TabularGrid {
     });
   }
 
- private:
-  static bool is_cliff(int r, int c) { return r == kRows - 1 && c > 0 && c < kCols - 1; }
-
+ public:
   static EnvSpec make_spec(const Params& p) {
     EnvSpec spec;
     spec.id = "grid/cliffwalking-v0";
@@ -160,18 +158,50 @@ class CliffWalking final : public TabularGrid {
     spec.reports_success = true;
     return spec;
   }
+
+ private:
+  static bool is_cliff(int r, int c) { return r == kRows - 1 && c > 0 && c < kCols - 1; }
 };
 
-constexpr std::array<const char*, 4> kLake4x4 = {"SFFF", "FHFH", "FFFH", "HFFG"};
-constexpr std::array<const char*, 8> kLake8x8 = {"SFFFFFFF", "FFFFFFFF", "FFFHFFFF", "FFFFFHFF",
-                                                 "FFFHFFFF", "FHHFFFHF", "FHFFHFHF", "FFFHFFFG"};
+// A square lake map (S start, F frozen, H hole, G goal), its registry id and the return at which
+// it counts as solved.
+struct LakeMap {
+  const char* id;
+  const char* const* rows;
+  int size;
+  double reward_threshold;
+};
+
+constexpr std::array<const char*, 4> kLake4x4Rows = {"SFFF", "FHFH", "FFFH", "HFFG"};
+constexpr std::array<const char*, 8> kLake8x8Rows = {
+    "SFFFFFFF", "FFFFFFFF", "FFFHFFFF", "FFFFFHFF", "FFFHFFFF", "FHHFFFHF", "FHFFHFHF", "FFFHFFFG"};
+constexpr LakeMap kLake4x4{"grid/frozenlake-4x4-v0", kLake4x4Rows.data(), 4, 0.70};
+constexpr LakeMap kLake8x8{"grid/frozenlake-8x8-v0", kLake8x8Rows.data(), 8, 0.85};
 
 class FrozenLake final : public TabularGrid {
  public:
-  FrozenLake(const Params& p, const char* id, const char* const* map, int size, double threshold)
-      : TabularGrid(make_spec(p, id, size, threshold), parse_obs(p), size, size),
-        map_(map),
+  FrozenLake(const Params& p, const LakeMap& lake)
+      : TabularGrid(make_spec(p, lake), parse_obs(p), lake.size, lake.size),
+        map_(lake.rows),
         slippery_(p.get_bool("is_slippery")) {}
+
+  static EnvSpec make_spec(const Params& p, const LakeMap& lake) {
+    const std::string size = std::to_string(lake.size);
+    EnvSpec spec;
+    spec.id = lake.id;
+    spec.description = "Cross a " + size + "x" + size +
+                       " frozen lake to the goal without falling into a hole (Gymnasium "
+                       "FrozenLake)";
+    spec.observation_space = tabular_space(parse_obs(p), lake.size * lake.size);
+    spec.action_space = Space::discrete(4);
+    spec.reward_min = 0.f;
+    spec.reward_max = 1.f;
+    spec.max_episode_steps = p.get_int("max_episode_steps");
+    spec.reward_threshold = lake.reward_threshold;
+    spec.action_names = {"left", "down", "right", "up"};
+    spec.reports_success = true;
+    return spec;
+  }
 
  protected:
   void do_reset(ObsBuffer obs) override {
@@ -211,23 +241,6 @@ class FrozenLake final : public TabularGrid {
   }
 
  private:
-  static EnvSpec make_spec(const Params& p, const char* id, int size, double threshold) {
-    EnvSpec spec;
-    spec.id = id;
-    spec.description =
-        "Cross a frozen lake to the goal without falling into a hole (Gymnasium "
-        "FrozenLake)";
-    spec.observation_space = tabular_space(parse_obs(p), size * size);
-    spec.action_space = Space::discrete(4);
-    spec.reward_min = 0.f;
-    spec.reward_max = 1.f;
-    spec.max_episode_steps = p.get_int("max_episode_steps");
-    spec.reward_threshold = threshold;
-    spec.action_names = {"left", "down", "right", "up"};
-    spec.reports_success = true;
-    return spec;
-  }
-
   const char* const* map_;
   bool slippery_;
 };
@@ -243,22 +256,19 @@ std::vector<ParamSpec> frozenlake_params(int64_t max_steps) {
   return params;
 }
 
-RLCADE_REGISTER_ENV({"grid/cliffwalking-v0",
-                     "Walk along a cliff to the goal; falling costs -100 (Sutton & Barto 6.6)",
-                     tabular_params(0, 0),
-                     [](const Params& p) { return std::make_unique<CliffWalking>(p); }});
-RLCADE_REGISTER_ENV({"grid/frozenlake-4x4-v0",
-                     "Cross a 4x4 frozen lake to the goal without falling into a hole",
-                     frozenlake_params(100), [](const Params& p) {
-                       return std::make_unique<FrozenLake>(p, "grid/frozenlake-4x4-v0",
-                                                           kLake4x4.data(), 4, 0.70);
-                     }});
-RLCADE_REGISTER_ENV({"grid/frozenlake-8x8-v0",
-                     "Cross an 8x8 frozen lake to the goal without falling into a hole",
-                     frozenlake_params(200), [](const Params& p) {
-                       return std::make_unique<FrozenLake>(p, "grid/frozenlake-8x8-v0",
-                                                           kLake8x8.data(), 8, 0.85);
-                     }});
+EnvEntry frozenlake_entry(const LakeMap& lake, int64_t max_steps) {
+  return entry_from_spec(
+      frozenlake_params(max_steps),
+      [lake](const Params& p) { return FrozenLake::make_spec(p, lake); },
+      [lake](const Params& p) { return std::make_unique<FrozenLake>(p, lake); });
+}
+
+RLCADE_REGISTER_ENV(entry_from_spec(tabular_params(0, 0), CliffWalking::make_spec,
+                                    [](const Params& p) {
+                                      return std::make_unique<CliffWalking>(p);
+                                    }));
+RLCADE_REGISTER_ENV(frozenlake_entry(kLake4x4, 100));
+RLCADE_REGISTER_ENV(frozenlake_entry(kLake8x8, 200));
 
 }  // namespace
 }  // namespace rl::grid

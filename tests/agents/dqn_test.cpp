@@ -51,8 +51,8 @@ TEST_CASE("dqn: settings are strict about keys, types and ranges") {
 TEST_CASE("dqn: the run layout rejects unknown envs, agents and env parameters") {
   const std::string yaml = chain_config();
   std::string m = config_error(replaced(yaml, "test/chain-v0", "nope/x-v1"));
-  CHECK(contains(m, "test.yaml:4:7: env.id: unknown value 'nope/x-v1'"));
-  CHECK(contains(m, "classic/cartpole-v1"));
+  CHECK(contains(m, "test.yaml:4:7: env.id: unknown value 'nope/x-v1'; nearest: "));
+  CHECK(contains(m, "`rltrain --list` shows all"));  // the nearest ids, not all of them
   m = config_error(replaced(yaml, "type: dqn", "type: dqm"));
   CHECK(contains(m, "agent.type: unknown value 'dqm'; valid choices: "));
   CHECK(contains(m, "dqn"));

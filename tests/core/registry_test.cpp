@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace rl {
@@ -77,6 +78,35 @@ TEST_CASE("env base class: truncation, termination, returns and misuse") {
   CHECK(env->episode_steps() == 3);
   env->reset(obs);
   CHECK_THROWS_AS(env->step(Action::discrete(2), obs), std::invalid_argument);
+}
+
+TEST_CASE("registry: an unknown id suggests the nearest ids, not all of them") {
+  EnvRegistry registry;
+  for (const char* id : {"classic/cartpole-v1", "classic/acrobot-v1", "classic/pendulum-v1",
+                         "classic/mountaincar-v0", "grid/empty-5x5-v0", "grid/empty-8x8-v0",
+                         "grid/doorkey-5x5-v0", "minatar/breakout-v0", "minatar/breakout-v1"})
+    registry.add(counter_entry(id));
+  CHECK(registry.nearest_ids("classic/cartpool-v1").front() == "classic/cartpole-v1");
+  CHECK(registry.nearest_ids("classic/cartpole-v0").front() == "classic/cartpole-v1");
+  CHECK(registry.nearest_ids("CartPole").front() == "classic/cartpole-v1");
+  CHECK(registry.nearest_ids("breakout", 2) ==
+        std::vector<std::string>{"minatar/breakout-v0", "minatar/breakout-v1"});
+  CHECK(registry.nearest_ids("grid/empty-6x6-v0", 2) ==
+        std::vector<std::string>{"grid/empty-5x5-v0", "grid/empty-8x8-v0"});
+  CHECK(registry.nearest_ids("x").size() == 5);
+  try {
+    registry.make("classic/cartpool-v1");
+    FAIL("expected an error");
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    CHECK(message.find("unknown env id 'classic/cartpool-v1'; nearest: classic/cartpole-v1, ") ==
+          0);
+    CHECK(message.find("`rltrain --list` shows all 9") != std::string::npos);
+    const size_t from = message.find("nearest: "), to = message.find(';', from);
+    CHECK(std::count(message.begin() + from, message.begin() + to, ',') == 4);  // 5 of 9 ids
+  }
+  CHECK(std::string(EnvRegistry().unknown_id_message("a")).find("no env is registered") !=
+        std::string::npos);
 }
 
 }  // namespace

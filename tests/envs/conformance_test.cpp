@@ -66,6 +66,7 @@ TEST_CASE("every registered env satisfies the env contract") {
     const EnvSpec& spec = env->spec();
     CHECK(spec.id == id);
     CHECK(!spec.description.empty());
+    CHECK(spec.description == EnvRegistry::global().find(id).description);
     REQUIRE(spec.observation_space.kind == Space::Kind::kBox);
     std::vector<uint8_t> obs(spec.observation_space.bytes());
 
