@@ -527,7 +527,7 @@ void SacAgent::policy_step(const torch::Tensor& obs, Losses& losses) {
     alpha_optimizer_->zero_grad();
     alpha_loss.backward();
     alpha_optimizer_->step(0);
-    alpha_ = log_alpha_.exp().item<double>();
+    alpha_ = current_alpha();
   }
   losses.actor += actor_loss.item<double>();
   losses.alpha += alpha_loss.item<double>();
@@ -587,6 +587,10 @@ void SacAgent::engine_policy_step(const torch::Tensor& obs, Losses& losses) {
   alpha_step(log_probs, batch, losses);
 }
 
+double SacAgent::current_alpha() const {
+  return std::exp(static_cast<double>(log_alpha_.data_ptr<float>()[0]));
+}
+
 void SacAgent::alpha_step(const float* log_probs, int batch, Losses& losses) {
   double log_alpha_gradient = 0;
   const double log_alpha = log_alpha_.data_ptr<float>()[0];
@@ -599,7 +603,7 @@ void SacAgent::alpha_step(const float* log_probs, int batch, Losses& losses) {
   if (!settings_.autotune) return;
   log_alpha_.mutable_grad().data_ptr<float>()[0] = static_cast<float>(log_alpha_gradient);
   alpha_optimizer_->step(0);
-  alpha_ = std::exp(static_cast<double>(log_alpha_.data_ptr<float>()[0]));
+  alpha_ = current_alpha();
 }
 
 void SacAgent::save(torch::serialize::OutputArchive& archive) const {
@@ -646,7 +650,7 @@ void SacAgent::load(torch::serialize::InputArchive& archive) {
     torch::NoGradGuard no_grad;
     log_alpha_.copy_(log_alpha.reshape({1}));
   }
-  alpha_ = log_alpha_.exp().item<double>();
+  alpha_ = current_alpha();
   env_steps_ = read_int(archive, "env_steps");
   gradient_steps_done_ = read_int(archive, "gradient_steps");
   next_train_step_ = read_int(archive, "next_train_step");

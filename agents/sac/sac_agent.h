@@ -108,6 +108,7 @@ class SacAgent final : public Agent {
   void engine_policy_step(const torch::Tensor& obs, Losses& losses);
   // The alpha step from the log-probs [batch] of freshly sampled actions (Box actions).
   void alpha_step(const float* log_probs, int batch, Losses& losses);
+  double current_alpha() const;  // exp(log_alpha).
   // Standard normal noise [rows, action_dim] from generator_ into `buffer` (kept allocated).
   const float* normal_noise(torch::Tensor& buffer, int rows);
   // Box actions: env bounds <-> [-1, 1].
