@@ -81,6 +81,16 @@ void read_optimizer_state(torch::serialize::InputArchive& archive, const std::st
   if (!archive.try_read(key, state)) {
     throw std::runtime_error("checkpoint entry '" + key + "' is missing");
   }
+  torch::Tensor probe;
+  if (!state.keys().empty() && !state.try_read("first", probe)) {
+    // Checkpoints from before the flat optimizer hold torch::optim::Adam state: the weights
+    // load, the optimizer's moments start over.
+    std::fprintf(stderr,
+                 "sac: checkpoint entry '%s' holds LibTorch Adam state from an older version; "
+                 "its moments restart\n",
+                 key.c_str());
+    return;
+  }
   try {
     optimizer.load(state);
   } catch (const std::exception& e) {
