@@ -1,6 +1,6 @@
 #include "agents/sac/sac_agent.h"
 
-#include <torch/optim/adam.h>
+#include <torch/autograd.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 #include <torch/utils.h>
@@ -17,6 +17,7 @@
 #include "agents/common/agent_factory.h"
 #include "agents/common/agent_util.h"
 #include "agents/common/distributions.h"
+#include "agents/sac/sac_losses.h"
 
 namespace rl {
 
@@ -55,10 +56,46 @@ ReplayOptions replay_options(const SacSettings& s, const AgentContext& context) 
   return o;
 }
 
-std::vector<torch::Tensor> joined_parameters(SacCritic& a, SacCritic& b) {
-  std::vector<torch::Tensor> all = a->parameters();
-  for (const auto& p : b->parameters()) all.push_back(p);
-  return all;
+FlatOptimizerOptions adam(double lr, double eps) {
+  FlatOptimizerOptions options;
+  options.lr = lr;
+  options.adam_eps = eps;
+  return options;
+}
+
+// A float tensor viewing `values` (no copy).
+torch::Tensor view_of(std::vector<float>& values, int64_t rows) {
+  return torch::from_blob(values.data(), {rows});
+}
+
+void write_optimizer_state(torch::serialize::OutputArchive& archive, const std::string& key,
+                           const FlatOptimizer& optimizer) {
+  torch::serialize::OutputArchive state;
+  optimizer.save(state);
+  archive.write(key, state);
+}
+
+void read_optimizer_state(torch::serialize::InputArchive& archive, const std::string& key,
+                          FlatOptimizer& optimizer) {
+  torch::serialize::InputArchive state;
+  if (!archive.try_read(key, state)) {
+    throw std::runtime_error("checkpoint entry '" + key + "' is missing");
+  }
+  torch::Tensor probe;
+  if (!state.keys().empty() && !state.try_read("first", probe)) {
+    // Checkpoints from before the flat optimizer hold torch::optim::Adam state: the weights
+    // load, the optimizer's moments start over.
+    std::fprintf(stderr,
+                 "sac: checkpoint entry '%s' holds LibTorch Adam state from an older version; "
+                 "its moments restart\n",
+                 key.c_str());
+    return;
+  }
+  try {
+    optimizer.load(state);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint entry '" + key + "': " + e.what());
+  }
 }
 
 }  // namespace
@@ -106,6 +143,10 @@ SacSettings read_sac_settings(ConfigSection& s) {
                                     "Observation multiplier; 0 = auto (1/255 for u8 images with "
                                     "values up to 255, else 1)",
                                     0.0, 1e6);
+  d.backend = s.get_choice("backend", d.backend,
+                           "Network compute: auto (the small-network engine where it applies: "
+                           "Box actions with MLP torsos) or torch (always LibTorch)",
+                           {"auto", "torch"});
   return d;
 }
 
@@ -137,20 +178,31 @@ SacAgent::SacAgent(const SacSettings& settings, const AgentContext& context)
   q2_ = SacCritic(net);
   q1_target_ = SacCritic(net);
   q2_target_ = SacCritic(net);
-  polyak_update(*q1_, *q1_target_, 1.0);
-  polyak_update(*q2_, *q2_target_, 1.0);
   for (auto* target : {&q1_target_, &q2_target_}) {
     for (auto& p : (*target)->parameters()) p.set_requires_grad(false);
   }
-  const auto adam = [&](std::vector<torch::Tensor> params, double lr) {
-    return std::make_unique<torch::optim::Adam>(
-        std::move(params), torch::optim::AdamOptions(lr).eps(settings.adam_eps));
-  };
-  actor_optimizer_ = adam(actor_->parameters(), settings.policy_lr);
-  q_optimizer_ = adam(joined_parameters(q1_, q2_), settings.q_lr);
-  log_alpha_ = torch::full({1}, std::log(settings.alpha)).set_requires_grad(true);
-  alpha_optimizer_ = adam({log_alpha_}, settings.q_lr);
+  q1_averager_ = std::make_unique<nn::PolyakAverager>(*q1_, *q1_target_);
+  q2_averager_ = std::make_unique<nn::PolyakAverager>(*q2_, *q2_target_);
+  q1_averager_->update(1.0);
+  q2_averager_->update(1.0);
+  critics_ = std::make_shared<torch::nn::Module>();
+  critics_->register_module("q1", q1_);
+  critics_->register_module("q2", q2_);
+  alpha_parameter_ = std::make_shared<torch::nn::Module>();
+  log_alpha_ =
+      alpha_parameter_->register_parameter("log_alpha", torch::full({1}, std::log(settings.alpha)));
+  actor_optimizer_ =
+      std::make_unique<FlatOptimizer>(*actor_, adam(settings.policy_lr, settings.adam_eps));
+  q_optimizer_ = std::make_unique<FlatOptimizer>(*critics_, adam(settings.q_lr, settings.adam_eps));
+  alpha_optimizer_ =
+      std::make_unique<FlatOptimizer>(*alpha_parameter_, adam(settings.q_lr, settings.adam_eps));
   alpha_ = settings.alpha;
+  const SacEngine::Networks networks{*actor_, *q1_, *q2_, *q1_target_, *q2_target_};
+  if (settings.backend == "auto" && SacEngine::applies(networks)) {
+    engine_ = std::make_unique<SacEngine>(
+        networks, static_cast<int>(context.observation_space.numel()),
+        static_cast<int>(action_dim_), settings.log_std_min, settings.log_std_max);
+  }
   double scale = settings.target_entropy_scale;
   if (scale <= 0) scale = discrete_ ? 0.89 : 1.0;
   target_entropy_ = discrete_ ? scale * std::log(static_cast<double>(action_dim_))
@@ -164,7 +216,8 @@ std::string SacAgent::describe() const {
                 static_cast<double>(replay_.memory_bytes()) / 1e6);
   return std::string("sac") + (discrete_ ? " (discrete)" : "") + ": " + actor_->signature() +
          ", 2x " + q1_->signature() + ", replay " + std::to_string(replay_.capacity()) +
-         " transitions (" + memory + ")" + (settings_.autotune ? ", autotuned alpha" : "");
+         " transitions (" + memory + ")" + (settings_.autotune ? ", autotuned alpha" : "") +
+         (engine_ ? ", engine backend (BLAS MLPs)" : ", torch backend");
 }
 
 torch::Tensor SacAgent::to_unit(const torch::Tensor& env_actions) const {
@@ -203,6 +256,16 @@ void SacAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
   const bool explore = mode == ActMode::kExplore;
   if (explore && env_steps_ < settings_.learning_starts) return random_actions(batch, out);
   Stopwatch watch(timings_.act);
+  if (engine_) {
+    const torch::Tensor obs = input_(observations.data(), batch);
+    const float* noise = explore ? normal_noise(act_noise_, batch) : nullptr;
+    engine_->act(obs.data_ptr<float>(), batch, noise, out.continuous.data());
+    for (size_t i = 0; i < slots; ++i) {
+      const size_t d = i % static_cast<size_t>(action_dim_);
+      out.continuous[i] = center_[d] + scale_[d] * out.continuous[i];
+    }
+    return;
+  }
   torch::InferenceMode inference;
   const torch::Tensor obs = input_(observations.data(), batch);
   if (discrete_) {
@@ -302,13 +365,15 @@ void SacAgent::learn_step(Losses& losses) {
   }
   if (gradient_steps_done_ % settings_.target_frequency == 0) {
     Stopwatch watch(timings_.optimizer);
-    polyak_update(*q1_, *q1_target_, settings_.tau);
-    polyak_update(*q2_, *q2_target_, settings_.tau);
+    q1_averager_->update(settings_.tau);
+    q2_averager_->update(settings_.tau);
   }
 }
 
 void SacAgent::critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs,
                            Losses& losses) {
+  if (engine_) return engine_critic_step(obs, next_obs, losses);
+  if (!discrete_) return box_critic_step(obs, next_obs, losses);
   const int64_t batch = settings_.batch_size;
   const torch::Tensor rewards = torch::from_blob(batch_.rewards.data(), {batch});
   const torch::Tensor discounts = torch::from_blob(batch_.discounts.data(), {batch});
@@ -317,32 +382,16 @@ void SacAgent::critic_step(const torch::Tensor& obs, const torch::Tensor& next_o
     Stopwatch watch(timings_.forward);
     {
       torch::NoGradGuard no_grad;
-      torch::Tensor next_value;
-      if (discrete_) {
-        const Categorical next(actor_->logits(next_obs));
-        const torch::Tensor min_q =
-            torch::min(q1_target_->q_all(next_obs), q2_target_->q_all(next_obs));
-        next_value = (next.probs() * (min_q - alpha_ * next.log_probs())).sum(1);
-      } else {
-        const auto [mean, log_std] = actor_->gaussian(next_obs);
-        const auto [next_actions, next_log_prob] = TanhGaussian(mean, log_std).rsample(generator_);
-        next_value = torch::min(q1_target_->q(next_obs, next_actions),
-                                q2_target_->q(next_obs, next_actions)) -
-                     alpha_ * next_log_prob;
-      }
+      const Categorical next(actor_->logits(next_obs));
+      const torch::Tensor min_q =
+          torch::min(q1_target_->q_all(next_obs), q2_target_->q_all(next_obs));
+      const torch::Tensor next_value = (next.probs() * (min_q - alpha_ * next.log_probs())).sum(1);
       target = rewards + discounts * next_value;
     }
-    if (discrete_) {
-      const torch::Tensor actions =
-          torch::from_blob(batch_.discrete_actions.data(), {batch, 1}, torch::kInt64);
-      q1 = q1_->q_all(obs).gather(1, actions).squeeze(1);
-      q2 = q2_->q_all(obs).gather(1, actions).squeeze(1);
-    } else {
-      const torch::Tensor actions =
-          to_unit(torch::from_blob(batch_.continuous_actions.data(), {batch, action_dim_}));
-      q1 = q1_->q(obs, actions);
-      q2 = q2_->q(obs, actions);
-    }
+    const torch::Tensor actions =
+        torch::from_blob(batch_.discrete_actions.data(), {batch, 1}, torch::kInt64);
+    q1 = q1_->q_all(obs).gather(1, actions).squeeze(1);
+    q2 = q2_->q_all(obs).gather(1, actions).squeeze(1);
   }
   const torch::Tensor loss = (q1 - target).pow(2).mean() + (q2 - target).pow(2).mean();
   q_optimizer_->zero_grad();
@@ -352,36 +401,102 @@ void SacAgent::critic_step(const torch::Tensor& obs, const torch::Tensor& next_o
   }
   {
     Stopwatch watch(timings_.optimizer);
-    q_optimizer_->step();
+    q_optimizer_->step(0);
   }
   losses.q += loss.item<double>();
   losses.q_mean += q1.detach().mean().item<double>();
 }
 
+const float* SacAgent::normal_noise(torch::Tensor& buffer, int rows) {
+  if (!buffer.defined() || buffer.size(0) != rows) buffer = torch::empty({rows, action_dim_});
+  buffer.normal_(0.0, 1.0, generator_);
+  return buffer.data_ptr<float>();
+}
+
+void SacAgent::box_critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs,
+                               Losses& losses) {
+  const int batch = static_cast<int>(settings_.batch_size);
+  targets_.resize(batch);
+  q1_gradient_.resize(batch);
+  q2_gradient_.resize(batch);
+  torch::Tensor q1, q2;
+  double loss = 0;
+  {
+    Stopwatch watch(timings_.forward);
+    {
+      torch::NoGradGuard no_grad;
+      const auto [mean, log_std] = actor_->gaussian(next_obs);
+      const auto [next_actions, next_log_prob] = TanhGaussian(mean, log_std).rsample(generator_);
+      const torch::Tensor next_q1 = q1_target_->q(next_obs, next_actions).contiguous();
+      const torch::Tensor next_q2 = q2_target_->q(next_obs, next_actions).contiguous();
+      sac::soft_targets(batch_.rewards.data(), batch_.discounts.data(), next_q1.data_ptr<float>(),
+                        next_q2.data_ptr<float>(), next_log_prob.contiguous().data_ptr<float>(),
+                        static_cast<float>(alpha_), batch, targets_.data());
+    }
+    const torch::Tensor actions =
+        to_unit(torch::from_blob(batch_.continuous_actions.data(), {int64_t{batch}, action_dim_}));
+    q1 = q1_->q(obs, actions);
+    q2 = q2_->q(obs, actions);
+    loss = sac::critic_loss(q1.detach().contiguous().data_ptr<float>(),
+                            q2.detach().contiguous().data_ptr<float>(), targets_.data(), batch,
+                            q1_gradient_.data(), q2_gradient_.data());
+  }
+  q_optimizer_->zero_grad();
+  {
+    Stopwatch watch(timings_.backward);
+    torch::autograd::backward({q1, q2},
+                              {view_of(q1_gradient_, batch), view_of(q2_gradient_, batch)});
+  }
+  {
+    Stopwatch watch(timings_.optimizer);
+    q_optimizer_->step(0);
+  }
+  losses.q += loss;
+  losses.q_mean += q1.detach().mean().item<double>();
+}
+
+void SacAgent::engine_critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs,
+                                  Losses& losses) {
+  const int batch = static_cast<int>(settings_.batch_size);
+  const size_t elements = static_cast<size_t>(batch) * action_dim_;
+  unit_actions_.resize(elements);
+  for (size_t i = 0; i < elements; ++i) {
+    const size_t d = i % static_cast<size_t>(action_dim_);
+    unit_actions_[i] = (batch_.continuous_actions[i] - center_[d]) / scale_[d];
+  }
+  double loss = 0, q1_mean = 0;
+  {
+    Stopwatch watch(timings_.forward);  // The engine's forward and backward passes.
+    loss = engine_->critic_gradients(obs.data_ptr<float>(), next_obs.data_ptr<float>(),
+                                     unit_actions_.data(), batch_.rewards.data(),
+                                     batch_.discounts.data(), normal_noise(learn_noise_, batch),
+                                     static_cast<float>(alpha_), batch, &q1_mean);
+  }
+  {
+    Stopwatch watch(timings_.optimizer);
+    q_optimizer_->step(0);
+  }
+  losses.q += loss;
+  losses.q_mean += q1_mean;
+}
+
 void SacAgent::policy_step(const torch::Tensor& obs, Losses& losses) {
+  if (engine_) return engine_policy_step(obs, losses);
+  if (!discrete_) return box_policy_step(obs, losses);
   torch::Tensor actor_loss, alpha_loss, entropy;
   {
     Stopwatch watch(timings_.forward);
-    if (discrete_) {
-      const Categorical dist(actor_->logits(obs));
-      torch::Tensor min_q;
-      {
-        torch::NoGradGuard no_grad;
-        min_q = torch::min(q1_->q_all(obs), q2_->q_all(obs));
-      }
-      const torch::Tensor probs = dist.probs();
-      actor_loss = (probs * (alpha_ * dist.log_probs() - min_q)).sum(1).mean();
-      entropy = dist.entropy().detach();
-      // E_pi[-log_alpha' (log pi + target)], the expectation taken exactly over the actions.
-      alpha_loss = -(log_alpha_.exp() * (target_entropy_ - entropy)).mean();
-    } else {
-      const auto [mean, log_std] = actor_->gaussian(obs);
-      const auto [actions, log_prob] = TanhGaussian(mean, log_std).rsample(generator_);
-      const torch::Tensor min_q = torch::min(q1_->q(obs, actions), q2_->q(obs, actions));
-      actor_loss = (alpha_ * log_prob - min_q).mean();
-      entropy = -log_prob.detach();
-      alpha_loss = -(log_alpha_.exp() * (log_prob.detach() + target_entropy_)).mean();
+    const Categorical dist(actor_->logits(obs));
+    torch::Tensor min_q;
+    {
+      torch::NoGradGuard no_grad;
+      min_q = torch::min(q1_->q_all(obs), q2_->q_all(obs));
     }
+    const torch::Tensor probs = dist.probs();
+    actor_loss = (probs * (alpha_ * dist.log_probs() - min_q)).sum(1).mean();
+    entropy = dist.entropy().detach();
+    // E_pi[-log_alpha' (log pi + target)], the expectation taken exactly over the actions.
+    alpha_loss = -(log_alpha_.exp() * (target_entropy_ - entropy)).mean();
   }
   actor_optimizer_->zero_grad();
   {
@@ -390,13 +505,13 @@ void SacAgent::policy_step(const torch::Tensor& obs, Losses& losses) {
   }
   {
     Stopwatch watch(timings_.optimizer);
-    actor_optimizer_->step();
+    actor_optimizer_->step(0);
   }
   if (settings_.autotune) {
     alpha_optimizer_->zero_grad();
     alpha_loss.backward();
-    alpha_optimizer_->step();
-    alpha_ = log_alpha_.exp().item<double>();
+    alpha_optimizer_->step(0);
+    alpha_ = current_alpha();
   }
   losses.actor += actor_loss.item<double>();
   losses.alpha += alpha_loss.item<double>();
@@ -408,6 +523,77 @@ std::string SacAgent::network_signature() const {
   return actor_->signature() + " | " + q1_->signature();
 }
 
+void SacAgent::box_policy_step(const torch::Tensor& obs, Losses& losses) {
+  const int batch = static_cast<int>(settings_.batch_size);
+  q1_gradient_.resize(batch);
+  q2_gradient_.resize(batch);
+  log_prob_gradient_.resize(batch);
+  torch::Tensor q1, q2, log_prob, log_prob_values;
+  double loss = 0;
+  {
+    Stopwatch watch(timings_.forward);
+    const auto [mean, log_std] = actor_->gaussian(obs);
+    const auto [actions, sampled_log_prob] = TanhGaussian(mean, log_std).rsample(generator_);
+    log_prob = sampled_log_prob;
+    q1 = q1_->q(obs, actions);
+    q2 = q2_->q(obs, actions);
+    log_prob_values = log_prob.detach().contiguous();
+    loss = sac::actor_loss(q1.detach().contiguous().data_ptr<float>(),
+                           q2.detach().contiguous().data_ptr<float>(),
+                           log_prob_values.data_ptr<float>(), static_cast<float>(alpha_), batch,
+                           q1_gradient_.data(), q2_gradient_.data(), log_prob_gradient_.data());
+  }
+  actor_optimizer_->zero_grad();
+  {
+    Stopwatch watch(timings_.backward);
+    torch::autograd::backward({q1, q2, log_prob},
+                              {view_of(q1_gradient_, batch), view_of(q2_gradient_, batch),
+                               view_of(log_prob_gradient_, batch)});
+  }
+  {
+    Stopwatch watch(timings_.optimizer);
+    actor_optimizer_->step(0);
+  }
+  losses.actor += loss;
+  alpha_step(log_prob_values.data_ptr<float>(), batch, losses);
+}
+
+void SacAgent::engine_policy_step(const torch::Tensor& obs, Losses& losses) {
+  const int batch = static_cast<int>(settings_.batch_size);
+  const float* log_probs = nullptr;
+  double loss = 0;
+  {
+    Stopwatch watch(timings_.forward);  // The engine's forward and backward passes.
+    loss = engine_->actor_gradients(obs.data_ptr<float>(), normal_noise(learn_noise_, batch),
+                                    static_cast<float>(alpha_), batch, &log_probs);
+  }
+  {
+    Stopwatch watch(timings_.optimizer);
+    actor_optimizer_->step(0);
+  }
+  losses.actor += loss;
+  alpha_step(log_probs, batch, losses);
+}
+
+double SacAgent::current_alpha() const {
+  return std::exp(static_cast<double>(log_alpha_.data_ptr<float>()[0]));
+}
+
+void SacAgent::alpha_step(const float* log_probs, int batch, Losses& losses) {
+  double log_alpha_gradient = 0;
+  const double log_alpha = log_alpha_.data_ptr<float>()[0];
+  losses.alpha +=
+      sac::alpha_loss(log_probs, batch, log_alpha, target_entropy_, &log_alpha_gradient);
+  double log_prob_sum = 0;
+  for (int i = 0; i < batch; ++i) log_prob_sum += log_probs[i];
+  losses.entropy -= log_prob_sum / batch;
+  ++losses.policy_updates;
+  if (!settings_.autotune) return;
+  log_alpha_.mutable_grad().data_ptr<float>()[0] = static_cast<float>(log_alpha_gradient);
+  alpha_optimizer_->step(0);
+  alpha_ = current_alpha();
+}
+
 void SacAgent::save(torch::serialize::OutputArchive& archive) const {
   write_network_signature(archive, network_signature());
   write_module(archive, "actor", *actor_);
@@ -415,9 +601,9 @@ void SacAgent::save(torch::serialize::OutputArchive& archive) const {
   write_module(archive, "q2", *q2_);
   write_module(archive, "q1_target", *q1_target_);
   write_module(archive, "q2_target", *q2_target_);
-  write_optimizer(archive, "actor_optimizer", *actor_optimizer_);
-  write_optimizer(archive, "q_optimizer", *q_optimizer_);
-  write_optimizer(archive, "alpha_optimizer", *alpha_optimizer_);
+  write_optimizer_state(archive, "actor_optimizer", *actor_optimizer_);
+  write_optimizer_state(archive, "q_optimizer", *q_optimizer_);
+  write_optimizer_state(archive, "alpha_optimizer", *alpha_optimizer_);
   archive.write("log_alpha", log_alpha_.detach());
   write_int(archive, "env_steps", env_steps_);
   write_int(archive, "gradient_steps", gradient_steps_done_);
@@ -433,9 +619,12 @@ void SacAgent::load(torch::serialize::InputArchive& archive) {
   read_module(archive, "q2", *q2_);
   read_module(archive, "q1_target", *q1_target_);
   read_module(archive, "q2_target", *q2_target_);
-  read_optimizer(archive, "actor_optimizer", *actor_optimizer_);
-  read_optimizer(archive, "q_optimizer", *q_optimizer_);
-  read_optimizer(archive, "alpha_optimizer", *alpha_optimizer_);
+  // Module::load replaced the parameters' storage: back into the optimizers' flat buffers.
+  actor_optimizer_->rebind();
+  q_optimizer_->rebind();
+  read_optimizer_state(archive, "actor_optimizer", *actor_optimizer_);
+  read_optimizer_state(archive, "q_optimizer", *q_optimizer_);
+  read_optimizer_state(archive, "alpha_optimizer", *alpha_optimizer_);
   torch::Tensor log_alpha;
   if (!archive.try_read("log_alpha", log_alpha) || log_alpha.numel() != 1) {
     throw std::runtime_error("checkpoint entry 'log_alpha' is missing or malformed");
@@ -444,7 +633,7 @@ void SacAgent::load(torch::serialize::InputArchive& archive) {
     torch::NoGradGuard no_grad;
     log_alpha_.copy_(log_alpha.reshape({1}));
   }
-  alpha_ = log_alpha_.exp().item<double>();
+  alpha_ = current_alpha();
   env_steps_ = read_int(archive, "env_steps");
   gradient_steps_done_ = read_int(archive, "gradient_steps");
   next_train_step_ = read_int(archive, "next_train_step");

@@ -10,12 +10,14 @@
 #pragma once
 
 #include <ATen/core/Generator.h>
-#include <torch/optim/optimizer.h>
 
 #include <memory>
 
 #include "agents/agent.h"
+#include "agents/common/nn/polyak.h"
 #include "agents/common/preprocess.h"
+#include "agents/dqn/flat_optimizer.h"
+#include "agents/sac/sac_engine.h"
 #include "agents/sac/sac_networks.h"
 #include "core/config.h"
 #include "core/replay_buffer.h"
@@ -50,6 +52,10 @@ struct SacSettings {
   double target_entropy_scale = 0.0;  // 0: 1 for Box, 0.89 for Discrete (CleanRL).
 
   double observation_scale = 0.0;  // 0: auto (1/255 for u8 pixels).
+
+  // auto: the small-network engine (agents/common/nn) where it applies (Box actions, MLP
+  // torsos, a BLAS loaded), else LibTorch; torch: always LibTorch.
+  std::string backend = "auto";
 };
 
 // Reads the settings (unknown keys are errors). Throws ConfigError.
@@ -84,6 +90,8 @@ class SacAgent final : public Agent {
   double target_entropy() const { return target_entropy_; }
   int64_t gradient_steps_done() const { return gradient_steps_done_; }
   const SacTimings& timings() const { return timings_; }
+  // Whether the engine backend computes the networks (else LibTorch autograd).
+  bool uses_engine() const { return engine_ != nullptr; }
 
  private:
   struct Losses {
@@ -93,6 +101,16 @@ class SacAgent final : public Agent {
   void learn_step(Losses& losses);
   void critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs, Losses& losses);
   void policy_step(const torch::Tensor& obs, Losses& losses);
+  // Box actions: the same steps through autograd (backend torch) or the engine.
+  void box_critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs, Losses& losses);
+  void box_policy_step(const torch::Tensor& obs, Losses& losses);
+  void engine_critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs, Losses& losses);
+  void engine_policy_step(const torch::Tensor& obs, Losses& losses);
+  // The alpha step from the log-probs [batch] of freshly sampled actions (Box actions).
+  void alpha_step(const float* log_probs, int batch, Losses& losses);
+  double current_alpha() const;  // exp(log_alpha).
+  // Standard normal noise [rows, action_dim] from generator_ into `buffer` (kept allocated).
+  const float* normal_noise(torch::Tensor& buffer, int rows);
   // Box actions: env bounds <-> [-1, 1].
   torch::Tensor to_unit(const torch::Tensor& env_actions) const;
   void random_actions(int batch, ActionBatch out);
@@ -108,8 +126,14 @@ class SacAgent final : public Agent {
   std::vector<float> center_, scale_;
   SacActor actor_{nullptr};
   SacCritic q1_{nullptr}, q2_{nullptr}, q1_target_{nullptr}, q2_target_{nullptr};
-  std::unique_ptr<torch::optim::Optimizer> actor_optimizer_, q_optimizer_, alpha_optimizer_;
+  // Holders of both critics' and of log_alpha's parameters, for their optimizers.
+  std::shared_ptr<torch::nn::Module> critics_, alpha_parameter_;
+  std::unique_ptr<FlatOptimizer> actor_optimizer_, q_optimizer_, alpha_optimizer_;
+  std::unique_ptr<nn::PolyakAverager> q1_averager_, q2_averager_;
+  std::unique_ptr<SacEngine> engine_;  // Null with the LibTorch backend.
   torch::Tensor log_alpha_;
+  torch::Tensor act_noise_, learn_noise_;
+  std::vector<float> unit_actions_, targets_, q1_gradient_, q2_gradient_, log_prob_gradient_;
   double alpha_ = 0.2;
   double target_entropy_ = 0.0;
   ReplayBuffer replay_;

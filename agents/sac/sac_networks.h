@@ -33,6 +33,11 @@ class SacActorImpl : public torch::nn::Module {
   // Discrete actions: logits [B, actions].
   torch::Tensor logits(const torch::Tensor& observations);
   const std::string& signature() const { return signature_; }
+  // The layers, for computing the same networks outside LibTorch (agents/sac/sac_engine.h).
+  const torch::nn::Sequential& torso() const { return torso_; }
+  const torch::nn::Linear& mean_head() const { return mean_; }
+  const torch::nn::Linear& log_std_head() const { return log_std_; }  // Null when discrete.
+  bool discrete() const { return log_std_.is_empty(); }
 
  private:
   torch::nn::Sequential torso_{nullptr};
@@ -51,6 +56,8 @@ class SacCriticImpl : public torch::nn::Module {
   // Discrete actions: Q(s, .) [B, actions].
   torch::Tensor q_all(const torch::Tensor& observations);
   const std::string& signature() const { return signature_; }
+  const torch::nn::Sequential& torso() const { return torso_; }
+  const torch::nn::Linear& head() const { return head_; }
 
  private:
   torch::nn::Sequential torso_{nullptr};

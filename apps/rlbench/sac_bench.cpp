@@ -10,6 +10,7 @@
 #include "agents/torch_setup.h"
 #include "agents/trainer.h"
 #include "apps/rlbench/bench.h"
+#include "apps/rlbench/training_case.h"
 #include "core/vector_env.h"
 
 namespace rl::bench {
@@ -111,6 +112,28 @@ RLBENCH_CASE("sac_pendulum_to_-200",
              "SAC on Pendulum: training seconds until a greedy evaluation reaches -200, with a "
              "time profile (--steps N caps the run, default 20000)",
              false, run_sac_pendulum);
+
+// RLtools' zoo SAC on Pendulum-v1 (issue #12): 20k env steps, batch 100, 64x64 ReLU MLPs,
+// critic, actor and Polyak updates every step after 100 random steps (gamma 0.99 and tau
+// 0.005 are SAC's defaults); wall seconds for the whole run, as RLtools' benchmark reports.
+std::string rltools_config(int64_t steps, uint64_t seed) {
+  return "name: rlbench_sac_pendulum_rltools\nseed: " + std::to_string(seed) +
+         "\nenv: {id: classic/pendulum-v1, num_envs: 1}\n"
+         "agent: {type: sac, hidden: [64, 64], batch_size: 100, buffer_size: 100000, "
+         "learning_starts: 100, policy_frequency: 1, policy_lr: 1.0e-3, q_lr: 1.0e-3}\n" +
+         bench_train_section(steps, /*eval_episodes=*/10, /*log_every=*/1000);
+}
+
+BenchResults run_sac_pendulum_rltools(const BenchOptions& options) {
+  return {run_training_case("sac_pendulum_rltools",
+                            "classic/pendulum-v1, RLtools zoo SAC settings (batch 100, 64x64)",
+                            rltools_config(options.steps.value_or(20000), options.seed))};
+}
+
+RLBENCH_CASE("sac_pendulum_rltools",
+             "SAC on Pendulum with RLtools' zoo settings: wall seconds for 20k env steps "
+             "(--steps N)",
+             true, run_sac_pendulum_rltools);
 
 }  // namespace
 }  // namespace rl::bench
