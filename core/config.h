@@ -158,10 +158,6 @@ class ConfigSection {
   std::shared_ptr<std::vector<std::string>> known_;  // Keys asked for, in order.
 };
 
-// An integer as config values are read: "100000" or an exact float like "1e5"; nullopt for
-// anything else (including out-of-range values).
-std::optional<int64_t> parse_int(const std::string& text);
-
 // Splits "k=v"; throws ConfigError naming the argument when there is no '=' or an empty key.
 std::pair<std::string, std::string> split_assignment(const std::string& assignment);
 

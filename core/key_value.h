@@ -30,8 +30,7 @@
 namespace rl {
 
 // The scalar readers of the rule; nullopt when `text` is not a value of that type. The config
-// reader (core/config.cpp) reads every bool, int and float with these. (core/config.h declares
-// parse_int too, for its older callers.)
+// reader (core/config.cpp) reads every bool, int and float with these.
 std::optional<bool> parse_bool(const std::string& text);
 std::optional<int64_t> parse_int(const std::string& text);
 std::optional<double> parse_float(const std::string& text);

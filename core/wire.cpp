@@ -168,7 +168,10 @@ uint64_t TensorView::numel() const {
 
 std::string TensorView::describe() const {
   std::string s = tensor_dtype_name(static_cast<uint8_t>(dtype)) + "[";
-  for (int i = 0; i < rank; ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  for (int i = 0; i < rank; ++i) {
+    if (i) s += ',';
+    s += std::to_string(dims[i]);
+  }
   return s + "]";
 }
 
