@@ -66,8 +66,8 @@ setting accepts 1e3 (= 1000); env parameters follow the same rule as rlwatch/rls
 Ctrl-C saves a checkpoint and stops cleanly (a second Ctrl-C quits at once).
 --seeds runs each seed as a child rltrain; a failed seed is reported with its log and the others
 finish first. --resume DIR of a --seeds folder trains its unfinished seeds, then the aggregate.
-Exit codes: 0 done, 1 failed while running (or a seed failed), 2 bad arguments or config (nothing was done),
-130 interrupted.
+Exit codes: 0 done, 1 failed while running (with --seeds: a seed failed), 2 bad arguments or
+config (nothing was done), 130 interrupted.
 )";
 
 struct Args {
