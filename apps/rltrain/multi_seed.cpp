@@ -362,7 +362,7 @@ std::vector<uint64_t> parse_seed_list(const std::string& text) {
 }
 
 std::string describe_seeds(const std::vector<uint64_t>& seeds) {
-  bool consecutive = seeds.size() > 2;
+  bool consecutive = seeds.size() > 1;
   for (size_t i = 1; i < seeds.size(); ++i)
     consecutive = consecutive && seeds[i] == seeds[i - 1] + 1;
   if (consecutive) return std::to_string(seeds.front()) + "-" + std::to_string(seeds.back());
@@ -405,7 +405,7 @@ int train_seeds(const Options& options) {
     if (todo.size() < manifest.seeds.size()) {
       log << " (of " << describe_seeds(manifest.seeds) << "; the others have finished)";
     }
-    log << ", " << std::min<size_t>(todo.size(), options.jobs) << " at a time -> "
+    log << " (" << std::min<size_t>(todo.size(), options.jobs) << " at a time) -> "
         << options.dir.string() << std::endl;
   }
   g_interrupts.store(0);
