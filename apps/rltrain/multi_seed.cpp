@@ -161,17 +161,17 @@ std::string describe_exit(int status) {
 
 std::string format_value(double value) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value);
+  std::snprintf(text, sizeof text, "%.6g", value);
   return text;
 }
 
-// Runs the seeds `todo`, at most options.jobs at once, reporting each end to options.log.
-// Returns the seeds that failed and whether an interrupt arrived.
 struct Outcome {
-  std::vector<uint64_t> failed;
+  std::vector<uint64_t> failed;  // Seeds that did not finish, other than by an interrupt.
   bool interrupted = false;
 };
 
+// Runs the seeds `todo`, at most options.jobs at once, reporting each start and end to
+// options.log; interrupts (g_interrupts) are passed on to the running seeds as SIGINT.
 class Scheduler {
  public:
   Scheduler(const Options& options, std::vector<uint64_t> todo)
@@ -196,10 +196,19 @@ class Scheduler {
   }
 
  private:
+  // Starts a seed; one that cannot start counts as failed (the running ones go on).
   void launch(uint64_t seed) {
     const fs::path run = seed_dir(options_.dir, seed);
-    fs::create_directories(run);
-    const pid_t pid = spawn_rltrain(seed_arguments(options_, seed), log_path(options_.dir, seed));
+    pid_t pid = -1;
+    try {
+      fs::create_directories(run);
+      pid = spawn_rltrain(seed_arguments(options_, seed), log_path(options_.dir, seed));
+    } catch (const std::exception& e) {
+      ++ended_;
+      outcome_.failed.push_back(seed);
+      *options_.log << "rltrain: seed " << seed << " failed to start: " << e.what() << std::endl;
+      return;
+    }
     running_.push_back({seed, pid});
     *options_.log << "rltrain: seed " << seed << " started -> " << run.string() << " (log "
                   << log_path(options_.dir, seed).string() << ")" << std::endl;
