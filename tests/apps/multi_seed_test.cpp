@@ -1,9 +1,13 @@
 // rltrain --seeds: seed folders and the aggregate summary, --resume of a seeds folder, a
 // failing seed, and the usage errors of --seeds and --jobs.
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "apps/run_app.h"
@@ -135,6 +139,59 @@ TEST_CASE("rltrain --seeds: a failing seed is reported with its log; the others 
   CHECK(fs::exists(run / "seed-7" / "summary.json"));
   CHECK_FALSE(fs::exists(run / "summary.json"));
   CHECK(contains(read_file((run / "seed-4" / "train.log").string()), "invalid YAML"));
+}
+
+TEST_CASE("rltrain --seeds: Ctrl-C stops every running seed with a checkpoint; --resume ends") {
+  TempDir dir("seeds_sigint");
+  const fs::path run = dir.path / "long";
+  const std::string config = (test::source_dir() / "configs" / "dqn_cartpole.yaml").string();
+  const std::string log = dir.file("log.txt");
+  const pid_t pid =
+      test::spawn_logged((test::bin_dir() / "rltrain").string(),
+                         {config, "--seeds", "1-3", "--jobs", "2", "--out", run.string(), "--set",
+                          "train.total_steps=100000000", "--set", "train.log_every=100", "--set",
+                          "train.eval_every=0", "--set", "train.eval_episodes=2"},
+                         log);
+  REQUIRE(pid > 0);
+  // Wait until both running seeds are under way, then interrupt the parent alone: it passes
+  // the interrupt on (the seeds run in their own process groups).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto started = [&](int seed) {
+    const fs::path metrics = run / ("seed-" + std::to_string(seed)) / "metrics.csv";
+    return fs::exists(metrics) && fs::file_size(metrics) > 300;
+  };
+  while (std::chrono::steady_clock::now() < deadline && !(started(1) && started(2))) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  const std::string output = read_file(log);
+  CAPTURE(output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(contains(output, "seed 1 stopped (checkpoint saved)"));
+  CHECK(contains(output, "seed 2 stopped (checkpoint saved)"));
+  CHECK_FALSE(contains(output, "seed 3 started"));
+  CHECK(contains(output, "continue with: rltrain --resume " + run.string()));
+  CHECK_FALSE(fs::exists(run / "summary.json"));
+  for (int seed : {1, 2}) {
+    const json::Value own = read_json(run / ("seed-" + std::to_string(seed)) / "summary.json");
+    CHECK(own.find("interrupted")->as_bool());
+  }
+  // Resumed with a budget already reached by the stopped seeds: they end at once, seed 3 runs.
+  const test::AppResult r =
+      rltrain("--resume '" + run.string() + "' --jobs 2 --set train.total_steps=600" +
+                  " --set agent.learning_starts=100",
+              dir.path);
+  CAPTURE(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.output, "seed 3 started"));
+  check_aggregate(run, {1, 2, 3});
+  for (int seed : {1, 2, 3}) {
+    const json::Value own = read_json(run / ("seed-" + std::to_string(seed)) / "summary.json");
+    CHECK_FALSE(own.find("interrupted")->as_bool());
+  }
 }
 
 TEST_CASE("rltrain --seeds and --jobs: bad values exit 2 naming the flag") {
