@@ -141,6 +141,14 @@ TEST_CASE("rltrain --seeds: a failing seed is reported with its log; the others 
   CHECK(contains(read_file((run / "seed-4" / "train.log").string()), "invalid YAML"));
 }
 
+// Sends SIGINT to the child `pid` and waits for it: its exit code, or -1 when a signal ended it.
+int interrupt_and_wait(pid_t pid) {
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 TEST_CASE("rltrain --seeds: Ctrl-C stops every running seed with a checkpoint; --resume ends") {
   TempDir dir("seeds_sigint");
   const fs::path run = dir.path / "long";
@@ -163,13 +171,10 @@ TEST_CASE("rltrain --seeds: Ctrl-C stops every running seed with a checkpoint; -
   while (std::chrono::steady_clock::now() < deadline && !(started(1) && started(2))) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  REQUIRE(::kill(pid, SIGINT) == 0);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  const int exit_code = interrupt_and_wait(pid);
   const std::string output = read_file(log);
   CAPTURE(output);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(exit_code == 130);
   CHECK(contains(output, "seed 1 stopped (checkpoint saved)"));
   CHECK(contains(output, "seed 2 stopped (checkpoint saved)"));
   CHECK_FALSE(contains(output, "seed 3 started"));
