@@ -21,6 +21,7 @@
 #include "agents/experiment.h"
 #include "agents/torch_setup.h"
 #include "agents/trainer.h"
+#include "apps/rltrain/multi_seed.h"
 #include "apps/rltrain/watch.h"
 #include "core/command_line.h"
 #include "core/config.h"
@@ -47,21 +48,26 @@ extern "C" void on_interrupt(int) {
 
 const char kSynopsis[] =
     R"(rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
-       rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]... [--watch]
+       rltrain CONFIG --seeds 1-5 [--jobs N] [--out DIR] [--set KEY.PATH=VALUE]...
+       rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]... [--watch | --jobs N]
        rltrain --evaluate CHECKPOINT [--episodes N] [--seed N]
        rltrain --list | --help)";
 
 const char kDescription[] =
     R"(Trains an agent as the YAML config says and writes the run folder (default runs/<name>):
 config.yaml (resolved), metrics.csv, checkpoints/{latest,best,final}.pt, replays/, summary.json.
+With --seeds, once per seed into DIR/seed-<k>/ (each a run folder, its output in train.log),
+then DIR/summary.json: per-seed final evaluations, mean, median, IQM and 95% bootstrap intervals.
 )";
 
 const char kFooter[] =
     R"(--set values are YAML (1e-4, true, [64, 64], adam), read by the config's types: an integer
 setting accepts 1e3 (= 1000); env parameters follow the same rule as rlwatch/rlserve --param.
 Ctrl-C saves a checkpoint and stops cleanly (a second Ctrl-C quits at once).
-Exit codes: 0 done, 1 failed while running, 2 bad arguments or config (nothing was done),
-130 interrupted.
+--seeds runs each seed as a child rltrain; a failed seed is reported with its log and the others
+finish first. --resume DIR of a --seeds folder trains its unfinished seeds, then the aggregate.
+Exit codes: 0 done, 1 failed while running (with --seeds: a seed failed), 2 bad arguments or
+config (nothing was done), 130 interrupted.
 )";
 
 struct Args {
@@ -71,6 +77,8 @@ struct Args {
   std::optional<std::string> evaluate;  // Checkpoint to evaluate.
   std::optional<int64_t> episodes;
   std::optional<uint64_t> seed;
+  std::optional<std::vector<uint64_t>> seeds;  // --seeds: train once per seed.
+  std::optional<int64_t> jobs;
   std::vector<std::string> overrides;
   std::optional<std::string> help;  // The help text, when --help was given.
   bool list = false;
@@ -83,8 +91,29 @@ void check_evaluate_args(const Args& args) {
     if (args.episodes || args.seed) throw UsageError("--episodes and --seed go with --evaluate");
     return;
   }
-  if (!args.config.empty() || args.resume || args.out || args.watch || !args.overrides.empty()) {
-    throw UsageError("--evaluate takes no config, --resume, --out, --set or --watch");
+  if (!args.config.empty() || args.resume || args.out || args.watch || !args.overrides.empty() ||
+      args.seeds || args.jobs) {
+    throw UsageError(
+        "--evaluate takes no config, --resume, --out, --set, --watch, --seeds or --jobs");
+  }
+}
+
+// Checks --seeds and --jobs against the other options (--jobs with --resume is checked once
+// the folder is known to hold seeds).
+void check_seeds_args(const Args& args) {
+  if (!args.seeds) {
+    if (args.jobs && !args.resume) throw UsageError("--jobs goes with --seeds");
+    return;
+  }
+  if (args.resume) {
+    throw UsageError("--seeds cannot be combined with --resume (the folder lists its seeds)");
+  }
+  if (args.watch) throw UsageError("--watch cannot be combined with --seeds");
+  for (const std::string& assignment : args.overrides) {
+    if (assignment.rfind("seed=", 0) == 0) {
+      throw UsageError("--set " + assignment +
+                       " cannot be combined with --seeds (each seed sets it)");
+    }
   }
 }
 
@@ -127,6 +156,20 @@ Args parse_args(int argc, char** argv) {
            "evaluate a checkpoint as the trainer does (its config's eval_epsilon and env "
            "parameters) and print mean, std and standard error of the returns")
       ->type_name("FILE");
+  rl::cli::add_value(app, "--seeds",
+                     "train once per seed (e.g. 1-5 or 1,3,7) into DIR/seed-<k>/ (DIR: --out or "
+                     "runs/<name>), then write the aggregate DIR/summary.json",
+                     [&args](const std::string& text) {
+                       try {
+                         args.seeds = rl::multi_seed::parse_seed_list(text);
+                       } catch (const std::invalid_argument& e) {
+                         throw UsageError(std::string("--seeds ") + e.what());
+                       }
+                     })
+      ->type_name("LIST");
+  rl::cli::add_int(app, "--jobs", args.jobs, 1, 64,
+                   "with --seeds (or --resume of a --seeds folder): seeds trained at once, each "
+                   "a child rltrain process (default 1)");
   rl::cli::add_int(app, "--episodes", args.episodes, 1, INT64_MAX,
                    "with --evaluate: episodes (default: the config's train.eval_episodes)");
   rl::cli::add_int(app, "--seed", args.seed, 0, INT64_MAX,
@@ -140,7 +183,10 @@ Args parse_args(int argc, char** argv) {
   }
   if (args.list) return args;
   check_evaluate_args(args);
-  if (!args.evaluate) check_train_args(args);
+  if (!args.evaluate) {
+    check_train_args(args);
+    check_seeds_args(args);
+  }
   return args;
 }
 
@@ -161,11 +207,16 @@ std::string find_config(const std::string& name) {
   throw rl::ConfigError(message + ")");
 }
 
+// True when `dir` holds a run or a multi-seed run.
+bool holds_run(const fs::path& dir) {
+  return fs::exists(dir / "config.yaml") || rl::multi_seed::is_multi_seed_folder(dir);
+}
+
 // runs/<name>, or runs/<name>-2, -3, ... when a run already lives there.
 std::string choose_run_dir(const rl::Experiment& experiment,
                            const std::optional<std::string>& out) {
   if (out) {
-    if (fs::exists(fs::path(*out) / "config.yaml")) {
+    if (holds_run(*out)) {
       throw UsageError("--out " + *out + " already holds a run; choose another folder or " +
                        "continue it with --resume " + *out);
     }
@@ -173,7 +224,7 @@ std::string choose_run_dir(const rl::Experiment& experiment,
   }
   const fs::path base = fs::path("runs") / experiment.run().name;
   fs::path dir = base;
-  for (int i = 2; fs::exists(dir / "config.yaml"); ++i) {
+  for (int i = 2; holds_run(dir); ++i) {
     dir = base.string() + "-" + std::to_string(i);
   }
   return dir.string();
@@ -219,8 +270,43 @@ int evaluate_checkpoint(const Args& args) {
   return kExitOk;
 }
 
+rl::multi_seed::Options multi_seed_options(const Args& args, const std::string& dir) {
+  rl::multi_seed::Options options;
+  options.dir = dir;
+  options.jobs = static_cast<int>(args.jobs.value_or(1));
+  options.log = &std::cerr;
+  options.out = &std::cout;
+  return options;
+}
+
+// --seeds: validates the config once, then trains it per seed.
+int train_seeds(const Args& args) {
+  rl::Experiment experiment =
+      rl::build_experiment(rl::load_config(find_config(args.config), args.overrides));
+  const std::string dir = choose_run_dir(experiment, args.out);
+  std::cerr << "rltrain: " << experiment.run().agent_type << " on " << experiment.run().env.id
+            << ", " << rl::format_count(static_cast<double>(experiment.run().train.total_steps))
+            << " steps, seeds " << rl::multi_seed::describe_seeds(*args.seeds) << " -> " << dir
+            << '\n';
+  return rl::multi_seed::start(multi_seed_options(args, dir), experiment.run().name,
+                               experiment.resolved_yaml, *args.seeds);
+}
+
+// --resume of a --seeds folder: checks --set against its config, then trains what is left.
+int resume_seeds(const Args& args) {
+  rl::multi_seed::Options options = multi_seed_options(args, *args.resume);
+  options.overrides = args.overrides;
+  rl::build_experiment(
+      rl::load_config((options.dir / "seeds_config.yaml").string(), args.overrides));
+  if (args.watch) throw UsageError("--watch cannot be combined with the --resume of seeds");
+  return rl::multi_seed::train_seeds(options);
+}
+
 int run(const Args& args) {
   if (args.evaluate) return evaluate_checkpoint(args);
+  if (args.seeds) return train_seeds(args);
+  if (args.resume && rl::multi_seed::is_multi_seed_folder(*args.resume)) return resume_seeds(args);
+  if (args.jobs) throw UsageError("--jobs goes with --seeds or the --resume of a --seeds folder");
   std::string run_dir;
   rl::ConfigDocument document = [&] {
     if (!args.resume) return rl::load_config(find_config(args.config), args.overrides);
