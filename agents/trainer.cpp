@@ -216,8 +216,11 @@ void Trainer::start_or_resume() {
   }
   csv_.emplace(metrics.string(), csv_columns(*e_.agent, success_column), options_.resume);
   if (run_.train.tensorboard) {  // Fed the same rows as metrics.csv (core/tensorboard.h).
-    tensorboard::RunEventOptions events{dir.string(), e_.resolved_yaml, csv_->columns(),
-                                        state_.env_steps};
+    tensorboard::RunEventOptions events;
+    events.run_dir = dir.string();
+    events.config_yaml = e_.resolved_yaml;
+    events.columns = csv_->columns();
+    events.resumed_at_step = state_.env_steps;
     if (run_.train.record_eval && run_.env.wrappers.empty()) {
       events.evaluation_replay = [dir](int64_t step) {
         return (dir / "replays" / ("eval_" + step_tag(step) + kReplayExtension)).string();
