@@ -36,14 +36,20 @@ using rl::cli::kExitFailure;
 using rl::cli::kExitOk;
 using rl::cli::kExitUsage;
 using rl::cli::UsageError;
-constexpr int kExitInterrupted = 130;
 
+// Ctrl-C (SIGINT) and SIGTERM (how clusters stop jobs) both ask the trainer to checkpoint and
+// stop; rltrain then exits with 128 + the signal's number (130, 143), as the shell reports a
+// process killed by it.
 std::atomic<bool> g_stop_requested{false};
+std::atomic<int> g_stop_signal{0};
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_stop_signal(int signal) {
+  g_stop_signal.store(signal);
   g_stop_requested.store(true);
-  std::signal(SIGINT, SIG_DFL);  // A second Ctrl-C stops at once.
+  std::signal(signal, SIG_DFL);  // A second one stops at once.
 }
+
+int interrupted_exit_code() { return 128 + g_stop_signal.load(); }
 
 const char kSynopsis[] =
     R"(rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
@@ -59,9 +65,9 @@ config.yaml (resolved), metrics.csv, checkpoints/{latest,best,final}.pt, replays
 const char kFooter[] =
     R"(--set values are YAML (1e-4, true, [64, 64], adam), read by the config's types: an integer
 setting accepts 1e3 (= 1000); env parameters follow the same rule as rlwatch/rlserve --param.
-Ctrl-C saves a checkpoint and stops cleanly (a second Ctrl-C quits at once).
+Ctrl-C or SIGTERM saves a checkpoint and stops cleanly (a second one quits at once).
 Exit codes: 0 done, 1 failed while running, 2 bad arguments or config (nothing was done),
-130 interrupted.
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 )";
 
 struct Args {
@@ -265,11 +271,12 @@ int run(const Args& args) {
     };
     options.snapshot_seconds = rl::train_watch::WatchWindow::kSnapshotSeconds;
   }
-  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   const rl::TrainSummary summary = rl::train(experiment, options);
   if (watch) std::cerr << "rltrain: " << watch->finish() << '\n';
   std::cout << summary.one_line() << std::endl;
-  return summary.interrupted ? kExitInterrupted : kExitOk;
+  return summary.interrupted ? interrupted_exit_code() : kExitOk;
 }
 
 }  // namespace
