@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agents/agent.h"
+#include "agents/checkpoint_history.h"
 #include "agents/experiment.h"
 #include "agents/torch_setup.h"
 #include "agents/trainer.h"
@@ -207,13 +208,16 @@ void print_list(std::ostream& out) {
 
 // --evaluate: the checkpoint's agent on fresh episodes, as the trainer's evaluation runs them.
 int evaluate_checkpoint(const Args& args) {
+  // A corrupt or truncated file gives way to the newest valid checkpoint of its folder.
+  const rl::CheckpointChoice checkpoint = rl::choose_valid_checkpoint(*args.evaluate);
+  for (const std::string& line : checkpoint.report()) std::cerr << "rltrain: " << line << '\n';
   rl::TrainerState state;
-  rl::Experiment experiment = rl::load_experiment_from_checkpoint(*args.evaluate, &state);
+  rl::Experiment experiment = rl::load_experiment_from_checkpoint(checkpoint.path, &state);
   const rl::TrainConfig& train = experiment.run().train;
   const int64_t episodes = args.episodes.value_or(train.eval_episodes);
   const uint64_t seed = args.seed.value_or(experiment.run().seed + rl::kEvaluationSeedOffset);
   rl::set_compute_threads(static_cast<int>(train.threads));
-  std::cerr << "rltrain: evaluating " << *args.evaluate << " (" << experiment.run().agent_type
+  std::cerr << "rltrain: evaluating " << checkpoint.path << " (" << experiment.run().agent_type
             << " on " << experiment.run().env.id << ", step " << state.env_steps
             << "): " << episodes << " episodes from seed " << seed << '\n';
   const rl::EvalResult result = rl::evaluate(experiment, episodes, seed, train.eval_max_steps);

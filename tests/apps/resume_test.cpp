@@ -31,7 +31,7 @@ Result rltrain(const std::string& args, const std::string& env_prefix = "") {
   return test::run_app("rltrain", args, fs::temp_directory_path(), env_prefix);
 }
 
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+std::string shell_quoted(const fs::path& path) { return "'" + path.string() + "'"; }
 
 double summary_number(const fs::path& run, const std::string& key) {
   return json::parse(read_file((run / "summary.json").string())).find(key)->as_number();
@@ -73,12 +73,88 @@ TEST_CASE("rltrain: SIGTERM saves a checkpoint, exits 143, and --resume continue
   const auto stopped_at = static_cast<int64_t>(summary_number(run, "total_steps"));
   CHECK(stopped_at > 0);
 
-  const Result resumed = rltrain("--resume " + quoted(run) +
+  const Result resumed = rltrain("--resume " + shell_quoted(run) +
                                  " --set train.total_steps=" + std::to_string(stopped_at + 300));
   CAPTURE(resumed.output);
   REQUIRE(resumed.exit_code == 0);
   CHECK(contains(resumed.output, "at step " + std::to_string(stopped_at)));
   CHECK(summary_number(run, "total_steps") == stopped_at + 300);
+}
+
+// A finished short DQN CartPole run in `run` checkpointing every 100 steps.
+void short_run(const fs::path& run, const std::string& extra = "") {
+  const Result r = rltrain("dqn.yaml --out " + shell_quoted(run) +
+                           " --set train.total_steps=400 --set train.eval_every=0"
+                           " --set train.eval_episodes=1 --set train.checkpoint_every=100"
+                           " --set agent.learning_starts=100" +
+                           extra);
+  CAPTURE(r.output);
+  REQUIRE(r.exit_code == 0);
+}
+
+void truncate_file(const fs::path& path) {
+  const std::string bytes = read_file(path.string());
+  write_file_atomic(path.string(), bytes.substr(0, bytes.size() - 5000));
+}
+
+void flip_bit(const fs::path& path) {
+  std::string bytes = read_file(path.string());
+  bytes[bytes.size() / 2] ^= 0x40;
+  write_file_atomic(path.string(), bytes);
+}
+
+TEST_CASE("rltrain: --evaluate and --resume fall back from a corrupt latest.pt, naming both") {
+  TempDir dir("corrupt_latest");
+  const fs::path run = dir.path / "run";
+  short_run(run);
+  const fs::path checkpoints = run / "checkpoints";
+  const std::string latest = (checkpoints / "latest.pt").string();
+  for (const auto& damage : {truncate_file, flip_bit}) {
+    damage(latest);
+    const Result evaluated = rltrain("--evaluate " + shell_quoted(latest) + " --episodes 1");
+    CAPTURE(evaluated.output);
+    CHECK(evaluated.exit_code == 0);
+    CHECK(contains(evaluated.output, "rltrain: " + latest + ": cannot read checkpoint: corrupt"));
+    CHECK(contains(evaluated.output, "falling back to " +
+                                         (checkpoints / "step_000000400.pt").string() +
+                                         ", the newest valid checkpoint"));
+    CHECK(contains(evaluated.output, "step 400"));
+    CHECK(contains(evaluated.output, "eval over 1 episodes"));
+  }
+  flip_bit(checkpoints / "step_000000400.pt");
+  const Result resumed = rltrain("--resume " + shell_quoted(run) + " --set train.total_steps=500");
+  CAPTURE(resumed.output);
+  CHECK(resumed.exit_code == 0);
+  CHECK(contains(resumed.output, latest + ": cannot read checkpoint: corrupt"));
+  CHECK(contains(resumed.output, "step_000000400.pt: cannot read checkpoint: corrupt: checksum"));
+  CHECK(
+      contains(resumed.output, "falling back to " + (checkpoints / "step_000000300.pt").string()));
+  CHECK(contains(resumed.output, "at step 300"));
+  CHECK(summary_number(run, "total_steps") == 500);
+}
+
+TEST_CASE("rltrain: with every checkpoint corrupt, --resume and --evaluate name them and fail") {
+  TempDir dir("all_corrupt");
+  const fs::path run = dir.path / "run";
+  short_run(run, " --set train.keep_checkpoints=2");
+  const fs::path checkpoints = run / "checkpoints";
+  for (const char* name : {"latest.pt", "step_000000400.pt", "step_000000300.pt"}) {
+    truncate_file(checkpoints / name);
+  }
+  for (const std::string& args :
+       {"--resume " + shell_quoted(run), "--evaluate " + shell_quoted(checkpoints / "latest.pt")}) {
+    const Result r = rltrain(args);
+    CAPTURE(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.output, "no valid checkpoint to load in place of " +
+                                 (checkpoints / "latest.pt").string()));
+    for (const char* name : {"latest.pt", "step_000000400.pt", "step_000000300.pt"}) {
+      CHECK(
+          contains(r.output, (checkpoints / name).string() + ": cannot read checkpoint: corrupt"));
+    }
+    CHECK_FALSE(contains(r.output, "terminate called"));
+  }
+  CHECK(contains(read_file((run / "summary.json").string()), "\"total_steps\":400"));
 }
 
 }  // namespace
