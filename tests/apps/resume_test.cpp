@@ -157,5 +157,60 @@ TEST_CASE("rltrain: with every checkpoint corrupt, --resume and --evaluate name 
   CHECK(contains(read_file((run / "summary.json").string()), "\"total_steps\":400"));
 }
 
+TEST_CASE("rltrain: a failed checkpoint write stops with a clear error; the last one is intact") {
+  TempDir dir("write_failure");
+  const fs::path run = dir.path / "run";
+  const std::string args = "dqn.yaml --out " + shell_quoted(run) +
+                           " --set train.total_steps=400 --set train.eval_every=0"
+                           " --set train.eval_episodes=1 --set train.checkpoint_every=100"
+                           " --set agent.learning_starts=100";
+  // The third latest.pt write (step 300) fails as on a full disk.
+  const Result r = rltrain(
+      args, "env RLCADE_INJECT_WRITE_FAILURE=latest.pt RLCADE_INJECT_WRITE_FAILURE_AFTER=2 ");
+  CAPTURE(r.output);
+  CHECK(r.exit_code == 1);
+  const fs::path latest = run / "checkpoints" / "latest.pt";
+  CHECK(contains(r.output, "rltrain: error: cannot save checkpoint: cannot write " +
+                               latest.string() + ": No space left on device"));
+  CHECK(contains(r.output,
+                 "training stopped at step 300; checkpoints/latest.pt (step 200) is "
+                 "intact: continue with: rltrain --resume " +
+                     run.string()));
+  CHECK_FALSE(contains(r.output, "terminate called"));
+  CHECK_FALSE(fs::exists(run / "summary.json"));
+  for (const auto& entry : fs::directory_iterator(run / "checkpoints")) {
+    CHECK_FALSE(contains(entry.path().filename().string(), ".tmp"));
+  }
+  const Result evaluated = rltrain("--evaluate " + shell_quoted(latest) + " --episodes 1");
+  CHECK(contains(evaluated.output, "step 200"));
+  const Result resumed = rltrain("--resume " + shell_quoted(run));
+  CAPTURE(resumed.output);
+  CHECK(resumed.exit_code == 0);
+  CHECK(contains(resumed.output, "at step 200"));
+  CHECK(summary_number(run, "total_steps") == 400);
+}
+
+TEST_CASE("rltrain: a failed metrics write stops with a clear error; the checkpoint is intact") {
+  TempDir dir("log_failure");
+  const fs::path run = dir.path / "run";
+  // Every write to metrics.csv fails as on a full disk (/dev/full), from the first row on.
+  fs::create_directories(run);
+  fs::create_symlink("/dev/full", run / "metrics.csv");
+  const Result r = rltrain("dqn.yaml --out " + shell_quoted(run) +
+                           " --set train.total_steps=400 --set train.eval_every=0"
+                           " --set train.checkpoint_every=100 --set train.log_every=150");
+  CAPTURE(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.output, "rltrain: error: cannot write to " + (run / "metrics.csv").string()));
+  CHECK(contains(r.output,
+                 "training stopped at step 150; checkpoints/latest.pt (step 100) is "
+                 "intact"));
+  CHECK_FALSE(contains(r.output, "terminate called"));
+  CHECK(contains(
+      rltrain("--evaluate " + shell_quoted(run / "checkpoints" / "latest.pt") + " --episodes 1")
+          .output,
+      "step 100"));
+}
+
 }  // namespace
 }  // namespace rl
