@@ -9,6 +9,7 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <typeinfo>
 
 #include "agents/checkpoint_history.h"
 #include "agents/torch_setup.h"
@@ -168,8 +169,8 @@ class Trainer {
       : e_(experiment), run_(experiment.run()), options_(options) {}
 
   TrainSummary run();
-  // Rethrows `error`, raised while training, saying where training stopped and which
-  // checkpoint --resume would continue from.
+  // Rethrows `error`, raised while training (a failed checkpoint or metrics write, ...), saying
+  // where training stopped and which checkpoint --resume would continue from.
   [[noreturn]] void rethrow_stopped(const std::runtime_error& error) const;
 
  private:
@@ -345,7 +346,10 @@ void Trainer::save_latest() {
 }
 
 void Trainer::rethrow_stopped(const std::runtime_error& error) const {
-  if (!started_) throw;
+  // Errors of other types (remote env connections, ...) keep their type for callers to catch.
+  const bool plain =
+      typeid(error) == typeid(std::runtime_error) || typeid(error) == typeid(FileWriteError);
+  if (!started_ || !plain) throw;
   std::string message = std::string(error.what()) + "\ntraining stopped at step " +
                         std::to_string(state_.env_steps) + "; ";
   if (latest_checkpoint_step_ < 0) {

@@ -124,7 +124,8 @@ Args parse_args(int argc, char** argv) {
                         "override a config value before validation, e.g. --set agent.lr=1e-4 "
                         "(repeatable)");
   add_text(app, "--resume", args.resume,
-           "continue the run in DIR from checkpoints/latest.pt (counters continue)")
+           "continue the run in DIR from checkpoints/latest.pt (counters continue), or from the "
+           "newest valid checkpoint when it is corrupt")
       ->type_name("DIR");
   app.add_flag("--watch", args.watch,
                "open a window showing the current policy play greedily on its own env copy "
