@@ -4,36 +4,149 @@
 #include <torch/serialize/output-archive.h>
 #include <torch/types.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "agents/archive_util.h"
 #include "core/atomic_file.h"
+#include "core/crc32.h"
 
 namespace rl {
 
 namespace {
 
-constexpr char kFormat[] = "rlcade-checkpoint-1";
+constexpr char kFormatPrefix[] = "rlcade-checkpoint-";
+constexpr char kTrailerMagic[8] = {'r', 'l', 'c', 'a', 'd', 'e', 'C', 'K'};
+constexpr uint32_t kTrailerVersion = 1;
+constexpr size_t kTrailerBytes = 24;
 
-torch::serialize::InputArchive open_archive(const std::string& path) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": cannot read checkpoint (missing file or not a LibTorch " +
-                             "archive): " + e.what_without_backtrace());
+std::string format_name(int version) { return kFormatPrefix + std::to_string(version); }
+
+std::string hex32(uint32_t value) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "0x%08x", value);
+  return buffer;
+}
+
+void put_le(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+}
+
+uint64_t get_le(std::string_view in, size_t offset, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) {
+    value |= static_cast<uint64_t>(static_cast<uint8_t>(in[offset + i])) << (8 * i);
   }
+  return value;
+}
+
+uint32_t crc_of(std::string_view bytes) {
+  return crc32({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+}
+
+// Appends the trailer (see checkpoint.h) to an archive's bytes.
+std::string seal(std::string archive) {
+  const uint64_t size = archive.size();
+  const uint32_t crc = crc_of(archive);
+  put_le(archive, size, 8);
+  put_le(archive, crc, 4);
+  put_le(archive, kTrailerVersion, 4);
+  archive.append(kTrailerMagic, sizeof kTrailerMagic);
+  return archive;
+}
+
+[[noreturn]] void fail_corrupt(const std::string& path, const std::string& what) {
+  throw CorruptCheckpointError(path + ": cannot read checkpoint: " + what);
+}
+
+// The archive inside a checkpoint file's bytes, its trailer checked. Files without a trailer
+// (written before it existed, or truncated) are returned whole for the archive reader to judge.
+std::string_view unseal(const std::string& path, std::string_view file, bool* has_trailer) {
+  *has_trailer =
+      file.size() >= kTrailerBytes && file.substr(file.size() - sizeof kTrailerMagic) ==
+                                          std::string_view(kTrailerMagic, sizeof kTrailerMagic);
+  if (!*has_trailer) return file;
+  const size_t trailer = file.size() - kTrailerBytes;
+  const uint64_t version = get_le(file, trailer + 12, 4);
+  if (version > kTrailerVersion) {
+    throw std::runtime_error(path + ": written by a newer rlcade: checksum trailer version " +
+                             std::to_string(version) + ", this build reads version " +
+                             std::to_string(kTrailerVersion));
+  }
+  const uint64_t size = get_le(file, trailer, 8);
+  if (size != trailer) {
+    fail_corrupt(path, "corrupt or cut short: its trailer records " + std::to_string(size) +
+                           " archive bytes, the file holds " + std::to_string(trailer));
+  }
+  const std::string_view archive = file.substr(0, trailer);
+  const uint32_t stored = static_cast<uint32_t>(get_le(file, trailer + 8, 4));
+  const uint32_t computed = crc_of(archive);
+  if (stored != computed) {
+    fail_corrupt(path, "corrupt: checksum mismatch (CRC-32 " + hex32(computed) +
+                           ", its trailer records " + hex32(stored) + ")");
+  }
+  return archive;
+}
+
+// The version in a "format" entry, or -1 when it is not an rlcade checkpoint format.
+int format_version(const std::string& format) {
+  const std::string prefix = kFormatPrefix;
+  if (format.rfind(prefix, 0) != 0 || format.size() == prefix.size() ||
+      format.size() > prefix.size() + 6) {
+    return -1;
+  }
+  int version = 0;
+  for (char c : format.substr(prefix.size())) {
+    if (c < '0' || c > '9') return -1;
+    version = version * 10 + (c - '0');
+  }
+  return version;
+}
+
+void check_format(const std::string& path, torch::serialize::InputArchive& archive) {
   std::string format;
   try {
     format = read_string(archive, "format");
   } catch (const std::runtime_error&) {
-    throw std::runtime_error(path + ": not an rlcade checkpoint (no format entry)");
+    fail_corrupt(path, "not an rlcade checkpoint (no format entry)");
   }
-  if (format != kFormat) {
-    throw std::runtime_error(path + ": unsupported checkpoint format '" + format +
-                             "' (this build reads " + kFormat + ")");
+  const int version = format_version(format);
+  if (version < 0) fail_corrupt(path, "not an rlcade checkpoint (format '" + format + "')");
+  if (version > kCheckpointFormatVersion) {
+    throw std::runtime_error(path + ": written by a newer rlcade: checkpoint format version " +
+                             std::to_string(version) + ", this build reads versions up to " +
+                             std::to_string(kCheckpointFormatVersion) +
+                             "; load it with a newer rltrain");
   }
+}
+
+torch::serialize::InputArchive open_archive(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw std::runtime_error(path + ": cannot read checkpoint: no such file");
+  }
+  std::string file;
+  try {
+    file = read_file(path);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": cannot read checkpoint: " + e.what());
+  }
+  bool has_trailer = false;
+  const std::string_view bytes = unseal(path, file, &has_trailer);
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(bytes.data(), bytes.size());
+  } catch (const c10::Error& e) {
+    const std::string why = e.what_without_backtrace();
+    fail_corrupt(path, has_trailer ? "not a LibTorch archive: " + why.substr(0, why.find('\n'))
+                                   : "corrupt or cut short (no checksum trailer, and not a "
+                                     "readable LibTorch archive: " +
+                                         why.substr(0, why.find('\n')) + ")");
+  }
+  check_format(path, archive);
   return archive;
 }
 
@@ -60,10 +173,9 @@ void load_wrapper_stats(torch::serialize::InputArchive& archive, WrapperContext&
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const Experiment& experiment,
-                     const TrainerState& state) {
+std::string checkpoint_bytes(const Experiment& experiment, const TrainerState& state) {
   torch::serialize::OutputArchive archive;
-  write_string(archive, "format", kFormat);
+  write_string(archive, "format", format_name(kCheckpointFormatVersion));
   write_string(archive, "config", experiment.resolved_yaml);
   write_string(archive, "agent_type", experiment.agent->type());
   torch::serialize::OutputArchive agent;
@@ -83,12 +195,23 @@ void save_checkpoint(const std::string& path, const Experiment& experiment,
   write_double(archive, "best_eval_success", state.best_eval_success);
   std::ostringstream bytes;
   archive.save_to(bytes);
+  return seal(std::move(bytes).str());
+}
+
+void write_checkpoint_file(const std::string& path, const std::string& bytes) {
   try {
-    write_file_atomic(path, bytes.str());
+    write_file_atomic(path, bytes);
   } catch (const FileWriteError& e) {
-    throw std::runtime_error(std::string("cannot save checkpoint: ") + e.what());
+    throw FileWriteError(std::string("cannot save checkpoint: ") + e.what());
   }
 }
+
+void save_checkpoint(const std::string& path, const Experiment& experiment,
+                     const TrainerState& state) {
+  write_checkpoint_file(path, checkpoint_bytes(experiment, state));
+}
+
+void verify_checkpoint(const std::string& path) { open_archive(path); }
 
 std::string read_checkpoint_config(const std::string& path) {
   torch::serialize::InputArchive archive = open_archive(path);

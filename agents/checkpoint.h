@@ -1,10 +1,16 @@
 // Checkpoint files (runs/<name>/checkpoints/*.pt): one LibTorch archive holding the resolved
 // config, the agent (networks, optimizer, counters, RNG), the trainer's counters and the
 // wrapper statistics (observation normalization). Written atomically (temp file + rename).
+//
+// The archive is followed by a 24-byte trailer that lets a reader tell an intact file from a
+// truncated or bit-flipped one: the archive's size (u64), its CRC-32 (u32) and the trailer's
+// version (u32, 1), little-endian, then the 8 bytes "rlcadeCK". Files written before the
+// trailer existed end without it and are read when they open as archives.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 #include "agents/experiment.h"
@@ -27,17 +33,42 @@ struct TrainerState {
   double best_eval_success = NAN;  // Highest success rate of any evaluation.
 };
 
-// Writes `experiment` (its agent and wrapper statistics) and `state` to `path` atomically.
-// Throws std::runtime_error naming the path on failure.
+// The version of the archive's layout ("format" entry "rlcade-checkpoint-<version>"). Older
+// versions are read; a newer one is refused with an error naming both versions.
+inline constexpr int kCheckpointFormatVersion = 1;
+
+// A checkpoint file that cannot be used as it is: truncated, failing its checksum, or not an
+// rlcade checkpoint archive. The message names the file and what is wrong. Other loading errors
+// (a missing file, a newer format version, a config that does not match) are plain
+// std::runtime_error: another copy of the run's checkpoints would not fix them.
+class CorruptCheckpointError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The bytes of a checkpoint file (archive and trailer) of `experiment` (its agent and wrapper
+// statistics) and `state`.
+std::string checkpoint_bytes(const Experiment& experiment, const TrainerState& state);
+
+// Writes `bytes` from checkpoint_bytes() to `path` atomically. Throws FileWriteError
+// (core/atomic_file.h) naming the path and the reason; the previous file stays intact.
+void write_checkpoint_file(const std::string& path, const std::string& bytes);
+
+// Writes `experiment` and `state` to `path` atomically (checkpoint_bytes, write_checkpoint_file).
 void save_checkpoint(const std::string& path, const Experiment& experiment,
                      const TrainerState& state);
 
-// The resolved config stored in a checkpoint. Throws std::runtime_error naming the path when
-// the file is missing or not an rlcade checkpoint.
+// Reads `path` whole and checks that this build can load it: the checksum matches, it opens as
+// an archive and its format version is known. Throws CorruptCheckpointError, or
+// std::runtime_error for a missing file or a newer format version.
+void verify_checkpoint(const std::string& path);
+
+// The resolved config stored in a checkpoint. Throws as verify_checkpoint() does.
 std::string read_checkpoint_config(const std::string& path);
 
 // Loads agent weights, wrapper statistics and trainer state into an experiment built from a
-// compatible config. Throws std::runtime_error naming the path and what does not match.
+// compatible config. Throws as verify_checkpoint() does, and std::runtime_error naming the path
+// and what does not match.
 TrainerState load_checkpoint(const std::string& path, Experiment& experiment);
 
 // Builds the experiment from the checkpoint's own config and loads it: everything a viewer

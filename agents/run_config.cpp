@@ -61,6 +61,10 @@ TrainConfig read_train(ConfigSection train) {
   t.checkpoint_every =
       train.get_int("checkpoint_every", t.checkpoint_every,
                     "Env steps between checkpoints (0: only at the end)", 0, kMaxStepSetting);
+  t.keep_checkpoints = train.get_int(
+      "keep_checkpoints", t.keep_checkpoints,
+      "Newest checkpoints kept as checkpoints/step_<steps>.pt to fall back on (0: only latest.pt)",
+      0, 1000);
   t.log_every =
       train.get_int("log_every", t.log_every,
                     "Env steps between metrics.csv rows and progress lines", 1, kMaxStepSetting);

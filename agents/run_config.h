@@ -44,12 +44,15 @@ struct TrainConfig {
   int64_t eval_every = 5000;  // Env steps between greedy evaluations; 0: only at the end.
   int64_t eval_episodes = 10;
   int64_t checkpoint_every = 10000;  // Env steps between checkpoints; 0: only at the end.
-  int64_t log_every = 1000;          // Env steps between metrics.csv rows.
-  int64_t threads = 1;               // Tensor-library intra-op threads.
-  bool record_eval = true;           // Record the first evaluation episode as a replay.
-  int64_t eval_max_steps = 100000;   // Safety cap on one evaluation episode's length.
-  bool stop_when_solved = false;     // End once an evaluation reaches the reward threshold.
-  bool tensorboard = true;           // Write a TensorBoard event file in the run folder.
+  // Newest checkpoints kept as checkpoints/step_<steps>.pt beside latest.pt, for falling back
+  // when one is corrupt (agents/checkpoint_history.h); 0: only latest.pt.
+  int64_t keep_checkpoints = 3;
+  int64_t log_every = 1000;         // Env steps between metrics.csv rows.
+  int64_t threads = 1;              // Tensor-library intra-op threads.
+  bool record_eval = true;          // Record the first evaluation episode as a replay.
+  int64_t eval_max_steps = 100000;  // Safety cap on one evaluation episode's length.
+  bool stop_when_solved = false;    // End once an evaluation reaches the reward threshold.
+  bool tensorboard = true;          // Write a TensorBoard event file in the run folder.
 };
 
 struct RunConfig {

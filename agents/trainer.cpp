@@ -9,7 +9,9 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <typeinfo>
 
+#include "agents/checkpoint_history.h"
 #include "agents/torch_setup.h"
 #include "core/atomic_file.h"
 #include "core/json.h"
@@ -168,16 +170,21 @@ class Trainer {
       : e_(experiment), run_(experiment.run()), options_(options) {}
 
   TrainSummary run();
+  // Rethrows `error`, raised while training (a failed checkpoint or metrics write, ...), saying
+  // where training stopped and which checkpoint --resume would continue from.
+  [[noreturn]] void rethrow_stopped(const std::runtime_error& error) const;
 
  private:
   void log(const std::string& text) {
     if (progress_) progress_->message(text);
   }
   void start_or_resume();
+  void resume();
   void training_step(VectorEnv& env, ActionStorage& actions, VectorTransitions& transitions);
   void maybe_log_row();
   void run_evaluation();
   void save(const std::string& name);
+  void save_latest();
   void snapshot();
   ProgressState progress_state() const;
   TrainSummary summarize(bool interrupted) const;
@@ -190,18 +197,15 @@ class Trainer {
   std::optional<ProgressPrinter> progress_;
   std::optional<CsvWriter> csv_;
   int64_t next_log_ = 0, next_eval_ = 0, next_checkpoint_ = 0;
+  bool started_ = false;                 // The run folder is set up; training is under way.
+  int64_t latest_checkpoint_step_ = -1;  // Step of the newest latest.pt (-1: none yet).
   Clock::time_point last_snapshot_;
 };
 
 void Trainer::start_or_resume() {
   const fs::path dir(options_.run_dir);
   fs::create_directories(dir / "checkpoints");
-  if (options_.resume) {
-    state_ = load_checkpoint((dir / "checkpoints" / "latest.pt").string(), e_);
-    loop_.wall_offset = state_.wall_seconds;
-    loop_.session_start_steps = state_.env_steps;
-    log("resuming " + options_.run_dir + " at step " + std::to_string(state_.env_steps));
-  }
+  if (options_.resume) resume();
   write_file_atomic(
       (dir / "config.yaml").string(),
       "# Resolved config of run '" + run_.name + "' (written by rltrain).\n" + e_.resolved_yaml);
@@ -232,6 +236,21 @@ void Trainer::start_or_resume() {
   next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
   next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
   next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
+  started_ = true;
+}
+
+// Loads latest.pt, or the newest valid checkpoint when it is corrupt (saying so).
+void Trainer::resume() {
+  const fs::path dir(options_.run_dir);
+  const CheckpointChoice choice =
+      choose_valid_checkpoint((dir / "checkpoints" / kLatestCheckpoint).string());
+  for (const std::string& line : choice.report()) log(line);
+  for (const std::string& moved : set_aside_rejected(choice)) log("set aside as " + moved);
+  state_ = load_checkpoint(choice.path, e_);
+  loop_.wall_offset = state_.wall_seconds;
+  loop_.session_start_steps = state_.env_steps;
+  latest_checkpoint_step_ = state_.env_steps;
+  log("resuming " + options_.run_dir + " at step " + std::to_string(state_.env_steps));
 }
 
 void Trainer::training_step(VectorEnv& env, ActionStorage& actions,
@@ -330,6 +349,34 @@ void Trainer::save(const std::string& name) {
   save_checkpoint((fs::path(options_.run_dir) / "checkpoints" / name).string(), e_, state_);
 }
 
+// latest.pt, then its copy in the history (agents/checkpoint_history.h): latest.pt is never
+// older than the newest step file.
+void Trainer::save_latest() {
+  state_.wall_seconds = loop_.wall_seconds();
+  const fs::path dir = fs::path(options_.run_dir) / "checkpoints";
+  const std::string bytes = checkpoint_bytes(e_, state_);
+  write_checkpoint_file((dir / kLatestCheckpoint).string(), bytes);
+  latest_checkpoint_step_ = state_.env_steps;
+  add_to_checkpoint_history(dir.string(), bytes, state_.env_steps, run_.train.keep_checkpoints);
+}
+
+void Trainer::rethrow_stopped(const std::runtime_error& error) const {
+  // Errors of other types (remote env connections, ...) keep their type for callers to catch.
+  const bool plain =
+      typeid(error) == typeid(std::runtime_error) || typeid(error) == typeid(FileWriteError);
+  if (!started_ || !plain) throw;
+  std::string message = std::string(error.what()) + "\ntraining stopped at step " +
+                        std::to_string(state_.env_steps) + "; ";
+  if (latest_checkpoint_step_ < 0) {
+    message += "no checkpoint was saved yet";
+  } else {
+    message += "checkpoints/latest.pt (step " + std::to_string(latest_checkpoint_step_) +
+               ") is intact: continue with: rltrain --resume " + options_.run_dir;
+  }
+  if (dynamic_cast<const FileWriteError*>(&error)) throw FileWriteError(message);
+  throw std::runtime_error(message);
+}
+
 ProgressState Trainer::progress_state() const {
   ProgressState p;
   p.step = state_.env_steps;
@@ -394,7 +441,7 @@ TrainSummary Trainer::run() {
     }
     if (state_.env_steps >= next_checkpoint_) {
       next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
-      save("latest.pt");
+      save_latest();
     }
     if (options_.on_snapshot && options_.snapshot_seconds > 0 &&
         seconds_since(last_snapshot_) >= options_.snapshot_seconds) {
@@ -404,7 +451,7 @@ TrainSummary Trainer::run() {
   }
   if (!interrupted && state_.last_eval_step != state_.env_steps) run_evaluation();
   if (progress_) progress_->finish(progress_state());
-  save("latest.pt");
+  save_latest();
   if (!interrupted) save("final.pt");
   const TrainSummary summary = summarize(interrupted);
   write_file_atomic((fs::path(options_.run_dir) / "summary.json").string(),
@@ -519,7 +566,13 @@ EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int
 
 TrainSummary train(Experiment& experiment, const TrainOptions& options) {
   Trainer trainer(experiment, options);
-  return trainer.run();
+  try {
+    return trainer.run();
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    trainer.rethrow_stopped(e);
+  }
 }
 
 std::string TrainSummary::to_json() const {

@@ -7,6 +7,7 @@
 //   metrics.csv          one row per log_every steps (kind=train) and per evaluation (kind=eval);
 //                        eval_success is a column when the env reports success
 //   checkpoints/latest.pt (every checkpoint_every steps and at the end or on stop),
+//   checkpoints/step_<steps>.pt (copies of the newest keep_checkpoints latest.pt files),
 //   checkpoints/best.pt  (best evaluation mean), checkpoints/final.pt (end of training)
 //   replays/eval_<step>.rlr, replays/best.rlr   recorded evaluation episodes
 //   summary.json         env, agent, seed, total_steps, wall_seconds, steps_per_second,
@@ -57,8 +58,10 @@ class VectorTransitions {
 };
 
 struct TrainOptions {
-  std::string run_dir;          // Created if missing.
-  bool resume = false;          // Continue from run_dir/checkpoints/latest.pt.
+  std::string run_dir;  // Created if missing.
+  // Continue from run_dir/checkpoints/latest.pt, or from the newest valid checkpoint when it
+  // is corrupt (agents/checkpoint_history.h; the rejected files are logged).
+  bool resume = false;
   std::ostream* log = nullptr;  // Progress and messages (nullptr: silent).
   bool interactive = false;     // Redraw the progress line in place (a terminal).
   // Checked every step; when it becomes true the loop checkpoints and returns.
@@ -111,7 +114,9 @@ struct TrainSummary {
 };
 
 // Trains `experiment` as configured. Throws std::runtime_error (I/O, checkpoint mismatch) and
-// ConfigError; an interrupted run returns normally with summary.interrupted set.
+// ConfigError; an interrupted run returns normally with summary.interrupted set. A write that
+// fails while training (a checkpoint, metrics.csv, a replay) stops it; the error then says at
+// which step and which checkpoint is intact.
 TrainSummary train(Experiment& experiment, const TrainOptions& options);
 
 // Evaluation episodes use env seeds from run seed + kEvaluationSeedOffset on, apart from the

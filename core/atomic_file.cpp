@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 namespace rl {
@@ -31,6 +33,44 @@ bool write_all(int fd, const char* data, size_t size) {
   return true;
 }
 
+// Whether this write should fail (see RLCADE_INJECT_WRITE_FAILURE in the header).
+bool inject_failure(const std::string& path) {
+  const char* match = std::getenv("RLCADE_INJECT_WRITE_FAILURE");
+  if (!match || !*match || path.find(match) == std::string::npos) return false;
+  const char* after = std::getenv("RLCADE_INJECT_WRITE_FAILURE_AFTER");
+  const long long successes = after ? std::atoll(after) : 0;
+  // Matching writes are counted per setting, so that a test can set another one.
+  static std::mutex mutex;
+  static std::string counted_setting;
+  static long long matching_writes = 0;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const std::string setting = std::string(match) + '\n' + (after ? after : "");
+  if (setting != counted_setting) {
+    counted_setting = setting;
+    matching_writes = 0;
+  }
+  return matching_writes++ >= successes;
+}
+
+// Writes the data to `fd` and flushes it to disk, or (injected) half of it, then fails with
+// ENOSPC.
+bool write_and_sync(int fd, std::string_view bytes, bool fail) {
+  if (fail) {
+    write_all(fd, bytes.data(), bytes.size() / 2);
+    errno = ENOSPC;
+    return false;
+  }
+  return write_all(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
+}
+
+// Flushes a directory entry change (a rename) to disk; best effort.
+void sync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
@@ -46,8 +86,10 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   std::string temp = path + ".tmp.XXXXXX";
   const int fd = ::mkstemp(temp.data());
   if (fd < 0) throw FileWriteError("cannot create temporary file for " + path + ": " + os_error());
-  const bool ok = write_all(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
-  const std::string reason = ok ? "" : os_error();
+  const bool injected = inject_failure(path);
+  const bool ok = write_and_sync(fd, bytes, injected);
+  const std::string reason =
+      ok ? "" : os_error() + (injected ? " (injected by RLCADE_INJECT_WRITE_FAILURE)" : "");
   ::fchmod(fd, 0644);
   if (::close(fd) != 0 || !ok) {
     ::unlink(temp.c_str());
@@ -58,6 +100,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     ::unlink(temp.c_str());
     throw FileWriteError("cannot replace " + path + ": " + why);
   }
+  sync_directory(target.parent_path());
 }
 
 std::string read_file(const std::string& path) {

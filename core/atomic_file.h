@@ -18,6 +18,11 @@ class FileWriteError : public std::runtime_error {
 // Replaces `path` with `contents` (text or binary bytes) atomically, creating missing parent
 // directories. On failure the previous file (if any) is left untouched and no temporary file
 // remains.
+//
+// Tests inject failures through the environment: with RLCADE_INJECT_WRITE_FAILURE=<text>, every
+// write to a path containing <text> fails as on a full disk (ENOSPC, after part of the data
+// went to the temporary file), once RLCADE_INJECT_WRITE_FAILURE_AFTER=<n> (default 0) such
+// writes have succeeded in this process.
 void write_file_atomic(const std::string& path, std::string_view contents);
 
 // Reads a whole file; throws std::runtime_error naming the path when it cannot.

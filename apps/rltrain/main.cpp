@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agents/agent.h"
+#include "agents/checkpoint_history.h"
 #include "agents/experiment.h"
 #include "agents/torch_setup.h"
 #include "agents/trainer.h"
@@ -37,14 +38,20 @@ using rl::cli::kExitFailure;
 using rl::cli::kExitOk;
 using rl::cli::kExitUsage;
 using rl::cli::UsageError;
-constexpr int kExitInterrupted = 130;
 
+// Ctrl-C (SIGINT) and SIGTERM (how clusters stop jobs) both ask the trainer to checkpoint and
+// stop; rltrain then exits with 128 + the signal's number (130, 143), as the shell reports a
+// process killed by it.
 std::atomic<bool> g_stop_requested{false};
+std::atomic<int> g_stop_signal{0};
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_stop_signal(int signal) {
+  g_stop_signal.store(signal);
   g_stop_requested.store(true);
-  std::signal(SIGINT, SIG_DFL);  // A second Ctrl-C stops at once.
+  std::signal(signal, SIG_DFL);  // A second one stops at once.
 }
+
+int interrupted_exit_code() { return 128 + g_stop_signal.load(); }
 
 const char kSynopsis[] =
     R"(rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
@@ -63,11 +70,11 @@ then DIR/summary.json: per-seed final evaluations, mean, median, IQM and 95% boo
 const char kFooter[] =
     R"(--set values are YAML (1e-4, true, [64, 64], adam), read by the config's types: an integer
 setting accepts 1e3 (= 1000); env parameters follow the same rule as rlwatch/rlserve --param.
-Ctrl-C saves a checkpoint and stops cleanly (a second Ctrl-C quits at once).
+Ctrl-C or SIGTERM saves a checkpoint and stops cleanly (a second one quits at once).
 --seeds runs each seed as a child rltrain; a failed seed is reported with its log and the others
 finish first. --resume DIR of a --seeds folder trains its unfinished seeds, then the aggregate.
 Exit codes: 0 done, 1 failed while running (with --seeds: a seed failed), 2 bad arguments or
-config (nothing was done), 130 interrupted.
+config (nothing was done), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 )";
 
 struct Args {
@@ -146,7 +153,8 @@ Args parse_args(int argc, char** argv) {
                         "override a config value before validation, e.g. --set agent.lr=1e-4 "
                         "(repeatable)");
   add_text(app, "--resume", args.resume,
-           "continue the run in DIR from checkpoints/latest.pt (counters continue)")
+           "continue the run in DIR from checkpoints/latest.pt (counters continue), or from the "
+           "newest valid checkpoint when it is corrupt")
       ->type_name("DIR");
   app.add_flag("--watch", args.watch,
                "open a window showing the current policy play greedily on its own env copy "
@@ -252,13 +260,16 @@ void print_list(std::ostream& out) {
 
 // --evaluate: the checkpoint's agent on fresh episodes, as the trainer's evaluation runs them.
 int evaluate_checkpoint(const Args& args) {
+  // A corrupt or truncated file gives way to the newest valid checkpoint of its folder.
+  const rl::CheckpointChoice checkpoint = rl::choose_valid_checkpoint(*args.evaluate);
+  for (const std::string& line : checkpoint.report()) std::cerr << "rltrain: " << line << '\n';
   rl::TrainerState state;
-  rl::Experiment experiment = rl::load_experiment_from_checkpoint(*args.evaluate, &state);
+  rl::Experiment experiment = rl::load_experiment_from_checkpoint(checkpoint.path, &state);
   const rl::TrainConfig& train = experiment.run().train;
   const int64_t episodes = args.episodes.value_or(train.eval_episodes);
   const uint64_t seed = args.seed.value_or(experiment.run().seed + rl::kEvaluationSeedOffset);
   rl::set_compute_threads(static_cast<int>(train.threads));
-  std::cerr << "rltrain: evaluating " << *args.evaluate << " (" << experiment.run().agent_type
+  std::cerr << "rltrain: evaluating " << checkpoint.path << " (" << experiment.run().agent_type
             << " on " << experiment.run().env.id << ", step " << state.env_steps
             << "): " << episodes << " episodes from seed " << seed << '\n';
   const rl::EvalResult result = rl::evaluate(experiment, episodes, seed, train.eval_max_steps);
@@ -351,11 +362,12 @@ int run(const Args& args) {
     };
     options.snapshot_seconds = rl::train_watch::WatchWindow::kSnapshotSeconds;
   }
-  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   const rl::TrainSummary summary = rl::train(experiment, options);
   if (watch) std::cerr << "rltrain: " << watch->finish() << '\n';
   std::cout << summary.one_line() << std::endl;
-  return summary.interrupted ? kExitInterrupted : kExitOk;
+  return summary.interrupted ? interrupted_exit_code() : kExitOk;
 }
 
 }  // namespace

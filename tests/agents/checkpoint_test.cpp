@@ -1,11 +1,16 @@
 #include "agents/checkpoint.h"
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
+#include "agents/archive_util.h"
+#include "agents/checkpoint_history.h"
 #include "agents/dqn/dqn_agent.h"
 #include "agents/trainer.h"
 #include "core/atomic_file.h"
@@ -178,6 +183,190 @@ TEST_CASE("resume: a stopped run continues its counters, metrics and checkpoints
   CHECK(fs::exists(dir.path / "checkpoints" / "best.pt"));
   CHECK(fs::exists(dir.path / "checkpoints" / "final.pt"));
   CHECK(fs::exists(dir.path / "replays" / "best.rlr"));
+}
+
+// A run of the chain env checkpointing every 100 steps; returns its checkpoint folder.
+fs::path train_with_history(const test::TempDir& dir, int64_t total_steps,
+                            const std::vector<std::string>& overrides = {}) {
+  std::vector<std::string> sets = {"train.checkpoint_every=100"};
+  sets.insert(sets.end(), overrides.begin(), overrides.end());
+  Experiment e = experiment_from(chain_config(total_steps), sets);
+  TrainOptions options;
+  options.run_dir = dir.str();
+  train(e, options);
+  return dir.path / "checkpoints";
+}
+
+void rewrite(const fs::path& path, const std::function<void(std::string&)>& change) {
+  std::string bytes = read_file(path.string());
+  change(bytes);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_CASE("checkpoint history: latest.pt plus the newest keep_checkpoints step files") {
+  test::TempDir dir("checkpoint_history");
+  const fs::path checkpoints = train_with_history(dir, 600, {"train.keep_checkpoints=2"});
+  const std::vector<std::string> steps = step_checkpoints(checkpoints.string());
+  REQUIRE(steps.size() == 2);
+  CHECK(fs::path(steps[0]).filename() == "step_000000600.pt");
+  CHECK(fs::path(steps[1]).filename() == "step_000000500.pt");
+  CHECK(read_file(steps[0]) == read_file((checkpoints / "latest.pt").string()));
+  CHECK(fs::exists(checkpoints / "final.pt"));
+  for (const auto& entry : fs::directory_iterator(checkpoints)) {
+    CHECK_FALSE(contains(entry.path().string(), ".tmp"));
+  }
+
+  test::TempDir none("checkpoint_no_history");
+  CHECK(step_checkpoints(train_with_history(none, 300, {"train.keep_checkpoints=0"}).string())
+            .empty());
+  CHECK_THROWS_WITH_AS(experiment_from(chain_config(300), {"train.keep_checkpoints=1001"}),
+                       doctest::Contains("keep_checkpoints"), ConfigError);
+  CHECK_THROWS_AS(experiment_from(chain_config(300), {"train.keep_checkpoints=-1"}), ConfigError);
+}
+
+TEST_CASE("checkpoint: truncated and bit-flipped files are detected; pre-checksum files load") {
+  test::TempDir dir("checkpoint_verify");
+  const fs::path checkpoints = train_with_history(dir, 300);
+  const fs::path latest = checkpoints / "latest.pt";
+  const std::string intact = read_file(latest.string());
+  verify_checkpoint(latest.string());
+
+  rewrite(latest, [](std::string& b) { b.resize(b.size() - 1000); });
+  std::string error = error_of([&] { verify_checkpoint(latest.string()); });
+  CHECK(contains(error, latest.string() + ": cannot read checkpoint: corrupt or cut short"));
+  CHECK_THROWS_AS(verify_checkpoint(latest.string()), CorruptCheckpointError);
+
+  write_file_atomic(latest.string(), intact);
+  rewrite(latest, [](std::string& b) { b[b.size() / 2] ^= 0x10; });
+  error = error_of([&] { verify_checkpoint(latest.string()); });
+  CHECK(contains(error, latest.string() + ": cannot read checkpoint: corrupt: checksum mismatch"));
+  Experiment e = experiment_from(chain_config(300));
+  CHECK_THROWS_AS(load_checkpoint(latest.string(), e), CorruptCheckpointError);
+
+  // A file written before checksums existed (the archive alone) still loads.
+  write_file_atomic(latest.string(), intact.substr(0, intact.size() - 24));
+  CHECK(load_checkpoint(latest.string(), e).env_steps == 300);
+}
+
+TEST_CASE("checkpoint: a corrupt file gives way to the newest valid one; none valid is an error") {
+  test::TempDir dir("checkpoint_fallback");
+  const fs::path checkpoints = train_with_history(dir, 500);
+  const std::string latest = (checkpoints / "latest.pt").string();
+  CHECK(choose_valid_checkpoint(latest).path == latest);
+  CHECK(choose_valid_checkpoint(latest).report().empty());
+
+  rewrite(latest, [](std::string& b) { b.resize(b.size() / 3); });
+  rewrite(checkpoints / "step_000000500.pt", [](std::string& b) { b[100] ^= 1; });
+  const CheckpointChoice choice = choose_valid_checkpoint(latest);
+  CHECK(fs::path(choice.path).filename() == "step_000000400.pt");
+  REQUIRE(choice.rejected.size() == 2);
+  CHECK(choice.rejected[0].path == latest);
+  CHECK(fs::path(choice.rejected[1].path).filename() == "step_000000500.pt");
+  const std::vector<std::string> report = choice.report();
+  REQUIRE(report.size() == 3);
+  CHECK(contains(report[1], "step_000000500.pt: cannot read checkpoint: corrupt: checksum"));
+  CHECK(report[2] == "falling back to " + choice.path + ", the newest valid checkpoint");
+  // --evaluate of best.pt falls back the same way, trying latest.pt first.
+  const std::string best = (checkpoints / "best.pt").string();
+  rewrite(best, [](std::string& b) { b.resize(10); });
+  CHECK(choose_valid_checkpoint(best).path == choice.path);
+
+  // Resuming sets the damaged step file aside and continues from step 400.
+  Experiment resumed = experiment_from(chain_config(500), {"train.checkpoint_every=100"});
+  TrainOptions options;
+  options.run_dir = dir.str();
+  options.resume = true;
+  std::ostringstream log;
+  options.log = &log;
+  CHECK(train(resumed, options).total_steps == 500);
+  CHECK(contains(log.str(), "resuming " + dir.str() + " at step 400"));
+  CHECK(fs::exists(checkpoints / "step_000000500.pt.corrupt"));
+  verify_checkpoint(latest);
+  verify_checkpoint((checkpoints / "step_000000500.pt").string());
+
+  for (const auto& file : fs::directory_iterator(checkpoints)) {
+    if (file.path().extension() == ".pt") rewrite(file.path(), [](std::string& b) { b[7] ^= 1; });
+  }
+  const std::string error = error_of([&] { choose_valid_checkpoint(latest); });
+  CHECK(contains(error, "no valid checkpoint to load in place of " + latest));
+  for (const char* name : {"latest.pt:", "step_000000500.pt:", "step_000000400.pt:",
+                           "step_000000300.pt:", "final.pt:"}) {
+    CAPTURE(name);
+    CHECK(contains(error, name) == (std::string(name) != "final.pt:"));
+  }
+  CHECK_THROWS_WITH_AS(choose_valid_checkpoint((checkpoints / "nope.pt").string()),
+                       doctest::Contains("nope.pt: cannot read checkpoint: no such file"),
+                       std::runtime_error);
+}
+
+TEST_CASE("checkpoint: a newer format version is refused naming both versions") {
+  test::TempDir dir("checkpoint_newer");
+  fs::create_directories(dir.path);
+  torch::serialize::OutputArchive archive;
+  write_string(archive, "format", "rlcade-checkpoint-7");
+  const std::string newer = (dir.path / "newer.pt").string();
+  archive.save_to(newer);
+  std::string error = error_of([&] { verify_checkpoint(newer); });
+  CHECK(contains(error, newer + ": written by a newer rlcade: checkpoint format version 7, this "
+                                "build reads versions up to 1"));
+  // Not corruption: no fallback to another file.
+  CHECK_THROWS_WITH_AS(choose_valid_checkpoint(newer), doctest::Contains("version 7"),
+                       std::runtime_error);
+
+  const fs::path checkpoints = train_with_history(dir, 100);
+  const fs::path latest = checkpoints / "latest.pt";
+  rewrite(latest, [](std::string& b) { b[b.size() - 12] = 2; });  // The trailer's version.
+  error = error_of([&] { verify_checkpoint(latest.string()); });
+  CHECK(contains(error, "checksum trailer version 2, this build reads version 1"));
+}
+
+// Sets an environment variable for the scope of a test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST_CASE("trainer: a failed checkpoint write stops training and leaves the previous intact") {
+  test::TempDir dir("checkpoint_write_failure");
+  std::string error;
+  {
+    const ScopedEnv fail("RLCADE_INJECT_WRITE_FAILURE", "latest.pt");
+    const ScopedEnv after("RLCADE_INJECT_WRITE_FAILURE_AFTER", "2");
+    error = error_of([&] { train_with_history(dir, 600); });
+  }
+  CAPTURE(error);
+  const std::string latest = (dir.path / "checkpoints" / "latest.pt").string();
+  CHECK(contains(error, "cannot save checkpoint: cannot write " + latest +
+                            ": No space left on device (injected"));
+  CHECK(contains(error,
+                 "training stopped at step 300; checkpoints/latest.pt (step 200) is "
+                 "intact: continue with: rltrain --resume " +
+                     dir.str()));
+  Experiment e = experiment_from(chain_config(600));
+  CHECK(load_checkpoint(latest, e).env_steps == 200);
+  for (const auto& entry : fs::directory_iterator(dir.path / "checkpoints")) {
+    CHECK_FALSE(contains(entry.path().string(), ".tmp"));
+  }
+  CHECK_FALSE(fs::exists(dir.path / "checkpoints" / "step_000000300.pt"));
 }
 
 }  // namespace
