@@ -400,18 +400,20 @@ CodecRates codec_rates(const Recording& rec, double seconds) {
   return rates;
 }
 
+void add_codec_metrics(BenchResult& row, const CodecRates& codec) {
+  row.metrics.push_back({"binary_bytes_per_env_step", codec.binary_bytes_per_step});
+  row.metrics.push_back({"json_bytes_per_env_step", codec.json_bytes_per_step});
+  add_rate(row, "binary_codec_env_steps_per_second", codec.binary);
+  add_rate(row, "json_codec_env_steps_per_second", codec.json);
+}
+
 BenchResults json_observations_case(const BenchOptions& options) {
   BenchResults rows;
   for (const std::string env_id : {kCartPole, kMinAtar}) {
     LoopbackServer server(env_id);
     for (uint32_t n : kPythonAndJsonSizes) {
       BenchResult row{"remote_json_observations", target(env_id, n, "JSON vs binary"), {}};
-      const CodecRates codec =
-          codec_rates(record(env_id, n, options.seed), options.seconds_per_env);
-      row.metrics.push_back({"binary_bytes_per_env_step", codec.binary_bytes_per_step});
-      row.metrics.push_back({"json_bytes_per_env_step", codec.json_bytes_per_step});
-      add_rate(row, "binary_codec_env_steps_per_second", codec.binary);
-      add_rate(row, "json_codec_env_steps_per_second", codec.json);
+      add_codec_metrics(row, codec_rates(record(env_id, n, options.seed), options.seconds_per_env));
       add_throughput(row, "binary_loopback_", measure(server, n, "binary", options), false);
       add_throughput(row, "json_loopback_", measure(server, n, "json", options), false);
       rows.push_back(std::move(row));
@@ -423,6 +425,23 @@ BenchResults json_observations_case(const BenchOptions& options) {
 RLBENCH_CASE("remote_json_observations",
              "JSON vs binary observations: bytes per env step, codec and loopback env steps/s",
              true, json_observations_case);
+
+// The codec rows of remote_json_observations alone: no server, so it starts fast and runs
+// steadily under valgrind (instruction counts of core/json and the wire codec).
+BenchResults json_codec_case(const BenchOptions& options) {
+  BenchResults rows;
+  for (const std::string env_id : {kCartPole, kMinAtar})
+    for (uint32_t n : kPythonAndJsonSizes) {
+      BenchResult row{"remote_json_codec", target(env_id, n, "JSON vs binary"), {}};
+      add_codec_metrics(row, codec_rates(record(env_id, n, options.seed), options.seconds_per_env));
+      rows.push_back(std::move(row));
+    }
+  return rows;
+}
+
+RLBENCH_CASE("remote_json_codec",
+             "codec rows of remote_json_observations only (no loopback server)", false,
+             json_codec_case);
 
 }  // namespace
 }  // namespace rl::bench
