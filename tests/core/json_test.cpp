@@ -4,8 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace rl::json {
@@ -67,6 +69,16 @@ TEST_CASE("json: duplicate keys are rejected at any size, naming the key and byt
   CHECK(parse(R"({"a":{"a":1},"b":{"a":2}})").find("b")->find("a")->as_number() == 2);
 }
 
+TEST_CASE("json: rule errors name the byte wherever they occur in the text") {
+  // parse() reads fast without offsets and reads again to name the byte only on such errors.
+  const std::string text = R"({"a":[1.5,-2.25e3,"x\u00e9"],"b":{"c":null},"a":true})";
+  const size_t second_a_quote = text.rfind("\"a\"") + 2;
+  CHECK(error_of(text) ==
+        "bad JSON at byte " + std::to_string(second_a_quote) + ": duplicate key 'a'");
+  const std::string deep = R"({"x":[0.5,{"y":[[true]]}]})";
+  CHECK(error_of(deep, 4) == "bad JSON at byte 16: nesting deeper than 4");  // the 5th container
+}
+
 TEST_CASE("json: nesting is limited to max_depth containers") {
   const auto nested = [](int depth) {
     return std::string(depth, '[') + "1" + std::string(depth, ']');
@@ -95,6 +107,39 @@ TEST_CASE("json: strings are written as valid UTF-8 with escapes") {
   CHECK(dump(Value("bad \xff byte")) == "\"bad \xef\xbf\xbd byte\"");  // U+FFFD
   const std::string text = "caf\xc3\xa9 \xf0\x9f\x98\x80";
   CHECK(parse(dump(Value(text))).as_string() == text);
+}
+
+TEST_CASE("json: dump writes what nlohmann's own dump writes for the same tree") {
+  // dump() writes from Value directly; nlohmann's tree is the reference, with integral doubles
+  // below 2^53 as integers (our rule).
+  using Reference = nlohmann::ordered_json;
+  const std::vector<double> reals{
+      0.1, -0.0,        1e-5,   0.0001, 123456.789, 1e15 + 0.5, 1e300, -1e-300, 9007199254740992.0,
+      3.0, 1.0f / 3.0f, -2.5e-7};
+  const std::vector<std::string> strings{
+      "plain", "", "tab\tquote\"back\\", "\x01\x1f\x7f", "caf\xc3\xa9", "bad \xff\xc3 bytes"};
+  Value value = Value::object();
+  Reference reference = Reference::object();
+  Value reals_value = Value::array();
+  Reference reals_reference = Reference::array();
+  for (double x : reals) {
+    reals_value.push_back(x);
+    if (x == std::trunc(x) && std::fabs(x) < 9007199254740992.0)
+      reals_reference.push_back(static_cast<int64_t>(x));
+    else
+      reals_reference.push_back(x);
+  }
+  value.set("reals", reals_value);
+  reference["reals"] = reals_reference;
+  value.set("ints", Value::array({Value(int64_t{-7}), Value(uint64_t{18446744073709551615ull})}));
+  reference["ints"] = Reference::array({int64_t{-7}, uint64_t{18446744073709551615ull}});
+  for (const std::string& s : strings) {
+    value.set(s + "!", s);
+    reference[s + "!"] = s;
+  }
+  value.set("nested", Value::array({Value(), Value(true), Value::object(), Value::array()}));
+  reference["nested"] = Reference::array({nullptr, true, Reference::object(), Reference::array()});
+  CHECK(dump(value) == reference.dump(-1, ' ', false, Reference::error_handler_t::replace));
 }
 
 }  // namespace
