@@ -6,8 +6,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 
 namespace rl::json {
@@ -46,6 +50,30 @@ TEST_CASE("json: exact integer reads reject fractions, ranges and other types") 
   CHECK_THROWS_AS(parse("18446744073709551615").as_int64(), JsonError);
   CHECK_THROWS_AS(parse("1e30").as_uint64(), JsonError);
   CHECK_THROWS_AS(parse("\"5\"").as_int64(), JsonError);
+}
+
+TEST_CASE("json: numbers read as std::strtod reads them, at any digit count and range") {
+  // parse() converts numbers with std::from_chars, falling back to strtod; both must agree.
+  std::mt19937_64 gen(7);
+  std::uniform_real_distribution<float> small(-3.f, 3.f);
+  std::uniform_int_distribution<uint64_t> bits;
+  for (int i = 0; i < 2000; ++i) {
+    double wide = 0;
+    const uint64_t b = bits(gen);
+    std::memcpy(&wide, &b, sizeof wide);
+    if (!std::isfinite(wide)) continue;
+    for (const double x : {static_cast<double>(small(gen)), wide}) {
+      for (const char* format : {"%.17g", "%.6g", "%.25e"}) {
+        char text[64];
+        std::snprintf(text, sizeof text, format, x);
+        CAPTURE(text);
+        CHECK(parse(text).as_number() == std::strtod(text, nullptr));
+      }
+    }
+  }
+  CHECK(parse("4.9e-324").as_number() == std::numeric_limits<double>::denorm_min());
+  CHECK(parse("1e-400").as_number() == 0.0);  // underflow reads as zero, as strtod gives
+  CHECK(parse("[0.1,1E+2,-0.0e0]").items()[1].as_number() == 100.0);
 }
 
 TEST_CASE("json: integral doubles print without a fraction, others read back exactly") {
