@@ -20,7 +20,7 @@
 // writes into the token in place of '.'. The specialization names a private member of
 // nlohmann's lexer: if a newer nlohmann drops it, this fails to compile, never silently.
 template <>
-[[gnu::nonnull(2)]] void nlohmann::detail::
+[[gnu::nonnull]] void nlohmann::detail::
     lexer<nlohmann::ordered_json, nlohmann::detail::iterator_input_adapter<const char*>>::strtof(
         double& f, const char* str, char** endptr) noexcept {
   const char* const end = str + std::strlen(str);
