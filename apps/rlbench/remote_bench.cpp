@@ -426,10 +426,47 @@ RLBENCH_CASE("remote_json_observations",
              "JSON vs binary observations: bytes per env step, codec and loopback env steps/s",
              true, json_observations_case);
 
-// The codec rows of remote_json_observations alone: no server, so it starts fast and runs
-// steadily under valgrind (instruction counts of core/json and the wire codec).
+// Documents per second of `once()`, one value per window.
+template <typename F>
+std::vector<double> documents_per_second(double seconds, F&& once) {
+  std::vector<double> rates;
+  for (int w = 0; w < kWindows; ++w) {
+    size_t documents = 0;
+    const auto start = Clock::now();
+    double elapsed = 0;
+    do {
+      benchmark_sink = benchmark_sink + once();
+      ++documents;
+      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    } while (elapsed < seconds / kWindows);
+    rates.push_back(static_cast<double>(documents) / elapsed);
+  }
+  return rates;
+}
+
+// core/json alone: parse and dump of a 16 KB array of floats widened to doubles (17-digit
+// numbers, as observations are written).
+BenchResult json_floats_row(const BenchOptions& options) {
+  Rng rng(options.seed);
+  json::Value floats = json::Value::array();
+  for (int i = 0; i < 840; ++i)
+    floats.push_back(static_cast<double>(static_cast<float>(rng.uniform(-2, 2))));
+  const std::string text = json::dump(floats);
+  BenchResult row{
+      "remote_json_codec", "core/json " + std::to_string(text.size()) + " bytes of floats", {}};
+  add_rate(row, "parse_per_second", documents_per_second(options.seconds_per_env, [&] {
+             return json::parse(text).items().size();
+           }));
+  add_rate(row, "dump_per_second", documents_per_second(options.seconds_per_env, [&] {
+             return json::dump(floats).size();
+           }));
+  return row;
+}
+
+// The codec rows of remote_json_observations alone, and core/json's own parse and dump rates:
+// no server, so it starts fast and runs steadily under valgrind.
 BenchResults json_codec_case(const BenchOptions& options) {
-  BenchResults rows;
+  BenchResults rows{json_floats_row(options)};
   for (const std::string env_id : {kCartPole, kMinAtar})
     for (uint32_t n : kPythonAndJsonSizes) {
       BenchResult row{"remote_json_codec", target(env_id, n, "JSON vs binary"), {}};
