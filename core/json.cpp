@@ -358,23 +358,20 @@ class Writer {
       case Value::Type::kString:
         return append_string(v.string_);
       case Value::Type::kArray:
-        out_ += '[';
+      case Value::Type::kObject: {
+        const bool object = v.type_ == Value::Type::kObject;  // keys_ parallels items_
+        out_ += object ? '{' : '[';
         for (size_t i = 0; i < v.items_.size(); ++i) {
           if (i > 0) out_ += ',';
+          if (object) {
+            append_string(v.keys_[i]);
+            out_ += ':';
+          }
           append(v.items_[i]);
         }
-        out_ += ']';
+        out_ += object ? '}' : ']';
         return;
-      case Value::Type::kObject:
-        out_ += '{';
-        for (size_t i = 0; i < v.keys_.size(); ++i) {
-          if (i > 0) out_ += ',';
-          append_string(v.keys_[i]);
-          out_ += ':';
-          append(v.items_[i]);
-        }
-        out_ += '}';
-        return;
+      }
     }
   }
 
