@@ -1,10 +1,36 @@
 #include "core/json.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_set>
+
+// nlohmann's lexer converts each number with a fraction or exponent by std::strtod. For the
+// 17-digit numbers that floats widen to, glibc's strtod takes its exact multi-precision path
+// and is most of the parse time. std::from_chars returns the same correctly rounded double
+// several times faster, so this explicit specialization swaps it in for the lexer that
+// parse() instantiates (plain `const char*` input; no other code instantiates it). Whatever
+// from_chars does not take in full goes to std::strtod as before: values out of range
+// (nlohmann reports overflow, accepts underflow) and a locale's decimal comma, which nlohmann
+// writes into the token in place of '.'. The specialization names a private member of
+// nlohmann's lexer: if a newer nlohmann drops it, this fails to compile, never silently.
+template <>
+[[gnu::nonnull]] void nlohmann::detail::
+    lexer<nlohmann::ordered_json, nlohmann::detail::iterator_input_adapter<const char*>>::strtof(
+        double& f, const char* str, char** endptr) noexcept {
+  const char* const end = str + std::strlen(str);
+  const std::from_chars_result result = std::from_chars(str, end, f);
+  if (result.ec == std::errc() && result.ptr == end) {
+    *endptr = const_cast<char*>(end);
+    return;
+  }
+  f = std::strtod(str, endptr);
+}
 
 namespace rl::json {
 
@@ -190,17 +216,28 @@ std::string syntax_message(const nlohmann::detail::exception& error, const std::
 
 // Builds a Value from nlohmann's parse events (SAX), enforcing the rules nlohmann leaves to
 // the caller: no duplicate keys and a nesting limit.
+//
+// The events carry no position, so an error of ours (duplicate key, depth) names the byte the
+// parser had reached only when the text is read through a TrackingIterator, which costs a
+// store per byte and nlohmann's generic iterator input. The hot path therefore reads the text
+// as plain `const char*` and, at such an error, throws OffsetNeeded; parse() then reads the
+// text again with tracking, which stops at the same event and names the byte.
 class Reader final : public nlohmann::json_sax<Json> {
  public:
+  struct OffsetNeeded {};
+
   Reader(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
 
   Value read() {
+    sax_parse(text_.data(), text_.data() + text_.size());
+    return std::move(root_);
+  }
+
+  Value read_tracking_offsets() {
     const char* furthest = text_.data();
     furthest_ = &furthest;
-    const TrackingIterator first(text_.data(), &furthest);
-    const TrackingIterator last(text_.data() + text_.size(), &furthest);
-    Json::sax_parse(first, last, this, nlohmann::detail::input_format_t::json, /*strict=*/true,
-                    /*ignore_comments=*/false);
+    sax_parse(TrackingIterator(text_.data(), &furthest),
+              TrackingIterator(text_.data() + text_.size(), &furthest));
     return std::move(root_);
   }
 
@@ -245,14 +282,21 @@ class Reader final : public nlohmann::json_sax<Json> {
   };
   static constexpr size_t kLinearKeys = 16;  // below this, a linear scan is cheaper
 
+  template <typename Iterator>
+  void sax_parse(Iterator first, Iterator last) {
+    Json::sax_parse(first, last, this, nlohmann::detail::input_format_t::json, /*strict=*/true,
+                    /*ignore_comments=*/false);
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
+    if (furthest_ == nullptr) throw OffsetNeeded{};
     const size_t last_read = static_cast<size_t>(*furthest_ - text_.data());
     throw JsonError("bad JSON at byte " + std::to_string(last_read > 0 ? last_read - 1 : 0) + ": " +
                     what);
   }
 
   // Places `v` in the innermost open container (or as the root) and returns where it lives.
-  Value* place(Value v) {
+  Value* place(Value&& v) {
     if (open_.empty()) {
       root_ = std::move(v);
       return &root_;
@@ -263,13 +307,13 @@ class Reader final : public nlohmann::json_sax<Json> {
     return &parent.items_.back();
   }
 
-  bool add(Value v) {
+  bool add(Value&& v) {
     place(std::move(v));
     return true;
   }
 
   // Pointers to open containers stay valid: a container only grows after its open child closed.
-  bool open(Value container) {
+  bool open(Value&& container) {
     if (static_cast<int>(open_.size()) >= max_depth_)
       fail("nesting deeper than " + std::to_string(max_depth_));
     open_.push_back({place(std::move(container)), {}});
@@ -283,66 +327,108 @@ class Reader final : public nlohmann::json_sax<Json> {
 
   std::string_view text_;
   int max_depth_;
-  const char** furthest_ = nullptr;
+  const char** furthest_ = nullptr;  // set while reading through a TrackingIterator
   Value root_;
   std::vector<Frame> open_;
   std::string pending_key_;
 };
 
-// Converts a Value to nlohmann's tree for serialization.
+// Writes a Value as compact JSON straight into a string, with nlohmann doing what it does
+// for its own dump(): its serializer escapes strings (invalid UTF-8 becomes U+FFFD) and its
+// to_chars formats non-integral doubles, so the text is byte for byte what converting to
+// nlohmann's tree and dumping it would give, without building that tree.
 class Writer {
  public:
-  static Json convert(const Value& v) {
-    switch (v.type_) {
-      case Value::Type::kNull:
-        return nullptr;
-      case Value::Type::kBool:
-        return v.bool_;
-      case Value::Type::kNumber:
-        return number(v);
-      case Value::Type::kString:
-        return v.string_;
-      case Value::Type::kArray: {
-        Json out = Json::array();
-        for (const Value& item : v.items_) out.push_back(convert(item));
-        return out;
-      }
-      case Value::Type::kObject: {
-        // Keys are unique already: append (ordered_json's emplace would search every key).
-        Json out = Json::object();
-        auto& members = out.get_ref<Json::object_t&>();
-        members.reserve(v.keys_.size());
-        for (size_t i = 0; i < v.keys_.size(); ++i)
-          members.emplace_back(v.keys_[i], convert(v.items_[i]));
-        return out;
-      }
-    }
-    return nullptr;
+  std::string write(const Value& root) {
+    append(root);
+    return std::move(out_);
   }
 
  private:
-  static Json number(const Value& v) {
+  void append(const Value& v) {
+    switch (v.type_) {
+      case Value::Type::kNull:
+        out_ += "null";
+        return;
+      case Value::Type::kBool:
+        out_ += v.bool_ ? "true" : "false";
+        return;
+      case Value::Type::kNumber:
+        return append_number(v);
+      case Value::Type::kString:
+        return append_string(v.string_);
+      case Value::Type::kArray:
+      case Value::Type::kObject: {
+        const bool object = v.type_ == Value::Type::kObject;  // keys_ parallels items_
+        out_ += object ? '{' : '[';
+        for (size_t i = 0; i < v.items_.size(); ++i) {
+          if (i > 0) out_ += ',';
+          if (object) {
+            append_string(v.keys_[i]);
+            out_ += ':';
+          }
+          append(v.items_[i]);
+        }
+        out_ += object ? '}' : ']';
+        return;
+      }
+    }
+  }
+
+  // Plain printable ASCII is written as is, which is what nlohmann's serializer writes for it;
+  // anything else (escapes, UTF-8, invalid bytes) goes through that serializer.
+  void append_string(const std::string& s) {
+    const bool plain = std::all_of(
+        s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+    if (plain) {
+      out_ += '"';
+      out_ += s;
+      out_ += '"';
+      return;
+    }
+    if (!strings_)
+      strings_.emplace(nlohmann::detail::output_adapter<char>(out_), ' ',
+                       Json::error_handler_t::replace);
+    strings_->dump(Json(s), /*pretty_print=*/false, /*ensure_ascii=*/false, /*indent_step=*/0);
+  }
+
+  void append_number(const Value& v) {
+    char buffer[64];
+    char* end = buffer;
     switch (v.rep_) {
       case Value::NumberRep::kSigned:
-        return v.signed_;
-      case Value::NumberRep::kUnsigned:
-        return v.unsigned_;
-      case Value::NumberRep::kReal:
+        end = std::to_chars(buffer, buffer + sizeof buffer, v.signed_).ptr;
         break;
+      case Value::NumberRep::kUnsigned:
+        end = std::to_chars(buffer, buffer + sizeof buffer, v.unsigned_).ptr;
+        break;
+      case Value::NumberRep::kReal: {
+        const double x = v.real_;
+        if (!std::isfinite(x)) throw JsonError("cannot write a non-finite number as JSON");
+        // Integral doubles print as integers (nlohmann would print "3.0").
+        if (x == std::trunc(x) && std::fabs(x) < 9007199254740992.0)
+          end = std::to_chars(buffer, buffer + sizeof buffer, static_cast<int64_t>(x)).ptr;
+        else
+          end = nlohmann::detail::to_chars(buffer, buffer + sizeof buffer, x);
+        break;
+      }
     }
-    const double x = v.real_;
-    if (!std::isfinite(x)) throw JsonError("cannot write a non-finite number as JSON");
-    // Integral doubles print as integers (nlohmann would print "3.0").
-    if (x == std::trunc(x) && std::fabs(x) < 9007199254740992.0) return static_cast<int64_t>(x);
-    return x;
+    out_.append(buffer, end);
   }
+
+  std::string out_;
+  std::optional<nlohmann::detail::serializer<Json>> strings_;  // appends escaped strings to out_
 };
 
-Value parse(std::string_view text, int max_depth) { return Reader(text, max_depth).read(); }
-
-std::string dump(const Value& value) {
-  return Writer::convert(value).dump(-1, ' ', /*ensure_ascii=*/false,
-                                     Json::error_handler_t::replace);
+Value parse(std::string_view text, int max_depth) {
+  try {
+    return Reader(text, max_depth).read();
+  } catch (const Reader::OffsetNeeded&) {
+    // Rare: one of our rules failed. Read again, tracking offsets, to name the byte.
+    return Reader(text, max_depth).read_tracking_offsets();
+  }
 }
+
+std::string dump(const Value& value) { return Writer().write(value); }
 
 }  // namespace rl::json

@@ -400,18 +400,20 @@ CodecRates codec_rates(const Recording& rec, double seconds) {
   return rates;
 }
 
+void add_codec_metrics(BenchResult& row, const CodecRates& codec) {
+  row.metrics.push_back({"binary_bytes_per_env_step", codec.binary_bytes_per_step});
+  row.metrics.push_back({"json_bytes_per_env_step", codec.json_bytes_per_step});
+  add_rate(row, "binary_codec_env_steps_per_second", codec.binary);
+  add_rate(row, "json_codec_env_steps_per_second", codec.json);
+}
+
 BenchResults json_observations_case(const BenchOptions& options) {
   BenchResults rows;
   for (const std::string env_id : {kCartPole, kMinAtar}) {
     LoopbackServer server(env_id);
     for (uint32_t n : kPythonAndJsonSizes) {
       BenchResult row{"remote_json_observations", target(env_id, n, "JSON vs binary"), {}};
-      const CodecRates codec =
-          codec_rates(record(env_id, n, options.seed), options.seconds_per_env);
-      row.metrics.push_back({"binary_bytes_per_env_step", codec.binary_bytes_per_step});
-      row.metrics.push_back({"json_bytes_per_env_step", codec.json_bytes_per_step});
-      add_rate(row, "binary_codec_env_steps_per_second", codec.binary);
-      add_rate(row, "json_codec_env_steps_per_second", codec.json);
+      add_codec_metrics(row, codec_rates(record(env_id, n, options.seed), options.seconds_per_env));
       add_throughput(row, "binary_loopback_", measure(server, n, "binary", options), false);
       add_throughput(row, "json_loopback_", measure(server, n, "json", options), false);
       rows.push_back(std::move(row));
@@ -423,6 +425,60 @@ BenchResults json_observations_case(const BenchOptions& options) {
 RLBENCH_CASE("remote_json_observations",
              "JSON vs binary observations: bytes per env step, codec and loopback env steps/s",
              true, json_observations_case);
+
+// Documents per second of `once()`, one value per window.
+template <typename F>
+std::vector<double> documents_per_second(double seconds, F&& once) {
+  std::vector<double> rates;
+  for (int w = 0; w < kWindows; ++w) {
+    size_t documents = 0;
+    const auto start = Clock::now();
+    double elapsed = 0;
+    do {
+      benchmark_sink = benchmark_sink + once();
+      ++documents;
+      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    } while (elapsed < seconds / kWindows);
+    rates.push_back(static_cast<double>(documents) / elapsed);
+  }
+  return rates;
+}
+
+// core/json alone: parse and dump of a 16 KB array of floats widened to doubles (17-digit
+// numbers, as observations are written).
+BenchResult json_floats_row(const BenchOptions& options) {
+  Rng rng(options.seed);
+  json::Value floats = json::Value::array();
+  for (int i = 0; i < 840; ++i)
+    floats.push_back(static_cast<double>(static_cast<float>(rng.uniform(-2, 2))));
+  const std::string text = json::dump(floats);
+  BenchResult row{
+      "remote_json_codec", "core/json " + std::to_string(text.size()) + " bytes of floats", {}};
+  add_rate(row, "parse_per_second", documents_per_second(options.seconds_per_env, [&] {
+             return json::parse(text).items().size();
+           }));
+  add_rate(row, "dump_per_second", documents_per_second(options.seconds_per_env, [&] {
+             return json::dump(floats).size();
+           }));
+  return row;
+}
+
+// The codec rows of remote_json_observations alone, and core/json's own parse and dump rates:
+// no server, so it starts fast and runs steadily under valgrind.
+BenchResults json_codec_case(const BenchOptions& options) {
+  BenchResults rows{json_floats_row(options)};
+  for (const std::string env_id : {kCartPole, kMinAtar})
+    for (uint32_t n : kPythonAndJsonSizes) {
+      BenchResult row{"remote_json_codec", target(env_id, n, "JSON vs binary"), {}};
+      add_codec_metrics(row, codec_rates(record(env_id, n, options.seed), options.seconds_per_env));
+      rows.push_back(std::move(row));
+    }
+  return rows;
+}
+
+RLBENCH_CASE("remote_json_codec",
+             "codec rows of remote_json_observations only (no loopback server)", false,
+             json_codec_case);
 
 }  // namespace
 }  // namespace rl::bench

@@ -4,8 +4,14 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 
 namespace rl::json {
@@ -46,6 +52,30 @@ TEST_CASE("json: exact integer reads reject fractions, ranges and other types") 
   CHECK_THROWS_AS(parse("\"5\"").as_int64(), JsonError);
 }
 
+TEST_CASE("json: numbers read as std::strtod reads them, at any digit count and range") {
+  // parse() converts numbers with std::from_chars, falling back to strtod; both must agree.
+  std::mt19937_64 gen(7);
+  std::uniform_real_distribution<float> small(-3.f, 3.f);
+  std::uniform_int_distribution<uint64_t> bits;
+  for (int i = 0; i < 2000; ++i) {
+    double wide = 0;
+    const uint64_t b = bits(gen);
+    std::memcpy(&wide, &b, sizeof wide);
+    if (!std::isfinite(wide)) continue;
+    for (const double x : {static_cast<double>(small(gen)), wide}) {
+      for (const char* format : {"%.17g", "%.6g", "%.25e"}) {
+        char text[64];
+        std::snprintf(text, sizeof text, format, x);
+        CAPTURE(text);
+        CHECK(parse(text).as_number() == std::strtod(text, nullptr));
+      }
+    }
+  }
+  CHECK(parse("4.9e-324").as_number() == std::numeric_limits<double>::denorm_min());
+  CHECK(parse("1e-400").as_number() == 0.0);  // underflow reads as zero, as strtod gives
+  CHECK(parse("[0.1,1E+2,-0.0e0]").items()[1].as_number() == 100.0);
+}
+
 TEST_CASE("json: integral doubles print without a fraction, others read back exactly") {
   CHECK(dump(Value(3.0)) == "3");
   CHECK(dump(Value(-2500.0)) == "-2500");
@@ -65,6 +95,16 @@ TEST_CASE("json: duplicate keys are rejected at any size, naming the key and byt
   CHECK(error_of(big + "\"k3\":0}").find("duplicate key 'k3'") != std::string::npos);
   // The same key in different objects is fine.
   CHECK(parse(R"({"a":{"a":1},"b":{"a":2}})").find("b")->find("a")->as_number() == 2);
+}
+
+TEST_CASE("json: rule errors name the byte wherever they occur in the text") {
+  // parse() reads fast without offsets and reads again to name the byte only on such errors.
+  const std::string text = R"({"a":[1.5,-2.25e3,"x\u00e9"],"b":{"c":null},"a":true})";
+  const size_t second_a_quote = text.rfind("\"a\"") + 2;
+  CHECK(error_of(text) ==
+        "bad JSON at byte " + std::to_string(second_a_quote) + ": duplicate key 'a'");
+  const std::string deep = R"({"x":[0.5,{"y":[[true]]}]})";
+  CHECK(error_of(deep, 4) == "bad JSON at byte 16: nesting deeper than 4");  // the 5th container
 }
 
 TEST_CASE("json: nesting is limited to max_depth containers") {
@@ -95,6 +135,39 @@ TEST_CASE("json: strings are written as valid UTF-8 with escapes") {
   CHECK(dump(Value("bad \xff byte")) == "\"bad \xef\xbf\xbd byte\"");  // U+FFFD
   const std::string text = "caf\xc3\xa9 \xf0\x9f\x98\x80";
   CHECK(parse(dump(Value(text))).as_string() == text);
+}
+
+TEST_CASE("json: dump writes what nlohmann's own dump writes for the same tree") {
+  // dump() writes from Value directly; nlohmann's tree is the reference, with integral doubles
+  // below 2^53 as integers (our rule).
+  using Reference = nlohmann::ordered_json;
+  const std::vector<double> reals{
+      0.1, -0.0,        1e-5,   0.0001, 123456.789, 1e15 + 0.5, 1e300, -1e-300, 9007199254740992.0,
+      3.0, 1.0f / 3.0f, -2.5e-7};
+  const std::vector<std::string> strings{
+      "plain", "", "tab\tquote\"back\\", "\x01\x1f\x7f", "caf\xc3\xa9", "bad \xff\xc3 bytes"};
+  Value value = Value::object();
+  Reference reference = Reference::object();
+  Value reals_value = Value::array();
+  Reference reals_reference = Reference::array();
+  for (double x : reals) {
+    reals_value.push_back(x);
+    if (x == std::trunc(x) && std::fabs(x) < 9007199254740992.0)
+      reals_reference.push_back(static_cast<int64_t>(x));
+    else
+      reals_reference.push_back(x);
+  }
+  value.set("reals", reals_value);
+  reference["reals"] = reals_reference;
+  value.set("ints", Value::array({Value(int64_t{-7}), Value(uint64_t{18446744073709551615ull})}));
+  reference["ints"] = Reference::array({int64_t{-7}, uint64_t{18446744073709551615ull}});
+  for (const std::string& s : strings) {
+    value.set(s + "!", s);
+    reference[s + "!"] = s;
+  }
+  value.set("nested", Value::array({Value(), Value(true), Value::object(), Value::array()}));
+  reference["nested"] = Reference::array({nullptr, true, Reference::object(), Reference::array()});
+  CHECK(dump(value) == reference.dump(-1, ' ', false, Reference::error_handler_t::replace));
 }
 
 }  // namespace
