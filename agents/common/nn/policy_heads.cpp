@@ -10,6 +10,20 @@ namespace {
 constexpr float kIllegalLogit = -1e8f;  // As Categorical in agents/common/distributions.cpp.
 constexpr double kLogTwoPi = 1.8378770664093453;
 
+// log N(actions; mean, exp(log_std)^2) summed over each row's `dim` elements.
+void gaussian_log_probs(const float* mean, const float* log_std, const float* actions, int batch,
+                        int64_t dim, float* log_probs) {
+  for (int r = 0; r < batch; ++r) {
+    float sum = 0.f;
+    for (int64_t d = 0; d < dim; ++d) {
+      const size_t i = static_cast<size_t>(r) * dim + d;
+      const float z = (actions[i] - mean[i]) * std::exp(-log_std[d]);
+      sum += -0.5f * z * z - log_std[d] - static_cast<float>(0.5 * kLogTwoPi);
+    }
+    log_probs[r] = sum;
+  }
+}
+
 }  // namespace
 
 void CategoricalHead::forward(const float* logits, const uint8_t* legal, int batch) {
@@ -97,16 +111,7 @@ void DiagGaussianHead::sample(const float* mean, const float* log_std, const flo
   } else {
     std::copy_n(mean, n, actions);
   }
-  if (!log_probs) return;
-  for (int r = 0; r < batch; ++r) {
-    float sum = 0.f;
-    for (int64_t d = 0; d < dim_; ++d) {
-      const size_t i = static_cast<size_t>(r) * dim_ + d;
-      const float z = (actions[i] - mean[i]) * std::exp(-log_std[d]);
-      sum += -0.5f * z * z - log_std[d] - static_cast<float>(0.5 * kLogTwoPi);
-    }
-    log_probs[r] = sum;
-  }
+  if (log_probs) gaussian_log_probs(mean, log_std, actions, batch, dim_, log_probs);
 }
 
 void DiagGaussianHead::evaluate(const float* mean, const float* log_std, const float* actions,
@@ -115,16 +120,8 @@ void DiagGaussianHead::evaluate(const float* mean, const float* log_std, const f
   for (int64_t d = 0; d < dim_; ++d) {
     entropy += static_cast<float>(0.5 + 0.5 * kLogTwoPi) + log_std[d];
   }
-  for (int r = 0; r < batch; ++r) {
-    float sum = 0.f;
-    for (int64_t d = 0; d < dim_; ++d) {
-      const size_t i = static_cast<size_t>(r) * dim_ + d;
-      const float z = (actions[i] - mean[i]) * std::exp(-log_std[d]);
-      sum += -0.5f * z * z - log_std[d] - static_cast<float>(0.5 * kLogTwoPi);
-    }
-    log_probs[r] = sum;
-    entropies[r] = entropy;
-  }
+  gaussian_log_probs(mean, log_std, actions, batch, dim_, log_probs);
+  std::fill(entropies, entropies + batch, entropy);
 }
 
 void DiagGaussianHead::backward(const float* mean, const float* log_std, const float* actions,
