@@ -109,7 +109,7 @@ OnPolicyAgent::OnPolicyAgent(const OnPolicySettings& settings, const AgentContex
 std::string OnPolicyAgent::describe() const {
   return type() + ": " + net_->signature() + ", rollout " + std::to_string(settings_.num_steps) +
          " x " + std::to_string(context_.num_envs) + " envs, " + settings_.optimizer.kind +
-         (engine_ ? ", engine backend (BLAS MLPs)" : "");
+         (engine_ ? ", engine backend (BLAS MLPs)" : ", torch backend");
 }
 
 bool OnPolicyAgent::use_engine_if_applicable() {
