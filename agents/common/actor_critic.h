@@ -41,6 +41,12 @@ class ActorCriticImpl : public torch::nn::Module {
   // Architecture summary, stored in checkpoints to reject loading into a different network.
   const std::string& signature() const { return signature_; }
 
+  // The parts, for the small-network engine (agents/common/nn/actor_critic_engine.h).
+  const torch::nn::Sequential& actor_torso() const { return actor_torso_; }
+  const torch::nn::Sequential& critic_torso() const { return critic_torso_; }  // Null if shared.
+  const torch::nn::Linear& actor_head() const { return actor_head_; }
+  const torch::nn::Linear& critic_head() const { return critic_head_; }
+
  private:
   torch::nn::Sequential actor_torso_{nullptr};
   torch::nn::Sequential critic_torso_{nullptr};  // Null when shared.

@@ -108,7 +108,82 @@ OnPolicyAgent::OnPolicyAgent(const OnPolicySettings& settings, const AgentContex
 
 std::string OnPolicyAgent::describe() const {
   return type() + ": " + net_->signature() + ", rollout " + std::to_string(settings_.num_steps) +
-         " x " + std::to_string(context_.num_envs) + " envs, " + settings_.optimizer.kind;
+         " x " + std::to_string(context_.num_envs) + " envs, " + settings_.optimizer.kind +
+         (engine_ ? ", engine backend (BLAS MLPs)" : ", torch backend");
+}
+
+bool OnPolicyAgent::use_engine_if_applicable() {
+  if (settings_.optimizer.kind != "adam" || !nn::ActorCriticEngine::applies(*net_)) return false;
+  engine_ = std::make_unique<nn::ActorCriticEngine>(*net_, discrete_, action_dim_);
+  FlatOptimizerOptions options;
+  options.kind = FlatOptimizerOptions::Kind::kAdam;
+  options.lr = settings_.optimizer.lr;
+  options.adam_eps = settings_.optimizer.adam_eps;
+  optimizer_.reset();  // Its parameter handles would go stale once they move to the flat buffer.
+  flat_optimizer_ = std::make_unique<FlatOptimizer>(*net_, options);
+  return true;
+}
+
+const float* OnPolicyAgent::rollout_observation_floats() {
+  return input_.floats(rollout_.observations().data(), rollout_.rows(), rollout_floats_);
+}
+
+void OnPolicyAgent::estimate_values(const uint8_t* observations, int batch, float* values) {
+  if (engine_) {
+    const float* v =
+        engine_->values(input_.floats(observations, batch, observation_floats_), batch);
+    std::copy_n(v, batch, values);
+    return;
+  }
+  torch::InferenceMode inference;
+  const torch::Tensor v = net_->value(input_(observations, batch)).contiguous();
+  std::memcpy(values, v.data_ptr<float>(), sizeof(float) * batch);
+}
+
+void OnPolicyAgent::engine_act(std::span<const uint8_t> observations, int batch, bool training,
+                               ActionBatch out) {
+  const float* obs = input_.floats(observations.data(), batch, observation_floats_);
+  const int64_t width = discrete_ ? 1 : action_dim_;
+  if (training && (!random_draws_.defined() || random_draws_.size(0) != batch)) {
+    random_draws_ = torch::empty({batch, width});
+  }
+  float* log_probs = training ? pending_log_probs_.data() : nullptr;
+  float* values = training ? pending_values_.data() : nullptr;
+  if (discrete_) {
+    if (out.discrete.size() != static_cast<size_t>(batch)) {
+      throw std::invalid_argument(type() + ": the action output needs one slot per observation");
+    }
+    const uint8_t* legal = nullptr;
+    if (!out.legal_actions.empty()) {
+      check_action_masks(out.legal_actions, batch, action_dim_, type());
+      legal = out.legal_actions.data();
+    }
+    const float* uniforms =
+        training ? random_draws_.uniform_(0.0, 1.0, generator_).data_ptr<float>() : nullptr;
+    engine_->act_discrete(obs, batch, legal, uniforms, out.discrete.data(), log_probs, values);
+    if (!training) return;
+    std::copy_n(out.discrete.data(), batch, pending_discrete_.data());
+    if (legal) {
+      std::copy(out.legal_actions.begin(), out.legal_actions.end(), pending_masks_.begin());
+    } else {
+      std::fill(pending_masks_.begin(), pending_masks_.end(), uint8_t{1});
+    }
+  } else {
+    if (out.continuous.size() != static_cast<size_t>(batch * action_dim_)) {
+      throw std::invalid_argument(type() + ": the action output needs " +
+                                  std::to_string(action_dim_) + " values per observation");
+    }
+    const float* noise =
+        training ? random_draws_.normal_(0.0, 1.0, generator_).data_ptr<float>() : nullptr;
+    // The unclipped actions go to pending_actions_ (training) or straight to the output.
+    float* raw = training ? pending_actions_.data() : out.continuous.data();
+    engine_->act_box(obs, batch, noise, raw, log_probs, values);
+    for (size_t i = 0; i < out.continuous.size(); ++i) {
+      const size_t d = i % static_cast<size_t>(action_dim_);
+      out.continuous[i] = std::clamp(raw[i], action_low_[d], action_high_[d]);
+    }
+  }
+  if (training) pending_ = true;
 }
 
 double OnPolicyAgent::learning_rate(int64_t updates_done) const {
@@ -136,6 +211,7 @@ void OnPolicyAgent::act(std::span<const uint8_t> observations, int batch, ActMod
     throw std::invalid_argument(type() + ": training acts on " + std::to_string(context_.num_envs) +
                                 " envs, got " + std::to_string(batch));
   }
+  if (engine_) return engine_act(observations, batch, training, out);
   const torch::Tensor legal = legal_mask_tensor(out.legal_actions, batch);
   torch::InferenceMode inference;
   const PolicyOutput output = net_->forward(input_(observations.data(), batch));
@@ -214,12 +290,7 @@ void OnPolicyAgent::observe(const TransitionBatch& t) {
     any_truncated |= t.truncated[i] && !t.terminated[i];
   }
   if (reward_normalizer_) reward_normalizer_->normalize(rewards_, episode_ends_);
-  if (any_truncated) {
-    torch::InferenceMode inference;
-    const torch::Tensor values =
-        net_->value(input_(t.next_observations.data(), t.batch)).contiguous();
-    std::memcpy(final_values_.data(), values.data_ptr<float>(), sizeof(float) * n);
-  }
+  if (any_truncated) estimate_values(t.next_observations.data(), t.batch, final_values_.data());
   RolloutStep step;
   step.observations = t.observations;
   if (discrete_) {
@@ -240,17 +311,16 @@ void OnPolicyAgent::observe(const TransitionBatch& t) {
 
 std::map<std::string, double> OnPolicyAgent::update(int64_t env_steps) {
   if (!rollout_.full()) return {};
-  {
-    // After the last step, envs whose episode ended do not bootstrap, so the final observation
-    // stored for them is as good as the next episode's first one.
-    torch::InferenceMode inference;
-    const torch::Tensor values =
-        net_->value(input_(last_observations_.data(), context_.num_envs)).contiguous();
-    std::memcpy(last_values_.data(), values.data_ptr<float>(), sizeof(float) * last_values_.size());
-  }
+  // After the last step, envs whose episode ended do not bootstrap, so the final observation
+  // stored for them is as good as the next episode's first one.
+  estimate_values(last_observations_.data(), context_.num_envs, last_values_.data());
   rollout_.compute_advantages(last_values_);
   const double lr = learning_rate(updates_done_);
-  set_learning_rate(*optimizer_, lr);
+  if (flat_optimizer_) {
+    flat_optimizer_->set_lr(lr);
+  } else {
+    set_learning_rate(*optimizer_, lr);
+  }
   std::map<std::string, double> metrics = learn();
   rollout_.clear();
   ++updates_done_;
@@ -293,6 +363,7 @@ OnPolicyAgent::RolloutTensors OnPolicyAgent::rollout_tensors() const {
 }
 
 double OnPolicyAgent::clip_and_step() {
+  if (flat_optimizer_) return flat_optimizer_->step(settings_.max_grad_norm);
   double norm = 0.0;
   if (settings_.max_grad_norm > 0) {
     norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), settings_.max_grad_norm);
@@ -304,7 +375,13 @@ double OnPolicyAgent::clip_and_step() {
 void OnPolicyAgent::save(torch::serialize::OutputArchive& archive) const {
   write_network_signature(archive, net_->signature());
   write_module(archive, "net", *net_);
-  write_optimizer(archive, "optimizer", *optimizer_);
+  if (flat_optimizer_) {
+    torch::serialize::OutputArchive state;
+    flat_optimizer_->save(state);
+    archive.write("flat_optimizer", state);
+  } else {
+    write_optimizer(archive, "optimizer", *optimizer_);
+  }
   write_generator(archive, "generator", generator_);
   write_int(archive, "updates_done", updates_done_);
   if (reward_normalizer_) write_bytes(archive, "reward_stats", reward_normalizer_->save());
@@ -313,7 +390,19 @@ void OnPolicyAgent::save(torch::serialize::OutputArchive& archive) const {
 void OnPolicyAgent::load(torch::serialize::InputArchive& archive) {
   check_network_signature(archive, net_->signature());
   read_module(archive, "net", *net_);
-  read_optimizer(archive, "optimizer", *optimizer_);
+  if (flat_optimizer_) {
+    // Module::load replaced the parameters' storage: back into the flat buffer.
+    flat_optimizer_->rebind();
+    torch::serialize::InputArchive state;
+    if (!archive.try_read("flat_optimizer", state)) {
+      throw std::runtime_error(
+          "checkpoint entry 'flat_optimizer' is missing (saved with agent.backend torch? load "
+          "it with --set agent.backend=torch)");
+    }
+    flat_optimizer_->load(state);
+  } else {
+    read_optimizer(archive, "optimizer", *optimizer_);
+  }
   read_generator(archive, "generator", generator_);
   updates_done_ = read_int(archive, "updates_done");
   if (reward_normalizer_) {

@@ -22,7 +22,9 @@
 #include "agents/common/actor_critic.h"
 #include "agents/common/agent_util.h"
 #include "agents/common/distributions.h"
+#include "agents/common/nn/actor_critic_engine.h"
 #include "agents/common/preprocess.h"
+#include "agents/dqn/flat_optimizer.h"
 #include "core/config.h"
 #include "core/rollout_buffer.h"
 
@@ -100,6 +102,16 @@ class OnPolicyAgent : public Agent {
   // clipping.
   double clip_and_step();
 
+  // Switches acting, value estimates and the optimizer to the small-network engine
+  // (agents/common/nn/actor_critic_engine.h) with Adam through a FlatOptimizer, when the
+  // network and optimizer allow it (ActorCriticEngine::applies, optimizer adam); call it from
+  // the constructor of an agent whose learn() has an engine path. Returns whether it did.
+  bool use_engine_if_applicable();
+  // The engine, or null with the LibTorch backend.
+  nn::ActorCriticEngine* engine() { return engine_.get(); }
+  // The whole rollout's observations as floats [rows, observation elements] (engine backend).
+  const float* rollout_observation_floats();
+
   OnPolicySettings settings_;
   AgentContext context_;
   ObservationInput input_;
@@ -113,8 +125,21 @@ class OnPolicyAgent : public Agent {
   // std::invalid_argument for a wrong size or a row without any legal action.
   torch::Tensor legal_mask_tensor(std::span<const uint8_t> masks, int batch) const;
 
+  // Engine backend: acting and V(s) for `batch` observations.
+  void engine_act(std::span<const uint8_t> observations, int batch, bool training, ActionBatch out);
+  // V(s) [batch] of raw observations into `values`, by either backend.
+  void estimate_values(const uint8_t* observations, int batch, float* values);
+
+  std::unique_ptr<nn::ActorCriticEngine> engine_;  // Null with the LibTorch backend.
+  std::unique_ptr<FlatOptimizer> flat_optimizer_;  // Replaces optimizer_ with the engine.
+  std::vector<float> observation_floats_, rollout_floats_;
+  torch::Tensor random_draws_;  // Engine acting: uniforms (Discrete) or normal noise (Box).
+
+ protected:
   bool discrete_ = true;
   int64_t action_dim_ = 0;
+
+ private:
   std::vector<float> action_low_, action_high_;
   std::optional<RewardNormalizer> reward_normalizer_;
   int64_t updates_done_ = 0;

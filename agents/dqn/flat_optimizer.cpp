@@ -84,13 +84,15 @@ void centered_rmsprop_update(float* __restrict params, const float* __restrict g
 
 }  // namespace
 
-void FlatOptimizer::step(double max_grad_norm) {
+double FlatOptimizer::step(double max_grad_norm) {
   const int64_t n = params_.numel();
   float* grads = grads_.data_ptr<float>();
+  double norm = 0;
   if (max_grad_norm > 0) {
     double squares = 0;
     for (int64_t i = 0; i < n; ++i) squares += static_cast<double>(grads[i]) * grads[i];
-    const double coefficient = max_grad_norm / (std::sqrt(squares) + 1e-6);
+    norm = std::sqrt(squares);
+    const double coefficient = max_grad_norm / (norm + 1e-6);
     if (coefficient < 1.0) {
       const float c = static_cast<float>(coefficient);
       for (int64_t i = 0; i < n; ++i) grads[i] *= c;
@@ -105,13 +107,14 @@ void FlatOptimizer::step(double max_grad_norm) {
                 static_cast<float>(options_.lr / (1.0 - std::pow(b1, steps))),
                 static_cast<float>(std::sqrt(1.0 - std::pow(b2, steps))),
                 static_cast<float>(options_.adam_eps));
-    return;
+    return norm;
   }
   centered_rmsprop_update(
       params_.data_ptr<float>(), grads, first_.data_ptr<float>(), second_.data_ptr<float>(),
       momentum_.defined() ? momentum_.data_ptr<float>() : nullptr, n,
       static_cast<float>(options_.rmsprop_alpha), static_cast<float>(options_.lr),
       static_cast<float>(options_.rmsprop_eps), static_cast<float>(options_.rmsprop_momentum));
+  return norm;
 }
 
 void FlatOptimizer::save(torch::serialize::OutputArchive& archive) const {

@@ -36,7 +36,10 @@ class FlatOptimizer {
 
   void zero_grad() { grads_.zero_(); }
   // Clips the global gradient norm to `max_grad_norm` (when > 0) and applies one update.
-  void step(double max_grad_norm);
+  // Returns the norm before clipping (0 when not clipping).
+  double step(double max_grad_norm);
+  // The learning rate of the following steps (for schedules).
+  void set_lr(double lr) { options_.lr = lr; }
 
   // Re-attaches the parameters to the flat buffer after something replaced their storage
   // (Module::load does), keeping their current values.

@@ -1,9 +1,11 @@
 #include "agents/ppo/ppo_agent.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include "agents/common/agent_factory.h"
+#include "agents/ppo/ppo_losses.h"
 
 namespace rl {
 
@@ -21,6 +23,10 @@ PpoSettings read_ppo_settings(ConfigSection& s) {
   d.target_kl =
       s.get_float("target_kl", d.target_kl,
                   "Stop the update when the approximate KL exceeds this; 0 disables", 0.0, 1e3);
+  d.backend = s.get_choice("backend", d.backend,
+                           "Network compute: auto (the small-network engine where it applies: "
+                           "separate MLP torsos and Adam) or torch (always LibTorch)",
+                           {"auto", "torch"});
   return d;
 }
 
@@ -40,6 +46,7 @@ PpoAgent::PpoAgent(const PpoSettings& settings, const AgentContext& context)
                                 ") exceeds the rollout size num_steps x num_envs (" +
                                 std::to_string(rollout_.rows()) + ")");
   }
+  if (settings.backend == "auto") use_engine_if_applicable();
 }
 
 std::vector<std::string> PpoAgent::metric_names() const {
@@ -47,15 +54,12 @@ std::vector<std::string> PpoAgent::metric_names() const {
           "explained_variance", "grad_norm",  "epochs",  "lr",        "updates"};
 }
 
-std::map<std::string, double> PpoAgent::learn() {
+PpoAgent::Totals PpoAgent::torch_learn() {
   const RolloutTensors r = rollout_tensors();
   const int64_t rows = rollout_.rows();
   const int64_t minibatch = rows / ppo_.num_minibatches;
   const double clip = ppo_.clip_coef;
-  last_update_ = {};
-  double policy_loss = 0, value_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0,
-         grad_norm = 0;
-  int64_t steps = 0;
+  Totals totals;
   for (int64_t epoch = 0; epoch < ppo_.update_epochs && !last_update_.stopped_early; ++epoch) {
     const torch::Tensor order = torch::randperm(rows, generator_, torch::kInt64);
     for (int64_t start = 0; start + minibatch <= rows; start += minibatch) {
@@ -99,29 +103,131 @@ std::map<std::string, double> PpoAgent::learn() {
           pg_loss - settings_.ent_coef * entropy_mean + settings_.vf_coef * v_loss;
       optimizer_->zero_grad();
       loss.backward();
-      grad_norm += clip_and_step();
-      policy_loss += pg_loss.item<double>();
-      value_loss += v_loss.item<double>();
-      entropy += entropy_mean.item<double>();
-      approx_kl += kl;
-      clip_fraction += clipped;
-      ++steps;
+      totals.grad_norm += clip_and_step();
+      totals.policy_loss += pg_loss.item<double>();
+      totals.value_loss += v_loss.item<double>();
+      totals.entropy += entropy_mean.item<double>();
+      totals.approx_kl += kl;
+      totals.clip_fraction += clipped;
+      ++totals.steps;
       ++last_update_.minibatches_run;
     }
     ++last_update_.epochs_run;
   }
-  const double n = std::max<int64_t>(1, steps);
-  const torch::Tensor variance = r.returns.var();
+  return totals;
+}
+
+void PpoAgent::gather_minibatch(const float* observations, const int64_t* index,
+                                int64_t minibatch) {
+  Minibatch& m = minibatch_;
+  const size_t rows = static_cast<size_t>(minibatch);
+  const size_t features = static_cast<size_t>(context_.observation_space.numel());
+  const size_t width = static_cast<size_t>(action_dim_);
+  m.observations.resize(rows * features);
+  m.log_probs.resize(rows);
+  m.values.resize(rows);
+  m.advantages.resize(rows);
+  m.returns.resize(rows);
+  m.log_prob_gradient.resize(rows);
+  m.entropy_gradient.resize(rows);
+  m.value_gradient.resize(rows);
+  if (discrete_) {
+    m.discrete_actions.resize(rows);
+    m.legal.resize(rows * width);
+  } else {
+    m.box_actions.resize(rows * width);
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    const size_t row = static_cast<size_t>(index[i]);
+    std::copy_n(observations + row * features, features, m.observations.data() + i * features);
+    m.log_probs[i] = rollout_.log_probs()[row];
+    m.values[i] = rollout_.values()[row];
+    m.advantages[i] = rollout_.advantages()[row];
+    m.returns[i] = rollout_.returns()[row];
+    if (discrete_) {
+      m.discrete_actions[i] = rollout_.discrete_actions()[row];
+      std::copy_n(rollout_.action_masks().data() + row * width, width, m.legal.data() + i * width);
+    } else {
+      std::copy_n(rollout_.continuous_actions().data() + row * width, width,
+                  m.box_actions.data() + i * width);
+    }
+  }
+}
+
+PpoAgent::Totals PpoAgent::engine_learn() {
+  const int64_t rows = rollout_.rows();
+  const int64_t minibatch = rows / ppo_.num_minibatches;
+  const int batch = static_cast<int>(minibatch);
+  const float* observations = rollout_observation_floats();
+  const ppo::LossSettings loss_settings{ppo_.clip_coef, ppo_.clip_value_loss, settings_.ent_coef,
+                                        settings_.vf_coef};
+  Minibatch& m = minibatch_;
+  Totals totals;
+  for (int64_t epoch = 0; epoch < ppo_.update_epochs && !last_update_.stopped_early; ++epoch) {
+    const torch::Tensor order = torch::randperm(rows, generator_, torch::kInt64);
+    const int64_t* index = order.data_ptr<int64_t>();
+    for (int64_t start = 0; start + minibatch <= rows; start += minibatch) {
+      gather_minibatch(observations, index + start, minibatch);
+      const nn::ActorCriticEngine::Evaluation now =
+          engine()->evaluate(m.observations.data(), m.discrete_actions.data(), m.box_actions.data(),
+                             discrete_ ? m.legal.data() : nullptr, batch);
+      if (settings_.normalize_advantages && minibatch > 1) {
+        ppo::normalize_advantages(m.advantages.data(), batch, m.advantages.data());
+      }
+      const ppo::MinibatchTerms terms{
+          now.log_probs, m.log_probs.data(), m.advantages.data(), now.entropies,
+          now.values,    m.values.data(),    m.returns.data(),    batch};
+      if (ppo_.target_kl > 0) {
+        const ppo::LossValues ratio = ppo::ratio_statistics(terms, loss_settings);
+        if (epoch == 0 && start == 0) {
+          last_update_.first_ratio_max_deviation = ratio.max_ratio_deviation;
+        }
+        if (ratio.approx_kl > ppo_.target_kl) {
+          last_update_.stopped_early = true;
+          break;
+        }
+      }
+      const ppo::LossValues loss =
+          ppo::minibatch_loss(terms, loss_settings, m.log_prob_gradient.data(),
+                              m.entropy_gradient.data(), m.value_gradient.data());
+      if (epoch == 0 && start == 0) {
+        last_update_.first_ratio_max_deviation = loss.max_ratio_deviation;
+      }
+      engine()->backward(m.log_prob_gradient.data(), m.entropy_gradient.data(),
+                         m.value_gradient.data(), batch);
+      totals.grad_norm += clip_and_step();
+      totals.policy_loss += loss.policy_loss;
+      totals.value_loss += loss.value_loss;
+      totals.entropy += loss.entropy;
+      totals.approx_kl += loss.approx_kl;
+      totals.clip_fraction += loss.clip_fraction;
+      ++totals.steps;
+      ++last_update_.minibatches_run;
+    }
+    ++last_update_.epochs_run;
+  }
+  return totals;
+}
+
+std::map<std::string, double> PpoAgent::learn() {
+  last_update_ = {};
+  const Totals t = engine() ? engine_learn() : torch_learn();
+  const torch::Tensor returns = torch::from_blob(const_cast<float*>(rollout_.returns().data()),
+                                                 {rollout_.rows()}, torch::kFloat32);
+  const torch::Tensor values = torch::from_blob(const_cast<float*>(rollout_.values().data()),
+                                                {rollout_.rows()}, torch::kFloat32);
+  const double n = std::max<int64_t>(1, t.steps);
+  const torch::Tensor variance = returns.var();
   const double explained = variance.item<double>() > 0
-                               ? 1.0 - ((r.returns - r.values).var() / variance).item<double>()
+                               ? 1.0 - ((returns - values).var() / variance).item<double>()
                                : NAN;
-  return {{"policy_loss", policy_loss / n},
-          {"value_loss", value_loss / n},
-          {"entropy", entropy / n},
-          {"approx_kl", approx_kl / n},
-          {"clip_fraction", clip_fraction / n},
+  return {{"policy_loss", t.policy_loss / n},
+          {"value_loss", t.value_loss / n},
+          {"entropy", t.entropy / n},
+          {"approx_kl", t.approx_kl / n},
+          {"clip_fraction", t.clip_fraction / n},
           {"explained_variance", explained},
-          {"grad_norm", grad_norm / n},
+          {"grad_norm", t.grad_norm / n},
           {"epochs", static_cast<double>(last_update_.epochs_run)}};
 }
 

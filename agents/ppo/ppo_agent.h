@@ -18,6 +18,9 @@ struct PpoSettings {
   double clip_coef = 0.2;       // Surrogate clipping: ratio kept in [1 - c, 1 + c].
   bool clip_value_loss = true;  // Clip the value change around the rollout's values too.
   double target_kl = 0.0;       // Stop the update once approx KL exceeds this; 0 disables.
+  // auto: the small-network engine (agents/common/nn) where it applies (separate MLP torsos,
+  // Adam); torch: always LibTorch autograd and torch::optim.
+  std::string backend = "auto";
 };
 
 // Reads the settings (unknown keys are errors). Throws ConfigError.
@@ -46,13 +49,32 @@ class PpoAgent final : public OnPolicyAgent {
   std::vector<std::string> metric_names() const override;
   const PpoUpdateStats& last_update() const { return last_update_; }
   const PpoSettings& settings() const { return ppo_; }
+  // Whether the engine backend computes the network (else LibTorch autograd).
+  bool uses_engine() { return engine() != nullptr; }
 
  protected:
   std::map<std::string, double> learn() override;
 
  private:
+  // One update through the engine; returns the summed minibatch metrics.
+  struct Totals {
+    double policy_loss = 0, value_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0,
+           grad_norm = 0;
+    int64_t steps = 0;
+  };
+  Totals engine_learn();
+  Totals torch_learn();
+  // Copies rollout rows `index` [minibatch] into the minibatch buffers.
+  void gather_minibatch(const float* observations, const int64_t* index, int64_t minibatch);
+
   PpoSettings ppo_;
   PpoUpdateStats last_update_;
+  struct Minibatch {
+    std::vector<float> observations, box_actions, log_probs, values, advantages, returns;
+    std::vector<int64_t> discrete_actions;
+    std::vector<uint8_t> legal;
+    std::vector<float> log_prob_gradient, entropy_gradient, value_gradient;
+  } minibatch_;
 };
 
 void register_ppo_agent(AgentRegistry& registry);

@@ -49,5 +49,30 @@ RLBENCH_CASE("ppo_cartpole_e2e",
              "PPO training on CartPole with CleanRL ppo.py settings, env steps/s (--steps N)", true,
              run_ppo_cartpole);
 
+// RLtools' zoo PPO on Pendulum-v1 (issue #12), as `rltrain ppo_pendulum --set env.num_envs=64
+// --set agent.num_steps=128 --set agent.num_minibatches=8 --set agent.update_epochs=1 --set
+// "agent.hidden=[32, 32]"` runs it: 64 envs x 128-step rollouts, one epoch of 8 minibatches of
+// 1024 rows, 32x32 tanh MLPs, and the rest of configs/ppo_pendulum.yaml; 1M env steps.
+std::string rltools_config(int64_t steps, uint64_t seed) {
+  return "name: rlbench_ppo_pendulum_rltools\nseed: " + std::to_string(seed) +
+         "\nenv: {id: classic/pendulum-v1, num_envs: 64}\n"
+         "agent: {type: ppo, hidden: [32, 32], activation: tanh, num_steps: 128, gamma: 0.9, "
+         "gae_lambda: 0.95, update_epochs: 1, num_minibatches: 8, lr: 1.0e-3, anneal_lr: true, "
+         "clip_coef: 0.2, clip_value_loss: false, ent_coef: 0.0, vf_coef: 0.5, "
+         "max_grad_norm: 0.5}\n" +
+         bench_train_section(steps, /*eval_episodes=*/10, /*log_every=*/100000);
+}
+
+BenchResults run_ppo_pendulum_rltools(const BenchOptions& options) {
+  return {run_training_case("ppo_pendulum_rltools",
+                            "classic/pendulum-v1, RLtools zoo PPO settings (64 envs x 128, 32x32)",
+                            rltools_config(options.steps.value_or(1000000), options.seed))};
+}
+
+RLBENCH_CASE("ppo_pendulum_rltools",
+             "PPO on Pendulum with RLtools' zoo settings: env steps/s over 1M env steps "
+             "(--steps N)",
+             true, run_ppo_pendulum_rltools);
+
 }  // namespace
 }  // namespace rl::bench

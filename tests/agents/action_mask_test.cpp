@@ -51,7 +51,9 @@ void check_lowest_legal(Agent& agent) {
 }
 
 TEST_CASE("action masks: PPO never takes an illegal action and learns the best legal one") {
-  Experiment e = experiment_from(ac_config("test/masked-v0", test::kPpoChain, 10000, 4, 32));
+  // 15k steps: at 10k the rarest masks were learned on some seeds only (the engine backend's
+  // run with seed 5 still chose 3 over 2 for mask 1100; seeds 5-10 all pass at 15k).
+  Experiment e = experiment_from(ac_config("test/masked-v0", test::kPpoChain, 15000, 4, 32));
   const TrainSummary summary = run(e, "mask_ppo");
   CHECK(summary.final_eval_mean > 6.2);
   check_lowest_legal(*e.agent);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "agents/common/nn/fast_math.h"
 #include "agents/dqn/blas.h"
 #include "agents/vector_clones.h"
 
@@ -38,7 +39,7 @@ void add_bias_activate(float* __restrict y, const float* __restrict bias, int ro
         for (int64_t o = 0; o < width; ++o) row[o] = std::max(row[o] + bias[o], 0.f);
         break;
       case Activation::kTanh:
-        for (int64_t o = 0; o < width; ++o) row[o] = std::tanh(row[o] + bias[o]);
+        for (int64_t o = 0; o < width; ++o) row[o] = fast_tanh(row[o] + bias[o]);
         break;
     }
   }
@@ -127,7 +128,8 @@ const float* DenseStack::backward(float* output_gradient, int batch, BackwardMod
     const float* x = i == 0 ? input_ : outputs_[i - 1].data();
     if (mode.parameter_gradients) {
       // dW = g^T x [out, in]; db = column sums of g.
-      sgemm(true, false, out, in, batch, 1.f, g, out, x, in, 0.f, gradient_buffer(layers_[i]->weight), in);
+      sgemm(true, false, out, in, batch, 1.f, g, out, x, in, 0.f,
+            gradient_buffer(layers_[i]->weight), in);
       column_sums(g, batch, out, gradient_buffer(layers_[i]->bias));
     }
     if (i == 0 && !mode.input_gradient) return nullptr;

@@ -1,0 +1,117 @@
+#include "agents/common/nn/actor_critic_engine.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "agents/dqn/blas.h"
+
+namespace rl::nn {
+
+namespace {
+
+DenseStack torso_and_head(const torch::nn::Sequential& torso, const torch::nn::Linear& head) {
+  MlpLayers layers = mlp_layers(torso);
+  layers.linears.push_back(head);
+  return DenseStack(std::move(layers.linears), layers.activation, Activation::kNone);
+}
+
+float* log_std_gradient_buffer(const torch::Tensor& log_std) {
+  torch::Tensor& grad = const_cast<torch::Tensor&>(log_std).mutable_grad();
+  if (!grad.defined()) grad = torch::zeros_like(log_std);
+  return grad.data_ptr<float>();
+}
+
+}  // namespace
+
+bool ActorCriticEngine::applies(const ActorCriticImpl& net) {
+  return blas_available() && net.critic_torso() && is_plain_mlp(net.actor_torso()) &&
+         is_plain_mlp(net.critic_torso());
+}
+
+ActorCriticEngine::ActorCriticEngine(ActorCriticImpl& net, bool discrete, int64_t action_dim)
+    : net_(net),
+      discrete_(discrete),
+      action_dim_(action_dim),
+      categorical_(action_dim),
+      gaussian_(action_dim) {
+  if (!applies(net)) {
+    throw std::invalid_argument(
+        "the actor-critic engine needs separate MLP torsos and a loaded BLAS");
+  }
+  actor_ = torso_and_head(net.actor_torso(), net.actor_head());
+  critic_ = torso_and_head(net.critic_torso(), net.critic_head());
+  if (actor_.output_size() != action_dim || discrete != !net.log_std().defined()) {
+    throw std::invalid_argument("the actor-critic engine's network does not fit the actions");
+  }
+}
+
+void ActorCriticEngine::reserve(int batch) {
+  if (batch <= capacity_) return;
+  capacity_ = batch;
+  const size_t rows = static_cast<size_t>(batch);
+  log_probs_.resize(rows);
+  entropies_.resize(rows);
+  values_.resize(rows);
+  value_gradient_.resize(rows);
+  head_gradient_.resize(rows * action_dim_);
+}
+
+const float* ActorCriticEngine::values(const float* observations, int batch) {
+  reserve(batch);
+  const float* v = critic_.forward(observations, batch);
+  std::copy_n(v, batch, values_.data());
+  return values_.data();
+}
+
+void ActorCriticEngine::act_discrete(const float* observations, int batch, const uint8_t* legal,
+                                     const float* uniforms, int64_t* actions, float* log_probs,
+                                     float* values) {
+  categorical_.forward(actor_.forward(observations, batch), legal, batch);
+  categorical_.sample(uniforms, batch, actions, log_probs);
+  if (values) std::copy_n(critic_.forward(observations, batch), batch, values);
+}
+
+void ActorCriticEngine::act_box(const float* observations, int batch, const float* noise,
+                                float* actions, float* log_probs, float* values) {
+  const float* mean = actor_.forward(observations, batch);
+  gaussian_.sample(mean, net_.log_std().data_ptr<float>(), noise, batch, actions, log_probs);
+  if (values) std::copy_n(critic_.forward(observations, batch), batch, values);
+}
+
+ActorCriticEngine::Evaluation ActorCriticEngine::evaluate(const float* observations,
+                                                          const int64_t* discrete_actions,
+                                                          const float* box_actions,
+                                                          const uint8_t* legal, int batch) {
+  reserve(batch);
+  const float* head = actor_.forward(observations, batch);
+  if (discrete_) {
+    categorical_.forward(head, legal, batch);
+    categorical_.evaluate(discrete_actions, batch, log_probs_.data(), entropies_.data());
+  } else {
+    gaussian_.evaluate(head, net_.log_std().data_ptr<float>(), box_actions, batch,
+                       log_probs_.data(), entropies_.data());
+  }
+  discrete_actions_ = discrete_actions;
+  box_actions_ = box_actions;
+  mean_ = head;
+  std::copy_n(critic_.forward(observations, batch), batch, values_.data());
+  return {log_probs_.data(), entropies_.data(), values_.data()};
+}
+
+void ActorCriticEngine::backward(const float* log_prob_gradient, const float* entropy_gradient,
+                                 const float* value_gradient, int batch) {
+  if (discrete_) {
+    categorical_.backward(discrete_actions_, log_prob_gradient, entropy_gradient, batch,
+                          head_gradient_.data());
+  } else {
+    gaussian_.backward(mean_, net_.log_std().data_ptr<float>(), box_actions_, log_prob_gradient,
+                       entropy_gradient, batch, head_gradient_.data(),
+                       log_std_gradient_buffer(net_.log_std()));
+  }
+  const BackwardMode parameters_only{.parameter_gradients = true, .input_gradient = false};
+  actor_.backward(head_gradient_.data(), batch, parameters_only);
+  std::copy_n(value_gradient, batch, value_gradient_.data());
+  critic_.backward(value_gradient_.data(), batch, parameters_only);
+}
+
+}  // namespace rl::nn
