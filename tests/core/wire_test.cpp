@@ -368,8 +368,7 @@ namespace rl::wire {
 namespace {
 
 std::vector<uint8_t> read_seed(const std::string& target, const std::string& name) {
-  const std::string path =
-      (rl::test::source_dir() / "tests/fuzz/corpus" / target / name).string();
+  const std::string path = (rl::test::source_dir() / "tests/fuzz/corpus" / target / name).string();
   std::ifstream in(path, std::ios::binary);
   REQUIRE_MESSAGE(in.good(), "missing seed ", path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
