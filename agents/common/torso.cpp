@@ -20,7 +20,10 @@ int64_t product(const std::vector<int64_t>& shape) {
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string text;
-  for (int64_t d : shape) text += (text.empty() ? "" : "x") + std::to_string(d);
+  for (int64_t d : shape) {
+    if (!text.empty()) text += 'x';
+    text += std::to_string(d);
+  }
   return text;
 }
 

@@ -51,7 +51,8 @@ QNetworkImpl::QNetworkImpl(const QNetworkOptions& options)
       torso_->push_back(torso_linears_.back());
       torso_->push_back(torch::nn::ReLU());
       features = units;
-      signature_ += "-" + std::to_string(units);
+      signature_ += '-';
+      signature_ += std::to_string(units);
     }
   }
   register_module("torso", torso_);

@@ -24,6 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 using test::contains;
+using test::interrupt_training;
+using test::shell_quoted;
 using test::TempDir;
 using Result = test::AppResult;
 
@@ -31,32 +33,8 @@ Result rltrain(const std::string& args, const std::string& env_prefix = "") {
   return test::run_app("rltrain", args, fs::temp_directory_path(), env_prefix);
 }
 
-std::string shell_quoted(const fs::path& path) { return "'" + path.string() + "'"; }
-
 double summary_number(const fs::path& run, const std::string& key) {
   return json::parse(read_file((run / "summary.json").string())).find(key)->as_number();
-}
-
-// Starts a long DQN CartPole run in `run`, waits until training is under way (metrics rows
-// appear), sends `signal` and returns the exit status; the output goes to `log`.
-int interrupt_training(const fs::path& run, int signal, const fs::path& log) {
-  const std::string config = (test::source_dir() / "configs" / "dqn.yaml").string();
-  const pid_t pid = test::spawn_logged(
-      (test::bin_dir() / "rltrain").string(),
-      {config, "--out", run.string(), "--set", "train.total_steps=100000000", "--set",
-       "train.log_every=100", "--set", "train.eval_every=0", "--set", "train.eval_episodes=2"},
-      log);
-  REQUIRE(pid > 0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  const fs::path metrics = run / "metrics.csv";
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(fs::exists(metrics) && fs::file_size(metrics) > 300)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  REQUIRE(::kill(pid, signal) == 0);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  return status;
 }
 
 TEST_CASE("rltrain: SIGTERM saves a checkpoint, exits 143, and --resume continues from it") {

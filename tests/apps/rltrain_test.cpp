@@ -71,8 +71,8 @@ TEST_CASE("rltrain: every shipped config trains for a few hundred steps") {
     ++configs;
     CAPTURE(entry.path().string());
     const fs::path run = dir.path / entry.path().stem();
-    const Result r = rltrain("'" + entry.path().string() + "' --out '" + run.string() + "'" +
-                             smoke_overrides(entry.path()));
+    const Result r = rltrain(test::shell_quoted(entry.path()) + " --out " +
+                             test::shell_quoted(run) + smoke_overrides(entry.path()));
     CAPTURE(r.output);
     REQUIRE(r.exit_code == 0);
     CHECK(contains(r.output, "done "));
@@ -114,7 +114,7 @@ TEST_CASE("rltrain: clear errors for missing files, bad YAML, unknown env or age
   TempDir dir("errors");
   auto write = [&](const std::string& name, const std::string& text) {
     write_file_atomic((dir.path / name).string(), text);
-    return "'" + (dir.path / name).string() + "'";
+    return test::shell_quoted(dir.path / name);
   };
   Result r = rltrain("no_such_config.yaml");
   CHECK(r.exit_code == 2);
@@ -187,7 +187,7 @@ TEST_CASE("rltrain: --evaluate reruns a checkpoint's evaluation; its usage error
                      dir.path);
   CAPTURE(r.output);
   REQUIRE(r.exit_code == 0);
-  const std::string final_pt = "'" + (run / "checkpoints" / "final.pt").string() + "'";
+  const std::string final_pt = test::shell_quoted(run / "checkpoints" / "final.pt");
   // Defaults: the config's eval_episodes and the trainer's evaluation seeds.
   r = rltrain("--evaluate " + final_pt);
   CAPTURE(r.output);
@@ -220,26 +220,9 @@ TEST_CASE("rltrain: --evaluate reruns a checkpoint's evaluation; its usage error
 TEST_CASE("rltrain: Ctrl-C saves a checkpoint and stops cleanly") {
   TempDir dir("sigint");
   const fs::path run = dir.path / "run";
-  const std::string rltrain_path = (bin_dir() / "rltrain").string();
-  const std::string config = (source_dir() / "configs" / "dqn.yaml").string();
   const std::string out = run.string();
   const std::string log = (dir.path / "log.txt").string();
-  const pid_t pid =
-      test::spawn_logged(rltrain_path,
-                         {config, "--out", out, "--set", "train.total_steps=100000000", "--set",
-                          "train.log_every=100", "--set", "train.eval_every=0"},
-                         log);
-  REQUIRE(pid > 0);
-  // Wait for training to be under way (metrics rows appear), then interrupt.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  const fs::path metrics = run / "metrics.csv";
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(fs::exists(metrics) && fs::file_size(metrics) > 300)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  REQUIRE(::kill(pid, SIGINT) == 0);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  const int status = test::interrupt_training(run, SIGINT, log);
   const std::string output = read_file(log);
   CAPTURE(output);
   REQUIRE(WIFEXITED(status));

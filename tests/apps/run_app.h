@@ -3,11 +3,14 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "test_support.h"
 
@@ -33,6 +36,38 @@ inline AppResult run_app(const std::string& app, const std::string& args,
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// 'path', for the shell (test paths hold no quote). Built by appends: GCC 12 warns falsely
+// (-Wrestrict) on "'" + a temporary string.
+inline std::string shell_quoted(const std::filesystem::path& path) {
+  std::string quoted(1, '\'');
+  quoted += path.native();
+  quoted += '\'';
+  return quoted;
+}
+
+// Starts a long DQN CartPole run in `run`, waits until training is under way (metrics rows
+// appear), sends `signal` and returns the exit status; the output goes to `log`.
+inline int interrupt_training(const std::filesystem::path& run, int signal,
+                              const std::filesystem::path& log) {
+  const std::string config = (source_dir() / "configs" / "dqn.yaml").string();
+  const pid_t pid = spawn_logged(
+      (bin_dir() / "rltrain").string(),
+      {config, "--out", run.string(), "--set", "train.total_steps=100000000", "--set",
+       "train.log_every=100", "--set", "train.eval_every=0", "--set", "train.eval_episodes=2"},
+      log);
+  REQUIRE(pid > 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const std::filesystem::path metrics = run / "metrics.csv";
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(std::filesystem::exists(metrics) && std::filesystem::file_size(metrics) > 300)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(::kill(pid, signal) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return status;
 }
 
 inline bool contains(const std::string& text, const std::string& part) {

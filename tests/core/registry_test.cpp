@@ -8,11 +8,21 @@
 namespace rl {
 namespace {
 
+EnvSpec counter_spec(int64_t limit) {
+  EnvSpec spec;
+  spec.id = "test/counter-v0";
+  spec.description = "counts steps";
+  spec.observation_space = Space::box({1}, 0.f, 1e6f, DType::kF32);
+  spec.action_space = Space::discrete(2);
+  spec.reward_min = 0.f;
+  spec.reward_max = 1.f;
+  spec.max_episode_steps = limit;
+  return spec;
+}
+
 class CounterEnv final : public Env {
  public:
-  explicit CounterEnv(const Params& p)
-      : Env(EnvSpec{"test/counter-v0", "counts steps", Space::box({1}, 0.f, 1e6f, DType::kF32),
-                    Space::discrete(2), 0.f, 1.f, p.get_int("limit")}) {}
+  explicit CounterEnv(const Params& p) : Env(counter_spec(p.get_int("limit"))) {}
 
  protected:
   void do_reset(ObsBuffer obs) override { as_f32(obs)[0] = count_ = 0; }
