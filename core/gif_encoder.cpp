@@ -85,10 +85,16 @@ GifEncoder::GifEncoder(Sink sink, int width, int height, double fps, std::string
   int error = 0;
   gif_ = EGifOpen(&sink_, write_to_sink, &error);
   if (!gif_) throw std::runtime_error(name_ + ": cannot create GIF: " + gif_error(error));
-  EGifSetGifVersion(gif_, true);
-  if (EGifPutScreenDesc(gif_, width_, height_, 8, 0, nullptr) == GIF_ERROR)
-    fail("cannot write the screen descriptor");
-  write_loop_extension();
+  try {  // The destructor does not run when the constructor throws: close the file here.
+    EGifSetGifVersion(gif_, true);
+    if (EGifPutScreenDesc(gif_, width_, height_, 8, 0, nullptr) == GIF_ERROR)
+      fail("cannot write the screen descriptor");
+    write_loop_extension();
+  } catch (...) {
+    EGifCloseFile(gif_, &error);
+    gif_ = nullptr;
+    throw;
+  }
 }
 
 void GifEncoder::check_format(int width, int height, double fps, const std::string& name) {
