@@ -3,34 +3,43 @@
 // the TCP connection are reversed: we listen on `address` and a launched game connects to us,
 // then we speak as the client as usual.
 //
-// A lost connection ends the current episode as truncated (reward 0, observation unchanged);
-// the next reset reconnects with exponential backoff, or, with on_disconnect: stop, the env
-// throws a clear error instead.
+// A lost connection (the server died, closed the connection or missed a deadline) is an
+// EnvUnavailableError (core/env_error.h) unless reconnect_attempts > 0. Then the step that was
+// in flight ends the episode as truncated (reward 0, the observation the action was chosen
+// from as the final observation) and the next reset reconnects with exponential backoff,
+// checks that the spaces are unchanged and starts a fresh episode; when every attempt fails,
+// that reset raises EnvUnavailableError. Creating the env retries the same way.
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <thread>
 
+#include "core/env_error.h"
 #include "core/registry.h"
 #include "envs/remote/client.h"
 
 namespace rl::remote {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// The longest wait between two reconnect attempts.
+constexpr Millis kMaxBackoff{5000};
+
 struct RemoteSettings {
   std::string address;
   bool listen = false;
   ClientOptions client;
   Millis accept_timeout{60000};
-  bool reconnect = true;
-  int reconnect_attempts = 5;
+  int reconnect_attempts = 0;  // 0: a lost connection is an EnvUnavailableError at once
   Millis reconnect_backoff{200};
 
   explicit RemoteSettings(const Params& p)
       : address(p.get_string("address")),
         listen(p.get_bool("listen")),
         accept_timeout(p.get_int("accept_timeout_ms")),
-        reconnect(p.get_string("on_disconnect") == "reconnect"),
         reconnect_attempts(static_cast<int>(p.get_int("reconnect_attempts"))),
         reconnect_backoff(p.get_int("reconnect_backoff_ms")) {
     parse_address(address, "remote env parameter 'address'");  // fail early on a typo
@@ -41,6 +50,13 @@ struct RemoteSettings {
     client.observation_encoding = p.get_string("observation_encoding");
     client.num_envs = 1;
     client.client_name = "rlcade remote env";
+  }
+
+  // The wait before reconnect attempt `attempt` (1-based): the backoff, doubled after each
+  // failed attempt, at most kMaxBackoff.
+  Millis wait_before(int attempt) const {
+    const int doublings = std::min(attempt - 1, 16);
+    return std::min(Millis(reconnect_backoff.count() << doublings), kMaxBackoff);
   }
 };
 
@@ -66,6 +82,46 @@ class Link {
   const RemoteSettings& settings_;
   std::unique_ptr<Listener> listener_;
 };
+
+std::string format_seconds(Clock::duration d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", std::chrono::duration<double>(d).count());
+  return text;
+}
+
+[[noreturn]] void throw_lost_without_reconnect(const Link& link, const std::string& what) {
+  throw EnvUnavailableError(
+      "remote env " + link.where() + ": " + what +
+      "; reconnect_attempts is 0, so the env stops here (set it to reconnect)");
+}
+
+// Calls `connect` (which throws ConnectionError when the server cannot be reached or the new
+// connection fails) for attempts first_attempt..reconnect_attempts, waiting before each
+// attempt but the 0th (the first connection of a new env). Returns after the first success;
+// throws EnvUnavailableError naming `link`'s address and the last error when all failed.
+template <typename Connect>
+void connect_with_backoff(const RemoteSettings& s, const Link& link, int first_attempt,
+                          std::string last_error, Connect&& connect) {
+  const auto start = Clock::now();
+  for (int attempt = first_attempt; attempt <= s.reconnect_attempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(s.wait_before(attempt));
+    try {
+      connect(attempt);
+      return;
+    } catch (const ConnectionError& e) {
+      last_error = e.what();
+    }
+  }
+  if (s.reconnect_attempts == 0) {
+    if (first_attempt == 0)
+      throw EnvUnavailableError("remote env " + link.where() + ": " + last_error);
+    throw_lost_without_reconnect(link, last_error);
+  }
+  throw EnvUnavailableError("remote env " + link.where() + ": gave up after " +
+                            std::to_string(s.reconnect_attempts) + " reconnect attempts in " +
+                            format_seconds(Clock::now() - start) +
+                            "; the last one failed with: " + last_error);
+}
 
 EnvSpec spec_from(const wire::Welcome& w, const std::string& where) {
   EnvSpec spec;
@@ -96,24 +152,30 @@ class RemoteEnv final : public Env {
  protected:
   void do_reset(ObsBuffer obs) override {
     const uint64_t seed = rng().next();
-    for (int attempt = 0;; ++attempt) {
+    std::string lost_because = "the connection was lost in the previous episode";
+    if (client_) {
       try {
-        if (!client_) reconnect(attempt);
         copy_row(client_->reset(seed).observations, 0, obs);
         return;
       } catch (const ConnectionError& e) {
         client_.reset();
-        if (!settings_->reconnect) throw lost(e.what());
-        if (attempt + 1 >= settings_->reconnect_attempts)
-          throw std::runtime_error("remote env " + link_->where() + ": gave up after " +
-                                   std::to_string(settings_->reconnect_attempts) +
-                                   " reconnect attempts: " + e.what());
+        lost_because = "connection lost while resetting (" + std::string(e.what()) + ")";
+        if (settings_->reconnect_attempts > 0) log(lost_because + "; reconnecting");
       }
     }
+    connect_with_backoff(*settings_, *link_, 1, lost_because, [&](int attempt) {
+      auto client = open_same_spaces();
+      copy_row(client->reset(seed).observations, 0, obs);
+      client_ = std::move(client);
+      log("reconnected (attempt " + std::to_string(attempt) + " of " +
+          std::to_string(settings_->reconnect_attempts) + ")");
+    });
   }
 
   StepResult do_step(const Action& action, ObsBuffer obs) override {
-    if (!client_) return lost_step(obs);
+    if (!client_)  // Only after a reset that gave up, which the caller was told about.
+      throw EnvUnavailableError("remote env " + link_->where() +
+                                ": not connected (the last reset gave up)");
     try {
       const wire::StepResultView* r;
       if (spec().action_space.is_discrete()) {
@@ -131,9 +193,11 @@ class RemoteEnv final : public Env {
       return out;
     } catch (const ConnectionError& e) {
       client_.reset();
-      if (!settings_->reconnect) throw lost(e.what());
-      std::cerr << "remote env " << link_->where() << ": " << e.what()
-                << "; episode truncated, reconnecting at the next reset\n";
+      const std::string lost = "connection lost during step " +
+                               std::to_string(episode_steps() + 1) + " of an episode (" + e.what() +
+                               ")";
+      if (settings_->reconnect_attempts == 0) throw_lost_without_reconnect(*link_, lost);
+      log(lost + "; the episode is truncated there, reconnecting");
       return lost_step(obs);
     } catch (const PeerError& e) {
       if (e.info().fatal) client_.reset();
@@ -173,26 +237,33 @@ class RemoteEnv final : public Env {
     return r;
   }
 
-  std::runtime_error lost(const std::string& why) const {
-    return std::runtime_error("remote env " + link_->where() + ": connection lost (" + why +
-                              ") and on_disconnect is 'stop'");
+  void log(const std::string& text) const {
+    std::cerr << "remote env " << link_->where() << ": " << text << "\n";
   }
 
-  void reconnect(int attempt) {
-    if (attempt > 0) {
-      const auto wait = std::min<int64_t>(
-          settings_->reconnect_backoff.count() << std::min(attempt - 1, 10), 5000);
-      std::this_thread::sleep_for(Millis(wait));
+  // A new connection serving the spaces this env was created with (EnvUnavailableError
+  // otherwise: the agent could not use it).
+  // Errors other than ConnectionError (the server refused the handshake, ...) are
+  // EnvUnavailableErrors too; the caller retries only ConnectionErrors.
+  std::unique_ptr<Client> open_same_spaces() const {
+    std::unique_ptr<Client> client;
+    try {
+      client = link_->open();
+    } catch (const ConnectionError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw EnvUnavailableError("remote env " + link_->where() +
+                                ": reconnecting failed: " + e.what());
     }
-    auto client = link_->open();
     const wire::Welcome& w = client->welcome();
     if (!(w.observation_space == spec().observation_space) ||
         !(w.action_space == spec().action_space))
-      throw std::runtime_error("remote env " + link_->where() +
-                               ": the env served after reconnecting has different spaces (" +
-                               w.observation_space.describe() + ", " + w.action_space.describe() +
-                               ") than before");
-    client_ = std::move(client);
+      throw EnvUnavailableError("remote env " + link_->where() +
+                                ": the env served after reconnecting has different spaces (" +
+                                w.observation_space.describe() + ", " + w.action_space.describe() +
+                                ") than before (" + spec().observation_space.describe() + ", " +
+                                spec().action_space.describe() + ")");
+    return client;
   }
 
   std::unique_ptr<RemoteSettings> settings_;
@@ -206,8 +277,10 @@ std::unique_ptr<Env> make_remote(const Params& p) {
   auto link = std::make_unique<Link>(*settings);
   std::unique_ptr<Client> client;
   try {
-    client = link->open();
-  } catch (const std::exception& e) {
+    connect_with_backoff(*settings, *link, 0, "", [&](int) { client = link->open(); });
+  } catch (const EnvUnavailableError&) {
+    throw;
+  } catch (const std::exception& e) {  // refused by the server (PeerError), a bad WELCOME, ...
     throw std::runtime_error("remote env " + link->where() + ": " + e.what());
   }
   return std::make_unique<RemoteEnv>(std::move(settings), std::move(link), std::move(client));
@@ -238,16 +311,15 @@ RLCADE_REGISTER_ENV(
        1.0,
        8.64e7,
        {}},
-      {"on_disconnect",
-       std::string("reconnect"),
-       "When the connection is lost: truncate the episode and reconnect, or stop with an error",
-       {},
-       {},
-       {"reconnect", "stop"}},
-      {"reconnect_attempts", int64_t{5}, "Attempts per reset before giving up", 1.0, 1000.0, {}},
+      {"reconnect_attempts",
+       int64_t{0},
+       "After a lost connection: attempts to reconnect (0: stop with an error naming the address)",
+       0.0,
+       1000.0,
+       {}},
       {"reconnect_backoff_ms",
        int64_t{200},
-       "First reconnect delay; doubles, capped at 5 s",
+       "Wait before the first reconnect attempt; doubles after each failed one, at most 5 s",
        0.0,
        60000.0,
        {}},

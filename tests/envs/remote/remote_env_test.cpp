@@ -1,8 +1,11 @@
 // The registry's `remote` env: same trajectories as the local env, lost connections (truncate
-// and reconnect, or stop), reverse (listen) mode, and clear errors for bad parameters.
+// and reconnect with backoff, or stop), reverse (listen) mode, and clear errors for bad
+// parameters.
+#include <chrono>
 #include <cstring>
 #include <thread>
 
+#include "core/env_error.h"
 #include "core/registry.h"
 #include "remote_test_util.h"
 
@@ -22,6 +25,32 @@ std::map<std::string, ParamValue> remote_params(const std::string& address) {
 
 // A free loopback port (bound then released; another process could take it, rarely).
 uint16_t free_port() { return Listener(Endpoint{"127.0.0.1", 0}).port(); }
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A server of `env_id` on `port` that starts serving after `delay`, on its own thread (the
+// restart of a server that died).
+class LateServer {
+ public:
+  LateServer(const std::string& env_id, uint16_t port, Millis delay) {
+    auto options = server_options(env_id);
+    options.port = port;
+    thread_ = std::thread([this, options, delay] {
+      std::this_thread::sleep_for(delay);
+      server_ = std::make_unique<Server>(options);
+      server_->start();
+    });
+  }
+  ~LateServer() { thread_.join(); }
+
+ private:
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
 
 TEST_CASE("remote env: same trajectory as the local env under the same seed") {
   TestServer server(server_options("test/wire_counter-v0"));
@@ -91,24 +120,85 @@ TEST_CASE("remote env: a lost server truncates the episode, then reset reconnect
   try {
     env->reset(obs);  // nobody listens: gives up after the configured attempts
     FAIL("expected an error");
-  } catch (const std::runtime_error& e) {
+  } catch (const EnvUnavailableError& e) {
+    CHECK(std::string(e.what()).find(address) != std::string::npos);
     CHECK(std::string(e.what()).find("gave up after 3 reconnect attempts") != std::string::npos);
+  }
+  CHECK_THROWS_AS(env->step(Action::continuous(action), obs), EnvUnavailableError);
+}
+
+TEST_CASE("remote env: reconnecting waits with backoff and checks the spaces") {
+  const uint16_t port = free_port();
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  auto params = remote_params(address);
+  params["reconnect_attempts"] = int64_t{3};
+  params["reconnect_backoff_ms"] = int64_t{100};
+  auto options = server_options("test/wire_counter-v0");
+  options.port = port;
+  auto server = std::make_unique<Server>(options);
+  server->start();
+  auto env = EnvRegistry::global().make("remote", params);
+  std::vector<uint8_t> obs(12);
+  env->reset(5, obs);
+  server.reset();
+  CHECK(env->step(Action::discrete(1), obs).truncated);
+  const auto start = Clock::now();
+
+  SUBCASE("no server: gives up after waiting 100 + 200 + 400 ms") {
+    CHECK_THROWS_AS(env->reset(obs), EnvUnavailableError);
+    CHECK(seconds_since(start) >= 0.7);
+    CHECK(seconds_since(start) < 0.7 + 3 * 1.0 + 1.0);  // + the connect deadlines, + slack
+  }
+  SUBCASE("a server back after 150 ms: the second attempt (at 300 ms) reconnects") {
+    LateServer restarted("test/wire_counter-v0", port, Millis(150));
+    env->reset(obs);
+    CHECK(seconds_since(start) >= 0.3);
+    CHECK(as_f32(std::span<const uint8_t>(obs))[0] == 0.f);  // a fresh episode
+    CHECK(!env->step(Action::discrete(2), obs).done());
+    CHECK(as_f32(std::span<const uint8_t>(obs))[1] == 2.f);
+    env.reset();  // closes the connection while the server is up
+  }
+  SUBCASE("a server back with other spaces is an error naming both") {
+    LateServer other("test/wire_box-v0", port, Millis(0));
+    try {
+      env->reset(obs);
+      FAIL("expected an error");
+    } catch (const EnvUnavailableError& e) {
+      CHECK(std::string(e.what()).find("different spaces") != std::string::npos);
+      CHECK(std::string(e.what()).find(address) != std::string::npos);
+    }
   }
 }
 
-TEST_CASE("remote env: on_disconnect stop raises a clear error instead") {
-  auto server = std::make_unique<TestServer>(server_options("test/wire_counter-v0"));
-  auto params = remote_params(server->address());
-  params["on_disconnect"] = std::string("stop");
+TEST_CASE("remote env: creating the env retries a server that is not up yet") {
+  const uint16_t port = free_port();
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  auto params = remote_params(address);
+  params["reconnect_backoff_ms"] = int64_t{100};
+  LateServer late("test/wire_counter-v0", port, Millis(50));
   auto env = EnvRegistry::global().make("remote", params);
   std::vector<uint8_t> obs(12);
   env->reset(1, obs);
+  CHECK(as_f32(std::span<const uint8_t>(obs))[0] == 0.f);
+  env.reset();
+}
+
+TEST_CASE("remote env: without reconnect_attempts a lost server stops with a clear error") {
+  auto server = std::make_unique<TestServer>(server_options("test/wire_counter-v0"));
+  const std::string address = server->address();
+  auto env = EnvRegistry::global().make("remote", {{"address", address}});
+  std::vector<uint8_t> obs(12);
+  env->reset(1, obs);
+  env->step(Action::discrete(0), obs);
   server.reset();
   try {
     env->step(Action::discrete(0), obs);
     FAIL("expected an error");
-  } catch (const std::runtime_error& e) {
-    CHECK(std::string(e.what()).find("on_disconnect is 'stop'") != std::string::npos);
+  } catch (const EnvUnavailableError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("remote env at " + address) != std::string::npos);
+    CHECK(what.find("connection lost during step 2 of an episode") != std::string::npos);
+    CHECK(what.find("reconnect_attempts is 0") != std::string::npos);
   }
 }
 
@@ -148,13 +238,16 @@ TEST_CASE("remote env: bad parameters and unreachable servers are named in the e
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()).find("'address'") != std::string::npos);
   }
-  CHECK_THROWS_AS(EnvRegistry::global().make("remote", {{"on_disconnect", std::string("retry")}}),
+  // on_disconnect is not a parameter (any more): reconnect_attempts is.
+  CHECK_THROWS_AS(EnvRegistry::global().make("remote", {{"on_disconnect", std::string("stop")}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(EnvRegistry::global().make("remote", {{"reconnect_attempts", int64_t{-1}}}),
                   std::invalid_argument);
   const std::string address = "127.0.0.1:" + std::to_string(free_port());
   try {
     EnvRegistry::global().make("remote", remote_params(address));
     FAIL("expected an error");
-  } catch (const std::runtime_error& e) {
+  } catch (const EnvUnavailableError& e) {
     CHECK(std::string(e.what()).find(address) != std::string::npos);
   }
 }
