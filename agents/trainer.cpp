@@ -14,6 +14,7 @@
 #include "agents/checkpoint_history.h"
 #include "agents/torch_setup.h"
 #include "core/atomic_file.h"
+#include "core/env_error.h"
 #include "core/json.h"
 #include "core/metrics.h"
 #include "core/replay_file.h"
@@ -173,6 +174,8 @@ class Trainer {
   // Rethrows `error`, raised while training (a failed checkpoint or metrics write, ...), saying
   // where training stopped and which checkpoint --resume would continue from.
   [[noreturn]] void rethrow_stopped(const std::runtime_error& error) const;
+  // The env went away (a remote server died) but the agent is intact: writes latest.pt.
+  void save_after_env_failure();
 
  private:
   void log(const std::string& text) {
@@ -360,10 +363,20 @@ void Trainer::save_latest() {
   add_to_checkpoint_history(dir.string(), bytes, state_.env_steps, run_.train.keep_checkpoints);
 }
 
+void Trainer::save_after_env_failure() {
+  if (!started_) return;
+  try {
+    save_latest();
+  } catch (const std::exception& e) {
+    log(std::string("could not save a checkpoint: ") + e.what());
+  }
+}
+
 void Trainer::rethrow_stopped(const std::runtime_error& error) const {
-  // Errors of other types (remote env connections, ...) keep their type for callers to catch.
-  const bool plain =
-      typeid(error) == typeid(std::runtime_error) || typeid(error) == typeid(FileWriteError);
+  // Errors of other types (a PeerError of a remote env, ...) keep their type for callers.
+  const bool plain = typeid(error) == typeid(std::runtime_error) ||
+                     typeid(error) == typeid(FileWriteError) ||
+                     typeid(error) == typeid(EnvUnavailableError);
   if (!started_ || !plain) throw;
   std::string message = std::string(error.what()) + "\ntraining stopped at step " +
                         std::to_string(state_.env_steps) + "; ";
@@ -374,6 +387,7 @@ void Trainer::rethrow_stopped(const std::runtime_error& error) const {
                ") is intact: continue with: rltrain --resume " + options_.run_dir;
   }
   if (dynamic_cast<const FileWriteError*>(&error)) throw FileWriteError(message);
+  if (dynamic_cast<const EnvUnavailableError*>(&error)) throw EnvUnavailableError(message);
   throw std::runtime_error(message);
 }
 
@@ -570,6 +584,9 @@ TrainSummary train(Experiment& experiment, const TrainOptions& options) {
     return trainer.run();
   } catch (const ConfigError&) {
     throw;
+  } catch (const EnvUnavailableError& e) {
+    trainer.save_after_env_failure();
+    trainer.rethrow_stopped(e);
   } catch (const std::runtime_error& e) {
     trainer.rethrow_stopped(e);
   }

@@ -116,7 +116,8 @@ struct TrainSummary {
 // Trains `experiment` as configured. Throws std::runtime_error (I/O, checkpoint mismatch) and
 // ConfigError; an interrupted run returns normally with summary.interrupted set. A write that
 // fails while training (a checkpoint, metrics.csv, a replay) stops it; the error then says at
-// which step and which checkpoint is intact.
+// which step and which checkpoint is intact. An env that becomes unavailable (EnvUnavailableError,
+// core/env_error.h: a remote server died) stops it too, after latest.pt is written.
 TrainSummary train(Experiment& experiment, const TrainOptions& options);
 
 // Evaluation episodes use env seeds from run seed + kEvaluationSeedOffset on, apart from the

@@ -98,11 +98,13 @@ std::string format_seconds(Clock::duration d) {
 // Calls `connect` (which throws ConnectionError when the server cannot be reached or the new
 // connection fails) for attempts first_attempt..reconnect_attempts, waiting before each
 // attempt but the 0th (the first connection of a new env). Returns after the first success;
-// throws EnvUnavailableError naming `link`'s address and the last error when all failed.
+// throws EnvUnavailableError naming `link`'s address, `cause` (why we reconnect; empty for a
+// new env) and the last error when all failed.
 template <typename Connect>
 void connect_with_backoff(const RemoteSettings& s, const Link& link, int first_attempt,
-                          std::string last_error, Connect&& connect) {
+                          const std::string& cause, Connect&& connect) {
   const auto start = Clock::now();
+  std::string last_error = cause;
   for (int attempt = first_attempt; attempt <= s.reconnect_attempts; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(s.wait_before(attempt));
     try {
@@ -117,10 +119,10 @@ void connect_with_backoff(const RemoteSettings& s, const Link& link, int first_a
       throw EnvUnavailableError("remote env " + link.where() + ": " + last_error);
     throw_lost_without_reconnect(link, last_error);
   }
-  throw EnvUnavailableError("remote env " + link.where() + ": gave up after " +
-                            std::to_string(s.reconnect_attempts) + " reconnect attempts in " +
-                            format_seconds(Clock::now() - start) +
-                            "; the last one failed with: " + last_error);
+  throw EnvUnavailableError(
+      "remote env " + link.where() + ": " + (cause.empty() ? "" : cause + "; ") + "gave up after " +
+      std::to_string(s.reconnect_attempts) + " reconnect attempts in " +
+      format_seconds(Clock::now() - start) + ", the last one failed with: " + last_error);
 }
 
 EnvSpec spec_from(const wire::Welcome& w, const std::string& where) {
@@ -152,18 +154,17 @@ class RemoteEnv final : public Env {
  protected:
   void do_reset(ObsBuffer obs) override {
     const uint64_t seed = rng().next();
-    std::string lost_because = "the connection was lost in the previous episode";
     if (client_) {
       try {
         copy_row(client_->reset(seed).observations, 0, obs);
         return;
       } catch (const ConnectionError& e) {
         client_.reset();
-        lost_because = "connection lost while resetting (" + std::string(e.what()) + ")";
-        if (settings_->reconnect_attempts > 0) log(lost_because + "; reconnecting");
+        lost_because_ = "connection lost while resetting (" + std::string(e.what()) + ")";
+        if (settings_->reconnect_attempts > 0) log(lost_because_ + "; reconnecting");
       }
     }
-    connect_with_backoff(*settings_, *link_, 1, lost_because, [&](int attempt) {
+    connect_with_backoff(*settings_, *link_, 1, lost_because_, [&](int attempt) {
       auto client = open_same_spaces();
       copy_row(client->reset(seed).observations, 0, obs);
       client_ = std::move(client);
@@ -193,11 +194,10 @@ class RemoteEnv final : public Env {
       return out;
     } catch (const ConnectionError& e) {
       client_.reset();
-      const std::string lost = "connection lost during step " +
-                               std::to_string(episode_steps() + 1) + " of an episode (" + e.what() +
-                               ")";
-      if (settings_->reconnect_attempts == 0) throw_lost_without_reconnect(*link_, lost);
-      log(lost + "; the episode is truncated there, reconnecting");
+      lost_because_ = "connection lost during step " + std::to_string(episode_steps() + 1) +
+                      " of an episode (" + e.what() + ")";
+      if (settings_->reconnect_attempts == 0) throw_lost_without_reconnect(*link_, lost_because_);
+      log(lost_because_ + "; the episode is truncated there, reconnecting");
       return lost_step(obs);
     } catch (const PeerError& e) {
       if (e.info().fatal) client_.reset();
@@ -269,6 +269,7 @@ class RemoteEnv final : public Env {
   std::unique_ptr<RemoteSettings> settings_;
   std::unique_ptr<Link> link_;
   std::unique_ptr<Client> client_;  // null while disconnected
+  std::string lost_because_;        // how the last connection was lost
   std::vector<uint8_t> last_obs_;
 };
 
