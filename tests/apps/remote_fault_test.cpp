@@ -3,7 +3,8 @@
 // reconnects, the episodes in flight are truncated (metrics.csv shows them) and the run
 // finishes. Not restarted: rltrain exits 1 within the backoff budget with a checkpoint and an
 // error naming the address, and --resume continues once a server is back. Without
-// reconnect_attempts it stops at once, with a checkpoint too.
+// reconnect_attempts it stops at once, with a checkpoint too; a hung server costs no more than
+// the deadlines.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -73,6 +74,9 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
+  // SIGSTOP: the server keeps its sockets but answers nothing (a hung server).
+  void pause() { REQUIRE(::kill(pid_, SIGSTOP) == 0); }
+
   void kill() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
@@ -86,8 +90,10 @@ class ServerProcess {
 
 // A small PPO run on the remote Pendulum at `port`, 2 envs (2 connections). With
 // reconnect_attempts < 0 the reconnect parameters are left out (their defaults: no reconnect).
-fs::path write_config(const fs::path& dir, uint16_t port, int reconnect_attempts) {
-  std::string params = "address: \"127.0.0.1:" + std::to_string(port) + "\"";
+// `more_params` is added to the env's parameters.
+fs::path write_config(const fs::path& dir, uint16_t port, int reconnect_attempts,
+                      const std::string& more_params = "") {
+  std::string params = "address: \"127.0.0.1:" + std::to_string(port) + "\"" + more_params;
   if (reconnect_attempts >= 0)
     params += ", reconnect_attempts: " + std::to_string(reconnect_attempts) +
               ", reconnect_backoff_ms: 100";
@@ -243,6 +249,30 @@ TEST_CASE("remote faults: without reconnect_attempts a killed rlserve stops trai
   CHECK(contains(output, "reconnect_attempts is 0"));
   CHECK_FALSE(contains(output, "reconnected"));
   CHECK(contains(output, "rltrain --resume " + run.string()));
+  CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
+}
+
+TEST_CASE("remote faults: a hung rlserve (SIGSTOP) costs at most the deadlines, then stops") {
+  test::TempDir dir("remote_hung");
+  const uint16_t port = free_port();
+  const fs::path run = dir.path / "run", log = dir.path / "train.log";
+  ServerProcess server(port, dir.path / "serve.log");
+  const std::string deadlines =
+      ", step_timeout_ms: 500, connect_timeout_ms: 500, handshake_timeout_ms: 500";
+  const pid_t trainer = start_training(write_config(dir.path, port, 2, deadlines), run, log);
+  server.pause();
+  const auto paused = Clock::now();
+  const int exit_code = exit_code_of(trainer);
+  const double seconds = seconds_since(paused);
+  const std::string output = text_of(log);
+  CAPTURE(output);
+  CHECK(exit_code == 1);
+  // The step's 500 ms, waits of 100 + 200 ms, 2 handshakes of 500 ms (the stopped server's
+  // kernel still completes TCP connects), the other env's CLOSE (500 ms), and slack.
+  CHECK(seconds >= 0.5 + 0.3 + 1.0);
+  CHECK(seconds < 2.3 + 4.0);
+  CHECK(contains(output, "timed out after 500 ms"));
+  CHECK(contains(output, "gave up after 2 reconnect attempts"));
   CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
 }
 
