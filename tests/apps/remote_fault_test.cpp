@@ -130,23 +130,31 @@ std::vector<std::pair<double, double>> episode_lengths(const fs::path& run) {
   return rows;
 }
 
-// Starts rltrain on `config` into `run` (output into `log`) and waits until it has logged 3000
-// steps, well before its end.
-pid_t start_training(const fs::path& config, const fs::path& run, const fs::path& log) {
+// How rltrain ended after its server failed.
+struct Outcome {
+  int exit_code = -1;
+  double seconds = 0;  // From the failure to rltrain's exit.
+  std::string output;
+};
+
+// Starts rltrain on `config` into `run` (output into `log`), waits until it has logged 3000
+// steps (well before its end), calls `fail` (which kills or stops the server) and waits for
+// rltrain to exit.
+template <typename Fail>
+Outcome train_through(const fs::path& config, const fs::path& run, const fs::path& log,
+                      Fail&& fail) {
   const pid_t pid = test::spawn_logged((test::bin_dir() / "rltrain").string(),
                                        {config.string(), "--out", run.string()}, log);
   REQUIRE(pid > 0);
   const bool under_way = wait_until([&] { return episode_lengths(run).size() >= 3; });
   CAPTURE(text_of(log));
   REQUIRE(under_way);
-  return pid;
-}
-
-int exit_code_of(pid_t pid) {
+  fail();
+  const auto failed = Clock::now();
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
-  return WEXITSTATUS(status);
+  return {WEXITSTATUS(status), seconds_since(failed), text_of(log)};
 }
 
 // The step numbers K of every "connection lost during step K of an episode" in `output`.
@@ -165,28 +173,42 @@ int64_t summary_total_steps(const fs::path& run) {
 
 uint16_t free_port() { return remote::Listener(remote::Endpoint{"127.0.0.1", 0}).port(); }
 
+// A test's folder (the run, its log), a free port and an rlserve serving on it.
+struct ServedRun {
+  explicit ServedRun(const std::string& tag) : dir(tag), port(free_port()) { start_server(); }
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  // (Re)starts rlserve on the same port, killing the running one first.
+  void start_server() {
+    server.reset();
+    server.emplace(port, dir.path / ("serve" + std::to_string(++starts) + ".log"));
+  }
+
+  test::TempDir dir;
+  const uint16_t port;
+  const fs::path run = dir.path / "run";
+  const fs::path log = dir.path / "train.log";
+  std::optional<ServerProcess> server;
+  int starts = 0;
+};
+
 TEST_CASE("remote faults: rlserve killed and restarted on the same port; training finishes") {
-  test::TempDir dir("remote_restart");
-  const uint16_t port = free_port();
-  const fs::path run = dir.path / "run", log = dir.path / "train.log";
-  ServerProcess server(port, dir.path / "serve1.log");
-  const pid_t trainer = start_training(write_config(dir.path, port, 8), run, log);
-  server.kill();
-  ServerProcess restarted(port, dir.path / "serve2.log");
-  const int exit_code = exit_code_of(trainer);
-  const std::string output = text_of(log);
+  ServedRun t("remote_restart");
+  const Outcome outcome =
+      train_through(write_config(t.dir.path, t.port, 8), t.run, t.log, [&] { t.start_server(); });
+  const std::string& output = outcome.output;
   CAPTURE(output);
-  REQUIRE(exit_code == 0);
-  CHECK(contains(output, "remote env at 127.0.0.1:" + std::to_string(port) + ": connection lost"));
+  REQUIRE(outcome.exit_code == 0);
+  CHECK(contains(output, "remote env at " + t.address() + ": connection lost"));
   CHECK(contains(output, "reconnected (attempt "));
-  CHECK(summary_total_steps(run) == kTotalSteps);
+  CHECK(summary_total_steps(t.run) == kTotalSteps);
 
   // Every episode is kEpisodeSteps long except those cut by the lost connection at step K
   // (one per env, unless the connection was lost while resetting): the lowest length_mean
   // (over the last 20 episodes) is short by their missing steps over 20.
   double missing = 0;
   for (int k : lost_steps(output)) missing += kEpisodeSteps - k;
-  const auto rows = episode_lengths(run);
+  const auto rows = episode_lengths(t.run);
   REQUIRE(rows.size() >= 10);
   double lowest = kEpisodeSteps;
   for (const auto& [step, length] : rows) lowest = std::min(lowest, length);
@@ -195,85 +217,64 @@ TEST_CASE("remote faults: rlserve killed and restarted on the same port; trainin
 }
 
 TEST_CASE("remote faults: rlserve killed for good; exit 1 in the backoff budget, --resume later") {
-  test::TempDir dir("remote_gone");
-  const uint16_t port = free_port();
-  const std::string address = "127.0.0.1:" + std::to_string(port);
-  const fs::path run = dir.path / "run", log = dir.path / "train.log";
-  std::optional<ServerProcess> server;
-  server.emplace(port, dir.path / "serve1.log");
-  const pid_t trainer = start_training(write_config(dir.path, port, 3), run, log);
-  server.reset();  // SIGKILL
-  const auto killed = Clock::now();
-  const int exit_code = exit_code_of(trainer);
-  const double seconds = seconds_since(killed);
-  const std::string output = text_of(log);
+  ServedRun t("remote_gone");
+  const Outcome outcome =
+      train_through(write_config(t.dir.path, t.port, 3), t.run, t.log, [&] { t.server.reset(); });
+  const std::string& output = outcome.output;
   CAPTURE(output);
-  CHECK(exit_code == 1);
+  CHECK(outcome.exit_code == 1);
   // Waits of 100 + 200 + 400 ms before the attempts; refused connections fail at once.
-  CHECK(seconds >= 0.7);
-  CHECK(seconds < 0.7 + 4.0);
-  CHECK(contains(output, "rltrain: error: remote env at " + address + ": connection lost"));
+  CHECK(outcome.seconds >= 0.7);
+  CHECK(outcome.seconds < 0.7 + 4.0);
+  CHECK(contains(output, "rltrain: error: remote env at " + t.address() + ": connection lost"));
   CHECK(contains(output, "gave up after 3 reconnect attempts"));
   std::smatch stopped;
   REQUIRE(std::regex_search(output, stopped, std::regex("training stopped at step ([0-9]+)")));
   const std::string step = stopped[1].str();
   CHECK(std::stoi(step) >= 3000);
   CHECK(contains(output, "checkpoints/latest.pt (step " + step + ")"));
-  CHECK(contains(output, "rltrain --resume " + run.string()));
-  REQUIRE(fs::exists(run / "checkpoints" / "latest.pt"));
+  CHECK(contains(output, "rltrain --resume " + t.run.string()));
+  REQUIRE(fs::exists(t.run / "checkpoints" / "latest.pt"));
 
-  server.emplace(port, dir.path / "serve2.log");
-  const test::AppResult resumed = test::run_app("rltrain", "--resume " + test::shell_quoted(run));
+  t.start_server();
+  const test::AppResult resumed = test::run_app("rltrain", "--resume " + test::shell_quoted(t.run));
   CAPTURE(resumed.output);
   REQUIRE(resumed.exit_code == 0);
   CHECK(contains(resumed.output, "at step " + step));
-  CHECK(summary_total_steps(run) == kTotalSteps);
+  CHECK(summary_total_steps(t.run) == kTotalSteps);
 }
 
 TEST_CASE("remote faults: without reconnect_attempts a killed rlserve stops training at once") {
-  test::TempDir dir("remote_no_reconnect");
-  const uint16_t port = free_port();
-  const fs::path run = dir.path / "run", log = dir.path / "train.log";
-  std::optional<ServerProcess> server;
-  server.emplace(port, dir.path / "serve.log");
-  const pid_t trainer = start_training(write_config(dir.path, port, -1), run, log);
-  server.reset();
-  const auto killed = Clock::now();
-  const int exit_code = exit_code_of(trainer);
-  const double seconds = seconds_since(killed);
-  const std::string output = text_of(log);
+  ServedRun t("remote_no_reconnect");
+  const Outcome outcome =
+      train_through(write_config(t.dir.path, t.port, -1), t.run, t.log, [&] { t.server.reset(); });
+  const std::string& output = outcome.output;
   CAPTURE(output);
-  CHECK(exit_code == 1);
-  CHECK(seconds < 4.0);
-  CHECK(contains(output, "remote env at 127.0.0.1:" + std::to_string(port) + ": connection lost"));
+  CHECK(outcome.exit_code == 1);
+  CHECK(outcome.seconds < 4.0);
+  CHECK(contains(output, "remote env at " + t.address() + ": connection lost"));
   CHECK(contains(output, "reconnect_attempts is 0"));
   CHECK_FALSE(contains(output, "reconnected"));
-  CHECK(contains(output, "rltrain --resume " + run.string()));
-  CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
+  CHECK(contains(output, "rltrain --resume " + t.run.string()));
+  CHECK(fs::exists(t.run / "checkpoints" / "latest.pt"));
 }
 
 TEST_CASE("remote faults: a hung rlserve (SIGSTOP) costs at most the deadlines, then stops") {
-  test::TempDir dir("remote_hung");
-  const uint16_t port = free_port();
-  const fs::path run = dir.path / "run", log = dir.path / "train.log";
-  ServerProcess server(port, dir.path / "serve.log");
+  ServedRun t("remote_hung");
   const std::string deadlines =
       ", step_timeout_ms: 500, connect_timeout_ms: 500, handshake_timeout_ms: 500";
-  const pid_t trainer = start_training(write_config(dir.path, port, 2, deadlines), run, log);
-  server.pause();
-  const auto paused = Clock::now();
-  const int exit_code = exit_code_of(trainer);
-  const double seconds = seconds_since(paused);
-  const std::string output = text_of(log);
+  const Outcome outcome = train_through(write_config(t.dir.path, t.port, 2, deadlines), t.run,
+                                        t.log, [&] { t.server->pause(); });
+  const std::string& output = outcome.output;
   CAPTURE(output);
-  CHECK(exit_code == 1);
+  CHECK(outcome.exit_code == 1);
   // The step's 500 ms, waits of 100 + 200 ms, 2 handshakes of 500 ms (the stopped server's
   // kernel still completes TCP connects), the other env's CLOSE (500 ms), and slack.
-  CHECK(seconds >= 0.5 + 0.3 + 1.0);
-  CHECK(seconds < 2.3 + 4.0);
+  CHECK(outcome.seconds >= 0.5 + 0.3 + 1.0);
+  CHECK(outcome.seconds < 2.3 + 4.0);
   CHECK(contains(output, "timed out after 500 ms"));
   CHECK(contains(output, "gave up after 2 reconnect attempts"));
-  CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
+  CHECK(fs::exists(t.run / "checkpoints" / "latest.pt"));
 }
 
 }  // namespace
