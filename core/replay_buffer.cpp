@@ -31,8 +31,9 @@ constexpr uint32_t kSaveVersion = 1;
 
 // What a saved buffer must share with the one loading it.
 struct SavedLayout {
+  // All 64-bit, so the struct has no padding bytes (it is written as it is).
   int64_t capacity, num_envs, n_step, obs_bytes, stored_obs_bytes, action_numel, num_actions;
-  uint8_t prioritized, bit_pack, legal_masks;
+  int64_t prioritized, bit_pack, legal_masks;
   bool operator==(const SavedLayout&) const = default;
   std::string describe() const {
     return "capacity " + std::to_string(capacity) + ", " + std::to_string(num_envs) + " envs, " +

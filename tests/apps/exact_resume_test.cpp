@@ -70,7 +70,7 @@ std::string check_exact_resume(const std::string& name, const std::string& args,
       rltrain(args + " --out " + shell_quoted(killed),
               "env RLCADE_INJECT_KILL_AT_STEP=" + std::to_string(kill_at) + " ");
   CAPTURE(died.output);
-  REQUIRE(died.exit_code == -1);  // Killed by a signal.
+  REQUIRE(died.exit_code == 128 + 9);  // The shell's status for a child killed by SIGKILL.
   REQUIRE_FALSE(fs::exists(killed / "checkpoints" / "final.pt"));
   const test::AppResult resumed = rltrain("--resume " + shell_quoted(killed));
   CAPTURE(resumed.output);
