@@ -328,12 +328,18 @@ void Trainer::start_envs(VectorEnv& env) {
     return;
   }
   const Clock::time_point start = Clock::now();
-  env.replay(resume_.env_action_log, resume_.env_logged_steps, [&] {
-    for (const auto& episode : env.finished_episodes()) {
-      loop_.recent_returns.add(episode.episode_return);
-      loop_.recent_lengths.add(static_cast<double>(episode.length));
-    }
-  });
+  try {
+    env.replay(resume_.env_action_log, resume_.env_logged_steps, [&] {
+      for (const auto& episode : env.finished_episodes()) {
+        loop_.recent_returns.add(episode.episode_return);
+        loop_.recent_lengths.add(static_cast<double>(episode.length));
+      }
+    });
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("cannot rebuild the envs from the checkpoint (was the "
+                                         "env or num_envs changed?): ") +
+                             e.what());
+  }
   resume_.env_action_log = {};
   if (stats) stats->load(loaded_stats);
   log("rebuilt the " + std::to_string(env.size()) + " envs mid-episode by replaying " +

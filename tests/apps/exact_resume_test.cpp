@@ -3,7 +3,6 @@
 // the same metrics.csv apart from its timing columns. DQN (replay buffer, epsilon schedule,
 // MinAtar's sticky actions), SAC (replay, torch generator) and PPO / A2C with checkpoints at
 // rollout boundaries (reward and observation normalization).
-#include <doctest/doctest.h>
 #include <torch/serialize/output-archive.h>
 
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "agents/checkpoint.h"
+#include "agents/torch_doctest.h"  // First: keeps doctest's CHECK (see there).
 #include "apps/run_app.h"
 #include "core/atomic_file.h"
 #include "test_support.h"
@@ -39,6 +39,35 @@ std::string agent_bytes(const fs::path& checkpoint) {
   return std::move(bytes).str();
 }
 
+// What the agent of a checkpoint computes for a few fixed observations (greedy actions, and
+// the values behind them for Discrete action spaces): equal outputs mean equal weights.
+std::vector<float> agent_outputs(const fs::path& checkpoint) {
+  Experiment experiment = load_experiment_from_checkpoint(checkpoint.string());
+  const Space& observations = experiment.env_spec.observation_space;
+  const Space& actions = experiment.env_spec.action_space;
+  const int batch = 16;
+  std::vector<uint8_t> input(observations.bytes() * batch);
+  Rng rng(5);
+  if (observations.dtype == DType::kU8) {
+    for (auto& byte : input) byte = static_cast<uint8_t>(rng.below(2));
+  } else {
+    auto* floats = reinterpret_cast<float*>(input.data());
+    for (size_t i = 0; i < input.size() / sizeof(float); ++i) {
+      floats[i] = static_cast<float>(rng.uniform(-1, 1));
+    }
+  }
+  std::vector<int64_t> discrete(actions.is_discrete() ? batch : 0);
+  std::vector<float> outputs(actions.is_discrete() ? 0 : batch * actions.numel());
+  experiment.agent->act(input, batch, ActMode::kGreedy, {discrete, outputs});
+  for (int i = 0; i < batch && actions.is_discrete(); ++i) {
+    const auto row =
+        std::span<const uint8_t>(input).subspan(i * observations.bytes(), observations.bytes());
+    for (float v : experiment.agent->action_values(row).values) outputs.push_back(v);
+    outputs.push_back(static_cast<float>(discrete[i]));
+  }
+  return outputs;
+}
+
 // metrics.csv without its timing columns (wall_seconds, steps_per_second).
 std::vector<std::string> metrics_without_timing(const fs::path& run) {
   std::istringstream text(read_file((run / "metrics.csv").string()));
@@ -58,8 +87,11 @@ std::vector<std::string> metrics_without_timing(const fs::path& run) {
 }
 
 // Trains `args` once uninterrupted and once killed at `kill_at` then resumed; checks that both
-// end the same. Returns the resumed session's output.
-std::string check_exact_resume(const std::string& name, const std::string& args, int64_t kill_at) {
+// end the same: metrics, what the final agents compute and, with `same_agent_bytes`, the whole
+// saved agent (LibTorch's own optimizers key their state by memory address, so agents using
+// them, like A2C, differ in those bytes between processes). Returns the resumed output.
+std::string check_exact_resume(const std::string& name, const std::string& args, int64_t kill_at,
+                               bool same_agent_bytes = true) {
   TempDir dir(name);
   const fs::path whole = dir.path / "whole", killed = dir.path / "killed";
   const test::AppResult reference = rltrain(args + " --out " + shell_quoted(whole));
@@ -78,8 +110,12 @@ std::string check_exact_resume(const std::string& name, const std::string& args,
   CHECK(contains(resumed.output, "envs mid-episode by replaying"));
 
   CHECK(metrics_without_timing(killed) == metrics_without_timing(whole));
-  CHECK(agent_bytes(killed / "checkpoints" / "final.pt") ==
-        agent_bytes(whole / "checkpoints" / "final.pt"));
+  CHECK(agent_outputs(killed / "checkpoints" / "final.pt") ==
+        agent_outputs(whole / "checkpoints" / "final.pt"));
+  if (same_agent_bytes) {
+    CHECK(agent_bytes(killed / "checkpoints" / "final.pt") ==
+          agent_bytes(whole / "checkpoints" / "final.pt"));
+  }
   return resumed.output;
 }
 
@@ -133,7 +169,7 @@ TEST_CASE("exact resume: A2C at a rollout boundary") {
                          " --set train.total_steps=800 --set train.checkpoint_every=200"
                          " --set train.eval_every=400 --set train.eval_episodes=1"
                          " --set train.log_every=40",
-                     500);
+                     500, /*same_agent_bytes=*/false);
 }
 
 }  // namespace
