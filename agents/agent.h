@@ -32,6 +32,8 @@ class InputArchive;
 
 namespace rl {
 
+class ReplayBuffer;
+
 enum class ActMode {
   kGreedy,   // Best action (evaluation, watching).
   kExplore,  // The agent's training-time behaviour (epsilon-greedy, sampling, noise).
@@ -112,6 +114,10 @@ class Agent {
   // the archive does not match this agent (different network shapes, missing entries).
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
+
+  // The agent's replay buffer (off-policy agents), which checkpoints save apart from save()
+  // when train.save_replay allows; nullptr for agents without one.
+  virtual ReplayBuffer* replay_buffer() { return nullptr; }
 };
 
 // Builds an agent from its settings (a config section, read strictly: unknown keys are

@@ -11,8 +11,10 @@
 #include <string_view>
 
 #include "agents/archive_util.h"
+#include "agents/common/agent_util.h"
 #include "core/atomic_file.h"
 #include "core/crc32.h"
+#include "core/replay_buffer.h"
 
 namespace rl {
 
@@ -171,9 +173,70 @@ void load_wrapper_stats(torch::serialize::InputArchive& archive, WrapperContext&
       std::span<const uint8_t>(bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel())));
 }
 
+void save_agent_metrics(torch::serialize::OutputArchive& archive,
+                        const std::map<std::string, double>& metrics) {
+  std::string names;
+  std::vector<double> values;
+  for (const auto& [name, value] : metrics) {
+    names += name + "\n";
+    values.push_back(value);
+  }
+  write_string(archive, "agent_metric_names", names);
+  archive.write("agent_metric_values",
+                torch::tensor(torch::ArrayRef<double>(values), torch::kFloat64));
+}
+
+std::map<std::string, double> load_agent_metrics(torch::serialize::InputArchive& archive) {
+  std::vector<std::string> names;
+  const std::string joined = read_string(archive, "agent_metric_names");
+  for (size_t start = 0, end; (end = joined.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    names.push_back(joined.substr(start, end - start));
+  }
+  torch::Tensor values;
+  archive.read("agent_metric_values", values);
+  if (values.dim() != 1 || values.numel() != static_cast<int64_t>(names.size()) ||
+      values.scalar_type() != torch::kFloat64) {
+    throw std::runtime_error("entry 'agent_metric_values' does not match its names");
+  }
+  std::map<std::string, double> metrics;
+  for (size_t i = 0; i < names.size(); ++i) metrics[names[i]] = values[i].item<double>();
+  return metrics;
+}
+
+void load_resume_state(torch::serialize::InputArchive& archive, Experiment& experiment,
+                       ResumeState& resume) {
+  resume = ResumeState();
+  c10::IValue present;
+  if (archive.try_read("env_base_seed", present)) {
+    resume.has_env_log = true;
+    resume.env_action_log = read_bytes(archive, "env_action_log");
+    resume.env_base_seed = static_cast<uint64_t>(read_int(archive, "env_base_seed"));
+    resume.env_logged_steps = read_int(archive, "env_logged_steps");
+    torch::Tensor stats;
+    if (archive.try_read("env_start_observation_stats", stats)) {
+      resume.env_start_observation_stats = read_bytes(archive, "env_start_observation_stats");
+    }
+  }
+  if (archive.try_read("agent_metric_names", present)) {
+    resume.agent_metrics = load_agent_metrics(archive);
+  }
+  ReplayBuffer* replay = experiment.agent->replay_buffer();
+  torch::Tensor stored;
+  if (replay && archive.try_read("replay", stored)) {
+    try {
+      replay->load(read_bytes(archive, "replay"));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("entry 'replay': ") + e.what());
+    }
+    resume.replay = true;
+  }
+}
+
 }  // namespace
 
-std::string checkpoint_bytes(const Experiment& experiment, const TrainerState& state) {
+std::string checkpoint_bytes(const Experiment& experiment, const TrainerState& state,
+                             const ResumeState* resume) {
   torch::serialize::OutputArchive archive;
   write_string(archive, "format", format_name(kCheckpointFormatVersion));
   write_string(archive, "config", experiment.resolved_yaml);
@@ -193,6 +256,20 @@ std::string checkpoint_bytes(const Experiment& experiment, const TrainerState& s
   write_double(archive, "solved_at_seconds", state.solved_at_seconds);
   write_double(archive, "last_eval_success", state.last_eval_success);
   write_double(archive, "best_eval_success", state.best_eval_success);
+  if (resume) {
+    if (resume->has_env_log) {
+      write_bytes(archive, "env_action_log", resume->env_action_log);
+      write_int(archive, "env_base_seed", static_cast<int64_t>(resume->env_base_seed));
+      write_int(archive, "env_logged_steps", resume->env_logged_steps);
+      if (!resume->env_start_observation_stats.empty()) {
+        write_bytes(archive, "env_start_observation_stats", resume->env_start_observation_stats);
+      }
+    }
+    save_agent_metrics(archive, resume->agent_metrics);
+    if (resume->replay && experiment.agent->replay_buffer()) {
+      write_bytes(archive, "replay", experiment.agent->replay_buffer()->save());
+    }
+  }
   std::ostringstream bytes;
   archive.save_to(bytes);
   return seal(std::move(bytes).str());
@@ -218,7 +295,7 @@ std::string read_checkpoint_config(const std::string& path) {
   return read_string(archive, "config");
 }
 
-TrainerState load_checkpoint(const std::string& path, Experiment& experiment) {
+TrainerState load_checkpoint(const std::string& path, Experiment& experiment, ResumeState* resume) {
   torch::serialize::InputArchive archive = open_archive(path);
   try {
     const std::string type = read_string(archive, "agent_type");
@@ -246,6 +323,7 @@ TrainerState load_checkpoint(const std::string& path, Experiment& experiment) {
       state.last_eval_success = read_double(archive, "last_eval_success");
       state.best_eval_success = read_double(archive, "best_eval_success");
     }
+    if (resume) load_resume_state(archive, experiment, *resume);
     return state;
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": cannot load checkpoint: " + e.what_without_backtrace());

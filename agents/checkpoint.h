@@ -10,8 +10,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "agents/experiment.h"
 
@@ -33,6 +35,26 @@ struct TrainerState {
   double best_eval_success = NAN;  // Highest success rate of any evaluation.
 };
 
+// What an exact resume needs besides the agent (networks, optimizer, counters, RNG states,
+// running statistics) and TrainerState; latest.pt and its step_<steps>.pt copies hold it.
+struct ResumeState {
+  // The training vector env's action log (VectorEnv::action_log) since its reset() with
+  // env_base_seed: replaying it rebuilds every env mid-episode. Absent (false) for envs that
+  // cannot be rebuilt (remote) and in older checkpoints: the envs then start new episodes.
+  bool has_env_log = false;
+  uint64_t env_base_seed = 0;
+  int64_t env_logged_steps = 0;
+  std::vector<uint8_t> env_action_log;
+  // The shared observation statistics (NormalizeObservation) when the log started, for the
+  // replay to normalize as the run did (empty without them).
+  std::vector<uint8_t> env_start_observation_stats;
+  // The agent metrics of the last update (metrics.csv rows repeat them until the next one).
+  std::map<std::string, double> agent_metrics;
+  // Saving: also store the agent's replay buffer (Agent::replay_buffer). Loading: set when the
+  // checkpoint held one and it was loaded into the agent.
+  bool replay = false;
+};
+
 // The version of the archive's layout ("format" entry "rlcade-checkpoint-<version>"). Older
 // versions are read; a newer one is refused with an error naming both versions.
 inline constexpr int kCheckpointFormatVersion = 1;
@@ -47,8 +69,9 @@ class CorruptCheckpointError : public std::runtime_error {
 };
 
 // The bytes of a checkpoint file (archive and trailer) of `experiment` (its agent and wrapper
-// statistics) and `state`.
-std::string checkpoint_bytes(const Experiment& experiment, const TrainerState& state);
+// statistics) and `state`, with `resume` when given (and the replay buffer if resume->replay).
+std::string checkpoint_bytes(const Experiment& experiment, const TrainerState& state,
+                             const ResumeState* resume = nullptr);
 
 // Writes `bytes` from checkpoint_bytes() to `path` atomically. Throws FileWriteError
 // (core/atomic_file.h) naming the path and the reason; the previous file stays intact.
@@ -67,9 +90,11 @@ void verify_checkpoint(const std::string& path);
 std::string read_checkpoint_config(const std::string& path);
 
 // Loads agent weights, wrapper statistics and trainer state into an experiment built from a
-// compatible config. Throws as verify_checkpoint() does, and std::runtime_error naming the path
-// and what does not match.
-TrainerState load_checkpoint(const std::string& path, Experiment& experiment);
+// compatible config. With `resume`, also fills it and loads a stored replay buffer into the
+// agent. Throws as verify_checkpoint() does, and std::runtime_error naming the path and what
+// does not match.
+TrainerState load_checkpoint(const std::string& path, Experiment& experiment,
+                             ResumeState* resume = nullptr);
 
 // Builds the experiment from the checkpoint's own config and loads it: everything a viewer
 // needs to run the trained agent (experiment.agent->act(..., ActMode::kGreedy, ...)).

@@ -77,6 +77,9 @@ TrainConfig read_train(ConfigSection train) {
   t.stop_when_solved = train.get_bool(
       "stop_when_solved", t.stop_when_solved,
       "Stop once an evaluation mean reaches the env's reward threshold (e.g. 475 for CartPole)");
+  t.save_replay = train.get_bool(
+      "save_replay", t.save_replay,
+      "Save the replay buffer in checkpoints when under 512 MB, for an exact --resume");
   t.tensorboard = train.get_bool("tensorboard", t.tensorboard,
                                  "Write TensorBoard event files (metrics, hparams, config, "
                                  "evaluation GIFs) to the run folder");

@@ -11,6 +11,7 @@
 // reads from `agent_section` (AgentRegistry::make) so each agent owns its settings struct.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -53,7 +54,13 @@ struct TrainConfig {
   int64_t eval_max_steps = 100000;  // Safety cap on one evaluation episode's length.
   bool stop_when_solved = false;    // End once an evaluation reaches the reward threshold.
   bool tensorboard = true;          // Write a TensorBoard event file in the run folder.
+  // Save the replay buffer in latest.pt and its step_<steps>.pt copies when it holds less than
+  // kSaveReplayLimitBytes, so --resume continues exactly (agents/checkpoint.h).
+  bool save_replay = true;
 };
+
+// Replay buffers at least this large are not saved even with train.save_replay.
+inline constexpr size_t kSaveReplayLimitBytes = size_t{512} << 20;
 
 struct RunConfig {
   std::string source;  // Config file (or "checkpoint ..."), for messages.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "core/env_error.h"
 #include "core/json.h"
 #include "core/metrics.h"
+#include "core/replay_buffer.h"
 #include "core/replay_file.h"
 #include "core/tensorboard.h"
 #include "core/vector_env.h"
@@ -51,6 +54,40 @@ std::string format_seconds(double seconds) {
 }
 
 json::Value number_or_null(double x) { return std::isfinite(x) ? json::Value(x) : json::Value(); }
+
+// RLCADE_INJECT_KILL_AT_STEP=N (for tests): the process kills itself with SIGKILL once N env
+// steps were taken, as `kill -9` would, so that resuming from the last checkpoint can be
+// tested deterministically. -1 when unset.
+int64_t injected_kill_step() {
+  const char* value = std::getenv("RLCADE_INJECT_KILL_AT_STEP");
+  if (!value || !*value) return -1;
+  char* end = nullptr;
+  const long long step = std::strtoll(value, &end, 10);
+  return *end == '\0' && step > 0 ? step : -1;
+}
+
+// Drops the rows of metrics.csv written after `step` (by a run killed after its last
+// checkpoint, which a resumed run continues from) and a last line cut short.
+void drop_metrics_after(const fs::path& path, int64_t step) {
+  if (!fs::exists(path)) return;
+  const std::string text = read_file(path.string());
+  std::string kept;
+  for (size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    const std::string line = text.substr(start, end - start + 1);
+    // The header, then rows whose first column is the step.
+    if (start == 0 || std::strtod(line.c_str(), nullptr) <= static_cast<double>(step)) {
+      kept += line;
+    }
+  }
+  if (kept.size() != text.size()) write_file_atomic(path.string(), kept);
+}
+
+std::string megabytes(size_t bytes) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buffer;
+}
 
 // Actions for a batch of envs, in the layout the action space needs.
 struct ActionStorage {
@@ -183,6 +220,8 @@ class Trainer {
   }
   void start_or_resume();
   void resume();
+  void start_envs(VectorEnv& env);
+  bool save_replay();
   void training_step(VectorEnv& env, ActionStorage& actions, VectorTransitions& transitions);
   void maybe_log_row();
   void run_evaluation();
@@ -203,6 +242,11 @@ class Trainer {
   bool started_ = false;                 // The run folder is set up; training is under way.
   int64_t latest_checkpoint_step_ = -1;  // Step of the newest latest.pt (-1: none yet).
   Clock::time_point last_snapshot_;
+  // Exact resume: what latest.pt restored (and, while training, the env log's origin).
+  ResumeState resume_;
+  const VectorEnv* env_ = nullptr;   // The training envs, while run() is under way.
+  std::optional<bool> save_replay_;  // Decided (and said) at the first save.
+  int64_t kill_at_step_ = injected_kill_step();
 };
 
 void Trainer::start_or_resume() {
@@ -215,6 +259,7 @@ void Trainer::start_or_resume() {
   // eval_success is a column for envs that report success, unless a resumed run's file was
   // started without it.
   const fs::path metrics = dir / "metrics.csv";
+  if (options_.resume) drop_metrics_after(metrics, state_.env_steps);
   bool success_column = e_.env_spec.reports_success;
   if (options_.resume && fs::exists(metrics)) {
     const auto header = csv_header(metrics);
@@ -249,11 +294,60 @@ void Trainer::resume() {
       choose_valid_checkpoint((dir / "checkpoints" / kLatestCheckpoint).string());
   for (const std::string& line : choice.report()) log(line);
   for (const std::string& moved : set_aside_rejected(choice)) log("set aside as " + moved);
-  state_ = load_checkpoint(choice.path, e_);
+  state_ = load_checkpoint(choice.path, e_, &resume_);
+  if (e_.agent->replay_buffer()) {
+    log(resume_.replay ? "replay buffer restored: " +
+                             std::to_string(e_.agent->replay_buffer()->size()) + " transitions"
+                       : "the checkpoint holds no replay buffer: it starts empty, so this run "
+                         "will not continue exactly as an uninterrupted one");
+  }
+  if (!resume_.agent_metrics.empty()) loop_.last_agent_metrics = resume_.agent_metrics;
   loop_.wall_offset = state_.wall_seconds;
   loop_.session_start_steps = state_.env_steps;
   latest_checkpoint_step_ = state_.env_steps;
   log("resuming " + options_.run_dir + " at step " + std::to_string(state_.env_steps));
+}
+
+// Resets the training envs; when resuming with the checkpoint's env log, replays it to rebuild
+// every env mid-episode as the interrupted run left it (VectorEnv::replay), along with the
+// recent episode statistics, then puts back the checkpoint's observation statistics.
+void Trainer::start_envs(VectorEnv& env) {
+  const bool remote = env.spec().id == "remote";
+  const auto& stats = e_.wrapper_context.observation_stats;
+  const std::vector<uint8_t> loaded_stats = stats ? stats->save() : std::vector<uint8_t>();
+  if (resume_.has_env_log && stats && !resume_.env_start_observation_stats.empty()) {
+    stats->load(resume_.env_start_observation_stats);
+  }
+  if (!resume_.has_env_log && stats) resume_.env_start_observation_stats = loaded_stats;
+  env.reset();
+  env.set_action_log(!remote);
+  if (options_.resume && !resume_.has_env_log) {
+    log(remote ? "remote envs cannot be rebuilt mid-episode: they start new episodes"
+               : "the checkpoint holds no env state: the envs start new episodes");
+  }
+  if (!options_.resume || !resume_.has_env_log) {
+    resume_.has_env_log = !remote;
+    resume_.env_base_seed = run_.seed + static_cast<uint64_t>(state_.env_steps);
+    return;
+  }
+  const Clock::time_point start = Clock::now();
+  try {
+    env.replay(resume_.env_action_log, resume_.env_logged_steps, [&] {
+      for (const auto& episode : env.finished_episodes()) {
+        loop_.recent_returns.add(episode.episode_return);
+        loop_.recent_lengths.add(static_cast<double>(episode.length));
+      }
+    });
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("cannot rebuild the envs from the checkpoint (was the "
+                                         "env or num_envs changed?): ") +
+                             e.what());
+  }
+  resume_.env_action_log = {};
+  if (stats) stats->load(loaded_stats);
+  log("rebuilt the " + std::to_string(env.size()) + " envs mid-episode by replaying " +
+      std::to_string(resume_.env_logged_steps) + " vector steps in " +
+      format_seconds(seconds_since(start)));
 }
 
 void Trainer::training_step(VectorEnv& env, ActionStorage& actions,
@@ -264,6 +358,7 @@ void Trainer::training_step(VectorEnv& env, ActionStorage& actions,
   e_.agent->observe(
       transitions.end_step(env, actions.discrete, actions.continuous, actions.masked));
   state_.env_steps += env.size();
+  if (kill_at_step_ > 0 && state_.env_steps >= kill_at_step_) std::raise(SIGKILL);
   for (const auto& episode : env.finished_episodes()) {
     loop_.recent_returns.add(episode.episode_return);
     loop_.recent_lengths.add(static_cast<double>(episode.length));
@@ -352,12 +447,39 @@ void Trainer::save(const std::string& name) {
   save_checkpoint((fs::path(options_.run_dir) / "checkpoints" / name).string(), e_, state_);
 }
 
+// Whether checkpoints hold the replay buffer (train.save_replay, under the size limit); says
+// so, with the size, the first time.
+bool Trainer::save_replay() {
+  const ReplayBuffer* replay = e_.agent->replay_buffer();
+  if (!replay) return false;
+  if (save_replay_) return *save_replay_;
+  const size_t bytes = replay->memory_bytes();
+  save_replay_ = run_.train.save_replay && bytes < kSaveReplayLimitBytes;
+  if (*save_replay_) {
+    log("replay buffer (" + megabytes(bytes) + " when full) saved in checkpoints");
+  } else {
+    log("replay buffer (" + megabytes(bytes) + ") not saved in checkpoints (" +
+        (run_.train.save_replay ? "over the " + megabytes(kSaveReplayLimitBytes) + " limit"
+                                : std::string("train.save_replay: false")) +
+        "): a resumed run starts it empty and will not continue exactly");
+  }
+  return *save_replay_;
+}
+
 // latest.pt, then its copy in the history (agents/checkpoint_history.h): latest.pt is never
-// older than the newest step file.
+// older than the newest step file. Both hold what an exact resume needs (ResumeState).
 void Trainer::save_latest() {
   state_.wall_seconds = loop_.wall_seconds();
   const fs::path dir = fs::path(options_.run_dir) / "checkpoints";
-  const std::string bytes = checkpoint_bytes(e_, state_);
+  ResumeState resume = resume_;
+  resume.has_env_log = resume_.has_env_log && env_ && env_->action_log_on();
+  if (resume.has_env_log) {
+    resume.env_logged_steps = env_->logged_steps();
+    resume.env_action_log.assign(env_->action_log().begin(), env_->action_log().end());
+  }
+  resume.agent_metrics = loop_.last_agent_metrics;
+  resume.replay = save_replay();
+  const std::string bytes = checkpoint_bytes(e_, state_, &resume);
   write_checkpoint_file((dir / kLatestCheckpoint).string(), bytes);
   latest_checkpoint_step_ = state_.env_steps;
   add_to_checkpoint_history(dir.string(), bytes, state_.env_steps, run_.train.keep_checkpoints);
@@ -429,10 +551,13 @@ TrainSummary Trainer::run() {
     progress_.emplace(*options_.log, options_.interactive, print_every);
   }
   start_or_resume();
-  VectorEnv env([this] { return e_.make_env(); }, run_.env.num_envs,
-                run_.seed + static_cast<uint64_t>(state_.env_steps), run_.env.vector_mode,
+  const uint64_t env_seed = resume_.has_env_log
+                                ? resume_.env_base_seed
+                                : run_.seed + static_cast<uint64_t>(state_.env_steps);
+  VectorEnv env([this] { return e_.make_env(); }, run_.env.num_envs, env_seed, run_.env.vector_mode,
                 run_.env.vector_threads);
-  env.reset();
+  start_envs(env);
+  env_ = &env;
   VectorTransitions transitions(env);
   ActionStorage actions(env.spec().action_space, env.size());
   actions.read_masks(env);
@@ -466,6 +591,7 @@ TrainSummary Trainer::run() {
   if (!interrupted && state_.last_eval_step != state_.env_steps) run_evaluation();
   if (progress_) progress_->finish(progress_state());
   save_latest();
+  env_ = nullptr;
   if (!interrupted) save("final.pt");
   const TrainSummary summary = summarize(interrupted);
   write_file_atomic((fs::path(options_.run_dir) / "summary.json").string(),

@@ -118,6 +118,9 @@ struct TrainSummary {
 // fails while training (a checkpoint, metrics.csv, a replay) stops it; the error then says at
 // which step and which checkpoint is intact. An env that becomes unavailable (EnvUnavailableError,
 // core/env_error.h: a remote server died) stops it too, after latest.pt is written.
+// For tests of resuming after a crash: with RLCADE_INJECT_KILL_AT_STEP=N in the environment the
+// process kills itself with SIGKILL (as `kill -9`) in the first training step that reaches N
+// env steps.
 TrainSummary train(Experiment& experiment, const TrainOptions& options);
 
 // Evaluation episodes use env seeds from run seed + kEvaluationSeedOffset on, apart from the

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/byte_stream.h"
 #include "core/sum_tree.h"
 #include "core/vector_env.h"
 
@@ -24,6 +25,25 @@ void unpack_bits(const uint8_t* bits, size_t count, uint8_t* values) {
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("ReplayBuffer: " + message);
 }
+
+constexpr uint32_t kSaveMagic = 0x42524c52;  // "RLRB"
+constexpr uint32_t kSaveVersion = 1;
+
+// What a saved buffer must share with the one loading it.
+struct SavedLayout {
+  // All 64-bit, so the struct has no padding bytes (it is written as it is).
+  int64_t capacity, num_envs, n_step, obs_bytes, stored_obs_bytes, action_numel, num_actions;
+  int64_t prioritized, bit_pack, legal_masks;
+  bool operator==(const SavedLayout&) const = default;
+  std::string describe() const {
+    return "capacity " + std::to_string(capacity) + ", " + std::to_string(num_envs) + " envs, " +
+           std::to_string(n_step) + "-step, " + std::to_string(obs_bytes) +
+           "-byte observations stored in " + std::to_string(stored_obs_bytes) + ", " +
+           (num_actions > 0 ? std::to_string(num_actions) + " discrete actions"
+                            : std::to_string(action_numel) + " action values") +
+           (prioritized ? ", prioritized" : "") + (legal_masks ? ", legal masks" : "");
+  }
+};
 
 }  // namespace
 
@@ -364,6 +384,126 @@ void ReplayBuffer::update_priorities(std::span<const int64_t> indices,
     s.priorities->set(indices[i], priority);
     s.max_priority = std::max(s.max_priority, priority);
   }
+}
+
+namespace {
+
+SavedLayout layout_of(const ReplayOptions& o, size_t obs_bytes, size_t stored_obs_bytes,
+                      size_t action_numel, size_t num_actions) {
+  return {o.capacity,
+          o.num_envs,
+          o.n_step,
+          static_cast<int64_t>(obs_bytes),
+          static_cast<int64_t>(stored_obs_bytes),
+          static_cast<int64_t>(action_numel),
+          static_cast<int64_t>(num_actions),
+          o.prioritized,
+          o.bit_pack,
+          o.legal_masks};
+}
+
+}  // namespace
+
+std::vector<uint8_t> ReplayBuffer::save() const {
+  const Impl& s = *impl_;
+  const size_t filled = static_cast<size_t>(s.size);
+  ByteWriter out;
+  out.value(kSaveMagic);
+  out.value(kSaveVersion);
+  out.value(layout_of(s.options, s.obs_bytes, s.stored_obs_bytes, s.action_numel, s.num_actions));
+  out.value(s.next_slot);
+  out.value(s.size);
+  out.value(s.max_priority);
+  out.array(std::span(s.observations).first(filled * s.stored_obs_bytes));
+  out.array(std::span(s.next_observations).first(filled * s.stored_obs_bytes));
+  out.array(std::span(s.discrete_actions).first(s.discrete() ? filled : 0));
+  out.array(std::span(s.continuous_actions).first(filled * s.action_numel));
+  out.array(std::span(s.rewards).first(filled));
+  out.array(std::span(s.discounts).first(filled));
+  out.array(
+      std::span(s.next_legal_masks).first(s.options.legal_masks ? filled * s.num_actions : 0));
+  if (s.priorities)
+    for (size_t slot = 0; slot < filled; ++slot) out.value(s.priorities->get(slot));
+  for (const PendingWindow& w : s.pending) {
+    out.value(w.head);
+    out.value(w.count);
+    out.array(std::span(w.observations));
+    out.array(std::span(w.discrete_actions));
+    out.array(std::span(w.continuous_actions));
+    out.array(std::span(w.rewards));
+  }
+  return out.take();
+}
+
+void ReplayBuffer::load(std::span<const uint8_t> bytes) {
+  Impl& s = *impl_;
+  ByteReader in(bytes, "ReplayBuffer::load");
+  require(in.value<uint32_t>() == kSaveMagic, "load: not a saved replay buffer");
+  const auto version = in.value<uint32_t>();
+  require(version <= kSaveVersion, "load: saved by a newer version (" + std::to_string(version) +
+                                       "), this build reads version " +
+                                       std::to_string(kSaveVersion));
+  const auto saved = in.value<SavedLayout>();
+  const SavedLayout mine =
+      layout_of(s.options, s.obs_bytes, s.stored_obs_bytes, s.action_numel, s.num_actions);
+  require(saved == mine, "load: the saved buffer (" + saved.describe() +
+                             ") does not match this one (" + mine.describe() + ")");
+  const auto next_slot = in.value<int64_t>();
+  const auto size = in.value<int64_t>();
+  const auto max_priority = in.value<double>();
+  require(size >= 0 && size <= s.options.capacity && next_slot >= 0 &&
+              next_slot < s.options.capacity && (size == s.options.capacity || next_slot == size),
+          "load: write position " + std::to_string(next_slot) + " and size " +
+              std::to_string(size) + " do not fit capacity " + std::to_string(s.options.capacity));
+  require(std::isfinite(max_priority) && max_priority > 0, "load: bad max priority");
+  // Read everything into copies first, so a malformed stream leaves the buffer as it was.
+  const size_t filled = static_cast<size_t>(size);
+  std::vector<uint8_t> observations(filled * s.stored_obs_bytes), next_observations(observations);
+  std::vector<int64_t> discrete_actions(s.discrete() ? filled : 0);
+  std::vector<float> continuous_actions(filled * s.action_numel), rewards(filled),
+      discounts(filled);
+  std::vector<uint8_t> masks(s.options.legal_masks ? filled * s.num_actions : 0);
+  std::vector<double> priorities(s.priorities ? filled : 0);
+  in.array(std::span(observations));
+  in.array(std::span(next_observations));
+  in.array(std::span(discrete_actions));
+  in.array(std::span(continuous_actions));
+  in.array(std::span(rewards));
+  in.array(std::span(discounts));
+  in.array(std::span(masks));
+  in.array(std::span(priorities));
+  for (int64_t a : discrete_actions)
+    require(a >= 0 && a < static_cast<int64_t>(s.num_actions),
+            "load: stored action " + std::to_string(a) + " outside the action space");
+  for (double p : priorities)
+    require(std::isfinite(p) && p >= 0, "load: stored priority " + std::to_string(p));
+  std::vector<PendingWindow> pending = s.pending;
+  for (PendingWindow& w : pending) {
+    w.head = in.value<int>();
+    w.count = in.value<int>();
+    require(w.head >= 0 && w.head < s.options.n_step && w.count >= 0 && w.count < s.options.n_step,
+            "load: a pending n-step window is out of range");
+    in.array(std::span(w.observations));
+    in.array(std::span(w.discrete_actions));
+    in.array(std::span(w.continuous_actions));
+    in.array(std::span(w.rewards));
+  }
+  in.expect_end();
+  std::copy(observations.begin(), observations.end(), s.observations.begin());
+  std::copy(next_observations.begin(), next_observations.end(), s.next_observations.begin());
+  std::copy(discrete_actions.begin(), discrete_actions.end(), s.discrete_actions.begin());
+  std::copy(continuous_actions.begin(), continuous_actions.end(), s.continuous_actions.begin());
+  std::copy(rewards.begin(), rewards.end(), s.rewards.begin());
+  std::copy(discounts.begin(), discounts.end(), s.discounts.begin());
+  std::copy(masks.begin(), masks.end(), s.next_legal_masks.begin());
+  if (s.priorities) {
+    s.priorities = std::make_unique<SumTree>(s.options.capacity);
+    for (size_t slot = 0; slot < filled; ++slot) s.priorities->set(slot, priorities[slot]);
+  }
+  s.pending = std::move(pending);
+  s.next_slot = next_slot;
+  s.size = size;
+  s.max_priority = max_priority;
 }
 
 int64_t ReplayBuffer::size() const { return impl_->size; }

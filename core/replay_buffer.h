@@ -98,6 +98,15 @@ class ReplayBuffer {
   size_t observation_bytes() const;
   // Bytes one stored observation occupies (smaller than observation_bytes() when bit-packed).
   size_t stored_observation_bytes() const;
+  // The whole buffer as bytes, for checkpoints: the stored transitions as they are in memory
+  // (bit-packed observations stay packed, u8 stays u8; only the filled slots), the write
+  // position, the priorities and each env's pending n-step window. load() takes the bytes of
+  // a buffer built with the same spaces and options; it throws std::invalid_argument naming
+  // what differs or is malformed (a cut-short stream, a slot or priority out of range), and
+  // then leaves this buffer unchanged.
+  std::vector<uint8_t> save() const;
+  void load(std::span<const uint8_t> bytes);
+
   // Prioritized replay only: the priority (|TD error| + eps)^alpha of a slot, and the largest
   // priority seen so far (given to new transitions; 1 before any update).
   double priority(int64_t index) const;

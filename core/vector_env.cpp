@@ -28,6 +28,13 @@ struct VectorEnv::Impl {
   std::vector<FinishedEpisode> finished_slots;
   std::vector<FinishedEpisode> finished;
 
+  bool log_on = false;
+  size_t log_record_bytes = 0;  // Per env and step.
+  std::vector<uint8_t> action_log;
+  int64_t logged_steps = 0;
+  std::vector<int64_t> replay_discrete;  // replay()'s decoded actions of one step.
+  std::vector<float> replay_continuous;
+
   int size() const { return static_cast<int>(envs.size()); }
   ObsBuffer obs_row(int i) { return {observations.data() + i * obs_bytes, obs_bytes}; }
 
@@ -55,6 +62,24 @@ struct VectorEnv::Impl {
     finished.clear();
     for (int i = 0; i < size(); ++i)
       if (terminated[i] || truncated[i]) finished.push_back(finished_slots[i]);
+  }
+
+  // Appends one step's actions to the log (Discrete: narrowed to a byte when they fit).
+  void log_discrete(std::span<const int64_t> actions) {
+    if (!log_on) return;
+    ++logged_steps;
+    if (log_record_bytes == 1) {
+      for (int64_t a : actions) action_log.push_back(static_cast<uint8_t>(a));
+      return;
+    }
+    const auto* p = reinterpret_cast<const uint8_t*>(actions.data());
+    action_log.insert(action_log.end(), p, p + actions.size_bytes());
+  }
+  void log_continuous(std::span<const float> actions) {
+    if (!log_on) return;
+    ++logged_steps;
+    const auto* p = reinterpret_cast<const uint8_t*>(actions.data());
+    action_log.insert(action_log.end(), p, p + actions.size_bytes());
   }
 
   void check_index(int i, const char* what) const {
@@ -94,6 +119,9 @@ VectorEnv::VectorEnv(const Factory& make, int num_envs, uint64_t base_seed, Vect
   const EnvSpec& first = s.envs[0]->spec();
   s.obs_bytes = first.observation_space.bytes();
   s.action_numel = first.action_space.is_discrete() ? 1 : first.action_space.numel();
+  s.log_record_bytes = !first.action_space.is_discrete() ? sizeof(float) * s.action_numel
+                       : first.action_space.n <= 256     ? 1
+                                                         : sizeof(int64_t);
   s.observations.assign(num_envs * s.obs_bytes, 0);
   s.final_observations.assign(num_envs * s.obs_bytes, 0);
   s.rewards.assign(num_envs, 0.f);
@@ -124,6 +152,8 @@ void VectorEnv::reset() {
   std::fill(s.truncated.begin(), s.truncated.end(), 0);
   s.finished.clear();
   s.has_reset = true;
+  s.action_log.clear();
+  s.logged_steps = 0;
 }
 
 void VectorEnv::step(std::span<const int64_t> discrete_actions) {
@@ -138,6 +168,7 @@ void VectorEnv::step(std::span<const int64_t> discrete_actions) {
                                 std::to_string(size()) + " envs");
   s.for_each_env([&](int i) { s.step_env(i, Action::discrete(discrete_actions[i])); });
   s.gather_finished();
+  s.log_discrete(discrete_actions);
 }
 
 void VectorEnv::step(std::span<const float> continuous_actions) {
@@ -157,6 +188,7 @@ void VectorEnv::step(std::span<const float> continuous_actions) {
                Action::continuous(continuous_actions.subspan(i * s.action_numel, s.action_numel)));
   });
   s.gather_finished();
+  s.log_continuous(continuous_actions);
 }
 
 std::span<const uint8_t> VectorEnv::observations() const { return impl_->observations; }
@@ -200,6 +232,43 @@ bool VectorEnv::next_legal_actions(int i, std::span<uint8_t> mask) const {
   if (!done(i) && impl_->envs[i]->legal_actions(mask)) return true;
   std::fill(mask.begin(), mask.end(), uint8_t{1});
   return false;
+}
+
+void VectorEnv::set_action_log(bool on) { impl_->log_on = on; }
+bool VectorEnv::action_log_on() const { return impl_->log_on; }
+std::span<const uint8_t> VectorEnv::action_log() const { return impl_->action_log; }
+int64_t VectorEnv::logged_steps() const { return impl_->logged_steps; }
+size_t VectorEnv::action_log_record_bytes() const { return impl_->log_record_bytes; }
+
+void VectorEnv::replay(std::span<const uint8_t> log, int64_t steps,
+                       const std::function<void()>& after_step) {
+  Impl& s = *impl_;
+  s.check_ready("replay");
+  const size_t step_bytes = s.log_record_bytes * static_cast<size_t>(size());
+  if (steps < 0 || log.size() != static_cast<size_t>(steps) * step_bytes)
+    throw std::invalid_argument(spec().id + ": VectorEnv::replay got an action log of " +
+                                std::to_string(log.size()) + " bytes for " + std::to_string(steps) +
+                                " steps, expected " + std::to_string(step_bytes) +
+                                " bytes per step (" + std::to_string(size()) + " envs x " +
+                                std::to_string(s.log_record_bytes) + ")");
+  const bool discrete = spec().action_space.is_discrete();
+  s.replay_discrete.resize(discrete ? size() : 0);
+  s.replay_continuous.resize(discrete ? 0 : size() * s.action_numel);
+  for (int64_t t = 0; t < steps; ++t) {
+    const uint8_t* record = log.data() + t * step_bytes;
+    if (!discrete) {
+      std::memcpy(s.replay_continuous.data(), record, step_bytes);
+      step(std::span<const float>(s.replay_continuous));
+    } else {
+      if (s.log_record_bytes == 1) {
+        std::copy(record, record + size(), s.replay_discrete.begin());
+      } else {
+        std::memcpy(s.replay_discrete.data(), record, step_bytes);
+      }
+      step(std::span<const int64_t>(s.replay_discrete));
+    }
+    if (after_step) after_step();
+  }
 }
 
 }  // namespace rl

@@ -83,6 +83,27 @@ class VectorEnv {
   Env& env(int i);
   const Env& env(int i) const;
 
+  // ---- Action log, for exact resume ----------------------------------------------------
+  // The vector env's whole state (every env mid-episode, its RNG, wrapper state such as frame
+  // stacks and shared observation statistics) is a function of base_seed and the actions it
+  // was given since reset(). With the log on, step() appends its actions to a log (Discrete
+  // spaces of up to 256 actions: 1 byte per env and step, larger ones 8; Box spaces: the
+  // floats), and replay() rebuilds that state in a fresh vector env by stepping it through a
+  // saved log. The log grows by size() * action_log_record_bytes() per step and is cleared by
+  // reset(). Envs whose state lives elsewhere (remote envs) cannot be rebuilt this way.
+  void set_action_log(bool on);
+  bool action_log_on() const;
+  std::span<const uint8_t> action_log() const;
+  int64_t logged_steps() const;
+  size_t action_log_record_bytes() const;  // Bytes per env and step.
+  // Steps through `log` (what action_log() returned for the same env and size, `steps`
+  // vector steps) after reset(), calling `after_step` after each step (for consumers such as
+  // episode statistics; may be empty). The replayed actions are appended to this env's log
+  // when it is on. Throws std::invalid_argument (naming the sizes) when the log does not
+  // match, std::logic_error before reset(), and what step() throws for a bad action.
+  void replay(std::span<const uint8_t> log, int64_t steps,
+              const std::function<void()>& after_step = {});
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

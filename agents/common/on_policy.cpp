@@ -384,7 +384,13 @@ void OnPolicyAgent::save(torch::serialize::OutputArchive& archive) const {
   }
   write_generator(archive, "generator", generator_);
   write_int(archive, "updates_done", updates_done_);
-  if (reward_normalizer_) write_bytes(archive, "reward_stats", reward_normalizer_->save());
+  if (reward_normalizer_) {
+    write_bytes(archive, "reward_stats", reward_normalizer_->save());
+    const std::span<const double> returns = reward_normalizer_->returns();
+    archive.write(
+        "reward_returns",
+        torch::tensor(torch::ArrayRef<double>(returns.data(), returns.size()), torch::kFloat64));
+  }
 }
 
 void OnPolicyAgent::load(torch::serialize::InputArchive& archive) {
@@ -408,6 +414,13 @@ void OnPolicyAgent::load(torch::serialize::InputArchive& archive) {
   if (reward_normalizer_) {
     try {
       reward_normalizer_->load(read_bytes(archive, "reward_stats"));
+      // Checkpoints written before the returns were saved restart them at zero.
+      torch::Tensor returns;
+      if (archive.try_read("reward_returns", returns)) {
+        returns = returns.to(torch::kFloat64).contiguous();
+        reward_normalizer_->set_returns(std::span<const double>(
+            returns.data_ptr<double>(), static_cast<size_t>(returns.numel())));
+      }
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(std::string("checkpoint entry 'reward_stats': ") + e.what());
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace rl {
 
@@ -74,6 +75,18 @@ void RewardNormalizer::load(std::span<const uint8_t> bytes) {
     throw std::invalid_argument("reward normalizer: the saved statistics are not one-dimensional");
   }
   stats_ = loaded;
+}
+
+void RewardNormalizer::set_returns(std::span<const double> returns) {
+  if (returns.size() != returns_.size()) {
+    throw std::invalid_argument("reward normalizer: " + std::to_string(returns.size()) +
+                                " saved returns for " + std::to_string(returns_.size()) + " envs");
+  }
+  for (double r : returns) {
+    if (!std::isfinite(r))
+      throw std::invalid_argument("reward normalizer: a saved return is not finite");
+  }
+  returns_.assign(returns.begin(), returns.end());
 }
 
 }  // namespace rl

@@ -53,6 +53,10 @@ class RewardNormalizer {
   std::vector<uint8_t> save() const { return stats_.save(); }
   void load(std::span<const uint8_t> bytes);
   double return_variance() const { return stats_.variance(0); }
+  // Each env's discounted return so far (for checkpoints: an exact resume continues them).
+  // set_returns() throws std::invalid_argument unless it gets one finite value per env.
+  std::span<const double> returns() const { return returns_; }
+  void set_returns(std::span<const double> returns);
 
  private:
   double gamma_, clip_, epsilon_;

@@ -43,6 +43,7 @@ class DqnAgent final : public Agent {
   std::vector<std::string> metric_names() const override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
+  ReplayBuffer* replay_buffer() override { return &replay_; }
 
   // Exploration epsilon after `env_steps` steps: epsilon_start until the decay starts (step 0
   // or learning_starts, per epsilon_decay_start), then linear to epsilon_end.

@@ -85,6 +85,7 @@ class SacAgent final : public Agent {
   std::vector<std::string> metric_names() const override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
+  ReplayBuffer* replay_buffer() override { return &replay_; }
 
   double alpha() const { return alpha_; }
   double target_entropy() const { return target_entropy_; }
