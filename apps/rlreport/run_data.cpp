@@ -168,6 +168,8 @@ ConfigRuns load_config_runs(const fs::path& dir) {
       const std::string label = "seed-" + std::to_string(k);
       config.seeds.push_back(load_seed(dir / label, label));
     }
+    if (config.seeds.empty())
+      throw ReportError(dir.string() + ": a multi-seed folder without seeds (no seed-<k>/)");
     const fs::path resolved = dir / "seeds_config.yaml";
     config.target =
         read_target(fs::exists(resolved) ? resolved : config.seeds.front().dir / "config.yaml");
