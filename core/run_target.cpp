@@ -5,6 +5,18 @@
 
 namespace rl {
 
+namespace {
+
+// Fails unless `key` has a value. The key is recorded as known without a default first (the
+// reader's getters with a default would record theirs), so the schema lists it as required.
+void require(ConfigSection& section, const std::string& key, const std::string& doc,
+             const std::string& expected) {
+  const YAML::Node node = section.raw(key, doc);
+  if (!node || node.IsNull()) section.fail(key, "is required (" + expected + "): " + doc);
+}
+
+}  // namespace
+
 std::optional<RunTarget> read_run_target(ConfigSection& root) {
   if (!root.has("target")) return std::nullopt;
   ConfigSection section = root.section(
@@ -13,17 +25,14 @@ std::optional<RunTarget> read_run_target(ConfigSection& root) {
   target.metric = section.get_required_choice(
       "metric", "Metric judged: the final greedy evaluation's mean return or success rate",
       {"eval_mean", "eval_success"});
-  // A required float: the config reader has no getter for one, so the key is first recorded
-  // as known without a default (raw) and then read and range-checked as a number.
   const std::string threshold_doc = "The metric must reach at least this value";
-  const YAML::Node threshold_node = section.raw("threshold", threshold_doc);
-  if (!threshold_node || threshold_node.IsNull())
-    section.fail("threshold", "is required (a number): " + threshold_doc);
+  require(section, "threshold", threshold_doc, "a number");
   const double infinity = std::numeric_limits<double>::infinity();
   target.threshold = section.get_float("threshold", 0, threshold_doc, -infinity, infinity);
-  target.within_steps = section.get_required_int(
-      "within_steps", "Env steps by which it is reached (the last evaluation at or before counts)",
-      1, INT64_MAX);
+  const std::string steps_doc =
+      "Env steps by which it is reached (the last evaluation at or before counts)";
+  require(section, "within_steps", steps_doc, "an integer >= 1");
+  target.within_steps = section.get_int("within_steps", 0, steps_doc, 1, INT64_MAX);
   target.seeds = section.get_int("seeds", target.seeds, "Seeds the claim is about", 1, 1000);
   target.of_seeds =
       section.get_int("of_seeds", target.of_seeds, "Seeds of those that must meet it", 1, 1000);
