@@ -22,7 +22,7 @@ constexpr char kStyle[] = R"(
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1200px; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; }
 table { border-collapse: collapse; margin: 8px 0; }
-th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 .ci { color: #666; font-size: 90%; }
 .met { color: #1a7f37; font-weight: bold; } .not { color: #b42318; font-weight: bold; }
@@ -33,20 +33,12 @@ th:first-child, td:first-child { text-align: left; }
 .note { color: #666; font-size: 90%; }
 )";
 
-std::string exact(double v) {
-  char text[40];
-  std::snprintf(text, sizeof text, "%.17g", v);
-  return text;
-}
+// Every digit: the value reads back exactly.
+std::string exact(double v) { return format_number("%.17g", v); }
 
-// Four significant digits, no exponent for scores up to a million.
+// Four significant digits, no exponent for scores up to ten million.
 std::string shown(double v) {
-  char text[40];
-  if (std::fabs(v) >= 1000 && std::fabs(v) < 1e7)
-    std::snprintf(text, sizeof text, "%.1f", v);
-  else
-    std::snprintf(text, sizeof text, "%.4g", v);
-  return text;
+  return format_number(std::fabs(v) >= 1000 && std::fabs(v) < 1e7 ? "%.1f" : "%.4g", v);
 }
 
 std::string stat_cell(const std::string& config, const std::string& stat, const Estimate& e) {
@@ -89,10 +81,11 @@ std::string target_cell(const std::optional<TargetReport>& target) {
   const TargetVerdict& v = target->verdict;
   std::string text =
       v.met ? "<span class=\"met\">met</span>" : "<span class=\"not\">not met</span>";
-  text += " " + std::to_string(v.seeds_met) + " of " + std::to_string(v.seeds_judged) +
-          " seeds (needs " + std::to_string(target->target.of_seeds) + " of " +
-          std::to_string(target->target.seeds) + ")";
-  if (!v.complete) text += " <span class=\"note\">incomplete: fewer seeds than the target's</span>";
+  text += " " + std::to_string(v.seeds_met) + "/" + std::to_string(v.seeds_judged) +
+          " seeds, needs " + std::to_string(target->target.of_seeds);
+  if (!v.complete)
+    text += " <span class=\"note\">(incomplete: the target is about " +
+            std::to_string(target->target.seeds) + ")</span>";
   return "<td data-target=\"" + std::string(v.met ? "met" : "not met") + "\">" + text + "</td>";
 }
 

@@ -25,19 +25,11 @@ struct Range {
   }
 };
 
-std::string number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f", v);
-  return text;
-}
+std::string number(double v) { return format_number("%.2f", v); }
 
 std::string tick_label(double v) {
-  char text[32];
-  if (std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0))
-    std::snprintf(text, sizeof text, "%.3g", v);
-  else
-    std::snprintf(text, sizeof text, "%.10g", v);
-  return text;
+  const bool tiny_or_huge = std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0);
+  return format_number(tiny_or_huge ? "%.3g" : "%.10g", v);
 }
 
 // Maps data coordinates to the plot area.
@@ -143,6 +135,12 @@ std::vector<double> nice_ticks(double low, double high, int count) {
   for (double t = std::ceil(low / step) * step; t <= high + step * 1e-9; t += step)
     ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
   return ticks;
+}
+
+std::string format_number(const char* format, double value) {
+  char text[48];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
 }
 
 std::string escape_html(const std::string& text) {

@@ -43,6 +43,9 @@ std::string svg_chart(const Chart& chart);
 // "1.5k"-free round tick values covering [low, high] (about `count` of them).
 std::vector<double> nice_ticks(double low, double high, int count = 6);
 
+// `value` as printf's `format` (one double conversion, e.g. "%.4g") prints it.
+std::string format_number(const char* format, double value);
+
 // Text safe inside HTML/SVG elements and attribute values.
 std::string escape_html(const std::string& text);
 

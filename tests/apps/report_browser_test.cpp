@@ -28,28 +28,17 @@ constexpr char kChromium[] = "/usr/bin/chromium";
 constexpr char kPlotBackground[] = "f7f9fc";  // rlreport's plot area (apps/rlreport/svg_chart.h)
 constexpr char kFirstColour[] = "1f77b4";     // rlreport's first config colour
 
-// Runs a shell command, returning its exit code and output (stdout and stderr).
-test::AppResult shell(const std::string& command) {
-  test::AppResult result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) result.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 // Opens `page` in headless Chromium, saves a screenshot to `png`; returns Chromium's log.
 test::AppResult open_in_chromium(const fs::path& page, const fs::path& png,
                                  const fs::path& profile) {
   REQUIRE_MESSAGE(fs::exists(kChromium),
                   "Chromium is missing: install Debian's chromium (setup.sh)");
-  return shell(std::string(kChromium) +
-               " --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run"
-               " --enable-logging=stderr --v=0 --user-data-dir=" +
-               shell_quoted(profile) + " --window-size=1280,1000 --screenshot=" +
-               shell_quoted(png) + " " + shell_quoted("file://" + page.string()));
+  return test::run_command(std::string(kChromium) +
+                           " --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run"
+                           " --enable-logging=stderr --v=0 --user-data-dir=" +
+                           shell_quoted(profile) +
+                           " --window-size=1280,1000 --screenshot=" + shell_quoted(png) + " " +
+                           shell_quoted("file://" + page.string()) + " 2>&1");
 }
 
 // The console lines of a Chromium log ("...:INFO:CONSOLE(12)] \"message\", source: ...").
@@ -69,8 +58,9 @@ struct Screenshot {
 };
 Screenshot inspect(const fs::path& png) {
   const fs::path script = test::source_dir() / "tests" / "apps" / "report_screenshot.py";
-  const auto r = shell("/usr/bin/python3 " + shell_quoted(script) + " " + shell_quoted(png) + " " +
-                       kPlotBackground + " " + kFirstColour);
+  const auto r =
+      test::run_command("/usr/bin/python3 " + shell_quoted(script) + " " + shell_quoted(png) + " " +
+                        kPlotBackground + " " + kFirstColour + " 2>&1");
   Screenshot shot;
   shot.text = r.output;
   int x0, y0, x1, y1;

@@ -63,6 +63,16 @@ std::string read_text(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// rlreport's output on a run folder `bad` in `dir` whose metrics.csv is `csv`; it must refuse
+// it with exit code 2.
+std::string csv_error(const fs::path& dir, const std::string& csv) {
+  fs::create_directories(dir / "bad");
+  write_file_atomic((dir / "bad" / "metrics.csv").string(), csv);
+  const auto r = run_app("rlreport", "bad", dir);
+  CHECK(r.exit_code == 2);
+  return r.output;
+}
+
 void check_estimate(const std::string& html, const std::string& config, const std::string& stat,
                     const stats::ScoresByTask& scores, const stats::Aggregate& aggregate) {
   INFO(config, " ", stat);
@@ -104,8 +114,10 @@ TEST_CASE("rlreport: the score table and probabilities of improvement match core
         stats::probability_of_improvement({b}, {a}));
   // a: 412, 500 and 455.125 reach 400: 3 of 5, needs 4. b: 300, 310.5, 500: 3 of 4, needs 3
   // (and b has fewer seeds than its target's 5).
-  CHECK(contains(html, "not met</span> 3 of 5 seeds (needs 4 of 5)"));
-  CHECK(contains(html, ">met</span> 3 of 4 seeds (needs 3 of 5) <span class=\"note\">incomplete"));
+  CHECK(contains(html, "not met</span> 3/5 seeds, needs 4<"));
+  CHECK(contains(
+      html,
+      ">met</span> 3/4 seeds, needs 3 <span class=\"note\">(incomplete: the target is about 5)"));
   CHECK(contains(html, "eval_mean &gt;= 400 within 3000 steps on 4 of 5 seeds"));
   // Self-contained: nothing to fetch, no scripts.
   CHECK_FALSE(contains(html, "<script"));
@@ -123,7 +135,7 @@ TEST_CASE("rlreport: a target is judged at its budget, not by later evaluations"
   REQUIRE(r.exit_code == 0);
   const std::string html = read_text(dir.path / "r.html");
   CHECK(contains(html, "late: 300 at 2000 steps (not met)"));
-  CHECK(contains(html, "not met</span> 0 of 1 seeds"));
+  CHECK(contains(html, "not met</span> 0/1 seeds, needs 1<"));
   // The final score is still the last evaluation.
   CHECK(attribute(html, "data-config=\"late\" data-stat=\"mean\"", "data-value") == 500);
 }
@@ -137,26 +149,15 @@ TEST_CASE("rlreport: unusable input names the file and line, exit code 2") {
   CHECK(contains(r.output, "runs/seed-2/metrics.csv: cannot open"));
   CHECK_FALSE(fs::exists(dir.path / "report.html"));
 
-  write_run(dir.path / "bad", {{1000, 5}});
-  write_file_atomic((dir.path / "bad" / "metrics.csv").string(),
-                    "step,wall_seconds,eval_mean\n1000,1.0,\n2000,2.0,abc\n");
-  r = run_app("rlreport", "bad", dir.path);
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "bad/metrics.csv:3: column 'eval_mean': expected a number, got 'abc'"));
-
-  write_file_atomic((dir.path / "bad" / "metrics.csv").string(),
-                    "step,wall_seconds,eval_mean\n1000,1.0,5\n2000,2.0\n");
-  r = run_app("rlreport", "bad", dir.path);
-  CHECK(contains(r.output, "bad/metrics.csv:3: 2 cells, the header has 3"));
-
-  write_file_atomic((dir.path / "bad" / "metrics.csv").string(), "step,eval_mean\n1000,5\n");
-  r = run_app("rlreport", "bad", dir.path);
-  CHECK(contains(r.output, "bad/metrics.csv:1: no 'wall_seconds' column"));
-
-  write_file_atomic((dir.path / "bad" / "metrics.csv").string(),
-                    "step,wall_seconds,eval_mean\n1000,1.0,\n");
-  r = run_app("rlreport", "bad", dir.path);
-  CHECK(contains(r.output, "bad/metrics.csv: no evaluation rows"));
+  CHECK(contains(csv_error(dir.path, "step,wall_seconds,eval_mean\n1000,1.0,\n2000,2.0,abc\n"),
+                 "bad/metrics.csv:3: column 'eval_mean': expected a number, got 'abc'"));
+  CHECK(contains(csv_error(dir.path, "step,wall_seconds,eval_mean\n1000,1.0,5\n2000,2.0\n"),
+                 "bad/metrics.csv:3: 2 cells, the header has 3"));
+  CHECK(contains(csv_error(dir.path, "step,eval_mean\n1000,5\n"),
+                 "bad/metrics.csv:1: no 'wall_seconds' column"));
+  CHECK(contains(csv_error(dir.path, "step,wall_seconds,eval_mean\n1000,1.0,\n"),
+                 "bad/metrics.csv: no evaluation rows"));
+  CHECK(contains(csv_error(dir.path, ""), "bad/metrics.csv:1: empty file"));
 
   write_run(dir.path / "target", {{1000, 5}});
   write_file_atomic((dir.path / "target" / "config.yaml").string(),
@@ -167,17 +168,17 @@ TEST_CASE("rlreport: unusable input names the file and line, exit code 2") {
   CHECK(contains(r.output, "target.within_step"));
 
   fs::create_directories(dir.path / "empty");
-  r = run_app("rlreport", "empty", dir.path);
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "empty: not a run folder (no metrics.csv)"));
-
-  r = run_app("rlreport", "--out x.html", dir.path);
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "rlreport: missing RUN"));
-  CHECK(contains(r.output, "(see rlreport --help)"));
-  r = run_app("rlreport", "runs --x time", dir.path);
-  CHECK(r.exit_code == 2);
-  CHECK(contains(r.output, "--x expects steps or wall, got 'time'"));
+  const std::pair<const char*, const char*> refused[] = {
+      {"empty", "empty: not a run folder (no metrics.csv)"},
+      {"--out x.html", "rlreport: missing RUN: name at least one run folder (see rlreport --help)"},
+      {"runs --x time", "--x expects steps or wall, got 'time'"},
+      {"runs --metric return", "--metric expects eval_mean or eval_success, got 'return'"}};
+  for (const auto& [args, message] : refused) {
+    r = run_app("rlreport", args, dir.path);
+    INFO(std::string(args), ": ", r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, message));
+  }
   r = run_app("rlreport", "--help", dir.path);
   CHECK(r.exit_code == 0);
   CHECK(contains(r.output, "usage: rlreport RUN..."));
