@@ -140,6 +140,38 @@ TEST_CASE("rlreport: a target is judged at its budget, not by later evaluations"
   CHECK(attribute(html, "data-config=\"late\" data-stat=\"mean\"", "data-value") == 500);
 }
 
+TEST_CASE("rlreport: a success target scores by eval_success; --x wall plots wall time") {
+  TempDir dir("report_success");
+  fs::create_directories(dir.path / "grid");
+  write_file_atomic((dir.path / "grid" / "metrics.csv").string(),
+                    "step,wall_seconds,eval_mean,eval_success\n"
+                    "1000,2.5,0.2,0.25\n2000,5.0,0.9,0.95\n");
+  write_file_atomic((dir.path / "grid" / "config.yaml").string(),
+                    "target: {metric: eval_success, threshold: 0.9, within_steps: 2000, seeds: 1, "
+                    "of_seeds: 1}\n");
+  auto r = run_app("rlreport", "grid --out r.html --no-episodes --x wall", dir.path);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::string html = read_text(dir.path / "r.html");
+  CHECK(attribute(html, "data-config=\"grid\" data-stat=\"mean\"", "data-value") == 0.95);
+  CHECK(contains(html, ">met</span> 1/1 seeds"));
+  CHECK(contains(html, "wall time (s)"));
+  CHECK_FALSE(contains(html, "env steps"));
+
+  r = run_app("rlreport", "grid --out r.html --no-episodes --metric eval_mean --gap-threshold 1",
+              dir.path);
+  REQUIRE(r.exit_code == 0);
+  html = read_text(dir.path / "r.html");
+  CHECK(attribute(html, "data-config=\"grid\" data-stat=\"mean\"", "data-value") == 0.9);
+  CHECK(attribute(html, "data-config=\"grid\" data-stat=\"optimality_gap\"", "data-value") ==
+        doctest::Approx(0.1));
+
+  write_run(dir.path / "cartpole", {{1000, 20}});
+  r = run_app("rlreport", "cartpole --metric eval_success", dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "cartpole/metrics.csv: no eval_success"));
+}
+
 TEST_CASE("rlreport: unusable input names the file and line, exit code 2") {
   TempDir dir("report_errors");
   write_seeds(dir.path / "runs", {1, 2, 3}, "");
