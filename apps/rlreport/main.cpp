@@ -29,8 +29,9 @@ constexpr char kDescription[] =
 constexpr char kFooter[] =
     "Scores are each seed's final evaluation of the metric (default: the config's target metric,\n"
     "else eval_mean). The optimality gap needs a threshold: --gap-threshold, else the target's.\n\n"
-    "Exit codes: 0 report written, 1 it could not be written, 2 bad option or unusable RUN (a\n"
-    "missing or malformed metrics.csv, a bad target; the message names the file and line).\n";
+    "Exit codes: 0 done (the report is written), 1 failed while writing it, 2 bad arguments or an\n"
+    "unusable RUN (a missing or malformed metrics.csv, a bad target; the message names the file\n"
+    "and line): nothing was written.\n";
 
 struct Args {
   std::vector<std::string> runs;

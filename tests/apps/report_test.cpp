@@ -172,6 +172,17 @@ TEST_CASE("rlreport: a success target scores by eval_success; --x wall plots wal
   CHECK(contains(r.output, "cartpole/metrics.csv: no eval_success"));
 }
 
+TEST_CASE("rltrain checks a config's target before training") {
+  TempDir dir("report_rltrain_target");
+  auto r = run_app("rltrain", "dqn_cartpole --set target.of_seeds=6", dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "target.of_seeds: must be at most seeds (5), got 6"));
+  r = run_app("rltrain", "dqn_cartpole --set target.metric=return", dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "target.metric"));
+  CHECK_FALSE(fs::exists(dir.path / "runs"));
+}
+
 TEST_CASE("rlreport: unusable input names the file and line, exit code 2") {
   TempDir dir("report_errors");
   write_seeds(dir.path / "runs", {1, 2, 3}, "");
