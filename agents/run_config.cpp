@@ -108,6 +108,7 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
   run.agent_type = agent.get_required_choice("type", "Agent type (rltrain --list)",
                                              AgentRegistry::global().types());
   run.train = read_train(root.section("train", "Training loop settings"));
+  run.target = read_run_target(root);
   root.finish();
   return LoadedConfig{std::move(document), std::move(run), agent};
 }

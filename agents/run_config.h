@@ -6,6 +6,7 @@
 //   env: {id: classic/cartpole-v1, params: {...}, num_envs: 1, wrappers: [...]}
 //   agent: {type: dqn, ...agent settings}
 //   train: {total_steps: 50000, eval_every: 5000, eval_episodes: 10, ...}
+//   target: {metric: eval_mean, threshold: 475, within_steps: 50000}  (optional; core/run_target.h)
 //
 // read_run_config() reads everything but the agent's own settings, which the agent's factory
 // reads from `agent_section` (AgentRegistry::make) so each agent owns its settings struct.
@@ -15,12 +16,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "core/params.h"
 #include "core/registry.h"
+#include "core/run_target.h"
 #include "core/vector_env.h"
 #include "core/wrappers.h"
 
@@ -69,6 +72,7 @@ struct RunConfig {
   EnvConfig env;
   std::string agent_type;
   TrainConfig train;
+  std::optional<RunTarget> target;  // What the config claims, when it declares a target.
 };
 
 // A config being read: the document (kept alive for the sections), the run layout, and the

@@ -1,4 +1,4 @@
-// The four apps' command lines: the same --help layout, the same usage errors with exit code 2,
+// The apps' command lines: the same --help layout, the same usage errors with exit code 2,
 // and one KEY=VALUE rule for env parameters (max_episode_steps=1e3 is the integer 1000 in
 // rltrain --set, rlwatch --param and rlserve --param alike). Also: a config without a name is
 // named after its file.
@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 using test::contains;
 using test::run_app;
 
-const std::vector<std::string> kApps = {"rltrain", "rlwatch", "rlserve", "rlbench"};
+const std::vector<std::string> kApps = {"rltrain", "rlwatch", "rlserve", "rlbench", "rlreport"};
 
 TEST_CASE("cli: every app's --help has the same layout and states the exit codes") {
   for (const std::string& app : kApps) {
@@ -46,7 +46,7 @@ TEST_CASE("cli: every app's --help has the same layout and states the exit codes
 }
 
 TEST_CASE("cli: an unknown option or a missing value exits with 2 and names the flag") {
-  const std::vector<std::string> value_flags = {"--out", "--seed", "--port", "--seed"};
+  const std::vector<std::string> value_flags = {"--out", "--seed", "--port", "--seed", "--out"};
   for (size_t i = 0; i < kApps.size(); ++i) {
     const std::string& app = kApps[i];
     CAPTURE(app);

@@ -51,6 +51,7 @@ std::vector<std::string> heading_scopes(const std::string& heading) {
   if (heading == "## Top level") return {""};
   if (heading == "## `env`") return {"env"};
   if (heading == "## `train`") return {"train"};
+  if (heading == "## `target`") return {"target"};
   std::vector<std::string> scopes;
   const std::string marker = "`agent: {type: ";
   for (size_t at = heading.find(marker); at != std::string::npos;
@@ -106,8 +107,10 @@ std::map<std::string, std::map<std::string, ConfigField>> reader_schema(
   const std::string env = agent.discrete_actions ? "classic/cartpole-v1" : "classic/pendulum-v1";
   // `name` defaults to the config file's stem, which the docs call "file stem": a source of
   // that stem makes the reader's recorded default read the same.
-  Experiment experiment = build_experiment(ConfigDocument::parse(
-      "env: {id: " + env + "}\nagent: {type: " + agent_type + "}\n", "file stem.yaml"));
+  Experiment experiment = build_experiment(
+      ConfigDocument::parse("env: {id: " + env + "}\nagent: {type: " + agent_type +
+                                "}\ntarget: {metric: eval_mean, threshold: 1, within_steps: 1}\n",
+                            "file stem.yaml"));
   std::map<std::string, std::map<std::string, ConfigField>> schema;
   for (const ConfigField& field : experiment.config.document.fields()) {
     const size_t dot = field.path.find('.');

@@ -21,13 +21,8 @@ struct AppResult {
   std::string output;  // stdout and stderr.
 };
 
-// Runs `app` from the apps folder with `args` (already shell-safe) in `cwd`; `prefix` goes
-// before the command (e.g. "env PATH=... ").
-inline AppResult run_app(const std::string& app, const std::string& args,
-                         const std::filesystem::path& cwd = std::filesystem::temp_directory_path(),
-                         const std::string& prefix = "") {
-  const std::string command = "cd '" + cwd.string() + "' && " + prefix + "'" +
-                              (bin_dir() / app).string() + "' " + args + " 2>&1";
+// Runs a shell command (stderr joined to stdout) and collects its exit code and output.
+inline AppResult run_command(const std::string& command) {
   AppResult result;
   FILE* pipe = ::popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
@@ -36,6 +31,15 @@ inline AppResult run_app(const std::string& app, const std::string& args,
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// Runs `app` from the apps folder with `args` (already shell-safe) in `cwd`; `prefix` goes
+// before the command (e.g. "env PATH=... ").
+inline AppResult run_app(const std::string& app, const std::string& args,
+                         const std::filesystem::path& cwd = std::filesystem::temp_directory_path(),
+                         const std::string& prefix = "") {
+  return run_command("cd '" + cwd.string() + "' && " + prefix + "'" + (bin_dir() / app).string() +
+                     "' " + args + " 2>&1");
 }
 
 // 'path', for the shell (test paths hold no quote). Built by appends: GCC 12 warns falsely
