@@ -20,19 +20,31 @@ std::string method(const std::string& name, const std::string& body) {
          "    return x\n";
 }
 
-// forward(obs, legal=None): the greedy discrete action of the `scores` method's output. Illegal
-// actions get `illegal_score`; `greedy` is the expression choosing the action from `scores`.
+// The discrete action methods choosing, with the expression `greedy`, from `scores` (the output
+// of the method of that name), illegal actions scoring `illegal_score`:
+//   act(obs), act_masked(obs, legal) and forward(obs, legal=None) calling one of them.
+// act and act_masked have no Optional argument, so they also export to ONNX.
 std::string discrete_forward(const std::string& scores, const std::string& illegal_score,
                              const std::string& greedy) {
-  return "def forward(self, obs: Tensor, legal: Optional[Tensor] = None) -> Tensor:\n"
-         "    scores = self." +
+  const std::string choose = "    return " + greedy + "\n";
+  return "def act(self, obs: Tensor) -> Tensor:\n    scores = self." + scores + "(obs)\n" + choose +
+         "def act_masked(self, obs: Tensor, legal: Tensor) -> Tensor:\n    scores = self." +
          scores +
          "(obs)\n"
-         "    if legal is not None:\n"
-         "        assert legal.shape == scores.shape, "
+         "    assert legal.shape == scores.shape, "
          "'rlcade policy: the legal-action mask must be [B, num_actions]'\n"
-         "        scores = scores.masked_fill(legal == 0, " +
-         illegal_score + ")\n    return " + greedy + "\n";
+         "    scores = scores.masked_fill(legal == 0, " +
+         illegal_score + ")\n" + choose +
+         "def forward(self, obs: Tensor, legal: Optional[Tensor] = None) -> Tensor:\n"
+         "    if legal is None:\n"
+         "        return self.act(obs)\n"
+         "    return self.act_masked(obs, legal)\n";
+}
+
+// The Box action methods: act(obs) returning `action`, and forward(obs) calling it.
+std::string box_forward(const std::string& action) {
+  return "def act(self, obs: Tensor) -> Tensor:\n    return " + action +
+         "\ndef forward(self, obs: Tensor) -> Tensor:\n    return self.act(obs)\n";
 }
 
 // The argmax over log-softmax of masked logits, as Categorical::mode() chooses (masked logits
@@ -78,9 +90,8 @@ std::string actor_critic_methods(torch::jit::Module& module, OnPolicyAgent& agen
     return methods + method("logits", actor_torso + actor_head) + categorical_forward("logits");
   add_constant(module, "log_std", net.log_std());
   return methods + method("mean", actor_torso + actor_head) +
-         "def forward(self, obs: Tensor) -> Tensor:\n"
-         "    return torch.minimum(torch.maximum(self.mean(obs), self.action_low), "
-         "self.action_high)\n";
+         box_forward(
+             "torch.minimum(torch.maximum(self.mean(obs), self.action_low), self.action_high)");
 }
 
 std::string sac_methods(torch::jit::Module& module, const SacAgent& agent, bool discrete) {
@@ -90,8 +101,7 @@ std::string sac_methods(torch::jit::Module& module, const SacAgent& agent, bool 
       "    x = " + linear_expression(module, "actor_mean", actor.mean_head(), "x") + "\n";
   if (!discrete) {
     return method("mean", actor_body) +
-           "def forward(self, obs: Tensor) -> Tensor:\n"
-           "    return self.action_center + self.action_half_range * torch.tanh(self.mean(obs))\n";
+           box_forward("self.action_center + self.action_half_range * torch.tanh(self.mean(obs))");
   }
   // Q(s, .) = min(Q1, Q2), as the agent's action_values() reports it.
   std::string q_values =
