@@ -108,7 +108,8 @@ std::string sac_methods(torch::jit::Module& module, const SacAgent& agent, bool 
       "def q_values(self, obs: Tensor) -> Tensor:\n    features = self.preprocess(obs)\n";
   int index = 1;
   for (const SacCritic* critic : {&agent.q1(), &agent.q2()}) {
-    const std::string name = "q" + std::to_string(index++);
+    std::string name = "q";  // Built by appends: GCC 12 warns falsely on "q" + a temporary.
+    name += std::to_string(index++);
     q_values += "    x = features\n" +
                 sequential_statements(module, name + "_torso", (*critic)->torso()) + "    " + name +
                 " = " + linear_expression(module, name + "_head", (*critic)->head(), "x") + "\n";
