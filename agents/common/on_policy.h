@@ -77,6 +77,7 @@ class OnPolicyAgent : public Agent {
   double learning_rate(int64_t updates_done) const;
   int64_t updates_done() const { return updates_done_; }
   ActorCritic& network() { return net_; }
+  const ObservationInput& observation_input() const { return input_; }
   const RolloutBuffer& rollout() const { return rollout_; }
 
  protected:

@@ -59,6 +59,9 @@ class DqnAgent final : public Agent {
   // Whether observe() has received legal-action masks, so TD targets are masked.
   bool masks_targets() const { return masks_seen_; }
   const DqnSettings& settings() const { return settings_; }
+  // The online network and the observation input it is fed through (for export).
+  const QNetwork& network() const { return online_; }
+  const ObservationInput& observation_input() const { return input_; }
   int64_t gradient_steps_done() const { return gradient_steps_done_; }
 
  private:

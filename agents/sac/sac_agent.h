@@ -91,6 +91,12 @@ class SacAgent final : public Agent {
   double target_entropy() const { return target_entropy_; }
   int64_t gradient_steps_done() const { return gradient_steps_done_; }
   const SacTimings& timings() const { return timings_; }
+  // The networks and the observation input they are fed through (for export).
+  const SacActor& actor() const { return actor_; }
+  const SacCritic& q1() const { return q1_; }
+  const SacCritic& q2() const { return q2_; }
+  const ObservationInput& observation_input() const { return input_; }
+  const SacSettings& settings() const { return settings_; }
   // Whether the engine backend computes the networks (else LibTorch autograd).
   bool uses_engine() const { return engine_ != nullptr; }
 
