@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "agents/archive_integrity.h"
 #include "agents/archive_util.h"
 #include "core/atomic_file.h"
 #include "core/crc32.h"
@@ -151,6 +152,9 @@ torch::serialize::InputArchive open_archive(const std::string& path) {
   }
   bool has_trailer = false;
   const std::string_view bytes = unseal(path, file, &has_trailer);
+  if (const std::string damage = zip_entry_damage(bytes); !damage.empty()) {
+    fail_corrupt(path, "corrupt: " + damage);
+  }
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(bytes.data(), bytes.size());
