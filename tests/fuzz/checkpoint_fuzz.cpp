@@ -2,7 +2,8 @@
 // read_checkpoint_config (the checks of verify_checkpoint, then the strict reading of the
 // stored config) and load_checkpoint into an experiment of the stored agent type.
 // The 24-byte trailer (size, CRC-32) rejects nearly every mutation, so each input is also
-// loaded as an archive behind a recomputed valid trailer (an existing trailer stripped first):
+// loaded as an archive behind a recomputed valid trailer (an existing trailer stripped first),
+// and then with the CRC-32s of its data entries recomputed too (with_data_crcs_fixed):
 // LibTorch's archive reader and our load path then see the mutated bytes.
 // The experiments loaded into are built once, from fixed small configs (the seeds' agents):
 // building one from a mutated config would measure how much memory a valid config may ask for.
@@ -79,12 +80,18 @@ void load(const std::string& path) {
   }
 }
 
-// The input's archive (its trailer stripped, when it ends with one) behind a valid trailer.
-std::string resealed(std::string_view bytes) {
+// The input's archive: its trailer stripped, when it ends with one.
+std::string_view unsealed(std::string_view bytes) {
   if (bytes.size() >= kTrailerBytes &&
       bytes.substr(bytes.size() - kTrailerMagic.size()) == kTrailerMagic) {
     bytes.remove_suffix(kTrailerBytes);
   }
+  return bytes;
+}
+
+// The input's archive behind a valid trailer.
+std::string resealed(std::string_view input) {
+  const std::string_view bytes = unsealed(input);
   std::string file(bytes);
   rl::fuzz::put_le(file, bytes.size(), 8);
   rl::fuzz::put_le(file, rl::crc32({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}),
@@ -92,6 +99,41 @@ std::string resealed(std::string_view bytes) {
   rl::fuzz::put_le(file, 1, 4);  // Trailer version.
   file.append(kTrailerMagic);
   return file;
+}
+
+uint32_t u32_at(std::string_view bytes, size_t at) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value |= uint32_t{static_cast<uint8_t>(bytes[at + i])} << (8 * i);
+  return value;
+}
+
+// The archive with the CRC-32s its central directory records for the stored entries outside
+// code/ recomputed, so that mutated pickles and tensor data pass the reader's entry check and
+// reach LibTorch's unpickler and our load code. The TorchScript code keeps its checks: LibTorch's
+// importer is not ours to harden (it can crash on damaged code, which the check prevents).
+std::string with_data_crcs_fixed(std::string zip) {
+  const size_t end = zip.rfind("PK\x05\x06");
+  if (end == std::string::npos || zip.size() - end < 22) return zip;
+  size_t at = u32_at(zip, end + 16);
+  for (uint32_t i = 0, count = u32_at(zip, end + 10) & 0xFFFF; i < count; ++i) {
+    if (at > end || end - at < 46 || u32_at(zip, at) != 0x02014b50) return zip;
+    const uint32_t name_bytes = u32_at(zip, at + 28) & 0xFFFF;
+    if (end - at - 46 < name_bytes) return zip;
+    const std::string_view name = std::string_view(zip).substr(at + 46, name_bytes);
+    const size_t local = u32_at(zip, at + 42);
+    const uint32_t size = u32_at(zip, at + 20);
+    if (local > zip.size() || zip.size() - local < 32) return zip;
+    const size_t data =
+        local + 30 + (u32_at(zip, local + 26) & 0xFFFF) + (u32_at(zip, local + 28) & 0xFFFF);
+    const bool stored = (u32_at(zip, at + 10) & 0xFFFF) == 0;
+    if (stored && name.find("/code/") == std::string_view::npos && data <= zip.size() &&
+        zip.size() - data >= size) {
+      const uint32_t crc = rl::crc32({reinterpret_cast<const uint8_t*>(zip.data() + data), size});
+      for (int b = 0; b < 4; ++b) zip[at + 16 + b] = static_cast<char>((crc >> (8 * b)) & 0xFF);
+    }
+    at += 46 + name_bytes + (u32_at(zip, at + 30) & 0xFFFF) + (u32_at(zip, at + 32) & 0xFFFF);
+  }
+  return zip;
 }
 
 }  // namespace
@@ -104,5 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   load(rl::fuzz::write_scratch("as_is.pt", bytes));
   load(rl::fuzz::write_scratch("resealed.pt", resealed(bytes)));
+  load(rl::fuzz::write_scratch("data_crcs_fixed.pt",
+                               resealed(with_data_crcs_fixed(std::string(unsealed(bytes))))));
   return 0;
 }
