@@ -232,7 +232,11 @@ void verify_checkpoint(const std::string& path) { open_archive(path); }
 
 std::string read_checkpoint_config(const std::string& path) {
   torch::serialize::InputArchive archive = open_archive(path);
-  return read_string(archive, "config");
+  try {
+    return read_string(archive, "config");
+  } catch (const std::runtime_error& e) {
+    fail_corrupt(path, e.what());
+  }
 }
 
 TrainerState load_checkpoint(const std::string& path, Experiment& experiment) {

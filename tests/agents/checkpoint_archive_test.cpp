@@ -2,8 +2,10 @@
 // (found by tests/fuzz/checkpoint_fuzz.cpp): they are corrupt files, so the fallback to an
 // older checkpoint applies, never a LibTorch exception escaping or a crash in its importer.
 #include <cstdint>
+#include <sstream>
 #include <string>
 
+#include "agents/archive_util.h"
 #include "agents/checkpoint.h"
 #include "core/atomic_file.h"
 #include "core/crc32.h"
@@ -67,6 +69,20 @@ TEST_CASE(
   const std::string message = corrupt_message(path);
   CHECK(message.find(path + ": cannot read checkpoint: corrupt or cut short") == 0);
   CHECK(message.find("Unknown type name") != std::string::npos);
+}
+
+TEST_CASE("checkpoint: an archive without its config is a corrupt file named in the error") {
+  test::TempDir dir("checkpoint_no_config");
+  torch::serialize::OutputArchive archive;
+  write_string(archive, "format", "rlcade-checkpoint-1");
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  const std::string path = (dir.path / "no_config.pt").string();
+  write_file_atomic(path, bytes.str());
+  CHECK_THROWS_WITH_AS(
+      read_checkpoint_config(path),
+      (path + ": cannot read checkpoint: checkpoint has no entry 'config'").c_str(),
+      CorruptCheckpointError);
 }
 
 }  // namespace
