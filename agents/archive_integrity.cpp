@@ -97,13 +97,14 @@ std::string entry_damage(const Entry& e) {
 
 std::string zip_entry_damage(std::string_view bytes) {
   const std::optional<size_t> end = end_of_directory(bytes);
-  if (!end) return "";
+  if (!end) return "";  // The archive reader says so ("failed finding central directory").
   const auto count = field(bytes, *end + 10, 2);
   const auto directory = field(bytes, *end + 16, 4);
   if (!count || !directory || *directory == kZip64Marker) return "";
+  const std::string damaged_directory = "the archive's directory is damaged";
   size_t at = *directory;
   for (uint32_t i = 0; i < *count; ++i) {
-    if (field(bytes, at, 4) != kDirectoryEntrySignature) return "";
+    if (field(bytes, at, 4) != kDirectoryEntrySignature) return damaged_directory;
     const auto method = field(bytes, at + 10, 2);
     const auto crc = field(bytes, at + 16, 4);
     const auto compressed = field(bytes, at + 20, 4);
@@ -112,16 +113,21 @@ std::string zip_entry_damage(std::string_view bytes) {
     const auto extra_bytes = field(bytes, at + 30, 2);
     const auto comment_bytes = field(bytes, at + 32, 2);
     const auto local = field(bytes, at + 42, 4);
-    if (!local || *compressed == kZip64Marker || *uncompressed == kZip64Marker) return "";
     const size_t name_at = at + kDirectoryEntryBytes;
-    if (name_at + *name_bytes > bytes.size()) return "";
+    if (!local || name_at + *name_bytes > bytes.size()) return damaged_directory;
+    if (*compressed == kZip64Marker || *uncompressed == kZip64Marker) return "";
     Entry e{bytes.substr(name_at, *name_bytes), *method, *crc, *uncompressed, {}};
     // The data follows the entry's local header, whose name and extra field lengths may differ.
+    const std::string damaged_header =
+        "archive entry '" + std::string(e.name) + "' has a damaged header";
     const auto local_name = field(bytes, *local + 26, 2);
     const auto local_extra = field(bytes, *local + 28, 2);
-    if (field(bytes, *local, 4) != kLocalHeaderSignature || !local_name || !local_extra) return "";
+    if (field(bytes, *local, 4) != kLocalHeaderSignature || !local_name || !local_extra ||
+        bytes.substr(size_t{*local} + kLocalHeaderBytes, *local_name) != e.name) {
+      return damaged_header;
+    }
     const size_t data_at = size_t{*local} + kLocalHeaderBytes + *local_name + *local_extra;
-    if (data_at > bytes.size() || bytes.size() - data_at < *compressed) return "";
+    if (data_at > bytes.size() || bytes.size() - data_at < *compressed) return damaged_header;
     e.data = bytes.substr(data_at, *compressed);
     if (std::string damage = entry_damage(e); !damage.empty()) return damage;
     at = name_at + *name_bytes + *extra_bytes + *comment_bytes;

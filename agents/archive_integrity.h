@@ -10,11 +10,11 @@
 
 namespace rl {
 
-// What is wrong with the entries of the ZIP archive `bytes`: the first entry whose data does
-// not match its recorded CRC-32 or size, or cannot be inflated, named. Empty when all match,
-// and when the archive's directory cannot be walked (zip64, no end record, offsets out of the
-// file): the archive reader then reports that itself. Memory use does not depend on the sizes
-// the archive claims.
+// What is wrong with the entries of the ZIP archive `bytes`: the first entry whose header
+// disagrees with the central directory, or whose data does not match its recorded CRC-32 or
+// size or cannot be inflated, named; or a damaged directory. Empty when all match, and when
+// there is no end-of-directory record or the archive is zip64: the archive reader then reports
+// that itself. Memory use does not depend on the sizes the archive claims.
 std::string zip_entry_damage(std::string_view bytes);
 
 }  // namespace rl
