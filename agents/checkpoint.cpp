@@ -4,12 +4,14 @@
 #include <torch/serialize/output-archive.h>
 #include <torch/types.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
 
+#include "agents/archive_integrity.h"
 #include "agents/archive_util.h"
 #include "agents/common/agent_util.h"
 #include "core/atomic_file.h"
@@ -125,6 +127,20 @@ void check_format(const std::string& path, torch::serialize::InputArchive& archi
   }
 }
 
+// LibTorch's reason why the archive cannot be read: its first non-empty line.
+std::string first_line(const std::string& text) {
+  const size_t begin = std::min(text.find_first_not_of('\n'), text.size());
+  return text.substr(begin, text.find('\n', begin) - begin);
+}
+
+[[noreturn]] void fail_unreadable_archive(const std::string& path, bool has_trailer,
+                                          const std::string& why) {
+  fail_corrupt(path, has_trailer ? "not a LibTorch archive: " + first_line(why)
+                                 : "corrupt or cut short (no checksum trailer, and not a "
+                                   "readable LibTorch archive: " +
+                                       first_line(why) + ")");
+}
+
 torch::serialize::InputArchive open_archive(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -138,15 +154,16 @@ torch::serialize::InputArchive open_archive(const std::string& path) {
   }
   bool has_trailer = false;
   const std::string_view bytes = unseal(path, file, &has_trailer);
+  if (const std::string damage = zip_entry_damage(bytes); !damage.empty()) {
+    fail_corrupt(path, "corrupt: " + damage);
+  }
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(bytes.data(), bytes.size());
   } catch (const c10::Error& e) {
-    const std::string why = e.what_without_backtrace();
-    fail_corrupt(path, has_trailer ? "not a LibTorch archive: " + why.substr(0, why.find('\n'))
-                                   : "corrupt or cut short (no checksum trailer, and not a "
-                                     "readable LibTorch archive: " +
-                                         why.substr(0, why.find('\n')) + ")");
+    fail_unreadable_archive(path, has_trailer, e.what_without_backtrace());
+  } catch (const std::exception& e) {  // E.g. torch::jit::ErrorReport: damaged TorchScript code.
+    fail_unreadable_archive(path, has_trailer, e.what());
   }
   check_format(path, archive);
   return archive;
@@ -292,7 +309,11 @@ void verify_checkpoint(const std::string& path) { open_archive(path); }
 
 std::string read_checkpoint_config(const std::string& path) {
   torch::serialize::InputArchive archive = open_archive(path);
-  return read_string(archive, "config");
+  try {
+    return read_string(archive, "config");
+  } catch (const std::runtime_error& e) {
+    fail_corrupt(path, e.what());
+  }
 }
 
 TrainerState load_checkpoint(const std::string& path, Experiment& experiment, ResumeState* resume) {

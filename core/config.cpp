@@ -383,7 +383,12 @@ std::string ConfigSection::get_required_choice(const std::string& key, const std
     lookup(key, "choice", "", join(choices, "|"), doc);
     fail(key, "is required; valid choices: " + join(choices, ", "));
   }
-  return get_choice(key, "", doc, choices);
+  std::string value = get_choice(key, "", doc, choices);
+  // A key without a value (`name:`) reads as the empty default, which no choice may be.
+  if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
+    fail(key, "is required; valid choices: " + join(choices, ", "));
+  }
+  return value;
 }
 
 std::vector<int64_t> ConfigSection::get_int_list(const std::string& key,

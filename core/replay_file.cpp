@@ -130,7 +130,8 @@ class ByteReader {
       malformed(std::string(field) + ": " + std::to_string(count) +
                 " entries do not fit in the remaining " + std::to_string(remaining()) + " bytes");
     std::vector<T> values(count);
-    std::memcpy(values.data(), bytes_.data() + pos_, count * sizeof(T));
+    // An empty vector's data() may be null, which memcpy must not get even for 0 bytes.
+    if (count > 0) std::memcpy(values.data(), bytes_.data() + pos_, count * sizeof(T));
     pos_ += count * sizeof(T);
     return values;
   }

@@ -3,10 +3,12 @@
 #ifdef RLCADE_WITH_AGENTS
 
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <stdexcept>
 
 #include "agents/checkpoint.h"
+#include "agents/checkpoint_history.h"
 #include "apps/common/greedy_policy.h"
 
 namespace rl::watch {
@@ -25,8 +27,18 @@ std::string checkpoint_of_run(const std::string& run_dir) {
                            "written by rltrain?)");
 }
 
+// The checkpoint to load for `path`: the one asked for when it verifies, else (truncated or
+// corrupt) the newest valid one of its folder (latest.pt, then the step files), said on stderr
+// with what is wrong with each file passed over. The run folder is left as it is.
+std::string valid_checkpoint(const std::string& path, bool is_checkpoint) {
+  const CheckpointChoice choice =
+      choose_valid_checkpoint(is_checkpoint ? path : checkpoint_of_run(path));
+  for (const std::string& line : choice.report()) std::cerr << "rlwatch: " << line << '\n';
+  return choice.path;
+}
+
 render::LoadedAgent load_agent(const std::string& path, bool is_checkpoint) {
-  const std::string checkpoint = is_checkpoint ? path : checkpoint_of_run(path);
+  const std::string checkpoint = valid_checkpoint(path, is_checkpoint);
   TrainerState state;
   auto experiment =
       std::make_shared<Experiment>(load_experiment_from_checkpoint(checkpoint, &state));
