@@ -29,9 +29,9 @@ constexpr char kDescription[] =
 constexpr char kFooter[] =
     "Scores are each seed's final evaluation of the metric (default: the config's target metric,\n"
     "else eval_mean). The optimality gap needs a threshold: --gap-threshold, else the target's.\n\n"
-    "Exit codes: 0 done (the report is written), 1 failed while writing it, 2 bad arguments or an\n"
-    "unusable RUN (a missing or malformed metrics.csv, a bad target; the message names the file\n"
-    "and line): nothing was written.\n";
+    "Exit codes: 0 done (the report is written); 1 an unusable RUN (a missing or malformed\n"
+    "metrics.csv, a bad target; the message names the file and line) or the report could not be\n"
+    "written; 2 bad arguments. Nothing is written unless the code is 0.\n";
 
 struct Args {
   std::vector<std::string> runs;
@@ -105,9 +105,9 @@ int main(int argc, char** argv) {
   try {
     std::vector<std::filesystem::path> dirs(args.runs.begin(), args.runs.end());
     page = rl::report::html_report(rl::report::load_all(dirs), args.report, &warnings);
-  } catch (const std::exception& e) {  // ReportError, ConfigError, ReplayError: bad input.
+  } catch (const std::exception& e) {  // ReportError, ConfigError, ReplayError: unusable files.
     std::cerr << "rlreport: " << e.what() << "\n";
-    return rl::cli::kExitUsage;
+    return rl::cli::kExitFailure;
   }
   for (const std::string& warning : warnings) std::cerr << "rlreport: warning: " << warning << "\n";
   try {

@@ -64,12 +64,12 @@ std::string read_text(const fs::path& path) {
 }
 
 // rlreport's output on a run folder `bad` in `dir` whose metrics.csv is `csv`; it must refuse
-// it with exit code 2.
+// it with exit code 1 (a file it cannot use).
 std::string csv_error(const fs::path& dir, const std::string& csv) {
   fs::create_directories(dir / "bad");
   write_file_atomic((dir / "bad" / "metrics.csv").string(), csv);
   const auto r = run_app("rlreport", "bad", dir);
-  CHECK(r.exit_code == 2);
+  CHECK(r.exit_code == 1);
   return r.output;
 }
 
@@ -168,7 +168,7 @@ TEST_CASE("rlreport: a success target scores by eval_success; --x wall plots wal
 
   write_run(dir.path / "cartpole", {{1000, 20}});
   r = run_app("rlreport", "cartpole --metric eval_success", dir.path);
-  CHECK(r.exit_code == 2);
+  CHECK(r.exit_code == 1);
   CHECK(contains(r.output, "cartpole/metrics.csv: no eval_success"));
 }
 
@@ -183,12 +183,12 @@ TEST_CASE("rltrain checks a config's target before training") {
   CHECK_FALSE(fs::exists(dir.path / "runs"));
 }
 
-TEST_CASE("rlreport: unusable input names the file and line, exit code 2") {
+TEST_CASE("rlreport: unusable files name the file and line (exit code 1), bad arguments exit 2") {
   TempDir dir("report_errors");
   write_seeds(dir.path / "runs", {1, 2, 3}, "");
   fs::remove(dir.path / "runs" / "seed-2" / "metrics.csv");
   auto r = run_app("rlreport", "runs", dir.path);
-  CHECK(r.exit_code == 2);
+  CHECK(r.exit_code == 1);
   CHECK(contains(r.output, "runs/seed-2/metrics.csv: cannot open"));
   CHECK_FALSE(fs::exists(dir.path / "report.html"));
 
@@ -206,13 +206,15 @@ TEST_CASE("rlreport: unusable input names the file and line, exit code 2") {
   write_file_atomic((dir.path / "target" / "config.yaml").string(),
                     "name: t\ntarget: {metric: eval_mean, threshold: 1, within_step: 10}\n");
   r = run_app("rlreport", "target", dir.path);
-  CHECK(r.exit_code == 2);
+  CHECK(r.exit_code == 1);
   CHECK(contains(r.output, "target/config.yaml:2:"));
   CHECK(contains(r.output, "target.within_step"));
 
   fs::create_directories(dir.path / "empty");
+  r = run_app("rlreport", "empty", dir.path);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.output, "empty: not a run folder (no metrics.csv)"));
   const std::pair<const char*, const char*> refused[] = {
-      {"empty", "empty: not a run folder (no metrics.csv)"},
       {"--out x.html", "rlreport: missing RUN: name at least one run folder (see rlreport --help)"},
       {"runs --x time", "--x expects steps or wall, got 'time'"},
       {"runs --metric return", "--metric expects eval_mean or eval_success, got 'return'"}};
