@@ -8,8 +8,6 @@
 
 #include "agents/common/torso.h"
 
-#include "agents/common/torso.h"
-
 namespace rl {
 
 QNetworkImpl::QNetworkImpl(const QNetworkOptions& options)
