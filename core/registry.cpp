@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 #include <stdexcept>
 #include <string_view>
 
@@ -13,9 +12,40 @@ EnvRegistry& EnvRegistry::global() {
   return registry;
 }
 
+namespace {
+
+bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+bool is_digit_char(char c) { return c >= '0' && c <= '9'; }
+
+// Whether `text` is one or more characters, each passing `allowed`.
+template <typename Allowed>
+bool nonempty_of(std::string_view text, Allowed allowed) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), allowed);
+}
+
+// The env id rule: a plain name [a-z0-9_]+, or family/name-vN, i.e.
+// [a-z0-9_]+(/[a-z0-9_-]+)*-v[0-9]+ (the first segment without '-').
+bool is_valid_env_id(std::string_view id) {
+  if (nonempty_of(id, is_name_char)) return true;
+  const size_t version = id.rfind("-v");
+  if (version == std::string_view::npos || !nonempty_of(id.substr(version + 2), is_digit_char))
+    return false;
+  std::string_view path = id.substr(0, version);
+  size_t slash = path.find('/');
+  if (!nonempty_of(path.substr(0, slash), is_name_char)) return false;
+  while (slash != std::string_view::npos) {
+    path.remove_prefix(slash + 1);
+    slash = path.find('/');
+    if (!nonempty_of(path.substr(0, slash), [](char c) { return is_name_char(c) || c == '-'; }))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void EnvRegistry::add(EnvEntry entry) {
-  static const std::regex id_pattern(R"([a-z0-9_]+(/[a-z0-9_\-]+)*-v[0-9]+|[a-z0-9_]+)");
-  if (!std::regex_match(entry.id, id_pattern))
+  if (!is_valid_env_id(entry.id))
     throw std::invalid_argument("env id '" + entry.id +
                                 "' is malformed: expected family/name-vN (lowercase)");
   if (entries_.count(entry.id))

@@ -255,11 +255,11 @@ bool ffmpeg_available(const std::string& program) { return !find_on_path(program
 ExportReport export_episode(WatchSession& session, const ExportOptions& options) {
   const std::string ext = lower_extension(options.path);
   if (ext != ".gif" && ext != ".png" && ext != ".mp4")
-    throw std::runtime_error(options.path + ": unknown export format '" + ext +
-                             "' (use .gif, .png or .mp4)");
+    throw std::invalid_argument(options.path + ": unknown export format '" + ext +
+                                "' (use .gif, .png or .mp4)");
   if (options.width < 0 || options.height < 0 || (options.width == 0) != (options.height == 0))
-    throw std::runtime_error(options.path + ": export size must be WxH with both positive");
-  if (!(options.fps > 0.0)) throw std::runtime_error(options.path + ": fps must be positive");
+    throw std::invalid_argument(options.path + ": export size must be WxH with both positive");
+  if (!(options.fps > 0.0)) throw std::invalid_argument(options.path + ": fps must be positive");
   const fs::path parent = fs::path(options.path).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);

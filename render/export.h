@@ -33,9 +33,10 @@ struct ExportReport {
 };
 
 // Renders the session's current episode from its current state to its end (or max_frames)
-// and writes it. Throws std::runtime_error naming the file for an unknown extension, a
-// missing ffmpeg (.mp4: the message names the program and how to install it), an ffmpeg that
-// fails, or a write failure; nothing is left at `path` then.
+// and writes it. Throws std::invalid_argument naming the file for an unknown extension or a
+// bad size or fps, and std::runtime_error for a missing ffmpeg (.mp4: the message names the
+// program and how to install it), an ffmpeg that fails, or a write failure; nothing is left at
+// `path` then.
 ExportReport export_episode(WatchSession& session, const ExportOptions& options);
 
 // The executable `program` resolves to (a bare name is looked up on PATH), or "" if none.

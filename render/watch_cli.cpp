@@ -147,7 +147,7 @@ int run_checked(const WatchArgs& args, const AgentLoader& agent_loader, std::ost
   if (args.verify) return verify_file(*args.verify, out, err);
   if (args.source == Source::kNone) {
     err << "rlwatch: nothing to watch\n" << watch_usage();
-    return kWatchError;
+    return kWatchUsage;
   }
   if (args.source == Source::kPlay && (args.export_path || args.headless))
     throw std::invalid_argument(
@@ -203,8 +203,8 @@ const char kFooter[] =
       (--play: arrows/space play, p pause, n step)
 --param values are read as the parameter's declared type: true/false, integers (1e3 = 1000),
 numbers, or text (the same rule as rlserve --param and rltrain --set env.params.KEY=VALUE).
-Exit codes: 0 done, 1 the replay diverged from its recording, 2 bad arguments, or a file that
-cannot be read or written (nothing was done).
+Exit codes: 0 done, 1 failed while running (the replay diverged from its recording, a file
+cannot be read or written, ffmpeg is missing), 2 bad arguments (nothing was done).
 )";
 
 // The rlwatch command line; parsed values land in `parsed` (sources in `inputs` first).
@@ -292,9 +292,12 @@ int run_watch(const WatchArgs& args, const AgentLoader& agent_loader, std::ostre
               std::ostream& err) {
   try {
     return run_checked(args, agent_loader, out, err);
+  } catch (const std::invalid_argument& e) {
+    err << "rlwatch: " << e.what() << "\n";
+    return kWatchUsage;
   } catch (const std::exception& e) {
     err << "rlwatch: " << e.what() << "\n";
-    return kWatchError;
+    return kWatchFailed;
   }
 }
 

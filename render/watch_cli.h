@@ -55,12 +55,13 @@ struct LoadedAgent {
 // checkpoint file. Throws std::runtime_error with a clear message when it cannot.
 using AgentLoader = std::function<LoadedAgent(const std::string& path, bool is_checkpoint)>;
 
-// Exit codes of run_watch: the shared scheme of core/command_line.h (0, 1, 2), where 1 is a
-// replay that did not re-simulate to its recording, and 2 also covers files that cannot be
-// read or written (the watching or checking could not be done).
+// Exit codes of run_watch: the shared scheme of core/command_line.h (0, 1, 2).
 inline constexpr int kWatchOk = 0;
-inline constexpr int kWatchDiverged = 1;
-inline constexpr int kWatchError = 2;
+inline constexpr int kWatchDiverged = 1;  // --verify: the replay did not re-simulate
+// A file that cannot be read or written, a missing program (ffmpeg), window or agents build.
+inline constexpr int kWatchFailed = 1;
+// Bad arguments (std::invalid_argument: flags, env ids, parameters): nothing was done.
+inline constexpr int kWatchUsage = 2;
 
 // Runs rlwatch. `agent_loader` may be empty (then runs and checkpoints are refused with a
 // message). Errors go to `err` as one line naming what is wrong; results go to `out`.

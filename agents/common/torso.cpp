@@ -10,13 +10,13 @@
 
 namespace rl {
 
-namespace {
-
-int64_t product(const std::vector<int64_t>& shape) {
+int64_t shape_product(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
 }
+
+namespace {
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string text;
@@ -39,7 +39,7 @@ Torso mlp(const TorsoOptions& options, const std::vector<int64_t>& shape) {
   if (options.activation != "tanh" && options.activation != "relu") {
     throw std::invalid_argument("unknown activation '" + options.activation + "' (tanh, relu)");
   }
-  Torso t{torch::nn::Sequential(), product(shape), "", "mlp"};
+  Torso t{torch::nn::Sequential(), shape_product(shape), "", "mlp"};
   t.net->push_back(torch::nn::Flatten());
   t.signature = "mlp " + std::to_string(t.features);
   for (int64_t units : options.hidden) {

@@ -25,6 +25,9 @@ struct Torso {
 // of Huang et al. 2022). Throws std::invalid_argument for a shape the kind cannot take.
 Torso make_torso(const TorsoOptions& options, const std::vector<int64_t>& shape);
 
+// The number of elements of a tensor of `shape` (1 for an empty shape).
+int64_t shape_product(const std::vector<int64_t>& shape);
+
 // Orthogonal weights with `gain` and zero bias for every Linear and Conv2d inside `module`.
 void orthogonal_init(torch::nn::Module& module, double gain);
 

@@ -6,17 +6,9 @@
 
 #include <stdexcept>
 
+#include "agents/common/torso.h"
+
 namespace rl {
-
-namespace {
-
-int64_t product(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
-
-}  // namespace
 
 QNetworkImpl::QNetworkImpl(const QNetworkOptions& options)
     : observation_shape_(options.observation_shape) {
@@ -44,7 +36,7 @@ QNetworkImpl::QNetworkImpl(const QNetworkOptions& options)
                  std::to_string(shape[2]) + " conv" + std::to_string(options.cnn_channels) + " fc" +
                  std::to_string(options.cnn_hidden);
   } else {
-    features = product(options.observation_shape);
+    features = shape_product(options.observation_shape);
     signature_ = "mlp " + std::to_string(features);
     for (int64_t units : options.hidden) {
       torso_linears_.push_back(torch::nn::Linear(features, units));

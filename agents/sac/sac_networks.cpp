@@ -4,16 +4,6 @@
 
 namespace rl {
 
-namespace {
-
-int64_t product(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
-
-}  // namespace
-
 SacActorImpl::SacActorImpl(const SacNetworkOptions& options)
     : log_std_min_(options.log_std_min), log_std_max_(options.log_std_max) {
   if (options.action_dim <= 0) throw std::invalid_argument("SAC needs at least one action");
@@ -52,7 +42,7 @@ SacCriticImpl::SacCriticImpl(const SacNetworkOptions& options) {
     throw std::invalid_argument("SAC with Box actions needs the mlp torso, got '" + mlp.kind + "'");
   }
   mlp.kind = "mlp";
-  Torso torso = make_torso(mlp, {product(options.observation_shape) + options.action_dim});
+  Torso torso = make_torso(mlp, {shape_product(options.observation_shape) + options.action_dim});
   torso_ = register_module("torso", torso.net);
   head_ = register_module("head", torch::nn::Linear(torso.features, 1));
   signature_ = "critic " + torso.signature + " -> q";

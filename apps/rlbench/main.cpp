@@ -34,8 +34,9 @@ const char kDescription[] =
     "Speed and sanity benchmarks (env throughput, training cases), printed as a table or JSON.\n";
 
 const char kFooter[] =
-    "Exit codes: 0 done, 1 failed while running (a LibTorch error), 2 bad arguments, or a case\n"
-    "that cannot run here (e.g. --steps it does not accept, python3 missing).\n";
+    "Exit codes: 0 done, 1 failed while running (a case failed, e.g. python3 missing or a "
+    "LibTorch\n"
+    "error), 2 bad arguments, also those a case rejects (e.g. --steps it does not accept).\n";
 
 struct Args {
   BenchOptions options;
@@ -187,11 +188,14 @@ int main(int argc, char** argv) {
   } catch (const rl::cli::UsageError& e) {
     std::cerr << rl::cli::usage_error_line("rlbench", e.what());
     return rl::cli::kExitUsage;
+  } catch (const std::invalid_argument& e) {  // A case rejecting its options, an unknown --env.
+    std::fprintf(stderr, "rlbench: %s\n", e.what());
+    return rl::cli::kExitUsage;
   } catch (const c10::Error& e) {
     std::fprintf(stderr, "rlbench: error: %s\n", e.what_without_backtrace());
     return rl::cli::kExitFailure;
-  } catch (const std::exception& e) {  // A case rejecting its options or its environment.
-    std::fprintf(stderr, "rlbench: %s\n", e.what());
-    return rl::cli::kExitUsage;
+  } catch (const std::exception& e) {  // A case that failed while running.
+    std::fprintf(stderr, "rlbench: error: %s\n", e.what());
+    return rl::cli::kExitFailure;
   }
 }

@@ -40,7 +40,7 @@ const char kFooter[] =
     R"(--param values are read as the parameter's declared type: true/false, integers (1e3 = 1000),
 numbers, or text (rltrain --list shows each env; the rule is the same as rlwatch --param).
 Exit codes: 0 done (--check: all checks passed), 1 failed while running (--check: a check
-failed), 2 bad arguments (nothing was done).
+failed), 2 bad arguments (nothing was done), 130 stopped by Ctrl-C, 143 stopped by SIGTERM.
 )";
 
 struct Args {
@@ -197,7 +197,7 @@ int serve(Args& a) {
   std::cerr << "rlserve: stopped; " << stats.accepted << " connections served, "
             << stats.rejected_busy << " refused as busy, " << stats.errors_sent
             << " error frames sent\n";
-  return 0;
+  return 128 + signal;  // 130 for Ctrl-C, 143 for SIGTERM, as the shell reports a kill
 }
 
 }  // namespace

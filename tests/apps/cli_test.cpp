@@ -79,6 +79,41 @@ TEST_CASE("cli: an unknown option or a missing value exits with 2 and names the 
   }
 }
 
+TEST_CASE("cli: failures while running exit with 1, usage errors with 2, in every app") {
+  // The scheme of core/command_line.h: 1 when the work started and failed (a file that cannot
+  // be read, a missing program or script), 2 when the command line was wrong.
+  test::TempDir dir("cli_exit_codes");
+  struct Case {
+    std::string app, args, prefix, message;
+    int code;
+  };
+  const std::string missing_replay = test::shell_quoted(dir.file("missing.rlr"));
+  const std::string mp4 = test::shell_quoted(dir.file("x.mp4"));
+  const std::string no_ffmpeg = test::shell_quoted(dir.file("no-ffmpeg"));
+  const std::string webm = test::shell_quoted(dir.file("x.webm"));
+  const std::vector<Case> cases = {
+      {"rlwatch", "--verify " + missing_replay, "", "cannot open", 1},
+      {"rlwatch", missing_replay, "", "cannot open", 1},
+      {"rlwatch", "--env classic/cartpole-v1 --export " + mp4 + " --ffmpeg " + no_ffmpeg, "",
+       "is not an executable program", 1},
+      {"rlwatch", "--env classic/cartpole-v1 --export " + webm, "", "unknown export format", 2},
+      {"rlbench", "--case remote_python_client", "env RLCADE_SOURCE_DIR=/nonexistent ",
+       "bench.py not found", 1},
+      {"rlbench", "--case dqn_minatar_breakout --steps 10", "",
+       "dqn_minatar_breakout needs --steps above", 2},
+      {"rlbench", "--case env_steps --env classic/nope-v1", "", "classic/nope-v1", 2},
+      {"rltrain", test::shell_quoted(dir.file("missing.yaml")), "", "not found", 2},
+      {"rlserve", "--check 127.0.0.1:1", "", "cannot connect to 127.0.0.1:1", 1},
+  };
+  for (const Case& c : cases) {
+    const test::AppResult r = run_app(c.app, c.args, fs::temp_directory_path(), c.prefix);
+    CAPTURE(c.app + " " + c.args);
+    CAPTURE(r.output);
+    CHECK(r.exit_code == c.code);
+    CHECK(contains(r.output, c.message));
+  }
+}
+
 TEST_CASE("cli: an int parameter given 1.5 stops all three apps with the key and the value") {
   const std::vector<std::pair<std::string, std::string>> uses = {
       {"rltrain", "dqn_cartpole --set env.params.max_episode_steps=1.5"},
@@ -154,6 +189,7 @@ TEST_CASE("cli: rlserve --param max_episode_steps=1e3 serves the integer 1000") 
   ::waitpid(pid, &status, 0);
   REQUIRE(!address.empty());
   CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 143);  // stopped by SIGTERM, as every app reports it
 }
 
 TEST_CASE("config: a config without a name is named after its file") {

@@ -76,12 +76,146 @@ TEST_CASE("json: numbers read as std::strtod reads them, at any digit count and 
   CHECK(parse("[0.1,1E+2,-0.0e0]").items()[1].as_number() == 100.0);
 }
 
+// Whether `value` holds what nlohmann's own parser read into `reference`.
+bool same_as_reference(const Value& value, const nlohmann::ordered_json& reference) {
+  if (reference.is_object()) {
+    if (!value.is_object() || value.keys().size() != reference.size()) return false;
+    size_t i = 0;
+    for (const auto& [key, member] : reference.items())
+      if (value.keys()[i++] != key || !same_as_reference(*value.find(key), member)) return false;
+    return true;
+  }
+  if (reference.is_array()) {
+    if (!value.is_array() || value.items().size() != reference.size()) return false;
+    for (size_t i = 0; i < reference.size(); ++i)
+      if (!same_as_reference(value.items()[i], reference[i])) return false;
+    return true;
+  }
+  if (reference.is_number_unsigned()) return value.as_uint64() == reference.get<uint64_t>();
+  if (reference.is_number_integer()) return value.as_int64() == reference.get<int64_t>();
+  if (reference.is_number_float()) {
+    const double x = reference.get<double>();
+    return value.as_number() == x && std::signbit(value.as_number()) == std::signbit(x);
+  }
+  if (reference.is_string()) return value.as_string() == reference.get<std::string>();
+  if (reference.is_boolean()) return value.as_bool() == reference.get<bool>();
+  return value.is_null();
+}
+
+// Random numbers and strings, well-formed or not, from the pieces the lexer tells apart.
+std::string random_token(std::mt19937_64& gen) {
+  const auto pick = [&gen](std::initializer_list<const char*> pieces) {
+    return std::string(pieces.begin()[gen() % pieces.size()]);
+  };
+  std::string token;
+  if (gen() % 2 == 0) {
+    token += pick({"", "", "-", "+", "--"});
+    token += pick({"0", "7", "00", "012", "123456789", "18446744073709551615",
+                   "18446744073709551616", "9223372036854775808", "", "x"});
+    token += pick({"", "", ".", ".5", ".0001", ".12345678901234567890123", "..5"});
+    token += pick({"", "", "e", "E+", "e-", "e5", "E+308", "e309", "e-400", "e-5x", "E"});
+    token += pick({"", "", "", "1", ".", "e1", ","});
+  } else {
+    token += '"';
+    const int pieces = static_cast<int>(gen() % 6);
+    for (int i = 0; i < pieces; ++i)
+      token += pick({"plain",
+                     " ",
+                     "\\\"",
+                     "\\\\",
+                     "\\/",
+                     "\\n",
+                     "\\t",
+                     "\\b\\f\\r",
+                     "\\u00e9",
+                     "\\ud83d\\ude00",
+                     "\\ud83d",
+                     "\\x",
+                     "\\",
+                     "\x7f",
+                     "\x01",
+                     "\t",
+                     "caf\xc3\xa9",
+                     "\xf0\x9f\x98\x80",
+                     "\xe2\x82\xac",
+                     "\xc3",
+                     "\xc0\xaf",
+                     "\xed\xa0\x80",
+                     "\xf4\x90\x80\x80",
+                     "\xe0\x80\xaf",
+                     "\xff",
+                     "\xef\xbb\xbf"});
+    token += pick({"\"", "\"", "\"", ""});
+  }
+  return token;
+}
+
+TEST_CASE("json: parse reads tokens as nlohmann's own parser reads them") {
+  // parse() reads numbers and strings on a fast path of its own and leaves the rest to
+  // nlohmann's lexer: both must accept the same texts, with the same values, and name the same
+  // byte for an error.
+  std::mt19937_64 gen(11);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = "[";
+    text += random_token(gen);
+    if (gen() % 2 == 0) {
+      text += ',';
+      text += random_token(gen);
+    }
+    text += ']';
+    CAPTURE(text);
+    nlohmann::ordered_json reference;
+    try {
+      reference = nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::ordered_json::parse_error& e) {
+      const std::string error = error_of(text);
+      CHECK(error.rfind("bad JSON at byte " + std::to_string(e.byte - 1) + ": ", 0) == 0);
+      continue;
+    } catch (const nlohmann::ordered_json::out_of_range&) {  // 1e999
+      CHECK(error_of(text).find("number out of range") != std::string::npos);
+      continue;
+    }
+    CHECK(same_as_reference(parse(text), reference));
+  }
+}
+
 TEST_CASE("json: integral doubles print without a fraction, others read back exactly") {
   CHECK(dump(Value(3.0)) == "3");
   CHECK(dump(Value(-2500.0)) == "-2500");
   CHECK(parse(dump(Value(1e300))).as_number() == 1e300);
   CHECK(parse(dump(Value(0.1 + 0.2))).as_number() == 0.1 + 0.2);
   CHECK_THROWS_AS(dump(Value(std::numeric_limits<double>::infinity())), JsonError);
+}
+
+TEST_CASE("json: doubles are written shortest, read back exactly, laid out as nlohmann does") {
+  using Reference = nlohmann::ordered_json;
+  const auto nlohmann_text = [](double x) { return Reference(x).dump(); };
+  std::mt19937_64 gen(5);
+  std::uniform_real_distribution<float> small(-3.f, 3.f);
+  for (int i = 0; i < 20000; ++i) {
+    double wide = 0;
+    const uint64_t bits = gen();
+    std::memcpy(&wide, &bits, sizeof wide);
+    if (!std::isfinite(wide)) continue;
+    for (const double x :
+         {static_cast<double>(small(gen)), wide, small(gen) * 1e-3, small(gen) * 1e12}) {
+      if (x == std::trunc(x)) continue;  // integral doubles are written as integers
+      const std::string text = dump(Value(x));
+      const std::string reference = nlohmann_text(x);
+      CAPTURE(text);
+      CAPTURE(reference);
+      CHECK(parse(text).as_number() == x);
+      // nlohmann's Grisu2 digits are sometimes one longer, or the other of two equally short
+      // candidates (to_chars takes the nearer, or the even one at a tie); the layout is the same.
+      CHECK(text.size() <= reference.size());
+      CHECK((text.find('e') == std::string::npos) == (reference.find('e') == std::string::npos));
+      CHECK(text.find('.') == reference.find('.'));
+    }
+  }
+  for (const double x : {0.001234, -0.5, 123.456, 1.5e-5, 1e16 + 2, 5e-324, 1e-4 * 1.5, 1e15 + 0.5})
+    CHECK(dump(Value(x)) == (x == std::trunc(x) && std::fabs(x) < 9007199254740992.0
+                                 ? std::to_string(static_cast<int64_t>(x))
+                                 : nlohmann_text(x)));
 }
 
 TEST_CASE("json: duplicate keys are rejected at any size, naming the key and byte") {

@@ -43,6 +43,30 @@ EnvEntry counter_entry(const std::string& id) {
           [](const Params& p) { return std::make_unique<CounterEnv>(p); }};
 }
 
+TEST_CASE("registry: ids are a plain name or family/name-vN") {
+  // The rule: [a-z0-9_]+ or [a-z0-9_]+(/[a-z0-9_-]+)*-v[0-9]+.
+  for (const char* id :
+       {"cartpole", "a_1", "cartpole-v1", "classic/cartpole-v1", "minatar/breakout-v12",
+        "grid/memory-s7-v0", "a/b/c-d-v3", "a/--v1", "a/b-v1-v2"}) {
+    CAPTURE(id);
+    EnvRegistry registry;
+    CHECK_NOTHROW(registry.add(counter_entry(id)));
+  }
+  for (const char* id :
+       {"", "Test/Counter", "a-b", "my-env-v1", "a/-v1", "a/b-v", "a/b-v1x", "a//b-v1", "/a-v1",
+        "a/b-v1/", "a/B-v1", "a.b", "cartpole-v1-v2", "a/b-V1", "a/b v1"}) {
+    CAPTURE(id);
+    EnvRegistry registry;
+    try {
+      registry.add(counter_entry(id));
+      FAIL("expected an error");
+    } catch (const std::invalid_argument& e) {
+      CHECK(std::string(e.what()) ==
+            "env id '" + std::string(id) + "' is malformed: expected family/name-vN (lowercase)");
+    }
+  }
+}
+
 TEST_CASE("registry: duplicates, malformed ids, unknown ids and parameters") {
   EnvRegistry registry;
   registry.add(counter_entry("test/counter-v0"));

@@ -240,7 +240,7 @@ TEST_CASE("export errors are clear and leave nothing behind") {
   auto message_of = [&](const ExportOptions& options) {
     try {
       export_episode(*session, options);
-    } catch (const std::runtime_error& e) {
+    } catch (const std::invalid_argument& e) {  // bad export options are usage errors
       return std::string(e.what());
     }
     return std::string("no error");

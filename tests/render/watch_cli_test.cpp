@@ -31,7 +31,7 @@ Result run(const std::vector<std::string>& argv, const AgentLoader& loader = {})
     code = run_watch(parse_watch_args(argv), loader, out, err);
   } catch (const std::invalid_argument& e) {
     err << e.what();
-    code = -1;  // Rejected by the parser (the main turns this into kWatchError).
+    code = -1;  // Rejected by the parser (the main turns this into kWatchUsage).
   }
   return {code, out.str(), err.str()};
 }
@@ -76,7 +76,7 @@ TEST_CASE("argument parsing") {
   CHECK(error_of({"--verify", kGolden, kGolden}).find("--verify") != std::string::npos);
 }
 
-TEST_CASE("--verify: 0 when the replay re-simulates, 1 on divergence, 2 on a bad file") {
+TEST_CASE("--verify: 0 when the replay re-simulates, 1 on divergence or an unreadable file") {
   TempDir dir;
   Result ok = run({"--verify", kGolden});
   CHECK(ok.code == kWatchOk);
@@ -90,7 +90,7 @@ TEST_CASE("--verify: 0 when the replay re-simulates, 1 on divergence, 2 on a bad
   CHECK(diverged.err.find("diverged at step 4") != std::string::npos);
 
   Result missing = run({"--verify", dir.file("missing.rlr")});
-  CHECK(missing.code == kWatchError);
+  CHECK(missing.code == kWatchFailed);
   CHECK(missing.err.find(dir.file("missing.rlr") + ": cannot open") != std::string::npos);
 }
 
@@ -118,7 +118,7 @@ TEST_CASE("--verify passes on every committed golden replay; every env family ha
 TEST_CASE("--export .mp4 names the missing ffmpeg program") {
   TempDir dir;
   Result r = run({kGolden, "--export", dir.file("x.mp4"), "--ffmpeg", dir.file("no-ffmpeg")});
-  CHECK(r.code == kWatchError);
+  CHECK(r.code == kWatchFailed);
   CHECK(r.err.find("'" + dir.file("no-ffmpeg") + "' is not an executable program") !=
         std::string::npos);
   CHECK(fs::is_empty(dir.path));
@@ -170,11 +170,11 @@ TEST_CASE("--headless --record plays and records random-policy episodes") {
   CHECK(read_replay(dir.file("long.rlr")).max_episode_steps == 1000);
 }
 
-TEST_CASE("misuse gets one clear line and exit code 2") {
+TEST_CASE("misuse gets one clear line and exit code 2; failures while running get 1") {
   TempDir dir;
   auto expect = [](const Result& r, const std::string& words) {
     INFO("stderr: ", r.err);
-    CHECK(r.code == kWatchError);
+    CHECK(r.code == kWatchUsage);
     CHECK(r.err.find(words) != std::string::npos);
   };
   expect(run({}), "nothing to watch");
@@ -188,8 +188,14 @@ TEST_CASE("misuse gets one clear line and exit code 2") {
   expect(run({"--play", "classic/cartpole-v1", "--export", dir.file("x.gif")}), "--play");
   expect(run({kGolden, "--record", dir.file("x.rlr")}), "--record");
   expect(run({kGolden, "--export", dir.file("x.webm")}), "unknown export format");
-  expect(run({dir.file("nothing.rlr")}), "cannot open");
-  expect(run({"--checkpoint", dir.file("model.pt")}), "LibTorch agents");
+  // What fails while running (an unreadable file, a build without agents) exits 1 instead.
+  for (const auto& [failed, words] :
+       {std::pair{run({dir.file("nothing.rlr")}), "cannot open"},
+        std::pair{run({"--checkpoint", dir.file("model.pt")}), "LibTorch agents"}}) {
+    INFO("stderr: ", failed.err);
+    CHECK(failed.code == kWatchFailed);
+    CHECK(failed.err.find(words) != std::string::npos);
+  }
 }
 
 TEST_CASE("an agent loader supplies the policy for runs and checkpoints") {
