@@ -28,7 +28,8 @@ namespace fs = std::filesystem;
 using test::contains;
 using test::run_app;
 
-const std::vector<std::string> kApps = {"rltrain", "rlwatch", "rlserve", "rlbench", "rlreport"};
+const std::vector<std::string> kApps = {"rltrain", "rlwatch",  "rlserve",
+                                        "rlbench", "rlreport", "rlexport"};
 
 TEST_CASE("cli: every app's --help has the same layout and states the exit codes") {
   for (const std::string& app : kApps) {
