@@ -88,6 +88,20 @@ void add_to_checkpoint_history(const std::string& checkpoint_dir, const std::str
   remove_oldest_steps(checkpoint_dir, keep);
 }
 
+std::string checkpoint_to_read(const std::string& run_or_checkpoint) {
+  if (fs::is_regular_file(run_or_checkpoint)) return run_or_checkpoint;
+  if (fs::is_directory(run_or_checkpoint)) {
+    for (const char* name : {"best.pt", "final.pt", kLatestCheckpoint}) {
+      const fs::path candidate = fs::path(run_or_checkpoint) / "checkpoints" / name;
+      if (fs::is_regular_file(candidate)) return candidate.string();
+    }
+    throw std::runtime_error(run_or_checkpoint +
+                             ": no checkpoints/best.pt, final.pt or latest.pt (is it a run folder "
+                             "written by rltrain?)");
+  }
+  throw std::runtime_error(run_or_checkpoint + ": no such checkpoint file or run folder");
+}
+
 std::vector<std::string> step_checkpoints(const std::string& checkpoint_dir) {
   std::vector<std::string> paths;
   for (const auto& [step, file] : steps_newest_first(checkpoint_dir)) paths.push_back(file);

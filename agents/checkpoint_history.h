@@ -44,6 +44,12 @@ struct CheckpointChoice {
 // verifies (the message names every file tried and what is wrong with it).
 CheckpointChoice choose_valid_checkpoint(const std::string& path);
 
+// The checkpoint that a viewer or exporter reads for `run_or_checkpoint`: the file itself, or in
+// an rltrain run folder checkpoints/best.pt, else final.pt, else latest.pt. Throws
+// std::runtime_error naming the path when it is neither a file nor a folder with one of them.
+// Pass the result to choose_valid_checkpoint() to fall back from a damaged file.
+std::string checkpoint_to_read(const std::string& run_or_checkpoint);
+
 // Renames the rejected step files of `choice` to <name>.corrupt, so that the history holds
 // only checkpoints that verified and pruning never keeps a damaged file over an intact one.
 // Returns the new names (renames that fail are skipped: the file is then tried, and rejected,

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -16,7 +15,6 @@ namespace rl {
 
 namespace {
 
-namespace fs = std::filesystem;
 using exporting::add_constant;
 
 // What the policy's input is and how it becomes the network's input.
@@ -177,20 +175,6 @@ void save_policy(const torch::jit::Module& policy, const std::string& path) {
   std::ostringstream bytes;
   policy.save(bytes);
   write_file_atomic(path, bytes.str());
-}
-
-std::string checkpoint_to_export(const std::string& run_or_checkpoint) {
-  if (fs::is_regular_file(run_or_checkpoint)) return run_or_checkpoint;
-  if (fs::is_directory(run_or_checkpoint)) {
-    for (const char* name : {"best.pt", "final.pt", "latest.pt"}) {
-      const fs::path candidate = fs::path(run_or_checkpoint) / "checkpoints" / name;
-      if (fs::is_regular_file(candidate)) return candidate.string();
-    }
-    throw std::runtime_error(run_or_checkpoint +
-                             ": a folder without checkpoints/best.pt, final.pt or latest.pt "
-                             "(is it a run folder written by rltrain?)");
-  }
-  throw std::runtime_error(run_or_checkpoint + ": no such checkpoint file or run folder");
 }
 
 }  // namespace rl

@@ -38,9 +38,4 @@ torch::jit::Module export_policy(Experiment& experiment);
 // Writes `policy` to `path` atomically. Throws FileWriteError naming the path.
 void save_policy(const torch::jit::Module& policy, const std::string& path);
 
-// The checkpoint to export for a path given on the command line: a checkpoint file as is, or in
-// an rltrain run folder checkpoints/best.pt, else final.pt, else latest.pt. Throws
-// std::runtime_error naming the path when it is neither.
-std::string checkpoint_to_export(const std::string& run_or_checkpoint);
-
 }  // namespace rl

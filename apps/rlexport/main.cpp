@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agents/checkpoint.h"
+#include "agents/checkpoint_history.h"
 #include "agents/export/policy_export.h"
 #include "core/command_line.h"
 
@@ -27,7 +28,7 @@ CHECKPOINT a checkpoint file. docs/export.md shows how to load and use the file.
 )";
 
 const char kFooter[] =
-    R"(Exit codes: 0 exported, 1 the checkpoint could not be read or exported, 2 bad arguments
+    R"(Exit codes: 0 done (exported), 1 the checkpoint could not be read or exported, 2 bad arguments
 (nothing was done).
 )";
 
@@ -54,7 +55,10 @@ Args parse_args(int argc, char** argv) {
 }
 
 int run(const Args& a) {
-  const std::string checkpoint = rl::checkpoint_to_export(a.source);
+  // A damaged checkpoint falls back to the newest intact one of its run, said on stderr.
+  const rl::CheckpointChoice choice = rl::choose_valid_checkpoint(rl::checkpoint_to_read(a.source));
+  for (const std::string& line : choice.report()) std::cerr << "rlexport: " << line << '\n';
+  const std::string& checkpoint = choice.path;
   rl::TrainerState state;
   rl::Experiment experiment = rl::load_experiment_from_checkpoint(checkpoint, &state);
   const torch::jit::Module policy = rl::export_policy(experiment);

@@ -29,9 +29,9 @@ constexpr char kDescription[] =
 constexpr char kFooter[] =
     "Scores are each seed's final evaluation of the metric (default: the config's target metric,\n"
     "else eval_mean). The optimality gap needs a threshold: --gap-threshold, else the target's.\n\n"
-    "Exit codes: 0 done (the report is written); 1 an unusable RUN (a missing or malformed\n"
-    "metrics.csv, a bad target; the message names the file and line) or the report could not be\n"
-    "written; 2 bad arguments. Nothing is written unless the code is 0.\n";
+    "Exit codes: 0 done (the report is written), 1 failed: an unusable RUN (a missing or\n"
+    "malformed metrics.csv, a bad target; the message names the file and line) or the report\n"
+    "could not be written, 2 bad arguments. Nothing is written unless the code is 0.\n";
 
 struct Args {
   std::vector<std::string> runs;

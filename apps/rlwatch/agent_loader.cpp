@@ -2,7 +2,6 @@
 
 #ifdef RLCADE_WITH_AGENTS
 
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -14,25 +13,12 @@
 namespace rl::watch {
 namespace {
 
-namespace fs = std::filesystem;
-
-// The checkpoint to watch in an rltrain run folder: best, else final, else latest.
-std::string checkpoint_of_run(const std::string& run_dir) {
-  for (const char* name : {"best.pt", "final.pt", "latest.pt"}) {
-    const fs::path candidate = fs::path(run_dir) / "checkpoints" / name;
-    if (fs::is_regular_file(candidate)) return candidate.string();
-  }
-  throw std::runtime_error(run_dir +
-                           ": no checkpoints/best.pt, final.pt or latest.pt (is it a run folder "
-                           "written by rltrain?)");
-}
-
 // The checkpoint to load for `path`: the one asked for when it verifies, else (truncated or
 // corrupt) the newest valid one of its folder (latest.pt, then the step files), said on stderr
 // with what is wrong with each file passed over. The run folder is left as it is.
 std::string valid_checkpoint(const std::string& path, bool is_checkpoint) {
   const CheckpointChoice choice =
-      choose_valid_checkpoint(is_checkpoint ? path : checkpoint_of_run(path));
+      choose_valid_checkpoint(is_checkpoint ? path : checkpoint_to_read(path));
   for (const std::string& line : choice.report()) std::cerr << "rlwatch: " << line << '\n';
   return choice.path;
 }

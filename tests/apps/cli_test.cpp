@@ -47,7 +47,9 @@ TEST_CASE("cli: every app's --help has the same layout and states the exit codes
 }
 
 TEST_CASE("cli: an unknown option or a missing value exits with 2 and names the flag") {
-  const std::vector<std::string> value_flags = {"--out", "--seed", "--port", "--seed", "--out"};
+  const std::vector<std::string> value_flags = {"--out",  "--seed", "--port",
+                                                "--seed", "--out",  "--out"};
+  REQUIRE(value_flags.size() == kApps.size());
   for (size_t i = 0; i < kApps.size(); ++i) {
     const std::string& app = kApps[i];
     CAPTURE(app);

@@ -41,6 +41,19 @@ TEST_CASE("rlexport: a run folder exports to a policy that play_policy plays") {
   const AppResult from_checkpoint = run_app(
       "rlexport", shell_quoted(run / "checkpoints" / "latest.pt") + " --out latest.pt", dir.path);
   CHECK_MESSAGE(from_checkpoint.exit_code == 0, from_checkpoint.output);
+
+  // A truncated checkpoint is reported and the newest intact one of the run is exported.
+  const std::filesystem::path chosen =
+      run / "checkpoints" /
+      (std::filesystem::exists(run / "checkpoints" / "best.pt") ? "best.pt" : "final.pt");
+  std::filesystem::resize_file(chosen, std::filesystem::file_size(chosen) / 2);
+  const AppResult fallback =
+      run_app("rlexport", shell_quoted(run) + " --out fallback.pt", dir.path);
+  INFO(fallback.output);
+  CHECK(fallback.exit_code == 0);
+  CHECK(contains(fallback.output, chosen.filename().string()));
+  CHECK(contains(fallback.output, "falling back to"));
+  CHECK(std::filesystem::exists(dir.path / "fallback.pt"));
 }
 
 TEST_CASE("rlexport: bad arguments exit 2, unreadable checkpoints exit 1 naming the file") {
