@@ -14,13 +14,30 @@
 
 namespace rl::fuzz {
 
-// A per-process scratch file `name` (in $TMPDIR, else /tmp) overwritten with each input.
+// Where the scratch files go: $RLCADE_FUZZ_SCRATCH if set, else /dev/shm when it exists, else
+// $TMPDIR, else /tmp. Memory-backed storage matters: on a disk file system (ext4 mounted with
+// `discard`) truncating and rewriting a file per input waits on the disk: 317 instead of 10000
+// replays/s, 285 instead of 1428 configs/s. The readers under test still open a real file.
+inline std::filesystem::path scratch_root() {
+  const char* chosen = std::getenv("RLCADE_FUZZ_SCRATCH");
+  if (chosen && *chosen) return chosen;
+  std::error_code ignored;
+  if (std::filesystem::is_directory("/dev/shm", ignored)) return "/dev/shm";
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+// A per-process scratch file `name` (in scratch_root()) overwritten with each input. The
+// folder is removed when the fuzzer exits normally; a crash leaves it for inspection.
 inline std::string write_scratch(const std::string& name, std::string_view bytes) {
   static const std::filesystem::path dir = [] {
-    const char* tmp = std::getenv("TMPDIR");
-    std::filesystem::path d = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") /
-                              ("rlcade_fuzz_" + std::to_string(::getpid()));
+    std::filesystem::path d = scratch_root() / ("rlcade_fuzz_" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
+    static const std::filesystem::path to_remove = d;
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(to_remove, ignored);
+    });
     return d;
   }();
   const std::string path = (dir / name).string();
