@@ -41,9 +41,9 @@ constexpr int64_t kMaxSpaceElements = int64_t{1} << 24;
 }  // namespace
 
 std::string message_type_name(uint8_t type) {
-  static const char* names[] = {nullptr,       "HELLO", "WELCOME", "RESET", "STEP",
-                                "STEP_RESULT", "ERROR", "PING",    "PONG",  "CLOSE"};
-  if (type >= 1 && type <= 9) return names[type];
+  static const char* names[] = {nullptr, "HELLO", "WELCOME", "RESET", "STEP", "STEP_RESULT",
+                                "ERROR", "PING",  "PONG",    "CLOSE", "ACT",  "ACT_RESULT"};
+  if (type >= 1 && type <= 11) return names[type];
   return "UNKNOWN(" + std::to_string(type) + ")";
 }
 
@@ -77,6 +77,8 @@ const char* error_code_name(ErrorCode code) {
       return "busy";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kBadObservation:
+      return "bad_observation";
   }
   return "unknown";
 }
@@ -244,12 +246,13 @@ std::string dims_text(std::span<const uint32_t> dims) {
   return s + "]";
 }
 
-void check_action_values(const TensorView& t, const Space& space, uint32_t num_envs) {
+void check_action_values(const TensorView& t, const Space& space, uint32_t num_envs,
+                         ErrorCode code) {
   if (space.is_discrete()) {
     for (uint32_t i = 0; i < num_envs; ++i) {
       const int64_t a = static_cast<int64_t>(get_u64(t.data.data() + 8 * i));
       if (a < 0 || a >= space.n)
-        throw WireError(ErrorCode::kActionOutOfRange,
+        throw WireError(code,
                         "action " + std::to_string(a) + " of env " + std::to_string(i) +
                             " is outside " + space.describe(),
                         false);
@@ -262,7 +265,7 @@ void check_action_values(const TensorView& t, const Space& space, uint32_t num_e
     std::memcpy(&v, t.data.data() + 4 * k, 4);
     const size_t e = static_cast<size_t>(k % per_env);
     if (!std::isfinite(v) || v < space.low[e] || v > space.high[e])
-      throw WireError(ErrorCode::kActionOutOfRange,
+      throw WireError(code,
                       "action value " + std::to_string(v) + " of env " +
                           std::to_string(k / per_env) + " at index " + std::to_string(e) +
                           " is outside [" + std::to_string(space.low[e]) + ", " +
@@ -280,19 +283,25 @@ TensorView decode_step(std::span<const uint8_t> body, const Space& action_space,
   if (used != body.size())
     bad_message("STEP body has " + std::to_string(body.size() - used) +
                 " bytes after the action tensor");
+  check_action_tensor(t, action_space, num_envs, "STEP actions", ErrorCode::kBadAction,
+                      ErrorCode::kActionOutOfRange);
+  return t;
+}
+
+void check_action_tensor(const TensorView& t, const Space& action_space, uint32_t rows,
+                         const std::string& what, ErrorCode shape_code, ErrorCode range_code) {
   const TensorDType want = action_space.is_discrete() ? TensorDType::kI64 : TensorDType::kF32;
-  const std::vector<uint32_t> dims = action_dims(action_space, num_envs);
+  const std::vector<uint32_t> dims = action_dims(action_space, rows);
   bool shape_ok = t.rank == static_cast<int>(dims.size());
   for (size_t i = 0; shape_ok && i < dims.size(); ++i) shape_ok = t.dims[i] == dims[i];
   if (t.dtype != want || !shape_ok)
-    throw WireError(ErrorCode::kBadAction,
-                    "STEP actions are " + t.describe() + ", expected " +
+    throw WireError(shape_code,
+                    what + " are " + t.describe() + ", expected " +
                         tensor_dtype_name(static_cast<uint8_t>(want)) + dims_text(dims) + " for " +
-                        std::to_string(num_envs) + " env(s) with action space " +
+                        std::to_string(rows) + " env(s) with action space " +
                         action_space.describe(),
                     false);
-  check_action_values(t, action_space, num_envs);
-  return t;
+  check_action_values(t, action_space, rows, range_code);
 }
 
 // ---- STEP_RESULT ----------------------------------------------------------------------------
@@ -625,6 +634,7 @@ std::string encode_welcome(const Welcome& w) {
   obj.set("max_body_bytes", json::Value(w.max_body_bytes));
   obj.set("observation_encoding", w.observation_encoding);
   obj.set("capabilities", strings_json(w.capabilities));
+  if (w.max_act_batch) obj.set("max_act_batch", json::Value(w.max_act_batch));
   return json::dump(obj);
 }
 
@@ -663,6 +673,8 @@ Welcome parse_welcome(std::string_view text) {
   }
   if (const auto* v = obj.find("capabilities"))
     w.capabilities = strings_in(*v, what, "capabilities");
+  if (const auto* v = obj.find("max_act_batch"))
+    w.max_act_batch = static_cast<uint32_t>(number_in(*v, what, "max_act_batch", 1, 1 << 24));
   return w;
 }
 

@@ -26,7 +26,9 @@ static_assert(std::endian::native == std::endian::little,
 inline constexpr uint32_t kMagic = 0x57434C52;  // the bytes "RLCW"
 inline constexpr size_t kHeaderBytes = 16;
 inline constexpr uint16_t kVersionMajor = 1;
-inline constexpr uint16_t kVersionMinor = 0;
+// 1.1 added ACT / ACT_RESULT (a served policy) and the bad_observation error; a 1.0 peer is
+// served exactly as before.
+inline constexpr uint16_t kVersionMinor = 1;
 inline constexpr uint32_t kDefaultMaxBodyBytes = 64u << 20;
 inline constexpr uint32_t kMinMaxBodyBytes = 64u << 10;  // every peer accepts 64 KiB bodies
 inline constexpr uint32_t kMaxHelloBytes = 64u << 10;    // HELLO bodies are small
@@ -43,6 +45,8 @@ enum class MessageType : uint8_t {
   kPing = 7,        // either way, opaque payload of at most kMaxPingBytes
   kPong = 8,        // reply to PING with the same payload
   kClose = 9,       // client -> server; the server answers CLOSE and closes
+  kAct = 10,        // client -> server, binary: observations [+ legal-action mask] (1.1)
+  kActResult = 11,  // server -> client, binary: one action tensor (1.1)
 };
 // "HELLO", "STEP", ...; "UNKNOWN(n)" for other values.
 std::string message_type_name(uint8_t type);
@@ -65,6 +69,7 @@ enum class ErrorCode : uint16_t {
   kUnsupported = 12,      // unknown message type or option
   kBusy = 13,             // the server is at its connection limit (fatal)
   kInternal = 14,
+  kBadObservation = 15,  // ACT observations or legal-action mask do not fit the policy (1.1)
 };
 // "bad_frame", "frame_too_large", ...; "unknown" for other values.
 const char* error_code_name(ErrorCode code);
@@ -150,6 +155,50 @@ std::vector<uint32_t> action_dims(const Space& action_space, uint32_t num_envs);
 // values (kActionOutOfRange: discrete index outside [0, n), Box value non-finite or outside
 // its bounds). Non-fatal errors: the connection stays usable.
 TensorView decode_step(std::span<const uint8_t> body, const Space& action_space, uint32_t num_envs);
+// The checks of decode_step on a parsed action tensor of `rows` rows, for other messages that
+// carry actions: a wrong dtype or shape throws `shape_code`, a value outside the space
+// `range_code` (non-fatal); messages start with `what` (e.g. "STEP actions").
+void check_action_tensor(const TensorView& actions, const Space& action_space, uint32_t rows,
+                         const std::string& what, ErrorCode shape_code, ErrorCode range_code);
+
+// ---- ACT and ACT_RESULT (protocol 1.1, servers that declare the "act" capability) ----------
+
+// ACT body: tensor observations [B, obs shape...] in the observation space's dtype, then, only
+// for Discrete action spaces and only if wanted, tensor legal u8[B, n] (nonzero = legal, each
+// row with at least one legal action). ACT_RESULT body: one tensor of B actions, laid out as a
+// STEP body: i64[B] (Discrete) or f32[B, action shape...] (Box).
+struct ActRequest {
+  uint32_t batch = 0;
+  TensorView observations;
+  TensorView legal;  // rank 0 and no data when the request has no mask
+  bool has_legal() const { return legal.rank != 0; }
+};
+// Parses an ACT body and checks it against the policy's spaces. Malformed tensors or trailing
+// bytes: kBadMessage; observations of the wrong dtype or shape, B of 0 or above `max_batch`, a
+// mask for a Box action space or of the wrong dtype, shape or content: kBadObservation. Both
+// non-fatal. Observation values are not range-checked.
+ActRequest decode_act(std::span<const uint8_t> body, const Space& observation_space,
+                      const Space& action_space, uint32_t max_batch);
+// Bytes of an ACT body for `batch` observations, with or without a mask.
+size_t act_body_bytes(const Space& observation_space, const Space& action_space, uint32_t batch,
+                      bool with_legal);
+// Builds a whole ACT frame in `out` (header included) from `batch` observations laid out
+// back to back (observation_space.bytes() each) and an optional mask (batch * n bytes). Throws
+// std::invalid_argument when the sizes do not match.
+void build_act_frame(std::vector<uint8_t>& out, uint32_t request_id, const Space& observation_space,
+                     const Space& action_space, uint32_t batch,
+                     std::span<const uint8_t> observations, std::span<const uint8_t> legal = {});
+
+// Bytes of an ACT_RESULT body for `batch` actions.
+size_t act_result_body_bytes(const Space& action_space, uint32_t batch);
+// Sizes `out` for a whole ACT_RESULT frame of `batch` actions, writes the frame and tensor
+// headers and returns the action data region for the caller to fill (i64 or f32 values).
+std::span<uint8_t> begin_act_result_frame(std::vector<uint8_t>& out, uint32_t request_id,
+                                          const Space& action_space, uint32_t batch);
+// Parses an ACT_RESULT body and checks it holds `batch` actions of `action_space`, each within
+// the space (a server that answers otherwise is broken: kBadMessage).
+TensorView decode_act_result(std::span<const uint8_t> body, const Space& action_space,
+                             uint32_t batch);
 
 // ---- STEP_RESULT ----------------------------------------------------------------------------
 
@@ -253,6 +302,9 @@ struct Welcome {
   uint32_t max_body_bytes = kDefaultMaxBodyBytes;  // largest body this server accepts
   std::string observation_encoding = "binary";
   std::vector<std::string> capabilities;
+  // Policy servers (capability "act", protocol 1.1): the largest ACT batch; 0 (not sent) for
+  // env servers.
+  uint32_t max_act_batch = 0;
 };
 std::string encode_welcome(const Welcome& welcome);
 Welcome parse_welcome(std::string_view text);

@@ -24,7 +24,6 @@ namespace {
 // server itself (which may be destroyed while its io_context drops pending handlers).
 struct Shared {
   ServerOptions options;
-  EnvSpec spec;  // of the served env, probed once
   std::atomic<int64_t> accepted{0}, rejected_busy{0}, active{0}, errors_sent{0};
 
   void log(const std::string& line) const {
@@ -42,6 +41,162 @@ size_t step_body_bytes(uint32_t num_envs, const Space& action_space) {
   const size_t rank = action_space.is_discrete() ? 1 : action_space.shape.size() + 1;
   const size_t per_env = action_space.is_discrete() ? 8 : 4 * action_space.numel();
   return wire::tensor_header_bytes(static_cast<int>(rank)) + num_envs * per_env;
+}
+
+// Serves the envs of ServerOptions::env_id: RESET and STEP, answered by STEP_RESULT.
+class EnvService : public ConnectionService {
+ public:
+  EnvService(std::shared_ptr<const ServerOptions> options, std::shared_ptr<const EnvSpec> spec)
+      : options_(std::move(options)), spec_(std::move(spec)) {}
+
+  void accept(const wire::Hello& hello, wire::Welcome& w) override {
+    const ServerOptions& opt = *options_;
+    const uint32_t n = hello.num_envs ? hello.num_envs : opt.num_envs;
+    if (n > opt.max_envs_per_connection)
+      throw WireError(ErrorCode::kUnsupported,
+                      "num_envs " + std::to_string(n) + " is above this server's limit of " +
+                          std::to_string(opt.max_envs_per_connection),
+                      true);
+    const EnvSpec& spec = *spec_;
+    if (max_step_result_body(n, spec.observation_space) > hello.max_body_bytes)
+      throw WireError(ErrorCode::kUnsupported,
+                      std::to_string(n) +
+                          " envs need STEP_RESULT bodies above the client's "
+                          "max_body_bytes of " +
+                          std::to_string(hello.max_body_bytes),
+                      true);
+    try {
+      for (uint32_t i = 0; i < n; ++i)
+        envs_.push_back(EnvRegistry::global().make(opt.env_id, opt.env_params));
+    } catch (const std::exception& e) {
+      throw WireError(ErrorCode::kEnvFailure, std::string("env failed: ") + e.what(), true);
+    }
+    writer_ = std::make_unique<wire::StepResultWriter>(n, spec.observation_space);
+    action_values_.assign(spec.action_space.is_discrete() ? 0 : n * spec.action_space.numel(), 0.f);
+    json_observations_ = hello.observation_encoding == "json";
+    client_max_body_ = hello.max_body_bytes;
+
+    w.env_id = spec.id;
+    w.description = spec.description;
+    w.num_envs = n;
+    w.observation_space = spec.observation_space;
+    w.action_space = spec.action_space;
+    w.reward_min = spec.reward_min;
+    w.reward_max = spec.reward_max;
+    w.max_episode_steps = spec.max_episode_steps;
+    w.max_body_bytes = static_cast<uint32_t>(
+        std::max<size_t>(wire::kMinMaxBodyBytes, step_body_bytes(n, spec.action_space)));
+    w.observation_encoding = hello.observation_encoding;
+    w.capabilities = {"final_observation", "json_observations"};
+  }
+
+  std::span<const uint8_t> answer(const wire::FrameHeader& header,
+                                  std::span<const uint8_t> body) override {
+    try {
+      switch (static_cast<MessageType>(header.type)) {
+        case MessageType::kReset:
+          return reset(wire::decode_reset(body), header.request_id);
+        case MessageType::kStep:
+          return step(body, header.request_id);
+        case MessageType::kAct:
+          throw WireError(ErrorCode::kUnsupported,
+                          "ACT is not served here: this server serves the env " + spec_->id +
+                              " (RESET and STEP); rlserve --policy serves ACT",
+                          false);
+        default:
+          throw WireError(
+              ErrorCode::kUnsupported,
+              wire::message_type_name(header.type) + " is not a request a server accepts", false);
+      }
+    } catch (const WireError&) {
+      throw;
+    } catch (const std::exception& e) {
+      started_ = false;  // envs may be half-stepped: require a RESET
+      throw WireError(ErrorCode::kEnvFailure,
+                      std::string("env failed: ") + e.what() + " (send RESET to continue)", false);
+    }
+  }
+
+ private:
+  std::span<const uint8_t> reset(const wire::ResetRequest& request, uint32_t request_id) {
+    writer_->begin();
+    for (uint32_t i = 0; i < envs_.size(); ++i) {
+      const auto obs = writer_->observation(i);
+      if (request.has_seed)
+        envs_[i]->reset(request.seed + i, obs);
+      else if (!ever_reset_)
+        envs_[i]->reset(i, obs);  // distinct default streams per env
+      else
+        envs_[i]->reset(obs);
+      writer_->set(i, wire::StepType::kFirst, 0.f);
+    }
+    started_ = ever_reset_ = true;
+    return step_result(request_id);
+  }
+
+  std::span<const uint8_t> step(std::span<const uint8_t> body, uint32_t request_id) {
+    if (!started_) throw WireError(ErrorCode::kInvalidState, "STEP before RESET", false);
+    const Space& action_space = spec_->action_space;
+    const wire::TensorView actions =
+        wire::decode_step(body, action_space, static_cast<uint32_t>(envs_.size()));
+    if (!action_space.is_discrete())
+      std::memcpy(action_values_.data(), actions.data.data(), actions.data.size());
+    const size_t per_env = static_cast<size_t>(action_space.numel());
+    writer_->begin();
+    for (uint32_t i = 0; i < envs_.size(); ++i) {
+      Action action;
+      if (action_space.is_discrete())
+        std::memcpy(&action.index, actions.data.data() + 8 * size_t{i}, 8);
+      else
+        action.values = std::span<const float>(action_values_).subspan(i * per_env, per_env);
+      const auto obs = writer_->observation(i);
+      const StepResult r = envs_[i]->step(action, obs);
+      writer_->set(i,
+                   r.terminated  ? wire::StepType::kTerminated
+                   : r.truncated ? wire::StepType::kTruncated
+                                 : wire::StepType::kMid,
+                   r.reward);
+      if (r.done()) {
+        writer_->add_final(i);
+        envs_[i]->reset(obs);
+      }
+    }
+    return step_result(request_id);
+  }
+
+  std::span<const uint8_t> step_result(uint32_t request_id) {
+    const auto frame = writer_->finish(request_id);
+    if (!json_observations_) return frame;
+    const std::string text = wire::step_result_to_json(wire::parse_step_result(writer_->body()));
+    if (text.size() > client_max_body_)
+      throw WireError(ErrorCode::kUnsupported, "JSON STEP_RESULT above the client's max_body_bytes",
+                      false);
+    wire::build_frame(json_frame_, MessageType::kStepResult, request_id, text, wire::kFlagJsonBody);
+    return json_frame_;
+  }
+
+  std::shared_ptr<const ServerOptions> options_;
+  std::shared_ptr<const EnvSpec> spec_;
+  std::vector<std::unique_ptr<Env>> envs_;
+  std::unique_ptr<wire::StepResultWriter> writer_;
+  std::vector<float> action_values_;
+  std::vector<uint8_t> json_frame_;
+  uint32_t client_max_body_ = wire::kMinMaxBodyBytes;
+  bool started_ = false;
+  bool ever_reset_ = false;
+  bool json_observations_ = false;
+};
+
+// Probes the env once (its spec, and that it can be built) and makes one EnvService per
+// connection.
+ServiceFactory env_service_factory(const ServerOptions& options) {
+  const auto probe = EnvRegistry::global().make(options.env_id, options.env_params);
+  if (probe->spec().observation_space.is_discrete())
+    throw std::invalid_argument("rlserve: " + options.env_id +
+                                " has a Discrete observation space; only Box can be served");
+  auto spec = std::make_shared<const EnvSpec>(probe->spec());
+  auto env_options = std::make_shared<const ServerOptions>(options);
+  return [spec, env_options] { return std::make_unique<EnvService>(env_options, spec); };
 }
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -185,10 +340,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const WireError& e) {
       send_error(handshaken_ ? e : WireError(e.code(), e.what(), true), header_.request_id);
     } catch (const std::exception& e) {
-      started_ = false;  // envs may be half-stepped: require a RESET
       send_error(
-          WireError(ErrorCode::kEnvFailure,
-                    std::string("env failed: ") + e.what() + " (send RESET to continue)", false),
+          WireError(ErrorCode::kInternal, std::string("server failed: ") + e.what(), !handshaken_),
           header_.request_id);
     }
   }
@@ -201,10 +354,6 @@ class Session : public std::enable_shared_from_this<Session> {
     switch (type) {
       case MessageType::kHello:
         return handle_hello();
-      case MessageType::kReset:
-        return handle_reset();
-      case MessageType::kStep:
-        return handle_step();
       case MessageType::kPing:
         if (body_.size() > wire::kMaxPingBytes)
           throw WireError(ErrorCode::kBadMessage, "PING payload above 1024 bytes", false);
@@ -224,9 +373,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return read_header();
       }
       default:
-        throw WireError(
-            ErrorCode::kUnsupported,
-            wire::message_type_name(header_.type) + " is not a request a server accepts", false);
+        return send(service_->answer(header_, body_), false);
     }
   }
 
@@ -239,103 +386,13 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!opt.token.empty() && !wire::tokens_equal(opt.token, hello.token))
       throw WireError(ErrorCode::kUnauthorized,
                       hello.token.empty() ? "this server requires a token" : "wrong token", true);
-    const uint32_t n = hello.num_envs ? hello.num_envs : opt.num_envs;
-    if (n > opt.max_envs_per_connection)
-      throw WireError(ErrorCode::kUnsupported,
-                      "num_envs " + std::to_string(n) + " is above this server's limit of " +
-                          std::to_string(opt.max_envs_per_connection),
-                      true);
-    const EnvSpec& spec = shared_->spec;
-    if (max_step_result_body(n, spec.observation_space) > hello.max_body_bytes)
-      throw WireError(ErrorCode::kUnsupported,
-                      std::to_string(n) +
-                          " envs need STEP_RESULT bodies above the client's "
-                          "max_body_bytes of " +
-                          std::to_string(hello.max_body_bytes),
-                      true);
-    for (uint32_t i = 0; i < n; ++i)
-      envs_.push_back(EnvRegistry::global().make(opt.env_id, opt.env_params));
-    writer_ = std::make_unique<wire::StepResultWriter>(n, spec.observation_space);
-    action_values_.assign(spec.action_space.is_discrete() ? 0 : n * spec.action_space.numel(), 0.f);
-    inbound_limit_ = static_cast<uint32_t>(
-        std::max<size_t>(wire::kMinMaxBodyBytes, step_body_bytes(n, spec.action_space)));
-    json_observations_ = hello.observation_encoding == "json";
-
+    service_ = opt.service();
     wire::Welcome w;
     w.version_minor = minor;
-    w.env_id = spec.id;
-    w.description = spec.description;
-    w.num_envs = n;
-    w.observation_space = spec.observation_space;
-    w.action_space = spec.action_space;
-    w.reward_min = spec.reward_min;
-    w.reward_max = spec.reward_max;
-    w.max_episode_steps = spec.max_episode_steps;
-    w.max_body_bytes = inbound_limit_;
-    w.observation_encoding = hello.observation_encoding;
-    w.capabilities = {"final_observation", "json_observations"};
+    service_->accept(hello, w);
+    inbound_limit_ = w.max_body_bytes;
     handshaken_ = true;
-    client_max_body_ = hello.max_body_bytes;
     wire::build_frame(out_, MessageType::kWelcome, header_.request_id, wire::encode_welcome(w));
-    send(out_, false);
-  }
-
-  void handle_reset() {
-    const wire::ResetRequest request = wire::decode_reset(body_);
-    writer_->begin();
-    for (uint32_t i = 0; i < envs_.size(); ++i) {
-      const auto obs = writer_->observation(i);
-      if (request.has_seed)
-        envs_[i]->reset(request.seed + i, obs);
-      else if (!ever_reset_)
-        envs_[i]->reset(i, obs);  // distinct default streams per env
-      else
-        envs_[i]->reset(obs);
-      writer_->set(i, wire::StepType::kFirst, 0.f);
-    }
-    started_ = ever_reset_ = true;
-    reply_step_result();
-  }
-
-  void handle_step() {
-    if (!started_) throw WireError(ErrorCode::kInvalidState, "STEP before RESET", false);
-    const Space& action_space = shared_->spec.action_space;
-    const wire::TensorView actions =
-        wire::decode_step(body_, action_space, static_cast<uint32_t>(envs_.size()));
-    if (!action_space.is_discrete())
-      std::memcpy(action_values_.data(), actions.data.data(), actions.data.size());
-    const size_t per_env = static_cast<size_t>(action_space.numel());
-    writer_->begin();
-    for (uint32_t i = 0; i < envs_.size(); ++i) {
-      Action action;
-      if (action_space.is_discrete())
-        std::memcpy(&action.index, actions.data.data() + 8 * size_t{i}, 8);
-      else
-        action.values = std::span<const float>(action_values_).subspan(i * per_env, per_env);
-      const auto obs = writer_->observation(i);
-      const StepResult r = envs_[i]->step(action, obs);
-      writer_->set(i,
-                   r.terminated  ? wire::StepType::kTerminated
-                   : r.truncated ? wire::StepType::kTruncated
-                                 : wire::StepType::kMid,
-                   r.reward);
-      if (r.done()) {
-        writer_->add_final(i);
-        envs_[i]->reset(obs);
-      }
-    }
-    reply_step_result();
-  }
-
-  void reply_step_result() {
-    const auto frame = writer_->finish(header_.request_id);
-    if (!json_observations_) return send(frame, false);
-    const std::string text = wire::step_result_to_json(wire::parse_step_result(writer_->body()));
-    if (text.size() > client_max_body_)
-      throw WireError(ErrorCode::kUnsupported, "JSON STEP_RESULT above the client's max_body_bytes",
-                      false);
-    wire::build_frame(out_, MessageType::kStepResult, header_.request_id, text,
-                      wire::kFlagJsonBody);
     send(out_, false);
   }
 
@@ -350,19 +407,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<uint8_t> out_;
   std::array<uint8_t, 4096> scratch_{};
   uint32_t inbound_limit_ = wire::kMaxHelloBytes;
-  uint32_t client_max_body_ = wire::kMinMaxBodyBytes;
 
   bool handshaken_ = false;
-  bool started_ = false;
-  bool ever_reset_ = false;
-  bool json_observations_ = false;
   bool writing_ = false;
   bool lingering_ = false;
   bool timed_out_ = false;
 
-  std::vector<std::unique_ptr<Env>> envs_;
-  std::unique_ptr<wire::StepResultWriter> writer_;
-  std::vector<float> action_values_;
+  std::unique_ptr<ConnectionService> service_;  // from the HELLO on
 };
 
 }  // namespace
@@ -400,11 +451,7 @@ struct Server::Impl {
 Server::Server(ServerOptions options) : impl_(std::make_shared<Impl>()) {
   if (options.num_envs == 0) throw std::invalid_argument("rlserve: num_envs must be at least 1");
   if (options.threads < 1) throw std::invalid_argument("rlserve: threads must be at least 1");
-  const auto probe = EnvRegistry::global().make(options.env_id, options.env_params);
-  if (probe->spec().observation_space.is_discrete())
-    throw std::invalid_argument("rlserve: " + options.env_id +
-                                " has a Discrete observation space; only Box can be served");
-  impl_->shared->spec = probe->spec();
+  if (!options.service) options.service = env_service_factory(options);
   impl_->shared->options = std::move(options);
   const ServerOptions& opt = impl_->shared->options;
   boost::system::error_code ec;

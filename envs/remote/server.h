@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "core/params.h"
@@ -16,7 +17,28 @@
 
 namespace rl::remote {
 
+// What one connection serves once its HELLO is accepted: by default the env of
+// ServerOptions::env_id; apps/rlserve plugs in a policy. One instance per connection, called
+// by one thread at a time; the server itself answers HELLO (version, token), PING, CLOSE and
+// ERROR frames, applies deadlines and limits, and sends the replies.
+class ConnectionService {
+ public:
+  virtual ~ConnectionService() = default;
+  // Completes the handshake for `hello` (version negotiated, token checked): fills `welcome`,
+  // whose version fields are preset, including max_body_bytes, the largest request body the
+  // connection accepts from now on. Throws wire::WireError to refuse (made fatal).
+  virtual void accept(const wire::Hello& hello, wire::Welcome& welcome) = 0;
+  // Answers one request after the handshake (any type but HELLO, PING, CLOSE and ERROR) with
+  // a whole reply frame, valid until the next call. Throws wire::WireError to answer with an
+  // ERROR frame; any other exception becomes a non-fatal `internal` ERROR.
+  virtual std::span<const uint8_t> answer(const wire::FrameHeader& header,
+                                          std::span<const uint8_t> body) = 0;
+};
+using ServiceFactory = std::function<std::unique_ptr<ConnectionService>()>;
+
 struct ServerOptions {
+  // Serves something other than an env when set (then env_id and env_params are not used).
+  ServiceFactory service;
   std::string env_id;                            // registry id of the env to serve
   std::map<std::string, ParamValue> env_params;  // parameters for each env
   std::string bind_host = "127.0.0.1";           // loopback unless asked otherwise
@@ -34,8 +56,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Checks that the env can be built (throws std::invalid_argument otherwise), binds and
-  // listens. Throws std::runtime_error when the address cannot be bound.
+  // Checks that the env can be built (throws std::invalid_argument otherwise; not done when
+  // options.service is set), binds and listens. Throws std::runtime_error when the address cannot
+  // be bound.
   explicit Server(ServerOptions options);
   ~Server();  // stops and joins
   Server(const Server&) = delete;

@@ -187,6 +187,7 @@ TEST_CASE("remote: handshake failures: bad JSON, version mismatch, token, messag
   expect_fatal("{\"protocol\": \"rlcade-wire\"}", ErrorCode::kBadMessage);
   wire::Hello future;
   future.version_major = 2;
+  future.version_minor = 0;
   future.token = "open sesame";
   CHECK(expect_fatal(wire::encode_hello(future), ErrorCode::kVersionMismatch).message.find("2.0") !=
         std::string::npos);
