@@ -1,6 +1,7 @@
 // rlserve: serves any built-in env over the rlcade wire protocol, or checks a server.
 //   rlserve <env-id> [--port P] [--num-envs N] [--token T] [options]   serve (loopback default)
 //   rlserve <env-id> --connect host:port [options]                      reverse mode
+//   rlserve --policy RUN|policy.pt [--port P] [--max-act-batch B]      serve a policy (ACT)
 //   rlserve --check host:port [--token T] [--check-steps N]             conformance checker
 //   rlserve --bench [<env-id>] [--bench-envs 1,16,256] [--bench-seconds S]   loopback speed
 //   rlserve --list                                                      list env ids
@@ -19,6 +20,10 @@
 #include "core/registry.h"
 #include "envs/remote/checker.h"
 #include "envs/remote/server.h"
+#ifdef RLCADE_WITH_POLICY
+#include "agents/torch_setup.h"
+#include "policy/policy_service.h"
+#endif
 
 namespace {
 
@@ -26,27 +31,34 @@ using rl::cli::UsageError;
 
 const char kSynopsis[] = R"(rlserve ENV_ID [--port P] [--num-envs N] [--token T] [options]
        rlserve ENV_ID --connect HOST:PORT [options]
+       rlserve --policy RUN|POLICY.pt [--port P] [--max-act-batch B] [options]
        rlserve --check HOST:PORT [--token T] [--check-steps N]
        rlserve --bench [ENV_ID] [--bench-envs 1,16,256] [--bench-seconds S]
        rlserve --list | --help)";
 
 const char kDescription[] =
     R"(Serves a built-in env over the rlcade wire protocol (docs/protocol.md), on loopback unless
---host says otherwise; --connect serves a listening trainer instead (reverse mode). --check runs
-the conformance checks against any server; --bench measures loopback speed.
+--host says otherwise; --connect serves a listening trainer instead (reverse mode). --policy
+serves a trained policy instead: clients send observations in ACT requests and get the greedy
+actions back, in batches (protocol 1.1; POLICY.pt written by rlexport, or a run folder exported on
+the fly). --check runs the conformance checks against any server, env or policy; --bench
+measures loopback speed.
 )";
 
 const char kFooter[] =
     R"(--param values are read as the parameter's declared type: true/false, integers (1e3 = 1000),
 numbers, or text (rltrain --list shows each env; the rule is the same as rlwatch --param).
 Exit codes: 0 done (--check: all checks passed), 1 failed while running (--check: a check
-failed), 2 bad arguments (nothing was done), 130 stopped by Ctrl-C, 143 stopped by SIGTERM.
+failed; --policy: the policy or run could not be read), 2 bad arguments (nothing was done), 130
+stopped by Ctrl-C, 143 stopped by SIGTERM.
 )";
 
 struct Args {
   std::string env_id;
   std::string check_address;
   std::string connect_address;
+  std::string policy;  // --policy RUN|policy.pt
+  uint32_t max_act_batch = 4096;
   std::vector<std::string> params;  // --param KEY=VALUE, typed by the env once it is known.
   std::optional<std::string> help;  // The help text, when --help was given.
   bool list = false;
@@ -110,6 +122,16 @@ void check_args(Args& a) {
     if (!a.params.empty()) throw UsageError("--param goes with an env to serve");
     return;
   }
+  if (!a.policy.empty()) {
+    if (!a.env_id.empty())
+      throw UsageError("--policy serves the policy's own spaces; give no env id ('" + a.env_id +
+                       "') with it");
+    if (!a.params.empty()) throw UsageError("--param goes with an env to serve, not --policy");
+#ifndef RLCADE_WITH_POLICY
+    throw UsageError("--policy needs LibTorch, and this rlserve was built without it");
+#endif
+    return;
+  }
   if (a.env_id.empty()) throw UsageError("missing the env id to serve; rlserve --list names them");
   try {
     a.server.env_params = rl::parse_env_params(a.env_id, a.params, "--param");
@@ -131,6 +153,11 @@ Args parse_args(int argc, char** argv) {
                  "reverse mode: connect to a trainer listening at HOST:PORT")
       ->type_name("HOST:PORT");
   add_server_options(app, a.server, a.params);
+  app.add_option("--policy", a.policy,
+                 "serve this policy (rlexport's POLICY.pt, or a run folder) to ACT requests")
+      ->type_name("RUN|POLICY.pt");
+  rl::cli::add_int(app, "--max-act-batch", a.max_act_batch, 1, 1 << 20,
+                   "largest batch of observations per ACT request (default 4096)");
   app.add_option("--check", a.check_address, "run the conformance checks against a server")
       ->type_name("HOST:PORT");
   rl::cli::add_int(app, "--check-steps", a.check_steps, 1, 100000000,
@@ -170,7 +197,29 @@ int run_check(const Args& a) {
   return failed ? 1 : 0;
 }
 
+// What `a` serves, for the start-up line: the env id, or the policy and its env.
+std::string served_name(const Args& a) {
+  return a.policy.empty() ? a.env_id : "the policy " + a.policy;
+}
+
+#ifdef RLCADE_WITH_POLICY
+// Loads one copy of the policy per serving thread and plugs the ACT service into the server.
+void plug_policy(Args& a) {
+  rl::set_compute_threads(1);  // small networks: one thread per request is fastest (and fair)
+  auto log = [](const std::string& line) { std::cerr << "rlserve: " << line << "\n"; };
+  auto pool = rl::serving::load_policy_pool(a.policy, a.server.threads, log);
+  const rl::Policy& policy = pool->front();
+  std::cerr << "rlserve: " << policy.agent_type() << " policy for " << policy.env_id()
+            << ": observations " << policy.observation_space().describe() << ", actions "
+            << policy.action_space().describe() << "\n";
+  a.server.service = rl::serving::policy_service_factory(std::move(pool), a.max_act_batch);
+}
+#endif
+
 int serve(Args& a) {
+#ifdef RLCADE_WITH_POLICY
+  if (!a.policy.empty()) plug_policy(a);
+#endif
   a.server.env_id = a.env_id;
   a.server.log = [](const std::string& line) { std::cerr << line << "\n"; };
   // Block the stop signals in every thread; the main thread waits for them below.
@@ -182,13 +231,15 @@ int serve(Args& a) {
 
   rl::remote::Server server(a.server);
   if (!a.connect_address.empty()) {
-    std::cout << "rlserve: serving " << a.env_id << " to " << a.connect_address << std::endl;
+    std::cout << "rlserve: serving " << served_name(a) << " to " << a.connect_address << std::endl;
     server.serve_outbound(a.connect_address, std::chrono::milliseconds(10000));
     return 0;
   }
   server.start();
-  std::cout << "rlserve: serving " << a.env_id << " on " << a.server.bind_host << ":"
-            << server.port() << " (" << a.server.num_envs << " env(s) per connection"
+  std::cout << "rlserve: serving " << served_name(a) << " on " << a.server.bind_host << ":"
+            << server.port() << " ("
+            << (a.policy.empty() ? std::to_string(a.server.num_envs) + " env(s) per connection"
+                                 : "ACT batches up to " + std::to_string(a.max_act_batch))
             << (a.server.token.empty() ? "" : ", token required") << ")" << std::endl;
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -1,11 +1,13 @@
 #include "envs/remote/checker.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
 
 #include "core/rng.h"
 #include "envs/remote/client.h"
+#include "envs/remote/policy_client.h"
 
 namespace rl::remote {
 namespace {
@@ -38,18 +40,60 @@ class Checker {
     if (!results_.back().passed) return results_;  // nothing else can work
     check("version mismatch is refused", [&] { return version_mismatch(); });
     check("bad magic is refused, server keeps serving", [&] { return bad_magic(); });
-    check("STEP before RESET is refused", [&] { return step_before_reset(); });
-    check("reset: first observations, reproducible with a seed", [&] { return reset(); });
-    check("wrong action dtype is refused", [&] { return wrong_dtype(); });
-    check("wrong action shape is refused", [&] { return wrong_shape(); });
-    check("out-of-range action is refused", [&] { return out_of_range(); });
-    check("steps, rewards, auto-reset with final observations", [&] { return stepping(); });
+    if (serves_policy()) {
+      run_act_checks();
+    } else {
+      run_env_checks();
+    }
     check("PING is answered by PONG", [&] { return ping(); });
     check("CLOSE is answered and the connection closed", [&] { return close(); });
     return results_;
   }
 
  private:
+  bool serves_policy() const {
+    const auto& caps = welcome_.capabilities;
+    return std::find(caps.begin(), caps.end(), "act") != caps.end();
+  }
+
+  void run_env_checks() {
+    check("STEP before RESET is refused", [&] { return step_before_reset(); });
+    check("reset: first observations, reproducible with a seed", [&] { return reset(); });
+    check("wrong action dtype is refused", [&] { return wrong_dtype(); });
+    check("wrong action shape is refused", [&] { return wrong_shape(); });
+    check("out-of-range action is refused", [&] { return out_of_range(); });
+    check("steps, rewards, auto-reset with final observations", [&] { return stepping(); });
+  }
+
+  // Servers of a policy (capability "act", protocol 1.1): ACT instead of RESET and STEP.
+  void run_act_checks() {
+    check("ACT: a 1.0 client is refused", [&] { return old_client_refused(); });
+    check("ACT: actions within the action space, a batch as its rows one by one",
+          [&] { return act_batches(); });
+    if (welcome_.action_space.is_discrete())
+      check("ACT: a legal-action mask restricts the choice", [&] { return act_masked(); });
+    check("ACT: wrong observation dtype is refused, server keeps serving",
+          [&] { return refused_act(wrong_dtype_observations(), ErrorCode::kBadObservation); });
+    check("ACT: wrong observation shape is refused, server keeps serving",
+          [&] { return refused_act(wrong_shape_observations(), ErrorCode::kBadObservation); });
+    check("ACT: an empty batch is refused, server keeps serving",
+          [&] { return refused_act(observation_tensor(0, {}), ErrorCode::kBadObservation); });
+    check("ACT: trailing bytes are refused, server keeps serving", [&] {
+      std::vector<uint8_t> body = observation_tensor(1, random_observations(1));
+      body.push_back(0);
+      return refused_act(body, ErrorCode::kBadMessage);
+    });
+    check("ACT server: STEP is refused as unsupported", [&] {
+      auto client = open();
+      const int64_t action = 0;
+      const std::string what = expect_error(
+          client->request(MessageType::kStep,
+                          action_tensor(wire::TensorDType::kI64, {1}, &action, sizeof action)),
+          {ErrorCode::kUnsupported}, false);
+      client->close();
+      return what;
+    });
+  }
   void check(const std::string& name, const std::function<std::string()>& body) {
     CheckResult r{name, false, ""};
     try {
@@ -294,6 +338,134 @@ class Checker {
     return std::to_string(steps) + " steps, " + std::to_string(episodes) + " episodes ended";
   }
 
+  // ---- ACT ----------------------------------------------------------------------------------
+
+  std::unique_ptr<PolicyClient> open_policy() {
+    return PolicyClient::connect(address_, client_options_);
+  }
+
+  std::string old_client_refused() {
+    auto c = raw();
+    wire::Hello hello;
+    hello.version_minor = 0;
+    hello.token = options_.token;
+    std::vector<uint8_t> frame, body;
+    wire::build_frame(frame, MessageType::kHello, 1, wire::encode_hello(hello));
+    c->send(frame, options_.timeout);
+    Client::Reply reply{c->read_frame(body, wire::kDefaultMaxBodyBytes, options_.timeout), body};
+    const std::string what =
+        expect_error(reply, {ErrorCode::kUnsupported, ErrorCode::kVersionMismatch}, true);
+    require(c->wait_closed(options_.timeout), "connection still open after a fatal ERROR");
+    return what;
+  }
+
+  // `batch` observations drawn within the observation space (bounds clipped to [-10, 10]).
+  std::vector<uint8_t> random_observations(uint32_t batch) {
+    const Space& space = welcome_.observation_space;
+    const size_t numel = static_cast<size_t>(space.numel());
+    std::vector<uint8_t> bytes(batch * space.bytes());
+    for (size_t k = 0; k < batch * numel; ++k) {
+      const size_t e = k % numel;
+      const double lo = std::max<double>(space.low[e], -10.0);
+      const double hi = std::min<double>(space.high[e], 10.0);
+      const double v = lo < hi ? rng_.uniform(lo, hi) : lo;
+      if (space.dtype == DType::kU8) {
+        bytes[k] = static_cast<uint8_t>(std::lround(v));
+      } else {
+        const float f = static_cast<float>(v);
+        std::memcpy(bytes.data() + 4 * k, &f, 4);
+      }
+    }
+    return bytes;
+  }
+
+  std::vector<uint8_t> observation_tensor(uint32_t batch, const std::vector<uint8_t>& data) const {
+    const Space& space = welcome_.observation_space;
+    std::vector<uint32_t> dims{batch};
+    for (int64_t d : space.shape) dims.push_back(static_cast<uint32_t>(d));
+    return action_tensor(wire::tensor_dtype_of(space.dtype), dims, data.data(), data.size());
+  }
+
+  std::vector<uint8_t> wrong_dtype_observations() {
+    const Space& space = welcome_.observation_space;
+    std::vector<uint32_t> dims{2};
+    for (int64_t d : space.shape) dims.push_back(static_cast<uint32_t>(d));
+    const auto dtype = space.dtype == DType::kU8 ? wire::TensorDType::kF32 : wire::TensorDType::kU8;
+    const std::vector<uint8_t> data(2 * space.numel() * wire::tensor_dtype_size(dtype), 0);
+    return action_tensor(dtype, dims, data.data(), data.size());
+  }
+
+  std::vector<uint8_t> wrong_shape_observations() {
+    const Space& space = welcome_.observation_space;
+    std::vector<uint32_t> dims{2};
+    for (int64_t d : space.shape) dims.push_back(static_cast<uint32_t>(d));
+    dims.back() += 1;
+    const size_t element = space.dtype == DType::kU8 ? 1 : 4;
+    const std::vector<uint8_t> data(
+        2 * (space.numel() / space.shape.back()) * dims.back() * element, 0);
+    return action_tensor(wire::tensor_dtype_of(space.dtype), dims, data.data(), data.size());
+  }
+
+  // Sends `body` as an ACT, expects a non-fatal ERROR with `code`, then a valid ACT works.
+  std::string refused_act(const std::vector<uint8_t>& body, ErrorCode code) {
+    auto policy = open_policy();
+    const std::string what =
+        expect_error(policy->client().request(MessageType::kAct, body), {code}, false);
+    policy->act(random_observations(1), 1);
+    policy->close();
+    return what;
+  }
+
+  std::string act_batches() {
+    auto policy = open_policy();
+    require(policy->max_batch() >= 1, "max_act_batch is 0");
+    const uint32_t batch = std::min<uint32_t>(policy->max_batch(), 16);
+    const std::vector<uint8_t> obs = random_observations(batch);
+    policy->act(obs, batch);  // decode_act_result checked the actions against the space
+    const std::vector<int64_t> discrete(policy->discrete().begin(), policy->discrete().end());
+    const std::vector<float> continuous(policy->continuous().begin(), policy->continuous().end());
+    const size_t row_bytes = welcome_.observation_space.bytes();
+    const size_t per_row = continuous.size() / batch;
+    for (uint32_t i = 0; i < batch; ++i) {
+      policy->act(std::span(obs).subspan(i * row_bytes, row_bytes), 1);
+      if (welcome_.action_space.is_discrete()) {
+        require(policy->discrete()[0] == discrete[i],
+                "row " + std::to_string(i) + " alone got action " +
+                    std::to_string(policy->discrete()[0]) + ", in the batch " +
+                    std::to_string(discrete[i]));
+        continue;
+      }
+      for (size_t k = 0; k < per_row; ++k)
+        require(std::fabs(policy->continuous()[k] - continuous[i * per_row + k]) <= 1e-4f,
+                "row " + std::to_string(i) + " alone got a different action than in the batch");
+    }
+    policy->close();
+    return std::to_string(batch) + " observations";
+  }
+
+  std::string act_masked() {
+    auto policy = open_policy();
+    const int64_t n = welcome_.action_space.n;
+    const uint32_t batch = static_cast<uint32_t>(std::min<int64_t>(n, policy->max_batch()));
+    std::vector<uint8_t> legal(batch * static_cast<size_t>(n), 0);
+    for (uint32_t i = 0; i < batch; ++i) legal[i * n + i] = 1;  // row i: only action i
+    policy->act(random_observations(batch), batch, legal);
+    for (uint32_t i = 0; i < batch; ++i)
+      require(policy->discrete()[i] == i, "row " + std::to_string(i) + " allows only action " +
+                                              std::to_string(i) + ", got " +
+                                              std::to_string(policy->discrete()[i]));
+    legal.assign(legal.size(), 0);
+    legal.back() = 1;  // every row but the last has no legal action
+    std::vector<uint8_t> body(wire::kHeaderBytes);
+    wire::build_act_frame(body, 0, welcome_.observation_space, welcome_.action_space, batch,
+                          random_observations(batch), legal);
+    const std::string what = expect_error(
+        policy->client().request(MessageType::kAct, std::span(body).subspan(wire::kHeaderBytes)),
+        {ErrorCode::kBadObservation}, false);
+    policy->close();
+    return std::to_string(batch) + " rows; a row without legal actions: " + what;
+  }
+
   std::string ping() {
     auto client = open();
     client->ping();
@@ -316,6 +488,7 @@ class Checker {
   ClientOptions client_options_;
   wire::Welcome welcome_;
   std::vector<CheckResult> results_;
+  Rng rng_{12345};
 };
 
 }  // namespace
