@@ -2,8 +2,9 @@
 
 Two halves, both described in docs/protocol.md:
 
-* Clients: ``RemoteEnv`` (Gymnasium-style ``reset()/step()`` on one served env) and
-  ``VectorClient`` (all N envs of a connection stepped together).
+* Clients: ``RemoteEnv`` (Gymnasium-style ``reset()/step()`` on one served env),
+  ``VectorClient`` (all N envs of a connection stepped together) and ``PolicyClient`` (a
+  policy served by ``rlserve --policy``: observations in, actions out, in batches).
 * Servers: ``EnvServer`` turns any class with ``reset(seed)`` and ``step(action)`` into a
   served env, one thread per connection, each connection with its own env instances.
 
@@ -25,7 +26,7 @@ from array import array
 from typing import Callable, List, Optional, Sequence, Tuple
 
 MAGIC = 0x57434C52  # the bytes "RLCW"
-VERSION = (1, 0)
+VERSION = (1, 1)  # 1.1 added ACT / ACT_RESULT and the bad_observation error
 HEADER = struct.Struct("<IIBBHI")  # magic, body_bytes, type, flags, reserved, request_id
 DEFAULT_MAX_BODY = 64 << 20
 MIN_MAX_BODY = 64 << 10
@@ -33,14 +34,14 @@ MAX_HELLO = 64 << 10
 MAX_PING = 1024
 FLAG_JSON_BODY = 1
 
-HELLO, WELCOME, RESET, STEP, STEP_RESULT, ERROR, PING, PONG, CLOSE = range(1, 10)
+HELLO, WELCOME, RESET, STEP, STEP_RESULT, ERROR, PING, PONG, CLOSE, ACT, ACT_RESULT = range(1, 12)
 MESSAGE_NAMES = {1: "HELLO", 2: "WELCOME", 3: "RESET", 4: "STEP", 5: "STEP_RESULT",
-                 6: "ERROR", 7: "PING", 8: "PONG", 9: "CLOSE"}
+                 6: "ERROR", 7: "PING", 8: "PONG", 9: "CLOSE", 10: "ACT", 11: "ACT_RESULT"}
 
 ERROR_NAMES = {1: "bad_frame", 2: "frame_too_large", 3: "bad_message", 4: "bad_json",
                5: "version_mismatch", 6: "unauthorized", 7: "bad_action",
                8: "action_out_of_range", 9: "invalid_state", 10: "env_failure", 11: "timeout",
-               12: "unsupported", 13: "busy", 14: "internal"}
+               12: "unsupported", 13: "busy", 14: "internal", 15: "bad_observation"}
 ERROR_CODES = {name: code for code, name in ERROR_NAMES.items()}
 
 FIRST, MID, TERMINATED, TRUNCATED = range(4)
@@ -381,6 +382,91 @@ class RemoteEnv:
         kind = batch.step_types[0]
         obs = batch.final_observations[0] if kind >= TERMINATED else batch.observations[0]
         return obs, batch.rewards[0], kind == TERMINATED, kind == TRUNCATED, {}
+
+    def close(self):
+        self._client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class PolicyClient:
+    """A policy served by ``rlserve --policy`` (protocol 1.1): observations in, the policy's
+    greedy actions out, many per round trip.
+
+    ``act(observations, legal=None)`` takes a list of observations (each a flat sequence of
+    ``observation_space.numel`` numbers, or bytes for u8 spaces) and, for Discrete action
+    spaces, optional legal-action masks (one sequence of n truthy/falsy values per observation).
+    It returns one action per observation: ints (Discrete) or flat lists of floats (Box).
+    ``act_one(observation, legal=None)`` acts on one. A bad observation raises RemoteError
+    (name ``bad_observation``) and the connection stays usable.
+    """
+
+    def __init__(self, address: str, token: str = "", timeout: float = 10.0,
+                 max_body: int = DEFAULT_MAX_BODY, sock: Optional[socket.socket] = None):
+        self._client = VectorClient(address, token=token, timeout=timeout, max_body=max_body,
+                                    sock=sock)
+        welcome = self._client.welcome
+        if "act" not in welcome.get("capabilities", []) or not welcome.get("max_act_batch"):
+            self._client.close()
+            raise ProtocolError("unsupported", f"{address} does not serve a policy (its WELCOME "
+                                "has no \"act\" capability)", True)
+        self.welcome = welcome
+        self.env_id = welcome["env_id"]
+        self.observation_space = self._client.observation_space
+        self.action_space = self._client.action_space
+        self.max_batch = welcome["max_act_batch"]
+        obs = self.observation_space
+        self._obs_dtype = DTYPE_CODES[obs.dtype]
+        self._obs_code = ARRAY_TYPECODE[self._obs_dtype]
+        self._obs_bytes = obs.numel * DTYPE_SIZE[self._obs_dtype]
+
+    def _observation_bytes(self, observation) -> bytes:
+        if self._obs_dtype == DTYPE_U8 and isinstance(observation, (bytes, bytearray, memoryview)):
+            data = bytes(observation)
+        else:
+            data = array(self._obs_code, observation).tobytes()
+        if len(data) != self._obs_bytes:
+            raise ValueError(f"an observation has {len(data)} bytes, expected {self._obs_bytes} "
+                             f"({self.observation_space})")
+        return data
+
+    def act(self, observations: Sequence, legal: Optional[Sequence] = None) -> list:
+        n = len(observations)
+        if not 1 <= n <= self.max_batch:
+            raise ValueError(f"act takes 1 to {self.max_batch} observations, got {n}")
+        data = b"".join(self._observation_bytes(o) for o in observations)
+        body = encode_tensor(self._obs_dtype, (n,) + self.observation_space.shape, data)
+        if legal is not None:
+            if not isinstance(self.action_space, Discrete) or len(legal) != n:
+                raise ValueError("legal needs a Discrete action space and one mask per observation")
+            mask = b"".join(bytes(1 if x else 0 for x in row) for row in legal)
+            if len(mask) != n * self.action_space.n:
+                raise ValueError(f"each legal-action mask needs {self.action_space.n} entries")
+            body += encode_tensor(DTYPE_U8, (n, self.action_space.n), mask)
+        _, reply = self._client._request(ACT, body, ACT_RESULT)
+        dtype, dims, values, end = decode_tensor(reply, 0)
+        if isinstance(self.action_space, Discrete):
+            expected = (DTYPE_I64, (n,))
+        else:
+            expected = (DTYPE_F32, (n,) + self.action_space.shape)
+        if (dtype, tuple(dims)) != expected or end != len(reply):
+            raise ProtocolError("bad_message", f"ACT_RESULT holds a tensor of dtype {dtype} and "
+                                f"shape {dims}, expected {expected}", True)
+        if isinstance(self.action_space, Discrete):
+            return values.cast("q").tolist()
+        flat = values.cast("f").tolist()
+        k = self.action_space.numel
+        return [flat[i * k:(i + 1) * k] for i in range(n)]
+
+    def act_one(self, observation, legal: Optional[Sequence] = None):
+        return self.act([observation], None if legal is None else [legal])[0]
+
+    def ping(self, payload: bytes = b"ping") -> bytes:
+        return self._client.ping(payload)
 
     def close(self):
         self._client.close()
