@@ -6,6 +6,11 @@
 HOST:PORT serves test/wire_counter-v0 (the C++ test suite starts it: observation
 [steps, last action, episode length], Discrete(3), reward = action, episodes of 3..8 steps).
 Without an address only the Python-to-Python tests run.
+
+    RLCADE_POLICY_ADDRESS=HOST:PORT python3 test_rlcade_wire.py
+
+adds the PolicyClient tests against ``rlserve --policy`` serving a policy for Catch
+(examples/catch.py: u8 [10, 5] observations, Discrete(3)); the C++ test suite trains one.
 """
 
 import os
@@ -22,6 +27,7 @@ import rlcade_wire as rw  # noqa: E402
 from catch import Catch  # noqa: E402
 
 CPP_ADDRESS = None
+POLICY_ADDRESS = os.environ.get("RLCADE_POLICY_ADDRESS")
 
 
 class AgainstCppServer(unittest.TestCase):
@@ -134,6 +140,72 @@ class PythonServer(unittest.TestCase):
         with rw.VectorClient(self.address, token="tok", timeout=5) as client:
             client.reset(1)
             self.assertEqual(len(client.step([0, 2]).rewards), 2)
+
+
+class AgainstPolicyServer(unittest.TestCase):
+    def setUp(self):
+        if POLICY_ADDRESS is None:
+            self.skipTest("no policy server address given (RLCADE_POLICY_ADDRESS)")
+        self.policy = rw.PolicyClient(POLICY_ADDRESS, timeout=5)
+
+    def tearDown(self):
+        self.policy.close()
+
+    def boards(self, count):
+        games = [Catch() for _ in range(count)]
+        return [game.reset(seed) for seed, game in enumerate(games)]
+
+    def test_declares_the_policy(self):
+        self.assertEqual(self.policy.observation_space.shape, (10, 5))
+        self.assertEqual(self.policy.action_space.n, 3)
+        self.assertGreaterEqual(self.policy.max_batch, 64)
+        self.assertEqual(self.policy.welcome["version"], [1, 1])
+        self.assertIn("legal_actions", self.policy.welcome["capabilities"])
+
+    def test_a_batch_acts_as_its_observations_one_by_one(self):
+        boards = self.boards(40)
+        batch = self.policy.act(boards)
+        self.assertEqual(len(batch), 40)
+        self.assertTrue(all(a in (0, 1, 2) for a in batch))
+        self.assertEqual(batch, [self.policy.act_one(b) for b in boards])
+        self.assertEqual(self.policy.act([list(b) for b in boards[:3]]), batch[:3])
+
+    def test_legal_actions_restrict_the_choice(self):
+        boards = self.boards(6)
+        legal = [[1 if a == i % 3 else 0 for a in range(3)] for i in range(6)]
+        self.assertEqual(self.policy.act(boards, legal), [i % 3 for i in range(6)])
+
+    def test_bad_observations_are_refused_and_the_connection_stays_usable(self):
+        with self.assertRaises(ValueError):
+            self.policy.act([bytes(49)])  # caught before sending
+        conn = self.policy._client
+        for body in (rw.encode_tensor(rw.DTYPE_F32, (1, 10, 5), bytes(200)),
+                     rw.encode_tensor(rw.DTYPE_U8, (1, 50), bytes(50)),
+                     rw.encode_tensor(rw.DTYPE_U8, (1, 10, 5), bytes(50))
+                     + rw.encode_tensor(rw.DTYPE_U8, (1, 3), bytes(3))):
+            with self.assertRaises(rw.RemoteError) as caught:
+                conn._request(rw.ACT, body, rw.ACT_RESULT)
+            self.assertEqual(caught.exception.name, "bad_observation")
+            self.assertFalse(caught.exception.fatal)
+        self.assertEqual(len(self.policy.act(self.boards(2))), 2)
+        with self.assertRaises(rw.RemoteError) as caught:
+            conn.reset(1)
+        self.assertEqual(caught.exception.name, "unsupported")
+        self.assertEqual(self.policy.ping(b"x"), b"x")
+
+
+class PolicyClientAgainstEnvServer(unittest.TestCase):
+    def test_an_env_server_is_not_a_policy(self):
+        server = rw.EnvServer(Catch, port=0, log=lambda line: None)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            with self.assertRaises(rw.ProtocolError) as caught:
+                rw.PolicyClient(f"127.0.0.1:{server.port}", timeout=5)
+            self.assertIn("does not serve a policy", str(caught.exception))
+        finally:
+            server.shutdown()
+            thread.join(5)
 
 
 if __name__ == "__main__":
