@@ -380,9 +380,117 @@ std::string_view text_of(std::span<const uint8_t> bytes) {
 
 // The fuzz seeds are written by the Python implementation (tests/fuzz/make_corpus.py): every
 // one must decode here, which also cross-checks the two implementations.
+TEST_CASE("act: frames round trip with and without a mask; every size and mask is checked") {
+  const Space obs = Space::box({2, 2}, -1.f, 1.f, DType::kF32);
+  const Space actions = Space::discrete(3);
+  const std::vector<float> values{0.1f, 0.2f, 0.3f, 0.4f, -0.1f, -0.2f, -0.3f, -0.4f};
+  const std::vector<uint8_t> legal{1, 0, 0, 0, 1, 1};
+  std::vector<uint8_t> frame;
+  build_act_frame(frame, 9, obs, actions, 2, raw(values), legal);
+  const FrameHeader h =
+      decode_header(std::span<const uint8_t, kHeaderBytes>(frame.data(), kHeaderBytes), 1 << 20);
+  CHECK(h.type == static_cast<uint8_t>(MessageType::kAct));
+  CHECK(h.request_id == 9);
+  const auto body = std::span<const uint8_t>(frame).subspan(kHeaderBytes);
+  CHECK(body.size() == act_body_bytes(obs, actions, 2, true));
+  const ActRequest r = decode_act(body, obs, actions, 4);
+  CHECK(r.batch == 2);
+  CHECK(r.has_legal());
+  CHECK(r.observations.describe() == "f32[2,2,2]");
+  CHECK(std::equal(r.legal.data.begin(), r.legal.data.end(), legal.begin()));
+  CHECK(std::memcmp(r.observations.data.data(), values.data(), 32) == 0);
+  build_act_frame(frame, 1, obs, actions, 2, raw(values));
+  CHECK_FALSE(decode_act(std::span<const uint8_t>(frame).subspan(kHeaderBytes), obs, actions, 4)
+                  .has_legal());
+  CHECK_THROWS_AS(build_act_frame(frame, 1, obs, actions, 3, raw(values)), std::invalid_argument);
+  CHECK_THROWS_AS(build_act_frame(frame, 1, obs, actions, 2, raw(values), {legal.data(), 5}),
+                  std::invalid_argument);
+
+  auto act_code = [&](TensorDType dtype, std::vector<uint32_t> dims, size_t bytes,
+                      std::vector<uint8_t> tail = {}, uint32_t max_batch = 4) {
+    std::vector<uint8_t> b = tensor_bytes(dtype, dims, std::vector<uint8_t>(bytes, 0));
+    b.insert(b.end(), tail.begin(), tail.end());
+    return code_of([&] { decode_act(b, obs, actions, max_batch); });
+  };
+  CHECK(act_code(TensorDType::kU8, {1, 2, 2}, 4) == ErrorCode::kBadObservation);
+  CHECK(act_code(TensorDType::kF32, {1, 4}, 16) == ErrorCode::kBadObservation);
+  CHECK(act_code(TensorDType::kF32, {2, 2}, 16) == ErrorCode::kBadObservation);
+  CHECK(act_code(TensorDType::kF32, {0, 2, 2}, 0) == ErrorCode::kBadObservation);
+  CHECK(act_code(TensorDType::kF32, {5, 2, 2}, 80) == ErrorCode::kBadObservation);
+  CHECK(act_code(TensorDType::kF32, {}, 4) == ErrorCode::kBadObservation);
+  CHECK(act_code(TensorDType::kF32, {1, 2, 2}, 15) == ErrorCode::kBadMessage);
+  CHECK(act_code(TensorDType::kF32, {1, 2, 2}, 16, {0}) == ErrorCode::kBadMessage);
+  const auto mask = [](TensorDType dtype, std::vector<uint32_t> dims, std::vector<uint8_t> data) {
+    return tensor_bytes(dtype, dims, data);
+  };
+  CHECK(act_code(TensorDType::kF32, {1, 2, 2}, 16, mask(TensorDType::kU8, {1, 3}, {0, 0, 0})) ==
+        ErrorCode::kBadObservation);  // no legal action
+  CHECK(act_code(TensorDType::kF32, {1, 2, 2}, 16, mask(TensorDType::kU8, {1, 2}, {1, 1})) ==
+        ErrorCode::kBadObservation);
+  CHECK(act_code(TensorDType::kF32, {1, 2, 2}, 16,
+                 mask(TensorDType::kF32, {1, 3}, std::vector<uint8_t>(12, 0))) ==
+        ErrorCode::kBadObservation);
+  CHECK(act_code(TensorDType::kF32, {1, 2, 2}, 16, mask(TensorDType::kU8, {}, {1})) ==
+        ErrorCode::kBadObservation);
+  std::vector<uint8_t> tail = mask(TensorDType::kU8, {1, 3}, {0, 0, 1});
+  tail.push_back(7);
+  CHECK(act_code(TensorDType::kF32, {1, 2, 2}, 16, tail) == ErrorCode::kBadMessage);
+  // A mask with Box actions.
+  const std::vector<uint8_t> boxed =
+      tensor_bytes(TensorDType::kF32, {1, 2, 2}, std::vector<uint8_t>(16, 0));
+  std::vector<uint8_t> with_mask = boxed;
+  const auto m = mask(TensorDType::kU8, {1, 1}, {1});
+  with_mask.insert(with_mask.end(), m.begin(), m.end());
+  CHECK(code_of([&] { decode_act(with_mask, obs, Space::box({1}, -1.f, 1.f, DType::kF32), 4); }) ==
+        ErrorCode::kBadObservation);
+}
+
+TEST_CASE("act result: built frames decode; wrong shapes and values are bad messages") {
+  const Space discrete = Space::discrete(3);
+  std::vector<uint8_t> frame;
+  const auto data = begin_act_result_frame(frame, 4, discrete, 2);
+  const std::vector<int64_t> chosen{2, 0};
+  std::memcpy(data.data(), chosen.data(), 16);
+  CHECK(frame.size() == kHeaderBytes + act_result_body_bytes(discrete, 2));
+  const auto body = std::span<const uint8_t>(frame).subspan(kHeaderBytes);
+  CHECK(decode_act_result(body, discrete, 2).describe() == "i64[2]");
+  CHECK(code_of([&] { decode_act_result(body, discrete, 3); }) == ErrorCode::kBadMessage);
+  const std::vector<int64_t> outside{3, 0};
+  std::memcpy(data.data(), outside.data(), 16);
+  CHECK(code_of([&] { decode_act_result(body, discrete, 2); }) == ErrorCode::kBadMessage);
+
+  const Space box = Space::box({2}, -1.f, 1.f, DType::kF32);
+  const auto values = begin_act_result_frame(frame, 5, box, 1);
+  const std::vector<float> inside{0.5f, -1.f};
+  std::memcpy(values.data(), inside.data(), 8);
+  CHECK(decode_act_result(std::span<const uint8_t>(frame).subspan(kHeaderBytes), box, 1).numel() ==
+        2);
+  const std::vector<float> nan{std::nanf(""), 0.f};
+  std::memcpy(values.data(), nan.data(), 8);
+  CHECK(code_of([&] {
+          decode_act_result(std::span<const uint8_t>(frame).subspan(kHeaderBytes), box, 1);
+        }) == ErrorCode::kBadMessage);
+}
+
+TEST_CASE("act: names of the new message types and error code; WELCOME's max_act_batch") {
+  CHECK(message_type_name(10) == "ACT");
+  CHECK(message_type_name(11) == "ACT_RESULT");
+  CHECK(message_type_name(12) == "UNKNOWN(12)");
+  CHECK(std::string(error_code_name(ErrorCode::kBadObservation)) == "bad_observation");
+  Welcome w;
+  w.env_id = "e";
+  w.observation_space = Space::box({1}, 0.f, 1.f, DType::kU8);
+  w.action_space = Space::discrete(2);
+  CHECK(encode_welcome(w).find("max_act_batch") == std::string::npos);  // env servers: as in 1.0
+  w.max_act_batch = 256;
+  CHECK(parse_welcome(encode_welcome(w)).max_act_batch == 256);
+}
+
 TEST_CASE("fuzz seed corpus: every seed is a valid message for the C++ codec") {
+  const Space act_observations = Space::box({4}, -1e30f, 1e30f, DType::kF32);
   for (const char* name :
-       {"hello", "welcome", "reset", "step_discrete", "step_box", "step_result", "error", "ping"}) {
+       {"hello", "welcome", "reset", "step_discrete", "step_box", "step_result", "error", "ping",
+        "act_f32", "act_masked", "act_u8", "act_result_i64", "act_result_f32"}) {
     INFO("frame seed ", name);
     const auto frame = read_seed("frame", name);
     REQUIRE(frame.size() >= kHeaderBytes);
@@ -415,6 +523,21 @@ TEST_CASE("fuzz seed corpus: every seed is a valid message for the C++ codec") {
       case MessageType::kPing:
         CHECK(body.size() == 4);
         break;
+      case MessageType::kAct:
+        if (std::string(name) == "act_u8")
+          CHECK(decode_act(body, Space::box({2, 3}, 0.f, 255.f, DType::kU8),
+                           Space::box({2}, -1.f, 1.f, DType::kF32), 64)
+                    .batch == 2);
+        else
+          CHECK(decode_act(body, act_observations, Space::discrete(3), 64).has_legal() ==
+                (std::string(name) == "act_masked"));
+        break;
+      case MessageType::kActResult:
+        if (std::string(name) == "act_result_i64")
+          CHECK(decode_act_result(body, Space::discrete(3), 3).numel() == 3);
+        else
+          CHECK(decode_act_result(body, Space::box({2}, -1.f, 1.f, DType::kF32), 2).numel() == 4);
+        break;
       default:
         FAIL("unexpected type in seed");
     }
@@ -422,6 +545,8 @@ TEST_CASE("fuzz seed corpus: every seed is a valid message for the C++ codec") {
   const Welcome w = parse_welcome(text_of(read_seed("handshake", "welcome.json")));
   CHECK(std::isinf(w.observation_space.low[1]));
   CHECK(w.observation_space.high[3] == doctest::Approx(3.4e38));
+  CHECK(parse_welcome(text_of(read_seed("handshake", "welcome_policy.json"))).max_act_batch ==
+        4096);
   CHECK(parse_step_result(read_seed("tensor", "step_result_u8")).final_observations.describe() ==
         "u8[2,2,3]");
 }

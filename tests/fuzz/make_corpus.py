@@ -25,6 +25,9 @@ WELCOME = {"protocol": "rlcade-wire", "version": [1, 0], "env_id": "classic/cart
 WELCOME_BOX = dict(WELCOME, observation_space={"kind": "box", "dtype": "u8", "shape": [2, 3],
                                                "low": 0, "high": 255},
                    action_space={"kind": "box", "dtype": "f32", "shape": [2], "low": -1, "high": 1})
+WELCOME_POLICY = dict(WELCOME, version=[1, 1], num_envs=1, capabilities=["act", "legal_actions"],
+                      max_act_batch=4096,
+                      action_space={"kind": "discrete", "n": 3})
 ERROR = {"code": 7, "name": "bad_action", "message": "wrong shape", "fatal": False}
 
 
@@ -59,8 +62,9 @@ def main():
     for name, data in {**results, **tensors}.items():
         write("tensor", name, data)
     for name, obj in {"hello": HELLO, "welcome": WELCOME, "welcome_box": WELCOME_BOX,
-                      "error": ERROR}.items():
+                      "welcome_policy": WELCOME_POLICY, "error": ERROR}.items():
         write("handshake", name + ".json", js(obj))
+    act_observations_f32 = rw.encode_tensor(rw.DTYPE_F32, (3, 4), array("f", range(12)).tobytes())
     frames = {
         "hello": rw.frame_bytes(rw.HELLO, 1, js(HELLO)),
         "welcome": rw.frame_bytes(rw.WELCOME, 1, js(WELCOME_BOX)),
@@ -71,6 +75,16 @@ def main():
         "step_result": rw.frame_bytes(rw.STEP_RESULT, 5, results["step_result_f32"]),
         "error": rw.frame_bytes(rw.ERROR, 6, js(ERROR)),
         "ping": rw.frame_bytes(rw.PING, 7, b"ping"),
+        # ACT for observations f32[4] and Discrete(3), with and without a legal-action mask;
+        # for observations u8[2, 3] and Box actions.
+        "act_f32": rw.frame_bytes(rw.ACT, 8, act_observations_f32),
+        "act_masked": rw.frame_bytes(rw.ACT, 9, act_observations_f32 + rw.encode_tensor(
+            rw.DTYPE_U8, (3, 3), bytes([1, 0, 0, 0, 1, 1, 1, 1, 1]))),
+        "act_u8": rw.frame_bytes(rw.ACT, 10, rw.encode_tensor(rw.DTYPE_U8, (2, 2, 3), bytes(12))),
+        "act_result_i64": rw.frame_bytes(rw.ACT_RESULT, 11, rw.encode_tensor(
+            rw.DTYPE_I64, (3,), array("q", [0, 1, 2]).tobytes())),
+        "act_result_f32": rw.frame_bytes(rw.ACT_RESULT, 12, rw.encode_tensor(
+            rw.DTYPE_F32, (2, 2), array("f", [0.5, -0.5, 1, -1]).tobytes())),
     }
     for name, data in frames.items():
         write("frame", name, data)

@@ -1,5 +1,7 @@
-// Fuzzes the tensor parser and the STEP_RESULT decoder, and checks that a decodable
-// STEP_RESULT survives the JSON encoding and back byte for byte.
+// Fuzzes the tensor parser, the STEP_RESULT decoder and the ACT decoder, and checks that a
+// decodable STEP_RESULT survives the JSON encoding and back byte for byte, and that a decodable
+// ACT body is exactly what build_act_frame writes for its observations and mask.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,6 +10,26 @@
 
 #include "core/json.h"
 #include "core/wire.h"
+
+namespace {
+
+// Decodes `bytes` as an ACT body for the two spaces and, when that succeeds, re-encodes it.
+void act_round_trip(std::span<const uint8_t> bytes, const rl::Space& observations,
+                    const rl::Space& actions) {
+  using namespace rl::wire;
+  try {
+    const ActRequest request = decode_act(bytes, observations, actions, 64);
+    std::vector<uint8_t> frame;
+    build_act_frame(frame, 0, observations, actions, request.batch, request.observations.data,
+                    request.legal.data);
+    if (frame.size() != kHeaderBytes + bytes.size() ||
+        !std::equal(bytes.begin(), bytes.end(), frame.begin() + kHeaderBytes))
+      std::abort();
+  } catch (const WireError&) {
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace rl::wire;
@@ -18,6 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (used > size || t.data.size() != t.numel() * tensor_dtype_size(t.dtype)) std::abort();
   } catch (const WireError&) {
   }
+  static const rl::Space obs_f32 = rl::Space::box({4}, -1e30f, 1e30f, rl::DType::kF32);
+  static const rl::Space obs_u8 = rl::Space::box({2, 3}, 0.f, 255.f, rl::DType::kU8);
+  act_round_trip(bytes, obs_f32, rl::Space::discrete(3));
+  act_round_trip(bytes, obs_u8, rl::Space::box({2}, -1.f, 1.f, rl::DType::kF32));
   try {
     const StepResultView r = parse_step_result(bytes);
     const TensorView& obs = r.observations;
