@@ -361,7 +361,22 @@ class VectorClient:
         self.close()
 
 
-class RemoteEnv:
+class _OneConnection:
+    """Closing and ``with`` support for the clients built on one VectorClient (``_client``)."""
+
+    _client: "VectorClient"
+
+    def close(self):
+        self._client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class RemoteEnv(_OneConnection):
     """One served env with Gymnasium's API: reset() -> (obs, info) and
     step(action) -> (obs, reward, terminated, truncated, info). After an episode ends, call
     reset() as with any Gymnasium env."""
@@ -383,17 +398,9 @@ class RemoteEnv:
         obs = batch.final_observations[0] if kind >= TERMINATED else batch.observations[0]
         return obs, batch.rewards[0], kind == TERMINATED, kind == TRUNCATED, {}
 
-    def close(self):
-        self._client.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
-class PolicyClient:
+class PolicyClient(_OneConnection):
     """A policy served by ``rlserve --policy`` (protocol 1.1): observations in, the policy's
     greedy actions out, many per round trip.
 
@@ -468,14 +475,6 @@ class PolicyClient:
     def ping(self, payload: bytes = b"ping") -> bytes:
         return self._client.ping(payload)
 
-    def close(self):
-        self._client.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 # ---- server ---------------------------------------------------------------------------------
