@@ -476,7 +476,6 @@ class PolicyClient(_OneConnection):
         return self._client.ping(payload)
 
 
-
 # ---- server ---------------------------------------------------------------------------------
 
 class EnvServer:
