@@ -293,6 +293,16 @@ TEST_CASE("export: DQN with the MinAtar CNN and a dueling head matches the agent
   check_export(experiment, "dqn_cnn_dueling");
 }
 
+TEST_CASE("export: PPO with the Nature CNN on u8 images matches the agent") {
+  // Only the actor-critic torsos have the Nature CNN (DQN's CNN is MinAtar's), and it needs
+  // images of at least 36x36: MinAtar's 10x10 boards are too small, the racetrack's 64x64 top
+  // view is the shipped env that feeds it.
+  Experiment experiment =
+      experiment_of("ppo_racetrack", {"env.params.observation=image", "agent.torso=nature_cnn"});
+  REQUIRE(experiment.env_spec.observation_space.shape == std::vector<int64_t>{1, 64, 64});
+  check_export(experiment, "ppo_nature_cnn");
+}
+
 TEST_CASE("export: PPO with discrete actions and observation normalization matches the agent") {
   Experiment experiment = experiment_of(
       "ppo", {"env.id=classic/cartpole-v1", "env.wrappers=[{name: normalize_observation}]"});
