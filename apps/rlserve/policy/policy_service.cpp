@@ -1,6 +1,7 @@
 #include "policy_service.h"
 
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace rl::serving {
@@ -56,8 +57,13 @@ class PolicyService : public remote::ConnectionService {
     w.num_envs = 1;
     w.observation_space = policy.observation_space();
     w.action_space = actions;
-    w.max_body_bytes = static_cast<uint32_t>(
-        std::max<size_t>(wire::kMinMaxBodyBytes, max_act_body(policy, max_batch_)));
+    const size_t largest_act = max_act_body(policy, max_batch_);
+    if (largest_act > std::numeric_limits<uint32_t>::max())
+      throw WireError(ErrorCode::kUnsupported,
+                      "ACT batches of " + std::to_string(max_batch_) +
+                          " observations would exceed 4 GiB; lower --max-act-batch",
+                      true);
+    w.max_body_bytes = static_cast<uint32_t>(std::max<size_t>(wire::kMinMaxBodyBytes, largest_act));
     w.observation_encoding = "binary";
     w.capabilities = {"act"};
     if (actions.is_discrete()) w.capabilities.push_back("legal_actions");
