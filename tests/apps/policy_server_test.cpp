@@ -1,13 +1,14 @@
 // The policy server (rlserve --policy, protocol 1.1): ACT answered with the policy's own greedy
 // actions, in batches, with legal-action masks; bad observations refused without harm; the
-// conformance checks; 1.0 clients still served by env servers; rlserve's command line.
+// conformance checks; 1.0 clients still served by env servers (the command line:
+// policy_cli_test.cpp).
+#include "agents/torch_doctest.h"
+// (torch_doctest.h first: see there.)
 #include <cstring>
-#include <fstream>
-#include <thread>
+#include <functional>
 
 #include "agents/experiment.h"
 #include "agents/export/policy_export.h"
-#include "agents/torch_doctest.h"  // first: keeps doctest's CHECK over glog's
 #include "apps/rlserve/policy/policy_service.h"
 #include "core/rng.h"
 #include "envs/remote/checker.h"
