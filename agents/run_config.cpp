@@ -49,7 +49,22 @@ EnvConfig read_env(ConfigSection env, const EnvRegistry& registry) {
   return c;
 }
 
-TrainConfig read_train(ConfigSection train) {
+// Reads train.eval_deterministic, whose default is the agent's (AgentEntry::
+// evaluates_by_sampling); an agent without a stochastic policy to sample rejects false.
+bool read_eval_deterministic(ConfigSection& train, const AgentEntry& agent) {
+  const bool deterministic = train.get_bool(
+      "eval_deterministic", !agent.evaluates_by_sampling,
+      "Evaluate with the greedy action (true) or by sampling the policy (false); default: "
+      "sampled for ppo and a2c, greedy for dqn and sac (which only act greedily)");
+  if (!deterministic && !agent.evaluates_by_sampling) {
+    train.fail("eval_deterministic",
+               "false needs an agent that samples a stochastic policy (ppo, a2c); " + agent.type +
+                   " evaluates greedily only");
+  }
+  return deterministic;
+}
+
+TrainConfig read_train(ConfigSection train, const AgentEntry& agent) {
   TrainConfig t;
   t.total_steps = train.get_int("total_steps", t.total_steps, "Env steps to train for (all envs)",
                                 1, kMaxStepSetting);
@@ -83,6 +98,7 @@ TrainConfig read_train(ConfigSection train) {
   t.tensorboard = train.get_bool("tensorboard", t.tensorboard,
                                  "Write TensorBoard event files (metrics, hparams, config, "
                                  "evaluation GIFs) to the run folder");
+  t.eval_deterministic = read_eval_deterministic(train, agent);
   train.finish();
   return t;
 }
@@ -107,7 +123,8 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
   ConfigSection agent = root.section("agent", "The agent: type and its settings");
   run.agent_type = agent.get_required_choice("type", "Agent type (rltrain --list)",
                                              AgentRegistry::global().types());
-  run.train = read_train(root.section("train", "Training loop settings"));
+  run.train = read_train(root.section("train", "Training loop settings"),
+                         AgentRegistry::global().find(run.agent_type));
   run.target = read_run_target(root);
   root.finish();
   return LoadedConfig{std::move(document), std::move(run), agent};
