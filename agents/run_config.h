@@ -61,8 +61,8 @@ struct TrainConfig {
   // kSaveReplayLimitBytes, so --resume continues exactly (agents/checkpoint.h).
   bool save_replay = true;
   // Evaluation acts greedily (true) or samples the agent's stochastic policy (false). The
-  // config's default is the agent's: sampled for PPO/A2C, greedy for DQN/SAC (RL Zoo's
-  // convention); see AgentEntry::evaluates_by_sampling.
+  // config's `auto` (its default) is the agent's choice: sampled for PPO/A2C, greedy for
+  // DQN/SAC (RL Zoo's convention); see AgentEntry::evaluates_by_sampling.
   bool eval_deterministic = true;
 };
 
