@@ -46,9 +46,10 @@ const char kDescription[] =
 const char kFooter[] =
     "Exit codes: 0 done, 1 failed while running (a case failed, e.g. python3 missing or a "
     "LibTorch\n"
-    "error; --zoo: a config failed to train or, without --smoke, missed its target), 2 bad\n"
-    "arguments, also those a case rejects (e.g. --steps it does not accept) and, with --zoo, a\n"
-    "config that does not load, 130 interrupted (Ctrl-C; --zoo continues where it stopped).\n";
+    "error; --zoo: a config failed to train or missed its target, except with --smoke\n"
+    "runs), 2 bad arguments, also those a case rejects (e.g. --steps it does not accept)\n"
+    "and, with --zoo, a config that does not load, 130 interrupted (Ctrl-C; --zoo continues\n"
+    "where it stopped on a rerun).\n";
 
 struct Args {
   BenchOptions options;
