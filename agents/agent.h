@@ -37,6 +37,10 @@ class ReplayBuffer;
 enum class ActMode {
   kGreedy,   // Best action (evaluation, watching).
   kExplore,  // The agent's training-time behaviour (epsilon-greedy, sampling, noise).
+  // A draw from the agent's stochastic policy without training bookkeeping (evaluation with
+  // train.eval_deterministic: false), from the generator seed_sampling() seeds. Only agents
+  // registered with evaluates_by_sampling support it; the others act greedily.
+  kSample,
 };
 
 // What an agent is built for. Observations arrive as raw bytes in the observation space's
@@ -118,6 +122,10 @@ class Agent {
   // The agent's replay buffer (off-policy agents), which checkpoints save apart from save()
   // when train.save_replay allows; nullptr for agents without one.
   virtual ReplayBuffer* replay_buffer() { return nullptr; }
+
+  // Seeds the draws of ActMode::kSample (called before each evaluation, so sampled
+  // evaluations repeat exactly and leave the training RNG alone). Default: nothing to seed.
+  virtual void seed_sampling(uint64_t /*seed*/) {}
 };
 
 // Builds an agent from its settings (a config section, read strictly: unknown keys are
@@ -132,6 +140,10 @@ struct AgentEntry {
   bool discrete_actions = true;
   bool continuous_actions = false;
   AgentFactory factory;
+  // The default of train.eval_deterministic is the opposite: agents with a stochastic policy
+  // (PPO, A2C) are evaluated by sampling it (ActMode::kSample) unless the config says
+  // otherwise; the others (DQN, SAC) greedily, and reject eval_deterministic: false.
+  bool evaluates_by_sampling = false;
 };
 
 class AgentRegistry {

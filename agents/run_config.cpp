@@ -49,13 +49,30 @@ EnvConfig read_env(ConfigSection env, const EnvRegistry& registry) {
   return c;
 }
 
-TrainConfig read_train(ConfigSection train) {
+// Reads train.eval_deterministic: auto (the default) is the agent's own choice
+// (AgentEntry::evaluates_by_sampling); an agent without a stochastic policy rejects false.
+bool read_eval_deterministic(ConfigSection& train, const AgentEntry& agent) {
+  const std::string choice = train.get_choice(
+      "eval_deterministic", "auto",
+      "Evaluate with the greedy action (true) or by sampling the policy (false); auto: sampled "
+      "for ppo and a2c, greedy for dqn and sac (which only act greedily)",
+      {"auto", "true", "false"});
+  if (choice == "auto") return !agent.evaluates_by_sampling;
+  if (choice == "false" && !agent.evaluates_by_sampling) {
+    train.fail("eval_deterministic",
+               "false needs an agent that samples a stochastic policy (ppo, a2c); " + agent.type +
+                   " evaluates greedily only");
+  }
+  return choice == "true";
+}
+
+TrainConfig read_train(ConfigSection train, const AgentEntry& agent) {
   TrainConfig t;
   t.total_steps = train.get_int("total_steps", t.total_steps, "Env steps to train for (all envs)",
                                 1, kMaxStepSetting);
-  t.eval_every = train.get_int("eval_every", t.eval_every,
-                               "Env steps between greedy evaluations (0: only at the end)", 0,
-                               kMaxStepSetting);
+  t.eval_every =
+      train.get_int("eval_every", t.eval_every,
+                    "Env steps between evaluations (0: only at the end)", 0, kMaxStepSetting);
   t.eval_episodes = train.get_int("eval_episodes", t.eval_episodes,
                                   "Episodes per evaluation (run side by side)", 1, 10000);
   t.checkpoint_every =
@@ -83,6 +100,7 @@ TrainConfig read_train(ConfigSection train) {
   t.tensorboard = train.get_bool("tensorboard", t.tensorboard,
                                  "Write TensorBoard event files (metrics, hparams, config, "
                                  "evaluation GIFs) to the run folder");
+  t.eval_deterministic = read_eval_deterministic(train, agent);
   train.finish();
   return t;
 }
@@ -107,7 +125,8 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
   ConfigSection agent = root.section("agent", "The agent: type and its settings");
   run.agent_type = agent.get_required_choice("type", "Agent type (rltrain --list)",
                                              AgentRegistry::global().types());
-  run.train = read_train(root.section("train", "Training loop settings"));
+  run.train = read_train(root.section("train", "Training loop settings"),
+                         AgentRegistry::global().find(run.agent_type));
   run.target = read_run_target(root);
   root.finish();
   return LoadedConfig{std::move(document), std::move(run), agent};

@@ -60,6 +60,10 @@ struct TrainConfig {
   // Save the replay buffer in latest.pt and its step_<steps>.pt copies when it holds less than
   // kSaveReplayLimitBytes, so --resume continues exactly (agents/checkpoint.h).
   bool save_replay = true;
+  // Evaluation acts greedily (true) or samples the agent's stochastic policy (false). The
+  // config's `auto` (its default) is the agent's choice: sampled for PPO/A2C, greedy for
+  // DQN/SAC (RL Zoo's convention); see AgentEntry::evaluates_by_sampling.
+  bool eval_deterministic = true;
 };
 
 // Replay buffers at least this large are not saved even with train.save_replay.

@@ -676,10 +676,13 @@ EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int
   if (judge_success) result.successes.assign(n, 0);
   int remaining = n;
   std::vector<uint8_t> observations(env.observation_bytes() * n);
+  const ActMode mode =
+      experiment.run().train.eval_deterministic ? ActMode::kGreedy : ActMode::kSample;
+  experiment.agent->seed_sampling(seed);
   for (int64_t t = 0; t < max_steps && remaining > 0; ++t) {
     std::memcpy(observations.data(), env.observations().data(), observations.size());
     actions.read_masks(env);
-    experiment.agent->act(observations, n, ActMode::kGreedy, actions.view());
+    experiment.agent->act(observations, n, mode, actions.view());
     actions.step(env);
     if (recorder) recorder->record(env, actions);
     for (int i = 0; i < n; ++i) {

@@ -127,7 +127,8 @@ TrainSummary train(Experiment& experiment, const TrainOptions& options);
 // training envs' seeds.
 inline constexpr uint64_t kEvaluationSeedOffset = 1'000'000;
 
-// Runs `episodes` greedy episodes side by side on fresh env copies seeded seed, seed+1, ...
+// Runs `episodes` episodes side by side on fresh env copies seeded seed, seed+1, ..., acting
+// greedily or, with train.eval_deterministic false, sampling the policy from `seed`.
 // If `record_path` is not empty, the first episode is saved there as a replay.
 EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int64_t max_steps,
                     const std::string& record_path = "");

@@ -23,7 +23,7 @@ std::optional<RunTarget> read_run_target(ConfigSection& root) {
       "target", "What the config claims: metric >= threshold within_steps on of_seeds of seeds");
   RunTarget target;
   target.metric = section.get_required_choice(
-      "metric", "Metric judged: the final greedy evaluation's mean return or success rate",
+      "metric", "Metric judged: the final evaluation's mean return or success rate",
       {"eval_mean", "eval_success"});
   const std::string threshold_doc = "The metric must reach at least this value";
   require(section, "threshold", threshold_doc, "a number");

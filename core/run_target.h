@@ -2,7 +2,7 @@
 //
 //   target: {metric: eval_mean, threshold: 475, within_steps: 50000, seeds: 5, of_seeds: 4}
 //
-// reads "the greedy evaluation mean reaches 475 within 50k env steps on at least 4 of 5
+// reads "the evaluation mean reaches 475 within 50k env steps on at least 4 of 5
 // seeds". A seed is judged by its final policy within the budget: the last evaluation at or
 // before within_steps (metrics.csv's eval rows). rltrain reads the section with the rest of the
 // config (agents/run_config.h); rlreport reads it back from a run folder's config.yaml.

@@ -66,7 +66,8 @@ void register_a2c_agent(AgentRegistry& registry) {
                 "Advantage actor-critic: n-step rollouts, one gradient step each (discrete and "
                 "continuous actions)",
                 /*discrete_actions=*/true, /*continuous_actions=*/true,
-                agent_factory<A2cAgent>(read_a2c_settings)});
+                agent_factory<A2cAgent>(read_a2c_settings),
+                /*evaluates_by_sampling=*/true});
 }
 
 }  // namespace rl

@@ -78,7 +78,8 @@ OnPolicyAgent::OnPolicyAgent(const OnPolicySettings& settings, const AgentContex
       context_(context),
       input_(context.observation_space, settings.observation_scale),
       rollout_(context.observation_space, context.action_space, rollout_options(settings, context)),
-      generator_(make_generator(context.seed ^ 0x6f6e706f6c696379ULL)) {
+      generator_(make_generator(context.seed ^ 0x6f6e706f6c696379ULL)),
+      sampling_generator_(make_generator(context.seed)) {
   torch::manual_seed(context.seed);
   net_ = ActorCritic(network_options(settings, context));
   optimizer_ = make_optimizer(net_->parameters(), settings.optimizer);
@@ -140,11 +141,14 @@ void OnPolicyAgent::estimate_values(const uint8_t* observations, int batch, floa
   std::memcpy(values, v.data_ptr<float>(), sizeof(float) * batch);
 }
 
-void OnPolicyAgent::engine_act(std::span<const uint8_t> observations, int batch, bool training,
+void OnPolicyAgent::engine_act(std::span<const uint8_t> observations, int batch, ActMode mode,
                                ActionBatch out) {
+  const bool training = mode == ActMode::kExplore;
+  const bool sampled = mode != ActMode::kGreedy;
+  at::Generator& generator = training ? generator_ : sampling_generator_;
   const float* obs = input_.floats(observations.data(), batch, observation_floats_);
   const int64_t width = discrete_ ? 1 : action_dim_;
-  if (training && (!random_draws_.defined() || random_draws_.size(0) != batch)) {
+  if (sampled && (!random_draws_.defined() || random_draws_.size(0) != batch)) {
     random_draws_ = torch::empty({batch, width});
   }
   float* log_probs = training ? pending_log_probs_.data() : nullptr;
@@ -159,7 +163,7 @@ void OnPolicyAgent::engine_act(std::span<const uint8_t> observations, int batch,
       legal = out.legal_actions.data();
     }
     const float* uniforms =
-        training ? random_draws_.uniform_(0.0, 1.0, generator_).data_ptr<float>() : nullptr;
+        sampled ? random_draws_.uniform_(0.0, 1.0, generator).data_ptr<float>() : nullptr;
     engine_->act_discrete(obs, batch, legal, uniforms, out.discrete.data(), log_probs, values);
     if (!training) return;
     std::copy_n(out.discrete.data(), batch, pending_discrete_.data());
@@ -174,7 +178,7 @@ void OnPolicyAgent::engine_act(std::span<const uint8_t> observations, int batch,
                                   std::to_string(action_dim_) + " values per observation");
     }
     const float* noise =
-        training ? random_draws_.normal_(0.0, 1.0, generator_).data_ptr<float>() : nullptr;
+        sampled ? random_draws_.normal_(0.0, 1.0, generator).data_ptr<float>() : nullptr;
     // The unclipped actions go to pending_actions_ (training) or straight to the output.
     float* raw = training ? pending_actions_.data() : out.continuous.data();
     engine_->act_box(obs, batch, noise, raw, log_probs, values);
@@ -211,18 +215,20 @@ void OnPolicyAgent::act(std::span<const uint8_t> observations, int batch, ActMod
     throw std::invalid_argument(type() + ": training acts on " + std::to_string(context_.num_envs) +
                                 " envs, got " + std::to_string(batch));
   }
-  if (engine_) return engine_act(observations, batch, training, out);
+  if (engine_) return engine_act(observations, batch, mode, out);
+  const bool sampled = mode != ActMode::kGreedy;
+  at::Generator& generator = training ? generator_ : sampling_generator_;
   const torch::Tensor legal = legal_mask_tensor(out.legal_actions, batch);
   torch::InferenceMode inference;
   const PolicyOutput output = net_->forward(input_(observations.data(), batch));
   torch::Tensor actions, log_probs;
   if (discrete_) {
     const Categorical dist(output.actor, legal);
-    actions = (training ? dist.sample(generator_) : dist.mode()).contiguous();
+    actions = (sampled ? dist.sample(generator) : dist.mode()).contiguous();
     if (training) log_probs = dist.log_prob(actions).contiguous();
   } else {
     const DiagGaussian dist(output.actor, net_->log_std());
-    actions = (training ? dist.sample(generator_) : dist.mode()).contiguous();
+    actions = (sampled ? dist.sample(generator) : dist.mode()).contiguous();
     if (training) log_probs = dist.log_prob(actions).contiguous();
   }
   if (discrete_) {

@@ -67,6 +67,7 @@ class OnPolicyAgent : public Agent {
   std::string describe() const override;
   void act(std::span<const uint8_t> observations, int batch, ActMode mode,
            ActionBatch out) override;
+  void seed_sampling(uint64_t seed) override { sampling_generator_ = make_generator(seed); }
   ActionValues action_values(std::span<const uint8_t> observation) override;
   void observe(const TransitionBatch& transitions) override;
   std::map<std::string, double> update(int64_t env_steps) override;
@@ -120,6 +121,8 @@ class OnPolicyAgent : public Agent {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   RolloutBuffer rollout_;
   at::Generator generator_;
+  // Draws of ActMode::kSample (evaluation), apart from the training generator_.
+  at::Generator sampling_generator_;
 
  private:
   // Bool [batch, actions] from ActionBatch::legal_actions (undefined when empty). Throws
@@ -127,7 +130,7 @@ class OnPolicyAgent : public Agent {
   torch::Tensor legal_mask_tensor(std::span<const uint8_t> masks, int batch) const;
 
   // Engine backend: acting and V(s) for `batch` observations.
-  void engine_act(std::span<const uint8_t> observations, int batch, bool training, ActionBatch out);
+  void engine_act(std::span<const uint8_t> observations, int batch, ActMode mode, ActionBatch out);
   // V(s) [batch] of raw observations into `values`, by either backend.
   void estimate_values(const uint8_t* observations, int batch, float* values);
 

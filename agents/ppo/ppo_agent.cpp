@@ -236,7 +236,8 @@ void register_ppo_agent(AgentRegistry& registry) {
                 "Proximal Policy Optimization: clipped surrogate, GAE, minibatch epochs "
                 "(discrete and continuous actions)",
                 /*discrete_actions=*/true, /*continuous_actions=*/true,
-                agent_factory<PpoAgent>(read_ppo_settings)});
+                agent_factory<PpoAgent>(read_ppo_settings),
+                /*evaluates_by_sampling=*/true});
 }
 
 }  // namespace rl

@@ -2,6 +2,7 @@
 //   rlbench                      every default case (env throughput of all envs, DQN e2e)
 //   rlbench --env classic/cartpole-v1 [--episodes 100]
 //   rlbench --case dqn_cartpole_e2e --steps 100000 --json
+//   rlbench --zoo [--configs a,b] [--seeds N] [--jobs N] [--smoke] [--out DIR] [--docs FILE]
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -12,7 +13,9 @@
 
 #include "agents/torch_setup.h"
 #include "apps/rlbench/bench.h"
+#include "apps/rlbench/zoo.h"
 #include "core/command_line.h"
+#include "core/config.h"
 #include "core/json.h"
 #include "core/metrics.h"
 
@@ -28,22 +31,62 @@ namespace {
 const char kSynopsis[] =
     R"(rlbench [--case NAME]... [--env ID] [--episodes N] [--steps N] [--seconds S] [--seed N]
                [--json]
+       rlbench --zoo [--configs NAME,...] [--seeds N] [--jobs N] [--smoke] [--out DIR]
+               [--docs FILE]
        rlbench --list | --help)";
 
 const char kDescription[] =
-    "Speed and sanity benchmarks (env throughput, training cases), printed as a table or JSON.\n";
+    "Speed and sanity benchmarks (env throughput, training cases), printed as a table or JSON.\n"
+    "--zoo trains the shipped configs (configs/*.yaml) over seeds 1..N with rltrain --seeds into\n"
+    "DIR/<config>/ (default runs/zoo; a rerun continues unfinished seeds), judges each config's\n"
+    "target: by its final policy, and writes DIR/zoo.md (the table; --docs also writes it to\n"
+    "FILE), DIR/zoo.json and DIR/report.html. --smoke: every config on one seed for a tiny\n"
+    "budget (does it load, train, evaluate, get judged?), into runs/zoo-smoke by default.\n";
 
 const char kFooter[] =
     "Exit codes: 0 done, 1 failed while running (a case failed, e.g. python3 missing or a "
     "LibTorch\n"
-    "error), 2 bad arguments, also those a case rejects (e.g. --steps it does not accept).\n";
+    "error; --zoo: a config failed to train or missed its target, except with --smoke\n"
+    "runs), 2 bad arguments, also those a case rejects (e.g. --steps it does not accept)\n"
+    "and, with --zoo, a config that does not load, 130 interrupted (Ctrl-C; --zoo continues\n"
+    "where it stopped on a rerun).\n";
 
 struct Args {
   BenchOptions options;
   std::vector<std::string> cases;
   std::optional<std::string> help;  // The help text, when --help was given.
   bool json = false, list = false;
+  bool zoo = false;
+  ZooOptions zoo_options;
 };
+
+// The --zoo options go only with --zoo, and the benchmark options not with it.
+void check_zoo_args(const Args& args, const CLI::App& app) {
+  const std::vector<std::string> zoo_only = {"--configs", "--seeds", "--jobs",
+                                             "--smoke",   "--out",   "--docs"};
+  const std::vector<std::string> bench_only = {"--case",    "--env",  "--episodes", "--steps",
+                                               "--seconds", "--seed", "--json",     "--list"};
+  for (const std::string& flag : args.zoo ? bench_only : zoo_only) {
+    if (app.get_option(flag)->count() > 0) {
+      throw cli::UsageError(flag +
+                            (args.zoo ? " cannot be combined with --zoo" : " goes with --zoo"));
+    }
+  }
+}
+
+std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> names;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    const size_t comma = std::min(text.find(',', begin), text.size());
+    const std::string name = text.substr(begin, comma - begin);
+    if (name.empty())
+      throw cli::UsageError("--configs expects names like dqn,ppo, got '" + text + "'");
+    names.push_back(name);
+    begin = comma + 1;
+  }
+  return names;
+}
 
 // Every --case must name a registered case.
 void check_case_names(const std::vector<std::string>& names) {
@@ -82,10 +125,31 @@ Args parse_args(int argc, char** argv) {
                "seed for envs and agents (default 0)");
   app.add_flag("--json", args.json, "print results as JSON instead of a table");
   app.add_flag("--list", args.list, "list the cases");
-  if (!cli::parse(app, std::vector<std::string>(argv + 1, argv + argc))) {
+  app.add_flag("--zoo", args.zoo, "train the shipped configs over seeds and judge their targets");
+  cli::add_value(app, "--configs", "--zoo: only these configs (names of configs/*.yaml)",
+                 [&args](const std::string& text) { args.zoo_options.configs = split_names(text); })
+      ->type_name("NAME,...");
+  cli::add_value(app, "--seeds", "--zoo: seeds 1..N (default: each target's seeds, 5)",
+                 [&args](const std::string& text) {
+                   args.zoo_options.seeds = cli::int_value("--seeds", text, 1, 1000);
+                 })
+      ->type_name("N");
+  cli::add_int(app, "--jobs", args.zoo_options.jobs, 1, 64, "--zoo: seeds trained at once");
+  app.add_flag("--smoke", args.zoo_options.smoke, "--zoo: every config, tiny budget, one seed");
+  cli::add_value(app, "--out", "--zoo: the folder of the runs and tables (default runs/zoo)",
+                 [&args](const std::string& text) { args.zoo_options.out = text; })
+      ->type_name("DIR");
+  cli::add_value(app, "--docs", "--zoo: also write the markdown table here (docs/zoo.md)",
+                 [&args](const std::string& text) { args.zoo_options.docs = text; })
+      ->type_name("FILE");
+  const std::vector<std::string> arguments(argv + 1, argv + argc);
+  if (!cli::parse(app, arguments)) {
     args.help = app.help();
     return args;
   }
+  check_zoo_args(args, app);
+  args.zoo_options.command = "rlbench";
+  for (const std::string& a : arguments) args.zoo_options.command += " " + a;
   check_case_names(args.cases);
   return args;
 }
@@ -178,6 +242,7 @@ int main(int argc, char** argv) {
       std::cout << *args.help;
       return rl::cli::kExitOk;
     }
+    if (args.zoo) return run_zoo(args.zoo_options);
     if (args.list) {
       for (const BenchCase& c : bench_cases()) {
         std::printf("%-22s %s\n", c.name.c_str(), c.description.c_str());
@@ -187,6 +252,9 @@ int main(int argc, char** argv) {
     return run(args);
   } catch (const rl::cli::UsageError& e) {
     std::cerr << rl::cli::usage_error_line("rlbench", e.what());
+    return rl::cli::kExitUsage;
+  } catch (const rl::ConfigError& e) {  // --zoo: a config that does not load.
+    std::fprintf(stderr, "rlbench: %s\n", e.what());
     return rl::cli::kExitUsage;
   } catch (const std::invalid_argument& e) {  // A case rejecting its options, an unknown --env.
     std::fprintf(stderr, "rlbench: %s\n", e.what());

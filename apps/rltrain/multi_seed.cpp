@@ -109,10 +109,13 @@ struct Child {
   pid_t pid = -1;
 };
 
-// Starts `rltrain args...` with its output appended to the seed's train.log, in a process
-// group of its own (so that a terminal's Ctrl-C reaches it once, through us).
-pid_t spawn_rltrain(const std::vector<std::string>& args, const fs::path& log) {
-  const std::string program = fs::read_symlink("/proc/self/exe").string();
+// Starts `rltrain args...` (this program when `rltrain` is empty) with its output appended to the
+// seed's train.log, in a process group of its own (so that a terminal's Ctrl-C reaches it once,
+// through us).
+pid_t spawn_rltrain(const fs::path& rltrain, const std::vector<std::string>& args,
+                    const fs::path& log) {
+  const std::string program =
+      rltrain.empty() ? fs::read_symlink("/proc/self/exe").string() : rltrain.string();
   std::vector<std::string> argv_strings = args;
   argv_strings.insert(argv_strings.begin(), program);
   std::vector<char*> argv;
@@ -202,7 +205,8 @@ class Scheduler {
     pid_t pid = -1;
     try {
       fs::create_directories(run);
-      pid = spawn_rltrain(seed_arguments(options_, seed), log_path(options_.dir, seed));
+      pid = spawn_rltrain(options_.program, seed_arguments(options_, seed),
+                          log_path(options_.dir, seed));
     } catch (const std::exception& e) {
       ++ended_;
       outcome_.failed.push_back(seed);

@@ -41,6 +41,9 @@ struct Options {
   std::vector<std::string> overrides;  // --set values given to every seed that runs (resume).
   std::ostream* log = nullptr;         // Progress: a line per seed started and finished.
   std::ostream* out = nullptr;         // The aggregate's one-line summary.
+  // The rltrain executable each seed runs; empty: this program (rltrain itself). rlbench --zoo
+  // names the rltrain built beside it.
+  std::filesystem::path program;
 };
 
 // Creates the folder's seeds.json and seeds_config.yaml (from `resolved_config`, the validated

@@ -20,7 +20,10 @@ const char* kA2cChain =
 
 TEST_CASE("a2c: learns the chain probe") {
   test::TempDir dir("a2c_chain");
-  Experiment e = experiment_from(ac_config("test/chain-v0", kA2cChain, 8000));
+  // Judged greedily: the entropy bonus keeps the learned policy slightly stochastic, so its
+  // samples (the a2c evaluation default) fall just short of the optimum it has learned.
+  Experiment e = experiment_from(ac_config("test/chain-v0", kA2cChain, 8000),
+                                 {"train.eval_deterministic=true"});
   TrainOptions options;
   options.run_dir = dir.str();
   const TrainSummary summary = train(e, options);
