@@ -10,6 +10,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include "core/config.h"
 #include "core/crc32.h"
 
 namespace rl::distributed {
@@ -212,9 +213,9 @@ void GlooGroup::State::check_config() {
     if (text_of(store->get(kConfigKey + std::to_string(r))) != reference) differing.push_back(r);
   }
   if (!differing.empty()) {
-    throw DistributedError("the config of " + rank_list(differing) + " differs from rank 0's " +
-                           "(config hashes compared through the store): start every rank with "
-                           "the same config file and --set values");
+    throw ConfigError("the config of " + rank_list(differing) + " differs from rank 0's " +
+                      "(config hashes compared through the store): start every rank with "
+                      "the same config file and --set values");
   }
 }
 

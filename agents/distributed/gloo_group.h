@@ -34,8 +34,8 @@ struct GroupOptions {
 class GlooGroup final : public Collectives {
  public:
   // Joins the group described by `spec`. Throws DistributedError for a port in use (rank 0),
-  // an unreachable master, ranks that did not join within the timeout (named), or a config
-  // hash that differs from rank 0's (the ranks named).
+  // an unreachable master or ranks that did not join within the timeout (named); ConfigError
+  // when the config hash of some ranks differs from rank 0's (the ranks named).
   static std::unique_ptr<GlooGroup> connect(const LaunchSpec& spec, const GroupOptions& options);
   ~GlooGroup() override;
 
