@@ -56,74 +56,72 @@ const torch::Tensor& targets() {
   return y;
 }
 
-// Parameters after `steps` Adam steps on the whole batch (one process).
-std::vector<torch::Tensor> whole_batch_parameters(bool flat, int steps) {
-  auto net = small_net(3);
-  std::unique_ptr<FlatOptimizer> flat_optimizer;
-  std::unique_ptr<torch::optim::Adam> adam;
-  if (flat) {
-    FlatOptimizerOptions options;
-    options.kind = FlatOptimizerOptions::Kind::kAdam;
-    options.lr = 0.01;
-    flat_optimizer = std::make_unique<FlatOptimizer>(*net, options);
-  } else {
-    adam = std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(0.01));
+// Adam through FlatOptimizer (gradients in one flat buffer) or LibTorch's: one step of it.
+class Learner {
+ public:
+  Learner(torch::nn::Sequential net, bool flat) : net_(net) {
+    if (flat) {
+      FlatOptimizerOptions options;
+      options.kind = FlatOptimizerOptions::Kind::kAdam;
+      options.lr = 0.01;
+      flat_ = std::make_unique<FlatOptimizer>(*net, options);
+    } else {
+      adam_ =
+          std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(0.01));
+    }
   }
-  for (int step = 0; step < steps; ++step) {
-    for (auto& p : net->parameters()) {
+  // Gradients of the MSE on (x, y), then `sync` (may be empty) before clipping and the step.
+  void step(const torch::Tensor& x, const torch::Tensor& y, const std::function<void()>& sync) {
+    for (auto& p : net_->parameters()) {
       if (p.grad().defined()) p.mutable_grad().zero_();
     }
-    torch::mse_loss(net->forward(inputs()), targets()).backward();
-    if (flat) {
-      flat_optimizer->step(0.5);
+    torch::mse_loss(net_->forward(x), y).backward();
+    if (sync) sync();
+    if (flat_) {
+      flat_->step(0.5);
     } else {
-      torch::nn::utils::clip_grad_norm_(net->parameters(), 0.5);
-      adam->step();
+      torch::nn::utils::clip_grad_norm_(net_->parameters(), 0.5);
+      adam_->step();
     }
   }
-  std::vector<torch::Tensor> result;
-  for (const auto& p : net->parameters()) result.push_back(p.detach().clone());
-  return result;
+  std::vector<torch::Tensor> parameters() const {
+    std::vector<torch::Tensor> result;
+    for (const auto& p : net_->parameters()) result.push_back(p.detach().clone());
+    return result;
+  }
+
+ private:
+  torch::nn::Sequential net_;
+  std::unique_ptr<FlatOptimizer> flat_;
+  std::unique_ptr<torch::optim::Adam> adam_;
+};
+
+constexpr int kSteps = 4;
+
+// Parameters after kSteps steps on the whole batch (one process).
+std::vector<torch::Tensor> whole_batch_parameters(bool flat) {
+  Learner learner(small_net(3), flat);
+  for (int step = 0; step < kSteps; ++step) learner.step(inputs(), targets(), nullptr);
+  return learner.parameters();
 }
 
 // The same steps on two ranks, each on its half of the batch, gradients averaged.
 void check_half_batches_match(bool flat) {
-  constexpr int kSteps = 4;
-  const std::vector<torch::Tensor> expected = whole_batch_parameters(flat, kSteps);
+  const std::vector<torch::Tensor> expected = whole_batch_parameters(flat);
   std::map<int, std::vector<torch::Tensor>> results;
   std::mutex mutex;
   run_two_ranks([&](GlooGroup& group) {
     // Different initial weights per rank: the broadcast makes them rank 0's (seed 3).
     auto net = small_net(group.rank() == 0 ? 3 : 99);
     group.broadcast(net->parameters(), 0);
-    std::unique_ptr<FlatOptimizer> flat_optimizer;
-    std::unique_ptr<torch::optim::Adam> adam;
-    if (flat) {
-      FlatOptimizerOptions options;
-      options.kind = FlatOptimizerOptions::Kind::kAdam;
-      options.lr = 0.01;
-      flat_optimizer = std::make_unique<FlatOptimizer>(*net, options);
-    } else {
-      adam =
-          std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(0.01));
-    }
+    Learner learner(net, flat);
     const torch::Tensor x = inputs().narrow(0, 8 * group.rank(), 8);
     const torch::Tensor y = targets().narrow(0, 8 * group.rank(), 8);
     for (int step = 0; step < kSteps; ++step) {
-      for (auto& p : net->parameters()) {
-        if (p.grad().defined()) p.mutable_grad().zero_();
-      }
-      torch::mse_loss(net->forward(x), y).backward();
-      group.average_gradients(net->parameters());
-      if (flat) {
-        flat_optimizer->step(0.5);
-      } else {
-        torch::nn::utils::clip_grad_norm_(net->parameters(), 0.5);
-        adam->step();
-      }
+      learner.step(x, y, [&] { group.average_gradients(net->parameters()); });
     }
     std::lock_guard<std::mutex> lock(mutex);
-    for (const auto& p : net->parameters()) results[group.rank()].push_back(p.detach().clone());
+    results[group.rank()] = learner.parameters();
   });
   for (int rank = 0; rank < 2; ++rank) {
     REQUIRE(results[rank].size() == expected.size());
