@@ -357,8 +357,9 @@ void Trainer::start_envs(VectorEnv& env) {
   env.reset();
   env.set_action_log(!remote);
   if (options_.resume && !resume_.has_env_log) {
-    log(remote ? "remote envs cannot be rebuilt mid-episode: they start new episodes"
-               : "the checkpoint holds no env state: the envs start new episodes");
+    log(remote   ? "remote envs cannot be rebuilt mid-episode: they start new episodes"
+        : group_ ? "a multi-process run does not rebuild its envs: every rank starts new episodes"
+                 : "the checkpoint holds no env state: the envs start new episodes");
   }
   if (!options_.resume || !resume_.has_env_log) {
     resume_.has_env_log = !remote;

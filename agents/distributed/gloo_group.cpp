@@ -21,6 +21,7 @@ using Milliseconds = std::chrono::milliseconds;
 
 constexpr char kConfigKey[] = "rlcade/config/";
 constexpr char kHeartbeatKey[] = "rlcade/heartbeat/";
+constexpr char kCheckedKey[] = "rlcade/configs_compared";
 constexpr Milliseconds kHeartbeatPeriod{1000};
 
 std::vector<uint8_t> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
@@ -207,10 +208,25 @@ void GlooGroup::State::check_joined() {
 }
 
 void GlooGroup::State::check_config() {
-  const std::string reference = text_of(store->get(kConfigKey + std::string("0")));
   std::vector<int> differing;
-  for (int r = 1; r < spec.world_size; ++r) {
-    if (text_of(store->get(kConfigKey + std::to_string(r))) != reference) differing.push_back(r);
+  try {
+    const std::string reference = text_of(store->get(kConfigKey + std::string("0")));
+    for (int r = 1; r < spec.world_size; ++r) {
+      if (text_of(store->get(kConfigKey + std::to_string(r))) != reference) differing.push_back(r);
+    }
+    // The store's host waits until every rank has compared, so that none of them loses the
+    // store (and the error) halfway when the host exits.
+    store->add(kCheckedKey, 1);
+    if (spec.rank == 0 && !spec.store_hosted_elsewhere) {
+      const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+      while (store->add(kCheckedKey, 0) < spec.world_size &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(Milliseconds(20));
+      }
+    }
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(spec.rank) +
+                           " lost the rendezvous store while comparing configs: " + message_of(e));
   }
   if (!differing.empty()) {
     throw ConfigError("the config of " + rank_list(differing) + " differs from rank 0's " +

@@ -80,6 +80,25 @@ TEST_CASE("rltrain --nproc 2: DD-PPO on CartPole learns; rank 0 writes the run f
   CHECK(result.output.find("done ppo on") == result.output.rfind("done ppo on"));
 }
 
+TEST_CASE("rltrain --nproc 2: --resume continues a distributed run") {
+  TempDir dir("nproc_resume");
+  const fs::path run = dir.path / "run";
+  const std::string common = " --set train.eval_every=0 --set train.eval_episodes=2";
+  const test::AppResult first =
+      test::run_app("rltrain", shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
+                                   shell_quoted(run) + " --set train.total_steps=8192" + common);
+  CAPTURE(first.output);
+  REQUIRE(first.exit_code == 0);
+  const test::AppResult resumed = test::run_app(
+      "rltrain", "--resume " + shell_quoted(run) + " --nproc 2 --set train.total_steps=16384");
+  CAPTURE(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(contains(resumed.output, "resuming " + run.string() + " at step 8192"));
+  CHECK(contains(resumed.output, "every rank starts new episodes"));
+  const json::Value summary = json::parse(read_file((run / "summary.json").string()));
+  CHECK(summary.find("total_steps")->as_number() == 16384);
+}
+
 TEST_CASE("rltrain ranks: a killed rank makes the other exit with an error naming it") {
   TempDir dir("killed_rank");
   const fs::path run = dir.path / "run";
