@@ -22,10 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using test::contains;
-using test::shell_quoted;
-using test::TempDir;
-
 std::string config(const std::string& name) {
   return (test::source_dir() / "configs" / name).string();
 }
@@ -62,15 +58,16 @@ int wait_exit_code(pid_t pid) {
 }
 
 TEST_CASE("rltrain --nproc 2: DD-PPO on CartPole learns; rank 0 writes the run folder") {
-  TempDir dir("nproc");
+  test::TempDir dir("nproc");
   const fs::path run = dir.path / "run";
-  const test::AppResult result = test::run_app(
-      "rltrain", shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " + shell_quoted(run) +
-                     " --set train.total_steps=40000 --set train.eval_every=0"
-                     " --set train.eval_episodes=5");
+  const test::AppResult result =
+      test::run_app("rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
+                                   test::shell_quoted(run) +
+                                   " --set train.total_steps=40000 --set train.eval_every=0"
+                                   " --set train.eval_episodes=5");
   CAPTURE(result.output);
   REQUIRE(result.exit_code == 0);
-  CHECK(contains(result.output, "2 processes (data-parallel)"));
+  CHECK(test::contains(result.output, "2 processes (data-parallel)"));
   const json::Value summary = json::parse(read_file((run / "summary.json").string()));
   CHECK(summary.find("total_steps")->as_number() == 40000);
   // Random play scores about 20; 40k steps of PPO reach well above 100.
@@ -81,26 +78,27 @@ TEST_CASE("rltrain --nproc 2: DD-PPO on CartPole learns; rank 0 writes the run f
 }
 
 TEST_CASE("rltrain --nproc 2: --resume continues a distributed run") {
-  TempDir dir("nproc_resume");
+  test::TempDir dir("nproc_resume");
   const fs::path run = dir.path / "run";
   const std::string common = " --set train.eval_every=0 --set train.eval_episodes=2";
-  const test::AppResult first =
-      test::run_app("rltrain", shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
-                                   shell_quoted(run) + " --set train.total_steps=8192" + common);
+  const test::AppResult first = test::run_app(
+      "rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
+                     test::shell_quoted(run) + " --set train.total_steps=8192" + common);
   CAPTURE(first.output);
   REQUIRE(first.exit_code == 0);
-  const test::AppResult resumed = test::run_app(
-      "rltrain", "--resume " + shell_quoted(run) + " --nproc 2 --set train.total_steps=16384");
+  const test::AppResult resumed =
+      test::run_app("rltrain", "--resume " + test::shell_quoted(run) +
+                                   " --nproc 2 --set train.total_steps=16384");
   CAPTURE(resumed.output);
   REQUIRE(resumed.exit_code == 0);
-  CHECK(contains(resumed.output, "resuming " + run.string() + " at step 8192"));
-  CHECK(contains(resumed.output, "every rank starts new episodes"));
+  CHECK(test::contains(resumed.output, "resuming " + run.string() + " at step 8192"));
+  CHECK(test::contains(resumed.output, "every rank starts new episodes"));
   const json::Value summary = json::parse(read_file((run / "summary.json").string()));
   CHECK(summary.find("total_steps")->as_number() == 16384);
 }
 
 TEST_CASE("rltrain ranks: a killed rank makes the other exit with an error naming it") {
-  TempDir dir("killed_rank");
+  test::TempDir dir("killed_rank");
   const fs::path run = dir.path / "run";
   const int port = test_port(1);
   const auto start = std::chrono::steady_clock::now();
@@ -119,14 +117,14 @@ TEST_CASE("rltrain ranks: a killed rank makes the other exit with an error namin
   const std::string output = read_file((dir.path / "rank0.log").string());
   CAPTURE(output);
   CHECK(code == 1);
-  CHECK(contains(output, "rank 1 of 2 stopped"));
-  CHECK(contains(output, "is intact: continue with: rltrain --resume"));
+  CHECK(test::contains(output, "rank 1 of 2 stopped"));
+  CHECK(test::contains(output, "is intact: continue with: rltrain --resume"));
   CHECK(seconds < 60);
   CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
 }
 
 TEST_CASE("rltrain ranks: different configs are refused, naming the rank") {
-  TempDir dir("mismatch");
+  test::TempDir dir("mismatch");
   const int port = test_port(2);
   const pid_t rank0 = start_rank(0, port, dir.path / "run", dir.path / "rank0.log");
   const pid_t rank1 =
@@ -135,12 +133,12 @@ TEST_CASE("rltrain ranks: different configs are refused, naming the rank") {
   CHECK(wait_exit_code(rank1) == 2);
   const std::string output = read_file((dir.path / "rank1.log").string());
   CAPTURE(output);
-  CHECK(contains(output, "the config of rank 1 differs from rank 0's"));
+  CHECK(test::contains(output, "the config of rank 1 differs from rank 0's"));
   CHECK_FALSE(fs::exists(dir.path / "run" / "metrics.csv"));
 }
 
 TEST_CASE("rltrain ranks: a port in use and an unreachable master are clear errors") {
-  TempDir dir("port");
+  test::TempDir dir("port");
   const int port = test_port(3);
   // A rank 0 waiting for its partner holds the port.
   const pid_t holder = start_rank(0, port, dir.path / "run", dir.path / "holder.log");
@@ -149,23 +147,24 @@ TEST_CASE("rltrain ranks: a port in use and an unreachable master are clear erro
   CHECK(wait_exit_code(second) == 1);
   std::string output = read_file((dir.path / "second.log").string());
   CAPTURE(output);
-  CHECK(contains(output, "the port is in use"));
+  CHECK(test::contains(output, "the port is in use"));
   ::kill(holder, SIGKILL);
   wait_exit_code(holder);
 
   const test::AppResult unreachable = test::run_app(
-      "rltrain", shell_quoted(config("ppo.yaml")) + " --rank 1 --world-size 2 --master 127.0.0.1:" +
-                     std::to_string(test_port(4)) + " --set distributed.timeout_s=2");
+      "rltrain", test::shell_quoted(config("ppo.yaml")) +
+                     " --rank 1 --world-size 2 --master 127.0.0.1:" + std::to_string(test_port(4)) +
+                     " --set distributed.timeout_s=2");
   CAPTURE(unreachable.output);
   CHECK(unreachable.exit_code == 1);
-  CHECK(contains(unreachable.output, "cannot reach the master 127.0.0.1:"));
+  CHECK(test::contains(unreachable.output, "cannot reach the master 127.0.0.1:"));
 }
 
 TEST_CASE("rltrain: --nproc is refused for agents without multi-process training") {
   const test::AppResult result =
-      test::run_app("rltrain", shell_quoted(config("dqn.yaml")) + " --nproc 2");
+      test::run_app("rltrain", test::shell_quoted(config("dqn.yaml")) + " --nproc 2");
   CHECK(result.exit_code == 2);
-  CHECK(contains(result.output, "agent 'dqn' has no multi-process training yet"));
+  CHECK(test::contains(result.output, "agent 'dqn' has no multi-process training yet"));
 }
 
 }  // namespace
