@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libtorch-dev libopenblas0-pthread libyaml-cpp-dev doctest-dev libboost-dev
+  libtorch-dev libgloo-dev libopenblas0-pthread libyaml-cpp-dev doctest-dev libboost-dev
   libsfml-dev libgif-dev fonts-dejavu-core xvfb xauth python3 clang libclang-rt-14-dev
   nlohmann-json3-dev libcli11-dev python3-protobuf python3-numpy python3-scipy
   python3-torch python3-onnx chromium

@@ -127,6 +127,15 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
                                              AgentRegistry::global().types());
   run.train = read_train(root.section("train", "Training loop settings"),
                          AgentRegistry::global().find(run.agent_type));
+  // Read only when present, so that the resolved config of other runs does not change.
+  if (root.has("distributed")) {
+    ConfigSection distributed = root.section("distributed", "Multi-process training settings");
+    run.distributed.timeout_s = distributed.get_float(
+        "timeout_s", run.distributed.timeout_s,
+        "Seconds to wait for the other ranks (to join, to answer a collective) before failing", 1.0,
+        86400.0);
+    distributed.finish();
+  }
   run.target = read_run_target(root);
   root.finish();
   return LoadedConfig{std::move(document), std::move(run), agent};

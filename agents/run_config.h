@@ -69,6 +69,12 @@ struct TrainConfig {
 // Replay buffers at least this large are not saved even with train.save_replay.
 inline constexpr size_t kSaveReplayLimitBytes = size_t{512} << 20;
 
+// The `distributed:` section (optional; read by multi-process training, docs/distributed.md).
+struct DistributedConfig {
+  // Seconds to wait for the other ranks (joining, each collective) before failing.
+  double timeout_s = 60.0;
+};
+
 struct RunConfig {
   std::string source;  // Config file (or "checkpoint ..."), for messages.
   std::string name;
@@ -76,6 +82,7 @@ struct RunConfig {
   EnvConfig env;
   std::string agent_type;
   TrainConfig train;
+  DistributedConfig distributed;
   std::optional<RunTarget> target;  // What the config claims, when it declares a target.
 };
 

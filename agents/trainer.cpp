@@ -14,6 +14,8 @@
 #include <typeinfo>
 
 #include "agents/checkpoint_history.h"
+#include "agents/distributed/collectives.h"
+#include "agents/distributed/data_parallel.h"
 #include "agents/torch_setup.h"
 #include "core/atomic_file.h"
 #include "core/env_error.h"
@@ -174,6 +176,9 @@ struct LoopState {
   RecentMean recent_returns{20};
   RecentMean recent_lengths{20};
   std::map<std::string, double> last_agent_metrics;
+  // Multi-process training: the recent-episode means over every rank, from the last
+  // synchronization (NaN before any episode ended).
+  double pooled_return_mean = NAN, pooled_length_mean = NAN;
 
   double wall_seconds() const { return wall_offset + seconds_since(session_start); }
   double session_rate(int64_t env_steps) const {
@@ -219,6 +224,7 @@ class Trainer {
     if (progress_) progress_->message(text);
   }
   void start_or_resume();
+  void open_run_files();
   void resume();
   void start_envs(VectorEnv& env);
   bool save_replay();
@@ -230,6 +236,15 @@ class Trainer {
   void snapshot();
   ProgressState progress_state() const;
   TrainSummary summarize(bool interrupted) const;
+  // Multi-process training (options_.collectives).
+  bool writes_run_folder() const { return !group_ || group_->rank() == 0; }
+  int world_size() const { return group_ ? group_->world_size() : 1; }
+  bool synchronization_due();
+  enum class GroupDecision { kContinue, kStop, kSolved };
+  // Every rank: pools the stop requests and episode statistics of the ranks.
+  GroupDecision synchronize();
+  std::optional<double> recent_return_mean() const;
+  std::optional<double> recent_length_mean() const;
 
   Experiment& e_;
   const RunConfig& run_;
@@ -247,12 +262,31 @@ class Trainer {
   const VectorEnv* env_ = nullptr;   // The training envs, while run() is under way.
   std::optional<bool> save_replay_;  // Decided (and said) at the first save.
   int64_t kill_at_step_ = injected_kill_step();
+  distributed::Collectives* group_ = options_.collectives;
+  int64_t iterations_ = 0;         // Loop steps of this session (the same on every rank).
+  int64_t unsynced_episodes_ = 0;  // Episodes this rank ended since the last synchronization.
+  bool solved_pending_ = false;    // Rank 0 reached the threshold; stop at the next agreement.
 };
+
+// The loop steps at which the ranks agree (stop requests, episode statistics): every
+// kSynchronizeEvery steps and before each metrics row, evaluation and checkpoint. Every rank
+// counts the same steps, so all of them take part in the same collectives.
+constexpr int64_t kSynchronizeEvery = 32;
 
 void Trainer::start_or_resume() {
   const fs::path dir(options_.run_dir);
-  fs::create_directories(dir / "checkpoints");
+  if (writes_run_folder()) fs::create_directories(dir / "checkpoints");
   if (options_.resume) resume();
+  if (writes_run_folder()) open_run_files();
+  next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
+  next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
+  next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
+  started_ = true;
+}
+
+// config.yaml, metrics.csv and the TensorBoard events (rank 0 of a multi-process run only).
+void Trainer::open_run_files() {
+  const fs::path dir(options_.run_dir);
   write_file_atomic(
       (dir / "config.yaml").string(),
       "# Resolved config of run '" + run_.name + "' (written by rltrain).\n" + e_.resolved_yaml);
@@ -281,10 +315,6 @@ void Trainer::start_or_resume() {
     events.stop_requested = options_.stop_requested;
     csv_->add_sink(std::make_unique<tensorboard::RunEventWriter>(std::move(events)));
   }
-  next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
-  next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
-  next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
-  started_ = true;
 }
 
 // Loads latest.pt, or the newest valid checkpoint when it is corrupt (saying so).
@@ -293,8 +323,13 @@ void Trainer::resume() {
   const CheckpointChoice choice =
       choose_valid_checkpoint((dir / "checkpoints" / kLatestCheckpoint).string());
   for (const std::string& line : choice.report()) log(line);
-  for (const std::string& moved : set_aside_rejected(choice)) log("set aside as " + moved);
+  if (writes_run_folder()) {
+    for (const std::string& moved : set_aside_rejected(choice)) log("set aside as " + moved);
+  }
   state_ = load_checkpoint(choice.path, e_, &resume_);
+  // The env log rebuilds rank 0's envs only: every rank of a multi-process run starts new
+  // episodes.
+  if (group_) resume_.has_env_log = false;
   if (e_.agent->replay_buffer()) {
     log(resume_.replay ? "replay buffer restored: " +
                              std::to_string(e_.agent->replay_buffer()->size()) + " transitions"
@@ -322,8 +357,9 @@ void Trainer::start_envs(VectorEnv& env) {
   env.reset();
   env.set_action_log(!remote);
   if (options_.resume && !resume_.has_env_log) {
-    log(remote ? "remote envs cannot be rebuilt mid-episode: they start new episodes"
-               : "the checkpoint holds no env state: the envs start new episodes");
+    log(remote   ? "remote envs cannot be rebuilt mid-episode: they start new episodes"
+        : group_ ? "a multi-process run does not rebuild its envs: every rank starts new episodes"
+                 : "the checkpoint holds no env state: the envs start new episodes");
   }
   if (!options_.resume || !resume_.has_env_log) {
     resume_.has_env_log = !remote;
@@ -357,12 +393,12 @@ void Trainer::training_step(VectorEnv& env, ActionStorage& actions,
   actions.read_masks(env);  // For the next act; with masks the agent also gets the next ones.
   e_.agent->observe(
       transitions.end_step(env, actions.discrete, actions.continuous, actions.masked));
-  state_.env_steps += env.size();
+  state_.env_steps += static_cast<int64_t>(env.size()) * world_size();
   if (kill_at_step_ > 0 && state_.env_steps >= kill_at_step_) std::raise(SIGKILL);
   for (const auto& episode : env.finished_episodes()) {
     loop_.recent_returns.add(episode.episode_return);
     loop_.recent_lengths.add(static_cast<double>(episode.length));
-    ++state_.episodes;
+    ++(group_ ? unsynced_episodes_ : state_.episodes);
   }
   auto metrics = e_.agent->update(state_.env_steps);
   if (!metrics.empty()) loop_.last_agent_metrics = std::move(metrics);
@@ -371,14 +407,15 @@ void Trainer::training_step(VectorEnv& env, ActionStorage& actions,
 void Trainer::maybe_log_row() {
   if (state_.env_steps < next_log_) return;
   next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
+  if (!writes_run_folder()) return;
   std::map<std::string, double> row = loop_.last_agent_metrics;
   row["step"] = static_cast<double>(state_.env_steps);
   row["wall_seconds"] = loop_.wall_seconds();
   row["steps_per_second"] = loop_.session_rate(state_.env_steps);
   row["episodes"] = static_cast<double>(state_.episodes);
-  if (!loop_.recent_returns.empty()) {
-    row["return_mean"] = loop_.recent_returns.mean();
-    row["length_mean"] = loop_.recent_lengths.mean();
+  if (const auto returns = recent_return_mean()) {
+    row["return_mean"] = *returns;
+    row["length_mean"] = *recent_length_mean();
   }
   csv_->write(row);
 }
@@ -486,7 +523,7 @@ void Trainer::save_latest() {
 }
 
 void Trainer::save_after_env_failure() {
-  if (!started_) return;
+  if (!started_ || !writes_run_folder()) return;
   try {
     save_latest();
   } catch (const std::exception& e) {
@@ -498,8 +535,9 @@ void Trainer::rethrow_stopped(const std::runtime_error& error) const {
   // Errors of other types (a PeerError of a remote env, ...) keep their type for callers.
   const bool plain = typeid(error) == typeid(std::runtime_error) ||
                      typeid(error) == typeid(FileWriteError) ||
-                     typeid(error) == typeid(EnvUnavailableError);
-  if (!started_ || !plain) throw;
+                     typeid(error) == typeid(EnvUnavailableError) ||
+                     typeid(error) == typeid(distributed::DistributedError);
+  if (!started_ || !plain || !writes_run_folder()) throw;
   std::string message = std::string(error.what()) + "\ntraining stopped at step " +
                         std::to_string(state_.env_steps) + "; ";
   if (latest_checkpoint_step_ < 0) {
@@ -510,6 +548,9 @@ void Trainer::rethrow_stopped(const std::runtime_error& error) const {
   }
   if (dynamic_cast<const FileWriteError*>(&error)) throw FileWriteError(message);
   if (dynamic_cast<const EnvUnavailableError*>(&error)) throw EnvUnavailableError(message);
+  if (dynamic_cast<const distributed::DistributedError*>(&error)) {
+    throw distributed::DistributedError(message);
+  }
   throw std::runtime_error(message);
 }
 
@@ -518,7 +559,7 @@ ProgressState Trainer::progress_state() const {
   p.step = state_.env_steps;
   p.total_steps = run_.train.total_steps;
   p.steps_per_second = loop_.session_rate(state_.env_steps);
-  if (!loop_.recent_returns.empty()) p.recent_return = loop_.recent_returns.mean();
+  if (const auto returns = recent_return_mean()) p.recent_return = *returns;
   if (std::isfinite(state_.last_eval_mean)) p.last_eval = state_.last_eval_mean;
   return p;
 }
@@ -551,9 +592,13 @@ TrainSummary Trainer::run() {
     progress_.emplace(*options_.log, options_.interactive, print_every);
   }
   start_or_resume();
+  if (group_) distributed::make_data_parallel(*e_.agent, *group_);
+  // The ranks' envs are seeded apart, as if they were one vector env of num_envs * world size.
+  const uint64_t rank_offset =
+      group_ ? static_cast<uint64_t>(group_->rank()) * static_cast<uint64_t>(run_.env.num_envs) : 0;
   const uint64_t env_seed = resume_.has_env_log
                                 ? resume_.env_base_seed
-                                : run_.seed + static_cast<uint64_t>(state_.env_steps);
+                                : run_.seed + static_cast<uint64_t>(state_.env_steps) + rank_offset;
   VectorEnv env([this] { return e_.make_env(); }, run_.env.num_envs, env_seed, run_.env.vector_mode,
                 run_.env.vector_threads);
   start_envs(env);
@@ -564,29 +609,48 @@ TrainSummary Trainer::run() {
   bool interrupted = false;
   snapshot();
   while (state_.env_steps < run_.train.total_steps) {
-    if (options_.stop_requested && options_.stop_requested->load()) {
+    if (!group_ && options_.stop_requested && options_.stop_requested->load()) {
       interrupted = true;
       break;
     }
     training_step(env, actions, transitions);
-    maybe_log_row();
-    if (state_.env_steps >= next_eval_) {
-      next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
-      run_evaluation();
-      if (run_.train.stop_when_solved && state_.solved_at_step >= 0) {
+    if (group_ && synchronization_due()) {
+      const GroupDecision decision = synchronize();
+      if (decision == GroupDecision::kStop) {
+        interrupted = true;
+        break;
+      }
+      if (decision == GroupDecision::kSolved) {
         log("solved: evaluation mean reached the env's reward threshold");
         break;
       }
     }
+    maybe_log_row();
+    if (state_.env_steps >= next_eval_) {
+      next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
+      if (writes_run_folder()) run_evaluation();
+      if (run_.train.stop_when_solved && state_.solved_at_step >= 0) {
+        if (group_) {
+          solved_pending_ = true;  // Every rank stops at the next agreement.
+        } else {
+          log("solved: evaluation mean reached the env's reward threshold");
+          break;
+        }
+      }
+    }
     if (state_.env_steps >= next_checkpoint_) {
       next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
-      save_latest();
+      if (writes_run_folder()) save_latest();
     }
     if (options_.on_snapshot && options_.snapshot_seconds > 0 &&
         seconds_since(last_snapshot_) >= options_.snapshot_seconds) {
       snapshot();
     }
     if (progress_) progress_->update(progress_state());
+  }
+  if (!writes_run_folder()) {
+    env_ = nullptr;
+    return summarize(interrupted);
   }
   if (!interrupted && state_.last_eval_step != state_.env_steps) run_evaluation();
   if (progress_) progress_->finish(progress_state());
@@ -601,6 +665,49 @@ TrainSummary Trainer::run() {
         "; checkpoint saved. Continue with: rltrain --resume " + options_.run_dir);
   }
   return summary;
+}
+
+bool Trainer::synchronization_due() {
+  ++iterations_;
+  return iterations_ % kSynchronizeEvery == 0 || state_.env_steps >= next_log_ ||
+         state_.env_steps >= next_eval_ || state_.env_steps >= next_checkpoint_;
+}
+
+Trainer::GroupDecision Trainer::synchronize() {
+  const bool stop = options_.stop_requested && options_.stop_requested->load();
+  const auto recent_sum = [](const RecentMean& m) { return m.mean() * m.count(); };
+  double values[] = {stop ? 1.0 : 0.0,
+                     solved_pending_ ? 1.0 : 0.0,
+                     static_cast<double>(unsynced_episodes_),
+                     static_cast<double>(loop_.recent_returns.count()),
+                     recent_sum(loop_.recent_returns),
+                     recent_sum(loop_.recent_lengths)};
+  group_->sum(values);
+  state_.episodes += static_cast<int64_t>(values[2]);
+  unsynced_episodes_ = 0;
+  if (values[3] > 0) {
+    loop_.pooled_return_mean = values[4] / values[3];
+    loop_.pooled_length_mean = values[5] / values[3];
+  }
+  if (values[0] > 0) return GroupDecision::kStop;
+  if (values[1] > 0) return GroupDecision::kSolved;
+  return GroupDecision::kContinue;
+}
+
+std::optional<double> Trainer::recent_return_mean() const {
+  if (group_) {
+    return std::isfinite(loop_.pooled_return_mean) ? std::optional(loop_.pooled_return_mean)
+                                                   : std::nullopt;
+  }
+  return loop_.recent_returns.empty() ? std::nullopt : std::optional(loop_.recent_returns.mean());
+}
+
+std::optional<double> Trainer::recent_length_mean() const {
+  if (group_) {
+    return std::isfinite(loop_.pooled_length_mean) ? std::optional(loop_.pooled_length_mean)
+                                                   : std::nullopt;
+  }
+  return loop_.recent_lengths.empty() ? std::nullopt : std::optional(loop_.recent_lengths.mean());
 }
 
 double mean_of(const std::vector<double>& xs) {

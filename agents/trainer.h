@@ -30,6 +30,9 @@
 namespace rl {
 
 class VectorEnv;
+namespace distributed {
+class Collectives;
+}
 
 // The transitions of one VectorEnv step as Agent::observe takes them, built one way wherever
 // an agent learns from a vector env (the trainer, rlbench's profiles): s is a copy of the
@@ -73,6 +76,14 @@ struct TrainOptions {
   // references to it (copy what it needs, e.g. the agent's weights).
   std::function<void(const Experiment& experiment, int64_t env_steps)> on_snapshot;
   double snapshot_seconds = 0.0;
+  // Multi-process (data-parallel) training, docs/distributed.md: this process is one rank of
+  // the group. Every rank runs the same loop on envs seeded apart (seed + rank * num_envs);
+  // env steps count over all ranks (each loop step adds num_envs * world size); the ranks agree
+  // every few steps on stopping (a signal on any rank, stop_when_solved) and pool their episode
+  // statistics. Rank 0 alone writes the run folder (metrics, evaluations, checkpoints,
+  // summary.json) and runs the evaluations; the other ranks only read it to resume. Null: one
+  // process.
+  distributed::Collectives* collectives = nullptr;
 };
 
 struct EvalResult {

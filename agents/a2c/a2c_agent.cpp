@@ -40,7 +40,10 @@ std::map<std::string, double> A2cAgent::learn() {
   const RolloutTensors r = rollout_tensors();
   const Evaluation now = evaluate_actions(r.observations, r.actions, r.legal_masks);
   torch::Tensor advantages = r.advantages;
-  if (settings_.normalize_advantages && advantages.numel() > 1) {
+  // Across ranks, normalized in place in the rollout buffer (cleared after the update).
+  if (settings_.normalize_advantages && advantages.numel() > 1 &&
+      !normalize_advantages_across_ranks(
+          {advantages.data_ptr<float>(), static_cast<size_t>(advantages.numel())})) {
     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
   }
   const torch::Tensor policy_loss = -(advantages * now.log_prob).mean();

@@ -4,11 +4,13 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
 #include "agents/archive_util.h"
 #include "agents/common/action_masks.h"
+#include "agents/distributed/collectives.h"
 
 namespace rl {
 
@@ -369,6 +371,7 @@ OnPolicyAgent::RolloutTensors OnPolicyAgent::rollout_tensors() const {
 }
 
 double OnPolicyAgent::clip_and_step() {
+  if (collectives_) collectives_->average_gradients(net_->parameters());
   if (flat_optimizer_) return flat_optimizer_->step(settings_.max_grad_norm);
   double norm = 0.0;
   if (settings_.max_grad_norm > 0) {
@@ -376,6 +379,43 @@ double OnPolicyAgent::clip_and_step() {
   }
   optimizer_->step();
   return norm;
+}
+
+void OnPolicyAgent::set_collectives(distributed::Collectives* collectives) {
+  collectives_ = collectives;
+  if (!collectives) return;
+  const int rank = collectives->rank();
+  collectives->broadcast(net_->parameters(), 0);
+  collectives->broadcast(net_->buffers(), 0);
+  if (rank > 0)
+    generator_ =
+        make_generator(context_.seed ^ 0x6f6e706f6c696379ULL ^ (0x9e3779b97f4a7c15ULL * rank));
+  const int64_t per_update = settings_.num_steps * context_.num_envs * collectives->world_size();
+  total_updates_ = std::max<int64_t>(1, context_.total_steps / per_update);
+}
+
+bool OnPolicyAgent::normalize_advantages_across_ranks(std::span<float> advantages) {
+  if (!collectives_) return false;
+  double moments[3] = {static_cast<double>(advantages.size()), 0.0, 0.0};
+  for (const float a : advantages) {
+    moments[1] += a;
+    moments[2] += static_cast<double>(a) * a;
+  }
+  collectives_->sum(moments);
+  const double n = moments[0];
+  if (n < 2) return true;
+  const double mean = moments[1] / n;
+  const double variance = std::max(0.0, (moments[2] - n * mean * mean) / (n - 1));
+  const double scale = 1.0 / (std::sqrt(variance) + 1e-8);
+  for (float& a : advantages) a = static_cast<float>((a - mean) * scale);
+  return true;
+}
+
+double OnPolicyAgent::mean_over_ranks(double value) {
+  if (!collectives_) return value;
+  double total[1] = {value};
+  collectives_->sum(total);
+  return total[0] / collectives_->world_size();
 }
 
 void OnPolicyAgent::save(torch::serialize::OutputArchive& archive) const {

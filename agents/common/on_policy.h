@@ -30,6 +30,10 @@
 
 namespace rl {
 
+namespace distributed {
+class Collectives;
+}
+
 struct OnPolicySettings {
   // Network.
   TorsoOptions torso;
@@ -81,6 +85,13 @@ class OnPolicyAgent : public Agent {
   const ObservationInput& observation_input() const { return input_; }
   const RolloutBuffer& rollout() const { return rollout_; }
 
+  // Data-parallel training (DD-PPO, agents/distributed/data_parallel.h): copies rank 0's
+  // weights into this agent, then averages the gradients over the ranks before every optimizer
+  // step, pools the advantage-normalization statistics, samples actions from a stream of its
+  // own per rank and anneals the learning rate over this rank's share of the updates. Every rank
+  // must call it at the same point; `collectives` must outlive the training.
+  void set_collectives(distributed::Collectives* collectives);
+
  protected:
   // One update on the full rollout_ (advantages computed). Returns its metrics.
   virtual std::map<std::string, double> learn() = 0;
@@ -103,6 +114,13 @@ class OnPolicyAgent : public Agent {
   // Clips gradients (when max_grad_norm > 0) and steps the optimizer; returns the norm before
   // clipping.
   double clip_and_step();
+  // Data-parallel training: normalizes `advantages` in place to mean 0, std 1 with statistics
+  // pooled over every rank's rows and returns true. Returns false (nothing done) when training
+  // alone: the caller normalizes as usual.
+  bool normalize_advantages_across_ranks(std::span<float> advantages);
+  // The mean of `value` over the ranks (the value itself when training alone), for decisions
+  // every rank must take alike (PPO's target_kl stop).
+  double mean_over_ranks(double value);
 
   // Switches acting, value estimates and the optimizer to the small-network engine
   // (agents/common/nn/actor_critic_engine.h) with Adam through a FlatOptimizer, when the
@@ -156,6 +174,7 @@ class OnPolicyAgent : public Agent {
   std::vector<float> rewards_, final_values_, last_values_;
   std::vector<uint8_t> episode_ends_;
   std::vector<uint8_t> last_observations_;
+  distributed::Collectives* collectives_ = nullptr;  // Data-parallel training, else null.
 };
 
 }  // namespace rl

@@ -79,12 +79,14 @@ PpoAgent::Totals PpoAgent::torch_learn() {
           last_update_.first_ratio_max_deviation = (ratio - 1).abs().max().item<double>();
         }
       }
-      if (ppo_.target_kl > 0 && kl > ppo_.target_kl) {
+      if (ppo_.target_kl > 0 && mean_over_ranks(kl) > ppo_.target_kl) {
         last_update_.stopped_early = true;
         break;
       }
-      torch::Tensor advantages = r.advantages.index_select(0, index);
-      if (settings_.normalize_advantages && minibatch > 1) {
+      torch::Tensor advantages = r.advantages.index_select(0, index);  // A fresh copy.
+      if (settings_.normalize_advantages && minibatch > 1 &&
+          !normalize_advantages_across_ranks(
+              {advantages.data_ptr<float>(), static_cast<size_t>(minibatch)})) {
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
       }
       const torch::Tensor pg_loss =
@@ -171,7 +173,8 @@ PpoAgent::Totals PpoAgent::engine_learn() {
       const nn::ActorCriticEngine::Evaluation now =
           engine()->evaluate(m.observations.data(), m.discrete_actions.data(), m.box_actions.data(),
                              discrete_ ? m.legal.data() : nullptr, batch);
-      if (settings_.normalize_advantages && minibatch > 1) {
+      if (settings_.normalize_advantages && minibatch > 1 &&
+          !normalize_advantages_across_ranks(m.advantages)) {
         ppo::normalize_advantages(m.advantages.data(), batch, m.advantages.data());
       }
       const ppo::MinibatchTerms terms{
@@ -182,7 +185,7 @@ PpoAgent::Totals PpoAgent::engine_learn() {
         if (epoch == 0 && start == 0) {
           last_update_.first_ratio_max_deviation = ratio.max_ratio_deviation;
         }
-        if (ratio.approx_kl > ppo_.target_kl) {
+        if (mean_over_ranks(ratio.approx_kl) > ppo_.target_kl) {
           last_update_.stopped_early = true;
           break;
         }

@@ -3,25 +3,32 @@
 //   rltrain CONFIG --out DIR --set agent.lr=1e-4 --set train.total_steps=20000
 //   rltrain --resume runs/dqn           (continues the run; --set may extend total_steps)
 //   rltrain configs/dqn.yaml --watch    (a window shows the current policy playing)
+//   rltrain configs/ppo.yaml --nproc 2  (one run, two processes: docs/distributed.md)
 //   rltrain --evaluate runs/dqn/checkpoints/final.pt --episodes 300
 //   rltrain --list | --help
 #include <c10/util/Exception.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "agents/agent.h"
 #include "agents/checkpoint_history.h"
+#include "agents/distributed/data_parallel.h"
+#include "agents/distributed/gloo_group.h"
 #include "agents/experiment.h"
 #include "agents/torch_setup.h"
 #include "agents/trainer.h"
+#include "apps/rltrain/local_launch.h"
 #include "apps/rltrain/multi_seed.h"
 #include "apps/rltrain/watch.h"
 #include "core/command_line.h"
@@ -57,6 +64,8 @@ const char kSynopsis[] =
     R"(rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
        rltrain CONFIG --seeds 1-5 [--jobs N] [--out DIR] [--set KEY.PATH=VALUE]...
        rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]... [--watch | --jobs N]
+       rltrain (CONFIG [--out DIR] | --resume RUN_DIR) [--set ...]... (--nproc N |
+               --rank R --world-size W [--master HOST:PORT])
        rltrain --evaluate CHECKPOINT [--episodes N] [--seed N]
        rltrain --list | --help)";
 
@@ -73,6 +82,8 @@ setting accepts 1e3 (= 1000); env parameters follow the same rule as rlwatch/rls
 Ctrl-C or SIGTERM saves a checkpoint and stops cleanly (a second one quits at once).
 --seeds runs each seed as a child rltrain; a failed seed is reported with its log and the others
 finish first. --resume DIR of a --seeds folder trains its unfinished seeds, then the aggregate.
+--nproc, --rank/--world-size (or torchrun's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT, or SLURM's
+SLURM_PROCID/SLURM_NTASKS) train one run in several processes (docs/distributed.md).
 Exit codes: 0 done, 1 failed while running (with --seeds: a seed failed), 2 bad arguments or
 config (nothing was done), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 )";
@@ -90,7 +101,32 @@ struct Args {
   std::optional<std::string> help;  // The help text, when --help was given.
   bool list = false;
   bool watch = false;
+  // Distributed training: --nproc (local launcher) or one rank's place.
+  std::optional<int64_t> nproc;
+  std::optional<int64_t> rank;
+  std::optional<int64_t> world_size;
+  std::optional<std::string> master;
 };
+
+// Checks --nproc, --rank, --world-size and --master against each other and the other options.
+void check_distributed_args(const Args& args) {
+  const bool as_rank = args.rank || args.world_size || args.master;
+  if (!args.nproc && !as_rank) return;
+  if (args.nproc && as_rank) {
+    throw UsageError("--nproc cannot be combined with --rank/--world-size/--master");
+  }
+  if (as_rank && (!args.rank || !args.world_size)) {
+    throw UsageError("--rank and --world-size go together (and --master with them)");
+  }
+  if (args.seeds || args.evaluate || args.watch || args.jobs) {
+    throw UsageError(std::string(args.nproc ? "--nproc" : "--rank") +
+                     " cannot be combined with --seeds, --evaluate, --watch or --jobs");
+  }
+  if (args.rank && *args.rank >= *args.world_size) {
+    throw UsageError("--rank " + std::to_string(*args.rank) + " must be below --world-size " +
+                     std::to_string(*args.world_size));
+  }
+}
 
 // Checks the combinations of --evaluate, --episodes and --seed with the other options.
 void check_evaluate_args(const Args& args) {
@@ -183,6 +219,16 @@ Args parse_args(int argc, char** argv) {
   rl::cli::add_int(app, "--seed", args.seed, 0, INT64_MAX,
                    "with --evaluate: env seed of the first episode (default: the trainer's "
                    "evaluation seed, run seed + 1000000; episode k uses N + k - 1)");
+  rl::cli::add_int(app, "--nproc", args.nproc, 1, 256,
+                   "train this run in N processes on this machine (data-parallel, loopback; "
+                   "rank 0 prints the progress and writes the run folder)");
+  rl::cli::add_int(app, "--rank", args.rank, 0, 1 << 20,
+                   "this process's rank in a multi-machine run (with --world-size and --master)");
+  rl::cli::add_int(app, "--world-size", args.world_size, 1, 1 << 20,
+                   "processes in a multi-machine run");
+  add_text(app, "--master", args.master,
+           "HOST:PORT of rank 0's rendezvous store (default 127.0.0.1:29500)")
+      ->type_name("HOST:PORT");
   app.add_flag("--list", args.list,
                "list every env id, agent type and wrapper with a one-line description");
   if (!rl::cli::parse(app, std::vector<std::string>(argv + 1, argv + argc))) {
@@ -191,6 +237,7 @@ Args parse_args(int argc, char** argv) {
   }
   if (args.list) return args;
   check_evaluate_args(args);
+  check_distributed_args(args);
   if (!args.evaluate) {
     check_train_args(args);
     check_seeds_args(args);
@@ -313,8 +360,95 @@ int resume_seeds(const Args& args) {
   return rl::multi_seed::train_seeds(options);
 }
 
+// This process's place in a distributed run: from --rank/--world-size/--master, else from
+// torchrun's or SLURM's environment variables; nothing for a run of one process.
+std::optional<rl::distributed::LaunchSpec> launch_spec(const Args& args) {
+  try {
+    if (!args.rank) return rl::distributed::launch_from_environment();
+    rl::distributed::LaunchSpec spec;
+    spec.source = "--rank/--world-size";
+    spec.rank = static_cast<int>(*args.rank);
+    spec.world_size = static_cast<int>(*args.world_size);
+    if (args.master) {
+      std::tie(spec.master_host, spec.master_port) =
+          rl::distributed::parse_host_port(*args.master, "--master");
+    }
+    if (const char* name = std::getenv("GLOO_SOCKET_IFNAME"); name && *name) spec.interface = name;
+    spec.store_hosted_elsewhere = std::getenv(rl::local_launch::kStoreHostedVariable) != nullptr;
+    if (spec.world_size == 1) return std::nullopt;
+    return spec;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+// Refuses (exit code 2) an agent without multi-process training.
+void check_data_parallel(const rl::Experiment& experiment) {
+  try {
+    rl::distributed::check_data_parallel(*experiment.agent);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+// --nproc N: validates the config and the run folder once, then starts the N workers.
+int launch_local(const Args& args) {
+  const std::string config =
+      args.resume ? (fs::path(*args.resume) / "config.yaml").string() : find_config(args.config);
+  if (args.resume && !fs::exists(config)) {
+    throw rl::ConfigError("--resume " + *args.resume + ": no run there (missing " + config + ")");
+  }
+  rl::Experiment experiment = rl::build_experiment(rl::load_config(config, args.overrides));
+  check_data_parallel(experiment);
+  std::vector<std::string> worker_args = {"--resume", config};
+  if (args.resume) {
+    worker_args[1] = *args.resume;
+  } else {
+    worker_args = {config, "--out", choose_run_dir(experiment, args.out)};
+  }
+  for (const std::string& o : args.overrides) worker_args.insert(worker_args.end(), {"--set", o});
+  rl::local_launch::Options options;
+  options.processes = static_cast<int>(*args.nproc);
+  options.worker_args = worker_args;
+  options.timeout_s = experiment.run().distributed.timeout_s;
+  options.log = &std::cerr;
+  return rl::local_launch::run(options);
+}
+
+// Joins the group of a multi-process run; returns the run folder rank 0 chose.
+std::string join_group(const Args& args, const rl::Experiment& experiment,
+                       const rl::distributed::LaunchSpec& launch, std::string run_dir,
+                       std::unique_ptr<rl::distributed::GlooGroup>& group) {
+  check_data_parallel(experiment);
+  if (args.watch) throw UsageError("--watch cannot be combined with a multi-process run");
+  const auto timeout = std::chrono::milliseconds(
+      static_cast<int64_t>(experiment.run().distributed.timeout_s * 1000.0));
+  group = rl::distributed::GlooGroup::connect(
+      launch, {timeout, rl::distributed::config_hash(experiment.resolved_yaml)});
+  // Rank 0 chooses the run folder (the others only read it, to resume).
+  if (!args.resume && launch.rank == 0) run_dir = choose_run_dir(experiment, args.out);
+  return group->share_from_rank0("run_dir", run_dir);
+}
+
+void print_start(const rl::Experiment& experiment, const std::string& run_dir,
+                 const std::optional<rl::distributed::LaunchSpec>& launch) {
+  std::cerr << "rltrain: " << experiment.run().agent_type << " on " << experiment.run().env.id
+            << " (" << experiment.env_spec.observation_space.describe() << " -> "
+            << experiment.env_spec.action_space.describe() << "), "
+            << rl::format_count(static_cast<double>(experiment.run().train.total_steps))
+            << " steps, seed " << experiment.run().seed << " -> " << run_dir << '\n'
+            << "rltrain: " << experiment.agent->describe() << '\n';
+  if (launch) {
+    std::cerr << "rltrain: " << launch->world_size << " processes (data-parallel), master "
+              << launch->master_host << ":" << launch->master_port << " (" << launch->source
+              << ")\n";
+  }
+  std::cerr << "rltrain: " << rl::blas_description() << '\n';
+}
+
 int run(const Args& args) {
   if (args.evaluate) return evaluate_checkpoint(args);
+  if (args.nproc && *args.nproc > 1) return launch_local(args);
   if (args.seeds) return train_seeds(args);
   if (args.resume && rl::multi_seed::is_multi_seed_folder(*args.resume)) return resume_seeds(args);
   if (args.jobs) throw UsageError("--jobs goes with --seeds or the --resume of a --seeds folder");
@@ -330,16 +464,16 @@ int run(const Args& args) {
     return rl::load_config(config.string(), args.overrides);
   }();
   rl::Experiment experiment = rl::build_experiment(std::move(document));
-  if (!args.resume) run_dir = choose_run_dir(experiment, args.out);
-
-  std::cerr << "rltrain: " << experiment.run().agent_type << " on " << experiment.run().env.id
-            << " (" << experiment.env_spec.observation_space.describe() << " -> "
-            << experiment.env_spec.action_space.describe() << "), "
-            << rl::format_count(static_cast<double>(experiment.run().train.total_steps))
-            << " steps, seed " << experiment.run().seed << " -> " << run_dir << '\n'
-            << "rltrain: " << experiment.agent->describe() << '\n';
+  const std::optional<rl::distributed::LaunchSpec> launch = launch_spec(args);
+  std::unique_ptr<rl::distributed::GlooGroup> group;
+  if (launch) {
+    run_dir = join_group(args, experiment, *launch, run_dir, group);
+  } else if (!args.resume) {
+    run_dir = choose_run_dir(experiment, args.out);
+  }
+  const bool quiet = launch && launch->rank != 0;  // Ranks other than 0 print errors only.
+  if (!quiet) print_start(experiment, run_dir, launch);
   rl::set_compute_threads(static_cast<int>(experiment.run().train.threads));
-  std::cerr << "rltrain: " << rl::blas_description() << '\n';
 
   std::unique_ptr<rl::train_watch::WatchWindow> watch;
   if (args.watch) {
@@ -353,9 +487,10 @@ int run(const Args& args) {
   rl::TrainOptions options;
   options.run_dir = run_dir;
   options.resume = args.resume.has_value();
-  options.log = &std::cerr;
+  options.log = quiet ? nullptr : &std::cerr;
   options.interactive = rl::is_terminal(std::cerr);
   options.stop_requested = &g_stop_requested;
+  options.collectives = group.get();
   if (watch) {
     options.on_snapshot = [&watch](const rl::Experiment& e, int64_t steps) {
       watch->on_snapshot(e, steps);
@@ -366,7 +501,7 @@ int run(const Args& args) {
   std::signal(SIGTERM, on_stop_signal);
   const rl::TrainSummary summary = rl::train(experiment, options);
   if (watch) std::cerr << "rltrain: " << watch->finish() << '\n';
-  std::cout << summary.one_line() << std::endl;
+  if (!quiet) std::cout << summary.one_line() << std::endl;
   return summary.interrupted ? interrupted_exit_code() : kExitOk;
 }
 

@@ -1,0 +1,38 @@
+// The collective operations data-parallel training needs, as an interface: GlooGroup
+// (gloo_group.h) implements them over c10d's ProcessGroupGloo; agents and the trainer only see
+// this. Every rank must make the same calls in the same order (as with any collective); a call
+// fails with DistributedError when another rank died, stopped answering, or the timeout passed.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+namespace rl::distributed {
+
+// A collective or the rendezvous failed: the message names the rank that is missing when it
+// is known, and what to do.
+class DistributedError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Collectives {
+ public:
+  virtual ~Collectives() = default;
+
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+
+  // Replaces the gradient of every tensor in `parameters` by its mean over the ranks (an
+  // undefined gradient counts as zeros and becomes defined).
+  virtual void average_gradients(const std::vector<at::Tensor>& parameters) = 0;
+  // Replaces `values` by their element-wise sum over the ranks.
+  virtual void sum(std::span<double> values) = 0;
+  // Copies rank `root`'s `tensors` into every other rank's (same shapes and types everywhere).
+  virtual void broadcast(const std::vector<at::Tensor>& tensors, int root) = 0;
+};
+
+}  // namespace rl::distributed

@@ -1,0 +1,357 @@
+#include "agents/distributed/gloo_group.h"
+
+#include <c10/util/Exception.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "core/config.h"
+#include "core/crc32.h"
+
+namespace rl::distributed {
+
+namespace {
+
+using Milliseconds = std::chrono::milliseconds;
+
+constexpr char kConfigKey[] = "rlcade/config/";
+constexpr char kHeartbeatKey[] = "rlcade/heartbeat/";
+constexpr char kCheckedKey[] = "rlcade/configs_compared";
+constexpr Milliseconds kHeartbeatPeriod{1000};
+
+std::vector<uint8_t> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
+std::string text_of(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+
+std::string message_of(const std::exception& e) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
+    return c10_error->what_without_backtrace();
+  }
+  return e.what();
+}
+
+std::string seconds_text(Milliseconds timeout) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", static_cast<double>(timeout.count()) / 1000.0);
+  return text;
+}
+
+std::string master_text(const LaunchSpec& spec) {
+  return spec.master_host + ":" + std::to_string(spec.master_port);
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+c10::intrusive_ptr<c10d::TCPStore> open_store(const LaunchSpec& spec, bool server,
+                                              Milliseconds timeout) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<uint16_t>(spec.master_port);
+  options.isServer = server;
+  options.waitWorkers = false;
+  options.timeout = timeout;
+  try {
+    return c10::make_intrusive<c10d::TCPStore>(spec.master_host, options);
+  } catch (const std::exception& e) {
+    const std::string what = message_of(e);
+    if (server) {
+      const bool in_use =
+          what.find("in use") != std::string::npos || what.find("EADDRINUSE") != std::string::npos;
+      throw DistributedError("rank 0 cannot host the rendezvous store on port " +
+                             std::to_string(spec.master_port) + ": " +
+                             (in_use ? "the port is in use (another run?); choose another with "
+                                       "--master HOST:PORT or MASTER_PORT"
+                                     : what));
+    }
+    throw DistributedError("rank " + std::to_string(spec.rank) + " cannot reach the master " +
+                           master_text(spec) + " within " + seconds_text(timeout) +
+                           " (is rank 0 running there, and the port open?): " + what);
+  }
+}
+
+std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchSpec& spec) {
+  try {
+    if (!spec.interface.empty()) {
+      return c10d::ProcessGroupGloo::createDeviceForInterface(spec.interface);
+    }
+    if (is_loopback(spec.master_host)) {
+      return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+    }
+    return c10d::ProcessGroupGloo::createDefaultDevice();
+  } catch (const std::exception& e) {
+    throw DistributedError("cannot open the network interface '" +
+                           (spec.interface.empty() ? std::string("default") : spec.interface) +
+                           "' for Gloo (GLOO_SOCKET_IFNAME): " + message_of(e));
+  }
+}
+
+std::string rank_list(const std::vector<int>& ranks) {
+  std::string text = ranks.size() == 1 ? "rank " : "ranks ";
+  for (size_t i = 0; i < ranks.size(); ++i) text += (i ? ", " : "") + std::to_string(ranks[i]);
+  return text;
+}
+
+}  // namespace
+
+struct GlooGroup::State {
+  LaunchSpec spec;
+  GroupOptions options;
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::TCPStore> heartbeat_store;  // The heartbeat thread's own connection.
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  std::thread heartbeat;
+  std::mutex mutex;
+  std::condition_variable stop_signal;
+  bool stopping = false;
+
+  // The ranks whose heartbeat has not moved over two periods (empty when all are alive).
+  // Throws DistributedError when the store itself is gone.
+  std::vector<int> silent_ranks();
+  // Turns a failed collective into an error naming the missing rank.
+  [[noreturn]] void fail(const std::string& operation, const std::exception& e);
+  void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& operation);
+  void beat();
+  void check_joined();
+  void check_config();
+};
+
+void GlooGroup::State::beat() {
+  const std::string key = kHeartbeatKey + std::to_string(spec.rank);
+  std::unique_lock<std::mutex> lock(mutex);
+  while (!stopping) {
+    try {
+      heartbeat_store->add(key, 1);
+    } catch (const std::exception&) {
+      return;  // The store is gone; the next collective reports it.
+    }
+    stop_signal.wait_for(lock, kHeartbeatPeriod);
+  }
+}
+
+std::vector<int> GlooGroup::State::silent_ranks() {
+  const auto read_all = [&] {
+    std::vector<int64_t> counts(spec.world_size);
+    for (int r = 0; r < spec.world_size; ++r) {
+      counts[r] = store->add(kHeartbeatKey + std::to_string(r), 0);
+    }
+    return counts;
+  };
+  const auto read_or_fail = [&] {
+    try {
+      return read_all();
+    } catch (const std::exception&) {
+      throw DistributedError(
+          "the rendezvous store at " + master_text(spec) + " is gone: " +
+          (spec.store_hosted_elsewhere ? "the launcher (rltrain --nproc)" : "rank 0") + " stopped");
+    }
+  };
+  const std::vector<int64_t> before = read_or_fail();
+  std::this_thread::sleep_for(2 * kHeartbeatPeriod + Milliseconds(500));
+  const std::vector<int64_t> after = read_or_fail();
+  std::vector<int> silent;
+  for (int r = 0; r < spec.world_size; ++r) {
+    if (r != spec.rank && after[r] == before[r]) silent.push_back(r);
+  }
+  return silent;
+}
+
+void GlooGroup::State::fail(const std::string& operation, const std::exception& e) {
+  const std::string cause = message_of(e);
+  std::vector<int> silent;
+  try {
+    silent = silent_ranks();
+  } catch (const DistributedError& gone) {
+    throw DistributedError("rank " + std::to_string(spec.rank) + ": " + operation +
+                           " failed: " + gone.what() + " (" + cause + ")");
+  }
+  std::string who = silent.empty()
+                        ? "the other ranks are alive but did not answer within " +
+                              seconds_text(options.timeout) +
+                              " (distributed.timeout_s; a rank busy evaluating or saving?)"
+                        : rank_list(silent) + " of " + std::to_string(spec.world_size) +
+                              " stopped (no heartbeat)";
+  throw DistributedError("rank " + std::to_string(spec.rank) + ": " + operation +
+                         " failed: " + who + " (" + cause + ")");
+}
+
+void GlooGroup::State::wait(const c10::intrusive_ptr<c10d::Work>& work,
+                            const std::string& operation) {
+  try {
+    work->wait(options.timeout);
+  } catch (const std::exception& e) {
+    fail(operation, e);
+  }
+}
+
+// Every rank publishes its config hash; waits until all have (naming the ranks that did not
+// join in time).
+void GlooGroup::State::check_joined() {
+  store->set(kConfigKey + std::to_string(spec.rank), bytes_of(options.config_hash));
+  std::vector<std::string> keys;
+  for (int r = 0; r < spec.world_size; ++r) keys.push_back(kConfigKey + std::to_string(r));
+  try {
+    store->wait(keys, options.timeout);
+  } catch (const std::exception&) {
+    std::vector<int> missing;
+    for (int r = 0; r < spec.world_size; ++r) {
+      if (!store->check({keys[r]})) missing.push_back(r);
+    }
+    throw DistributedError(rank_list(missing) + " of " + std::to_string(spec.world_size) +
+                           " did not join the master " + master_text(spec) + " within " +
+                           seconds_text(options.timeout) + " (distributed.timeout_s)");
+  }
+}
+
+void GlooGroup::State::check_config() {
+  std::vector<int> differing;
+  try {
+    const std::string reference = text_of(store->get(kConfigKey + std::string("0")));
+    for (int r = 1; r < spec.world_size; ++r) {
+      if (text_of(store->get(kConfigKey + std::to_string(r))) != reference) differing.push_back(r);
+    }
+    // The store's host waits until every rank has compared, so that none of them loses the
+    // store (and the error) halfway when the host exits.
+    store->add(kCheckedKey, 1);
+    if (spec.rank == 0 && !spec.store_hosted_elsewhere) {
+      const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+      while (store->add(kCheckedKey, 0) < spec.world_size &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(Milliseconds(20));
+      }
+    }
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(spec.rank) +
+                           " lost the rendezvous store while comparing configs: " + message_of(e));
+  }
+  if (!differing.empty()) {
+    throw ConfigError("the config of " + rank_list(differing) + " differs from rank 0's " +
+                      "(config hashes compared through the store): start every rank with "
+                      "the same config file and --set values");
+  }
+}
+
+std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const GroupOptions& options) {
+  check_launch(spec);
+  auto state = std::make_unique<State>();
+  state->spec = spec;
+  state->options = options;
+  const bool server = spec.rank == 0 && !spec.store_hosted_elsewhere;
+  state->store = open_store(spec, server, options.timeout);
+  state->check_joined();
+  state->check_config();
+  state->heartbeat_store = open_store(spec, false, options.timeout);
+  auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.timeout);
+  gloo_options->devices.push_back(gloo_device(spec));
+  gloo_options->threads = 1;
+  try {
+    state->group = c10::make_intrusive<c10d::ProcessGroupGloo>(state->store, spec.rank,
+                                                               spec.world_size, gloo_options);
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(spec.rank) +
+                           ": Gloo could not connect the ranks: " + message_of(e));
+  }
+  state->heartbeat = std::thread([raw = state.get()] { raw->beat(); });
+  return std::unique_ptr<GlooGroup>(new GlooGroup(std::move(state)));
+}
+
+GlooGroup::GlooGroup(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+GlooGroup::~GlooGroup() {
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->stop_signal.notify_all();
+  if (state_->heartbeat.joinable()) state_->heartbeat.join();
+}
+
+int GlooGroup::rank() const { return state_->spec.rank; }
+int GlooGroup::world_size() const { return state_->spec.world_size; }
+
+void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
+  std::vector<at::Tensor> gradients;
+  gradients.reserve(parameters.size());
+  for (const at::Tensor& p : parameters) {
+    at::Tensor& gradient = const_cast<at::Tensor&>(p).mutable_grad();
+    if (!gradient.defined()) gradient = at::zeros_like(p);
+    gradients.push_back(gradient);
+  }
+  if (gradients.empty()) return;
+  // One buffer, one all-reduce: the gradients of the small networks are latency-bound.
+  std::vector<at::Tensor> flat_views;
+  for (const at::Tensor& g : gradients) flat_views.push_back(g.reshape({-1}));
+  at::Tensor flat = at::cat(flat_views);
+  std::vector<at::Tensor> buffers{flat};
+  state_->wait(state_->group->allreduce(buffers), "the gradient all-reduce");
+  flat.div_(static_cast<double>(world_size()));
+  int64_t offset = 0;
+  for (at::Tensor& g : gradients) {
+    const int64_t n = g.numel();
+    g.copy_(flat.narrow(0, offset, n).view(g.sizes()));
+    offset += n;
+  }
+}
+
+void GlooGroup::sum(std::span<double> values) {
+  if (values.empty()) return;
+  std::vector<at::Tensor> buffers{at::from_blob(values.data(),
+                                                {static_cast<int64_t>(values.size())},
+                                                at::TensorOptions().dtype(at::kDouble))};
+  state_->wait(state_->group->allreduce(buffers), "an all-reduce of statistics");
+}
+
+void GlooGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
+  c10d::BroadcastOptions options;
+  options.rootRank = root;
+  for (const at::Tensor& tensor : tensors) {
+    // Gloo needs a contiguous buffer: broadcast a copy when the tensor is not one.
+    std::vector<at::Tensor> buffer{tensor.is_contiguous() ? tensor : tensor.contiguous()};
+    state_->wait(state_->group->broadcast(buffer, options), "the broadcast of rank 0's weights");
+    if (!buffer[0].is_same(tensor)) const_cast<at::Tensor&>(tensor).copy_(buffer[0]);
+  }
+}
+
+std::string GlooGroup::share_from_rank0(const std::string& key, const std::string& value) {
+  const std::string full_key = "rlcade/shared/" + key;
+  try {
+    if (rank() == 0) state_->store->set(full_key, bytes_of(value));
+    state_->store->wait({full_key}, state_->options.timeout);
+    return text_of(state_->store->get(full_key));
+  } catch (const std::exception& e) {
+    state_->fail("reading '" + key + "' from rank 0", e);
+  }
+}
+
+struct StoreServer::State {
+  c10::intrusive_ptr<c10d::TCPStore> store;
+};
+
+StoreServer::StoreServer() : state_(std::make_unique<State>()) {
+  c10d::TCPStoreOptions options;
+  options.port = 0;  // A free port, chosen by the system.
+  options.isServer = true;
+  options.waitWorkers = false;
+  try {
+    state_->store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
+  } catch (const std::exception& e) {
+    throw DistributedError("cannot start the rendezvous store: " + message_of(e));
+  }
+}
+
+StoreServer::~StoreServer() = default;
+
+int StoreServer::port() const { return state_->store->getPort(); }
+
+std::string config_hash(const std::string& text) {
+  const auto* data = reinterpret_cast<const uint8_t*>(text.data());
+  char digest[40];
+  std::snprintf(digest, sizeof digest, "%08x-%zu", crc32({data, text.size()}), text.size());
+  return digest;
+}
+
+}  // namespace rl::distributed

@@ -1,0 +1,74 @@
+// A process group over LibTorch's c10d: a TCPStore for the rendezvous and ProcessGroupGloo for
+// the collectives (the engine PyTorch DDP uses on CPUs). No socket code of our own.
+//
+// connect() joins the group: rank 0 hosts the store at the master address (unless the launcher
+// hosts it), every rank publishes the hash of its config and the ranks check they all hash the
+// same, then Gloo connects the ranks pairwise. Each rank keeps a heartbeat counter in the store
+// (a background thread adds to it every second), so that when a collective fails the error can
+// name the rank that stopped.
+//
+// Security: neither the store nor Gloo authenticates anyone. Gloo binds the interface named
+// by LaunchSpec::interface (loopback for a loopback master, the rltrain --nproc default); c10d's
+// TCPStore server listens on every interface of its port (it has no bind-address option), so
+// keep the port closed to untrusted networks.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agents/distributed/collectives.h"
+#include "agents/distributed/launch.h"
+
+namespace rl::distributed {
+
+struct GroupOptions {
+  // How long to wait for the other ranks: to join, to answer a collective. distributed.timeout_s.
+  std::chrono::milliseconds timeout{60'000};
+  // Identifies the training config (hash of the resolved config): ranks with different values
+  // refuse to train together.
+  std::string config_hash;
+};
+
+class GlooGroup final : public Collectives {
+ public:
+  // Joins the group described by `spec`. Throws DistributedError for a port in use (rank 0),
+  // an unreachable master or ranks that did not join within the timeout (named); ConfigError
+  // when the config hash of some ranks differs from rank 0's (the ranks named).
+  static std::unique_ptr<GlooGroup> connect(const LaunchSpec& spec, const GroupOptions& options);
+  ~GlooGroup() override;
+
+  int rank() const override;
+  int world_size() const override;
+  void average_gradients(const std::vector<at::Tensor>& parameters) override;
+  void sum(std::span<double> values) override;
+  void broadcast(const std::vector<at::Tensor>& tensors, int root) override;
+
+  // Rank 0 publishes `value` under `key`; every rank returns it (waits up to the timeout).
+  std::string share_from_rank0(const std::string& key, const std::string& value);
+
+  struct State;
+
+ private:
+  explicit GlooGroup(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// A rendezvous store hosted by a process that is not a rank (rltrain --nproc's launcher), so
+// that it outlives any rank. Listens on a free port chosen by the system.
+class StoreServer {
+ public:
+  StoreServer();
+  ~StoreServer();
+  int port() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// A short digest of `text` (CRC-32 and length), for comparing configs between ranks.
+std::string config_hash(const std::string& text);
+
+}  // namespace rl::distributed

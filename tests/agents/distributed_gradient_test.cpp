@@ -1,0 +1,232 @@
+// Data-parallel training over c10d/Gloo on loopback, two ranks as two threads of this process:
+// averaged gradients of two half-batches equal the gradient of the whole batch (LibTorch
+// optimizer and FlatOptimizer, whose gradients are views into one flat buffer), sums and
+// broadcasts reach every rank, and the launch parsing reads torchrun's and SLURM's variables.
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "agents/distributed/gloo_group.h"
+#include "agents/distributed/launch.h"
+#include "agents/dqn/flat_optimizer.h"
+#include "torch_doctest.h"  // First: see the header.
+
+namespace rl::distributed {
+namespace {
+
+torch::nn::Sequential small_net(uint64_t seed) {
+  torch::manual_seed(seed);
+  return torch::nn::Sequential(torch::nn::Linear(3, 8), torch::nn::Tanh(), torch::nn::Linear(8, 2));
+}
+
+// Runs `body(group)` on two ranks (threads) joined through a store on a free port.
+void run_two_ranks(const std::function<void(GlooGroup&)>& body) {
+  StoreServer store;
+  std::vector<std::thread> ranks;
+  std::vector<std::string> errors(2);
+  for (int rank = 0; rank < 2; ++rank) {
+    ranks.emplace_back([&, rank] {
+      try {
+        LaunchSpec spec;
+        spec.rank = rank;
+        spec.world_size = 2;
+        spec.master_port = store.port();
+        spec.store_hosted_elsewhere = true;
+        spec.source = "test";
+        const auto group = GlooGroup::connect(spec, {std::chrono::seconds(20), "same"});
+        body(*group);
+      } catch (const std::exception& e) {
+        errors[rank] = e.what();
+      }
+    });
+  }
+  for (auto& t : ranks) t.join();
+  CHECK(errors[0] == "");
+  CHECK(errors[1] == "");
+}
+
+const torch::Tensor& inputs() {
+  static const torch::Tensor x = (torch::manual_seed(5), torch::randn({16, 3}));
+  return x;
+}
+const torch::Tensor& targets() {
+  static const torch::Tensor y = (torch::manual_seed(6), torch::randn({16, 2}));
+  return y;
+}
+
+// Adam through FlatOptimizer (gradients in one flat buffer) or LibTorch's: one step of it.
+class Learner {
+ public:
+  Learner(torch::nn::Sequential net, bool flat) : net_(net) {
+    if (flat) {
+      FlatOptimizerOptions options;
+      options.kind = FlatOptimizerOptions::Kind::kAdam;
+      options.lr = 0.01;
+      flat_ = std::make_unique<FlatOptimizer>(*net, options);
+    } else {
+      adam_ =
+          std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(0.01));
+    }
+  }
+  // Gradients of the MSE on (x, y), then `sync` (may be empty) before clipping and the step.
+  void step(const torch::Tensor& x, const torch::Tensor& y, const std::function<void()>& sync) {
+    for (auto& p : net_->parameters()) {
+      if (p.grad().defined()) p.mutable_grad().zero_();
+    }
+    torch::mse_loss(net_->forward(x), y).backward();
+    if (sync) sync();
+    if (flat_) {
+      flat_->step(0.5);
+    } else {
+      torch::nn::utils::clip_grad_norm_(net_->parameters(), 0.5);
+      adam_->step();
+    }
+  }
+  std::vector<torch::Tensor> parameters() const {
+    std::vector<torch::Tensor> result;
+    for (const auto& p : net_->parameters()) result.push_back(p.detach().clone());
+    return result;
+  }
+
+ private:
+  torch::nn::Sequential net_;
+  std::unique_ptr<FlatOptimizer> flat_;
+  std::unique_ptr<torch::optim::Adam> adam_;
+};
+
+constexpr int kSteps = 4;
+
+// Parameters after kSteps steps on the whole batch (one process).
+std::vector<torch::Tensor> whole_batch_parameters(bool flat) {
+  Learner learner(small_net(3), flat);
+  for (int step = 0; step < kSteps; ++step) learner.step(inputs(), targets(), nullptr);
+  return learner.parameters();
+}
+
+// The same steps on two ranks, each on its half of the batch, gradients averaged.
+void check_half_batches_match(bool flat) {
+  const std::vector<torch::Tensor> expected = whole_batch_parameters(flat);
+  std::map<int, std::vector<torch::Tensor>> results;
+  std::mutex mutex;
+  run_two_ranks([&](GlooGroup& group) {
+    // Different initial weights per rank: the broadcast makes them rank 0's (seed 3).
+    auto net = small_net(group.rank() == 0 ? 3 : 99);
+    group.broadcast(net->parameters(), 0);
+    Learner learner(net, flat);
+    const torch::Tensor x = inputs().narrow(0, 8 * group.rank(), 8);
+    const torch::Tensor y = targets().narrow(0, 8 * group.rank(), 8);
+    for (int step = 0; step < kSteps; ++step) {
+      learner.step(x, y, [&] { group.average_gradients(net->parameters()); });
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    results[group.rank()] = learner.parameters();
+  });
+  for (int rank = 0; rank < 2; ++rank) {
+    REQUIRE(results[rank].size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      CAPTURE(rank);
+      CAPTURE(i);
+      CHECK(torch::allclose(results[rank][i], expected[i], 1e-5, 1e-6));
+    }
+  }
+}
+
+TEST_CASE("distributed: two ranks on half-batches match one rank on the whole batch (torch)") {
+  check_half_batches_match(false);
+}
+
+TEST_CASE("distributed: two ranks on half-batches match one rank on the whole batch (flat)") {
+  check_half_batches_match(true);
+}
+
+TEST_CASE("distributed: sum adds every rank's values") {
+  std::vector<double> sums(2);
+  run_two_ranks([&](GlooGroup& group) {
+    double values[2] = {1.0 + group.rank(), 10.0 * group.rank()};
+    group.sum(values);
+    sums[group.rank()] = values[0] + 100 * values[1];
+  });
+  CHECK(sums[0] == 3.0 + 1000.0);
+  CHECK(sums[1] == 3.0 + 1000.0);
+}
+
+TEST_CASE("distributed: ranks with different config hashes are refused, naming the rank") {
+  StoreServer store;
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    ranks.emplace_back([&, rank] {
+      LaunchSpec spec;
+      spec.rank = rank;
+      spec.world_size = 2;
+      spec.master_port = store.port();
+      spec.store_hosted_elsewhere = true;
+      try {
+        GlooGroup::connect(spec, {std::chrono::seconds(20), rank == 0 ? "a" : "b"});
+      } catch (const std::exception& e) {
+        errors[rank] = e.what();
+      }
+    });
+  }
+  for (auto& t : ranks) t.join();
+  CHECK(errors[0].find("config of rank 1 differs from rank 0's") != std::string::npos);
+  CHECK(errors[1].find("config of rank 1 differs from rank 0's") != std::string::npos);
+}
+
+TEST_CASE("distributed: a rank that never joins is named after the timeout") {
+  StoreServer store;
+  LaunchSpec spec;
+  spec.world_size = 3;
+  spec.master_port = store.port();
+  spec.store_hosted_elsewhere = true;
+  std::string error;
+  try {
+    GlooGroup::connect(spec, {std::chrono::milliseconds(1500), "x"});
+  } catch (const DistributedError& e) {
+    error = e.what();
+  }
+  CHECK(error.find("ranks 1, 2 of 3 did not join") != std::string::npos);
+}
+
+TEST_CASE("distributed: launch from torchrun's and SLURM's variables") {
+  std::map<std::string, std::string> vars = {
+      {"RANK", "1"},           {"WORLD_SIZE", "4"}, {"MASTER_ADDR", "10.0.0.2"},
+      {"MASTER_PORT", "1234"}, {"LOCAL_RANK", "1"}, {"GLOO_SOCKET_IFNAME", "eth1"}};
+  const auto get = [&](const char* name) -> const char* {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+  auto spec = launch_from_environment(get);
+  REQUIRE(spec);
+  CHECK(spec->rank == 1);
+  CHECK(spec->world_size == 4);
+  CHECK(spec->master_host == "10.0.0.2");
+  CHECK(spec->master_port == 1234);
+  CHECK(spec->interface == "eth1");
+
+  vars = {{"SLURM_PROCID", "3"}, {"SLURM_NTASKS", "8"}, {"SLURM_JOB_NODELIST", "node[07-09],x"}};
+  spec = launch_from_environment(get);
+  REQUIRE(spec);
+  CHECK(spec->rank == 3);
+  CHECK(spec->world_size == 8);
+  CHECK(spec->master_host == "node07");
+  CHECK(spec->master_port == kDefaultMasterPort);
+
+  vars = {{"RANK", "4"}, {"WORLD_SIZE", "4"}};
+  CHECK_THROWS_WITH_AS(launch_from_environment(get), doctest::Contains("rank 4 is outside [0, 3]"),
+                       std::invalid_argument);
+  vars = {{"RANK", "x"}, {"WORLD_SIZE", "4"}};
+  CHECK_THROWS_WITH_AS(launch_from_environment(get), doctest::Contains("RANK='x'"),
+                       std::invalid_argument);
+  vars = {};
+  CHECK_FALSE(launch_from_environment(get));
+  CHECK(first_slurm_host("gpu1,gpu2") == "gpu1");
+  CHECK(parse_host_port("h:77", "--master") == std::pair<std::string, int>("h", 77));
+  CHECK_THROWS_WITH_AS(parse_host_port("h:0", "--master"), doctest::Contains("[1, 65535]"),
+                       std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rl::distributed

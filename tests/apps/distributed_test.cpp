@@ -1,0 +1,171 @@
+// rltrain as several processes on loopback (docs/distributed.md): --nproc 2 trains DD-PPO on
+// CartPole into one run folder written by rank 0; a killed rank makes the other exit with an
+// error naming it; ranks with different configs, a port in use and an unreachable master get
+// clear errors.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "apps/run_app.h"
+#include "core/atomic_file.h"
+#include "core/json.h"
+#include "test_support.h"
+
+namespace rl {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string config(const std::string& name) {
+  return (test::source_dir() / "configs" / name).string();
+}
+
+// A port for a test's rendezvous, apart from other tests running at the same time.
+int test_port(int offset) { return 20000 + (static_cast<int>(::getpid()) * 7 + offset) % 20000; }
+
+// Starts one rank of a PPO CartPole run; its output goes to `log`.
+pid_t start_rank(int rank, int port, const fs::path& run, const fs::path& log,
+                 std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {config("ppo.yaml"),
+                                   "--out",
+                                   run.string(),
+                                   "--rank",
+                                   std::to_string(rank),
+                                   "--world-size",
+                                   "2",
+                                   "--master",
+                                   "127.0.0.1:" + std::to_string(port),
+                                   "--set",
+                                   "distributed.timeout_s=8",
+                                   "--set",
+                                   "train.eval_episodes=2"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const pid_t pid = test::spawn_logged((test::bin_dir() / "rltrain").string(), args, log);
+  REQUIRE(pid > 0);
+  return pid;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST_CASE("rltrain --nproc 2: DD-PPO on CartPole learns; rank 0 writes the run folder") {
+  test::TempDir dir("nproc");
+  const fs::path run = dir.path / "run";
+  const test::AppResult result =
+      test::run_app("rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
+                                   test::shell_quoted(run) +
+                                   " --set train.total_steps=40000 --set train.eval_every=0"
+                                   " --set train.eval_episodes=5");
+  CAPTURE(result.output);
+  REQUIRE(result.exit_code == 0);
+  CHECK(test::contains(result.output, "2 processes (data-parallel)"));
+  const json::Value summary = json::parse(read_file((run / "summary.json").string()));
+  CHECK(summary.find("total_steps")->as_number() == 40000);
+  // Random play scores about 20; 40k steps of PPO reach well above 100.
+  CHECK(summary.find("final_eval_mean")->as_number() > 100);
+  CHECK(fs::exists(run / "checkpoints" / "final.pt"));
+  // One summary line: rank 1 is quiet.
+  CHECK(result.output.find("done ppo on") == result.output.rfind("done ppo on"));
+}
+
+TEST_CASE("rltrain --nproc 2: --resume continues a distributed run") {
+  test::TempDir dir("nproc_resume");
+  const fs::path run = dir.path / "run";
+  const std::string common = " --set train.eval_every=0 --set train.eval_episodes=2";
+  const test::AppResult first = test::run_app(
+      "rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
+                     test::shell_quoted(run) + " --set train.total_steps=8192" + common);
+  CAPTURE(first.output);
+  REQUIRE(first.exit_code == 0);
+  const test::AppResult resumed =
+      test::run_app("rltrain", "--resume " + test::shell_quoted(run) +
+                                   " --nproc 2 --set train.total_steps=16384");
+  CAPTURE(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(test::contains(resumed.output, "resuming " + run.string() + " at step 8192"));
+  CHECK(test::contains(resumed.output, "every rank starts new episodes"));
+  const json::Value summary = json::parse(read_file((run / "summary.json").string()));
+  CHECK(summary.find("total_steps")->as_number() == 16384);
+}
+
+TEST_CASE("rltrain ranks: a killed rank makes the other exit with an error naming it") {
+  test::TempDir dir("killed_rank");
+  const fs::path run = dir.path / "run";
+  const int port = test_port(1);
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t rank0 =
+      start_rank(0, port, run, dir.path / "rank0.log",
+                 {"--set", "train.total_steps=100000000", "--set", "train.checkpoint_every=2048"});
+  ::setenv("RLCADE_INJECT_KILL_AT_STEP", "8192", 1);
+  const pid_t rank1 =
+      start_rank(1, port, run, dir.path / "rank1.log",
+                 {"--set", "train.total_steps=100000000", "--set", "train.checkpoint_every=2048"});
+  ::unsetenv("RLCADE_INJECT_KILL_AT_STEP");
+  CHECK(wait_exit_code(rank1) == 128 + SIGKILL);
+  const int code = wait_exit_code(rank0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string output = read_file((dir.path / "rank0.log").string());
+  CAPTURE(output);
+  CHECK(code == 1);
+  CHECK(test::contains(output, "rank 1 of 2 stopped"));
+  CHECK(test::contains(output, "is intact: continue with: rltrain --resume"));
+  CHECK(seconds < 60);
+  CHECK(fs::exists(run / "checkpoints" / "latest.pt"));
+}
+
+TEST_CASE("rltrain ranks: different configs are refused, naming the rank") {
+  test::TempDir dir("mismatch");
+  const int port = test_port(2);
+  const pid_t rank0 = start_rank(0, port, dir.path / "run", dir.path / "rank0.log");
+  const pid_t rank1 =
+      start_rank(1, port, dir.path / "run", dir.path / "rank1.log", {"--set", "agent.lr=0.002"});
+  CHECK(wait_exit_code(rank0) == 2);
+  CHECK(wait_exit_code(rank1) == 2);
+  const std::string output = read_file((dir.path / "rank1.log").string());
+  CAPTURE(output);
+  CHECK(test::contains(output, "the config of rank 1 differs from rank 0's"));
+  CHECK_FALSE(fs::exists(dir.path / "run" / "metrics.csv"));
+}
+
+TEST_CASE("rltrain ranks: a port in use and an unreachable master are clear errors") {
+  test::TempDir dir("port");
+  const int port = test_port(3);
+  // A rank 0 waiting for its partner holds the port.
+  const pid_t holder = start_rank(0, port, dir.path / "run", dir.path / "holder.log");
+  ::usleep(1'500'000);
+  const pid_t second = start_rank(0, port, dir.path / "run2", dir.path / "second.log");
+  CHECK(wait_exit_code(second) == 1);
+  std::string output = read_file((dir.path / "second.log").string());
+  CAPTURE(output);
+  CHECK(test::contains(output, "the port is in use"));
+  ::kill(holder, SIGKILL);
+  wait_exit_code(holder);
+
+  const test::AppResult unreachable = test::run_app(
+      "rltrain", test::shell_quoted(config("ppo.yaml")) +
+                     " --rank 1 --world-size 2 --master 127.0.0.1:" + std::to_string(test_port(4)) +
+                     " --set distributed.timeout_s=2");
+  CAPTURE(unreachable.output);
+  CHECK(unreachable.exit_code == 1);
+  CHECK(test::contains(unreachable.output, "cannot reach the master 127.0.0.1:"));
+}
+
+TEST_CASE("rltrain: --nproc is refused for agents without multi-process training") {
+  const test::AppResult result =
+      test::run_app("rltrain", test::shell_quoted(config("dqn.yaml")) + " --nproc 2");
+  CHECK(result.exit_code == 2);
+  CHECK(test::contains(result.output, "agent 'dqn' has no multi-process training yet"));
+}
+
+}  // namespace
+}  // namespace rl
