@@ -435,11 +435,11 @@ std::string syntax_message(const nlohmann::detail::exception& error, const std::
 // the caller: no duplicate keys and a nesting limit.
 //
 // The hot path, read_fast(), runs nlohmann's parser on the fast lexer (top of this file),
-// which keeps no positions. At any error, syntax or ours, it throws ReadAgain; parse() then
-// reads the text again with read_generic(): nlohmann's unmodified lexer, through a
-// TrackingIterator that records the furthest byte read, so the error stops at the same point
-// and names its byte (nlohmann's syntax errors carry their own position; the events of ours,
-// duplicate key and depth, do not).
+// which keeps no positions. At any error, syntax or ours, and at a token the fast lexer leaves
+// out, it throws ReadAgain; parse() then reads the text again with read_generic(): nlohmann's
+// unmodified lexer, through a TrackingIterator that records the furthest byte read, so an
+// error stops at the same point and names its byte (nlohmann's syntax errors carry their own
+// position; the events of ours, duplicate key and depth, do not).
 class Reader final : public nlohmann::json_sax<Json> {
  public:
   struct ReadAgain {};
