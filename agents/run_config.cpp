@@ -105,6 +105,43 @@ TrainConfig read_train(ConfigSection train, const AgentEntry& agent) {
   return t;
 }
 
+// Agents that take `normalize_observations` (SB3's VecNormalize observation part for PPO, A2C
+// and SAC).
+bool takes_observation_normalization(const std::string& agent_type) {
+  return agent_type == "ppo" || agent_type == "a2c" || agent_type == "sac";
+}
+
+// agent.normalize_observations is one way to ask for the env's normalize_observation wrapper,
+// not a second implementation: the reader appends that wrapper to env.wrappers, outermost (as
+// VecNormalize wraps the whole vector env, and as policy export requires it), so its statistics
+// are shared by the training copies, frozen in evaluation copies, saved in checkpoints and
+// applied by exported policies exactly as when the wrapper is configured. The resolved config
+// keeps the setting, not the wrapper, so reading it again gives the same env.
+void read_observation_normalization(ConfigSection& agent, const std::string& agent_type,
+                                    EnvConfig& env) {
+  if (!takes_observation_normalization(agent_type)) return;
+  const bool normalize = agent.get_bool(
+      "normalize_observations", false,
+      "Normalize observations by a running mean/std (the normalize_observation wrapper, "
+      "added after env.wrappers)");
+  const double clip =
+      agent.get_float("observation_clip", 10.0,
+                      "Clip of normalized observations (normalize_observations)", 1e-6, 1e9);
+  if (!normalize) return;
+  for (size_t i = 0; i < env.wrappers.size(); ++i) {
+    if (env.wrappers[i].name == "normalize_observation")
+      agent.fail("normalize_observations",
+                 "env.wrappers[" + std::to_string(i) +
+                     "] normalizes observations already; ask for it one way: remove that wrapper "
+                     "or this setting");
+  }
+  WrapperConfig wrapper{"normalize_observation", {}};
+  for (const ParamSpec& spec : find_wrapper_info(wrapper.name).params)
+    wrapper.params[spec.name] = spec.default_value;
+  wrapper.params["clip"] = clip;
+  env.wrappers.push_back(std::move(wrapper));
+}
+
 }  // namespace
 
 LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registry) {
@@ -125,6 +162,7 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
   ConfigSection agent = root.section("agent", "The agent: type and its settings");
   run.agent_type = agent.get_required_choice("type", "Agent type (rltrain --list)",
                                              AgentRegistry::global().types());
+  read_observation_normalization(agent, run.agent_type, run.env);
   run.train = read_train(root.section("train", "Training loop settings"),
                          AgentRegistry::global().find(run.agent_type));
   // Read only when present, so that the resolved config of other runs does not change.

@@ -311,6 +311,16 @@ TEST_CASE("export: PPO with discrete actions and observation normalization match
   check_export(experiment, "ppo_discrete");
 }
 
+TEST_CASE("export: SAC with agent.normalize_observations matches the agent") {
+  // The setting becomes the normalize_observation wrapper, which the export applies.
+  Experiment experiment = experiment_of(
+      "sac_pendulum",
+      {"agent.buffer_size=1000", "agent.normalize_observations=true", "agent.observation_clip=3"});
+  warm_up_statistics(experiment, 500);
+  REQUIRE(experiment.wrapper_context.observation_stats->snapshot().count() > 100);
+  check_export(experiment, "sac_box_normalized");
+}
+
 TEST_CASE("export: PPO with the MinAtar CNN (shared torso) matches the agent") {
   Experiment experiment = experiment_of("ppo_minatar_breakout", {});
   check_export(experiment, "ppo_cnn");

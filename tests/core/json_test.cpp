@@ -3,6 +3,8 @@
 #include "core/json.h"
 
 #include <doctest/doctest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -25,6 +27,44 @@ std::string error_of(std::string_view text, int max_depth = 32) {
   }
   FAIL("expected a JsonError for: ", text);
   return "";
+}
+
+// A text placed at the very end of a readable page whose next page is unreadable, so any read
+// past the end of the text crashes at once, in any build (ASan or not).
+class GuardedText {
+ public:
+  GuardedText() {
+    page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    void* pages =
+        mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(pages != MAP_FAILED);
+    pages_ = static_cast<char*>(pages);
+    REQUIRE(mprotect(pages_ + page_, page_, PROT_NONE) == 0);
+  }
+  ~GuardedText() { munmap(pages_, 2 * page_); }
+  GuardedText(const GuardedText&) = delete;
+  GuardedText& operator=(const GuardedText&) = delete;
+
+  // A view of a copy of `text` (at most a page) ending where the unreadable page begins.
+  std::string_view place(std::string_view text) {
+    REQUIRE(text.size() <= page_);
+    char* const start = pages_ + page_ - text.size();
+    std::memcpy(start, text.data(), text.size());
+    return {start, text.size()};
+  }
+
+ private:
+  size_t page_ = 0;
+  char* pages_ = nullptr;
+};
+
+// What parse() gives for `text`: the dumped value, or the error message.
+std::string outcome_of(std::string_view text) {
+  try {
+    return "value " + dump(parse(text));
+  } catch (const JsonError& e) {
+    return std::string("error ") + e.what();
+  }
 }
 
 TEST_CASE("json: 64-bit integers round trip exactly") {
@@ -76,12 +116,189 @@ TEST_CASE("json: numbers read as std::strtod reads them, at any digit count and 
   CHECK(parse("[0.1,1E+2,-0.0e0]").items()[1].as_number() == 100.0);
 }
 
+// Whether `value` holds what nlohmann's own parser read into `reference`.
+bool same_as_reference(const Value& value, const nlohmann::ordered_json& reference) {
+  if (reference.is_object()) {
+    if (!value.is_object() || value.keys().size() != reference.size()) return false;
+    size_t i = 0;
+    for (const auto& [key, member] : reference.items())
+      if (value.keys()[i++] != key || !same_as_reference(*value.find(key), member)) return false;
+    return true;
+  }
+  if (reference.is_array()) {
+    if (!value.is_array() || value.items().size() != reference.size()) return false;
+    for (size_t i = 0; i < reference.size(); ++i)
+      if (!same_as_reference(value.items()[i], reference[i])) return false;
+    return true;
+  }
+  if (reference.is_number_unsigned()) return value.as_uint64() == reference.get<uint64_t>();
+  if (reference.is_number_integer()) return value.as_int64() == reference.get<int64_t>();
+  if (reference.is_number_float()) {
+    const double x = reference.get<double>();
+    return value.as_number() == x && std::signbit(value.as_number()) == std::signbit(x);
+  }
+  if (reference.is_string()) return value.as_string() == reference.get<std::string>();
+  if (reference.is_boolean()) return value.as_bool() == reference.get<bool>();
+  return value.is_null();
+}
+
+// Random numbers and strings, well-formed or not, from the pieces the lexer tells apart.
+std::string random_token(std::mt19937_64& gen) {
+  const auto pick = [&gen](std::initializer_list<const char*> pieces) {
+    return std::string(pieces.begin()[gen() % pieces.size()]);
+  };
+  std::string token;
+  if (gen() % 2 == 0) {
+    token += pick({"", "", "-", "+", "--"});
+    token += pick({"0", "7", "00", "012", "123456789", "18446744073709551615",
+                   "18446744073709551616", "9223372036854775808", "", "x"});
+    token += pick({"", "", ".", ".5", ".0001", ".12345678901234567890123", "..5"});
+    token += pick({"", "", "e", "E+", "e-", "e5", "E+308", "e309", "e-400", "e-5x", "E"});
+    token += pick({"", "", "", "1", ".", "e1", ","});
+  } else {
+    token += '"';
+    const int pieces = static_cast<int>(gen() % 6);
+    for (int i = 0; i < pieces; ++i)
+      token += pick({"plain",
+                     " ",
+                     "\\\"",
+                     "\\\\",
+                     "\\/",
+                     "\\n",
+                     "\\t",
+                     "\\b\\f\\r",
+                     "\\u00e9",
+                     "\\ud83d\\ude00",
+                     "\\ud83d",
+                     "\\x",
+                     "\\",
+                     "\x7f",
+                     "\x01",
+                     "\t",
+                     "caf\xc3\xa9",
+                     "\xf0\x9f\x98\x80",
+                     "\xe2\x82\xac",
+                     "\xc3",
+                     "\xc0\xaf",
+                     "\xed\xa0\x80",
+                     "\xf4\x90\x80\x80",
+                     "\xe0\x80\xaf",
+                     "\xff",
+                     "\xef\xbb\xbf"});
+    token += pick({"\"", "\"", "\"", ""});
+  }
+  return token;
+}
+
+TEST_CASE("json: parse reads tokens as nlohmann's own parser reads them") {
+  // parse() reads numbers and strings on a fast path of its own and leaves the rest to
+  // nlohmann's lexer: both must accept the same texts, with the same values, and name the same
+  // byte for an error.
+  // A third of the texts end right after their last token (read from a guarded buffer, so a
+  // read past the end crashes): the end of input is where a token's scan must stop.
+  std::mt19937_64 gen(11);
+  GuardedText guarded;
+  for (int i = 0; i < 30000; ++i) {
+    const bool token_at_end = i % 3 == 0;
+    std::string text = token_at_end ? "" : "[";
+    text += random_token(gen);
+    if (!token_at_end && gen() % 2 == 0) {
+      text += ',';
+      text += random_token(gen);
+    }
+    if (!token_at_end) text += ']';
+    CAPTURE(text);
+    CHECK(outcome_of(guarded.place(text)) == outcome_of(text));
+    nlohmann::ordered_json reference;
+    try {
+      reference = nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::ordered_json::parse_error& e) {
+      const std::string error = error_of(text);
+      CHECK(error.rfind("bad JSON at byte " + std::to_string(e.byte - 1) + ": ", 0) == 0);
+      continue;
+    } catch (const nlohmann::ordered_json::out_of_range&) {  // 1e999
+      CHECK(error_of(text).find("number out of range") != std::string::npos);
+      continue;
+    }
+    CHECK(same_as_reference(parse(text), reference));
+  }
+}
+
+TEST_CASE("json: no read passes the end of the input, whatever the text stops in") {
+  // Regression: the first fast lexer read one byte past the end of a frame body when a string
+  // or number ran to the end of the input (fuzz_frame: an ERROR frame whose body was {"code).
+  // Every prefix of these texts is read from the end of a guarded buffer, which crashes on any
+  // read past the end, and must read as the same text in an ordinary string does.
+  const std::vector<std::string> texts = {
+      R"({"code": 7, "name": "bad_action", "message": "caf\u00e9 \"x\"\n"})",
+      R"([-0, 0.5, -12.75e-3, 1E+2, 18446744073709551616, 1e400, 1e-400, 012, 1.e5, -])",
+      "[true, false, null, tru, nul, fals, \"\xc3\xa9\xf0\x9f\x98\x80\", \"\xc3\", \"\\u\"]",
+      "{\"a\" :\t[ 1 ,\r\n 2 ] } \n ",
+      "\xef\xbb\xbf{\"bom\": 1}",
+      "\"\\ud83d\\ude00\\ud83d\"",
+  };
+  GuardedText guarded;
+  for (const std::string& text : texts) {
+    for (size_t length = 0; length <= text.size(); ++length) {
+      const std::string prefix = text.substr(0, length);
+      CAPTURE(prefix);
+      CHECK(outcome_of(guarded.place(prefix)) == outcome_of(prefix));
+    }
+  }
+  const std::string_view body = guarded.place(R"({"code)");
+  CHECK(outcome_of(body) ==
+        "error bad JSON at byte 6: syntax error while parsing object key - "
+        "invalid string: missing closing quote; expected string literal");
+}
+
+TEST_CASE("json: a null byte is an error, also after a complete value") {
+  // nlohmann's lexer stops at a null byte as at the end of a C string; JSON text has none.
+  using namespace std::string_literals;
+  CHECK(error_of("{}\0trailing"s) ==
+        "bad JSON at byte 2: syntax error while parsing value - unexpected null byte; expected "
+        "end of input");
+  CHECK(error_of("[1, 2] \0"s).find("bad JSON at byte 7: ") == 0);
+  CHECK(error_of("[1,\0 2]"s).find("bad JSON at byte 3: ") == 0);
+  CHECK(error_of("\"a\0b\""s).find("control character U+0000") != std::string::npos);
+}
+
 TEST_CASE("json: integral doubles print without a fraction, others read back exactly") {
   CHECK(dump(Value(3.0)) == "3");
   CHECK(dump(Value(-2500.0)) == "-2500");
   CHECK(parse(dump(Value(1e300))).as_number() == 1e300);
   CHECK(parse(dump(Value(0.1 + 0.2))).as_number() == 0.1 + 0.2);
   CHECK_THROWS_AS(dump(Value(std::numeric_limits<double>::infinity())), JsonError);
+}
+
+TEST_CASE("json: doubles are written shortest, read back exactly, laid out as nlohmann does") {
+  using Reference = nlohmann::ordered_json;
+  const auto nlohmann_text = [](double x) { return Reference(x).dump(); };
+  std::mt19937_64 gen(5);
+  std::uniform_real_distribution<float> small(-3.f, 3.f);
+  for (int i = 0; i < 20000; ++i) {
+    double wide = 0;
+    const uint64_t bits = gen();
+    std::memcpy(&wide, &bits, sizeof wide);
+    if (!std::isfinite(wide)) continue;
+    for (const double x :
+         {static_cast<double>(small(gen)), wide, small(gen) * 1e-3, small(gen) * 1e12}) {
+      if (x == std::trunc(x)) continue;  // integral doubles are written as integers
+      const std::string text = dump(Value(x));
+      const std::string reference = nlohmann_text(x);
+      CAPTURE(text);
+      CAPTURE(reference);
+      CHECK(parse(text).as_number() == x);
+      // nlohmann's Grisu2 digits are sometimes one longer, or the other of two equally short
+      // candidates (to_chars takes the nearer, or the even one at a tie); the layout is the same.
+      CHECK(text.size() <= reference.size());
+      CHECK((text.find('e') == std::string::npos) == (reference.find('e') == std::string::npos));
+      CHECK(text.find('.') == reference.find('.'));
+    }
+  }
+  for (const double x : {0.001234, -0.5, 123.456, 1.5e-5, 1e16 + 2, 5e-324, 1e-4 * 1.5, 1e15 + 0.5})
+    CHECK(dump(Value(x)) == (x == std::trunc(x) && std::fabs(x) < 9007199254740992.0
+                                 ? std::to_string(static_cast<int64_t>(x))
+                                 : nlohmann_text(x)));
 }
 
 TEST_CASE("json: duplicate keys are rejected at any size, naming the key and byte") {
