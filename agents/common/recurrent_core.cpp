@@ -8,10 +8,15 @@ namespace rl {
 
 RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
   RecurrentOptions d;
-  if (!agent_section.has("recurrent")) return d;
-  ConfigSection s = agent_section.section(
-      "recurrent", "Memory after the torso (PPO, A2C): {type: lstm | gru, hidden, layers}");
-  d.type = s.get_choice("type", "lstm", "Recurrent core: lstm, gru, or none (feed-forward)",
+  // Given, the mapping asks for a core (type lstm unless it says otherwise); absent, none.
+  const std::string type = agent_section.has("recurrent") ? "lstm" : "none";
+  ConfigSection s =
+      agent_section.section("recurrent",
+                            "Memory after the torso: {type: lstm | gru | none, hidden, layers, "
+                            "sequence_length}");
+  d.type = s.get_choice("type", type,
+                        "Recurrent core: lstm, gru, or none (feed-forward); lstm when the "
+                        "recurrent mapping is given",
                         {"none", "lstm", "gru"});
   d.hidden = s.get_int("hidden", d.hidden, "Units per recurrent layer", 1, 65536);
   d.layers = s.get_int("layers", d.layers, "Stacked recurrent layers", 1, 16);

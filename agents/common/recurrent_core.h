@@ -25,8 +25,8 @@ struct RecurrentOptions {
   bool enabled() const { return type != "none"; }
 };
 
-// Reads the optional `recurrent:` mapping of an agent section ({type, hidden, layers,
-// sequence_length}); absent means none. Throws ConfigError.
+// Reads the `recurrent:` mapping of an agent section ({type, hidden, layers, sequence_length});
+// absent means type none. Throws ConfigError.
 RecurrentOptions read_recurrent_options(ConfigSection& agent_section);
 
 class RecurrentCoreImpl : public torch::nn::Module {
