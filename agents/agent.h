@@ -7,13 +7,16 @@
 //          vector_env.step(actions)
 //          agent->observe(transitions)                        // store / accumulate
 //          stats = agent->update(env_steps)                   // learn when due
-//   eval:  agent->act(obs, n, ActMode::kGreedy, actions) on separate env copies
+//   eval:  agent->act(obs, n, ActMode::kGreedy, actions) on separate env copies; recurrent
+//          agents need the caller's memory in actions.recurrent_state (see RecurrentState)
 //   save/load into a checkpoint archive (agents/checkpoint.h).
 // Off-policy agents store transitions in a replay buffer and update every few steps; on-policy
 // agents fill a rollout in observe() and update when it is full. This header is free of
 // LibTorch (the archive types are only declared) so viewers can include it cheaply.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -54,6 +57,26 @@ struct AgentContext {
   int threads = 1;          // Intra-op threads for the tensor library.
 };
 
+// The memory a recurrent policy carries from one act() to the next, one row per env slot.
+// Whoever steps the envs owns it: make it with Agent::initial_state(slots), pass it in
+// ActionBatch::recurrent_state with every greedy act() on those envs (act advances it), and
+// reset(slot) when that slot's env starts a new episode. Feed-forward agents have no memory
+// (size 0) and ignore it. The agent's own training envs keep their memory inside the agent.
+struct RecurrentState {
+  int slots = 0;
+  int64_t size = 0;           // Floats per slot.
+  std::vector<float> values;  // slots * size, in the agent's layout (zero: an episode start).
+
+  // Forgets slot's memory (its env starts a new episode).
+  void reset(int slot) {
+    std::fill_n(values.begin() + static_cast<std::ptrdiff_t>(slot * size), size, 0.f);
+  }
+  std::span<const float> slot(int index) const {
+    return std::span<const float>(values).subspan(static_cast<size_t>(index * size),
+                                                  static_cast<size_t>(size));
+  }
+};
+
 // Output of act(): exactly one of the spans is used, by the action space kind.
 struct ActionBatch {
   std::span<int64_t> discrete;  // batch entries (Discrete action spaces)
@@ -62,6 +85,9 @@ struct ActionBatch {
   // env i (1 = legal, from Env::legal_actions). Empty when no env restricts its actions.
   // Agents that support masks never choose an illegal action.
   std::span<const uint8_t> legal_actions = {};
+  // Recurrent agents, greedy mode: the callers' memory of these envs, `batch` slots, advanced
+  // by the call. Required by recurrent agents (std::invalid_argument without it).
+  RecurrentState* recurrent_state = nullptr;
 };
 
 // One vector-env step, batch-first, `batch` rows.
@@ -100,8 +126,25 @@ class Agent {
   virtual void act(std::span<const uint8_t> observations, int batch, ActMode mode,
                    ActionBatch out) = 0;
 
-  // Values behind the greedy choice for one observation (for the HUD).
+  // Values behind the greedy choice for one observation (for the HUD). Recurrent agents need
+  // their memory: they throw std::invalid_argument here, use action_values_with_state.
   virtual ActionValues action_values(std::span<const uint8_t> observation) = 0;
+
+  // Floats of memory per env slot; 0 for feed-forward agents.
+  virtual int64_t recurrent_state_size() const { return 0; }
+  bool recurrent() const { return recurrent_state_size() > 0; }
+  // Memory for `slots` envs, each at an episode start.
+  RecurrentState initial_state(int slots) const {
+    const int64_t size = recurrent_state_size();
+    return {slots, size, std::vector<float>(static_cast<size_t>(slots * size), 0.f)};
+  }
+  // action_values with slot 0 of `state` as the memory (read, not advanced); feed-forward
+  // agents ignore the state.
+  virtual ActionValues action_values_with_state(std::span<const uint8_t> observation,
+                                                const RecurrentState& state) {
+    (void)state;
+    return action_values(observation);
+  }
 
   // Hands the agent the outcome of one vector-env step during training.
   virtual void observe(const TransitionBatch& transitions) = 0;

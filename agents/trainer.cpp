@@ -786,13 +786,18 @@ EvalResult evaluate(Experiment& experiment, int64_t episodes, uint64_t seed, int
   const ActMode mode =
       experiment.run().train.eval_deterministic ? ActMode::kGreedy : ActMode::kSample;
   experiment.agent->seed_sampling(seed);
+  // Recurrent agents act from this memory of the evaluation envs (empty for feed-forward ones).
+  RecurrentState memory = experiment.agent->initial_state(n);
   for (int64_t t = 0; t < max_steps && remaining > 0; ++t) {
     std::memcpy(observations.data(), env.observations().data(), observations.size());
     actions.read_masks(env);
-    experiment.agent->act(observations, n, mode, actions.view());
+    ActionBatch batch = actions.view();
+    batch.recurrent_state = &memory;
+    experiment.agent->act(observations, n, mode, batch);
     actions.step(env);
     if (recorder) recorder->record(env, actions);
     for (int i = 0; i < n; ++i) {
+      if (env.done(i)) memory.reset(i);  // Its env was auto-reset: a new episode.
       if (done[i]) continue;
       result.returns[i] += env.rewards()[i];
       result.lengths[i] += 1;

@@ -105,6 +105,28 @@ void draw_value_bars(sf::RenderTarget& target, const sf::Font& font, const HudSt
   }
 }
 
+// A recurrent policy's state as a heat strip, one cell per float (at most 256, 32 a row):
+// blue below zero, orange above, black at zero, squashed by tanh so cell states fit too.
+void draw_memory_strip(sf::RenderTarget& target, const HudState& hud, const sf::FloatRect& area,
+                       Writer& writer) {
+  if (hud.memory.empty()) return;
+  writer.line("memory (" + std::to_string(hud.memory.size()) + ")", 14, kDim);
+  constexpr size_t kPerRow = 32, kMaxCells = 256;
+  const size_t shown = std::min(hud.memory.size(), kMaxCells);
+  const float cell = std::max(2.f, std::floor((area.width - 24.f) / kPerRow));
+  for (size_t i = 0; i < shown; ++i) {
+    const float v = std::tanh(hud.memory[i]);
+    const auto level = static_cast<sf::Uint8>(std::min(255.f, std::abs(v) * 255.f));
+    sf::RectangleShape square({cell - 1.f, cell - 1.f});
+    square.setPosition(area.left + 12.f + static_cast<float>(i % kPerRow) * cell,
+                       writer.y() + static_cast<float>(i / kPerRow) * cell);
+    square.setFillColor(v >= 0 ? sf::Color(level, static_cast<sf::Uint8>(level * 0.6f), 0)
+                               : sf::Color(0, static_cast<sf::Uint8>(level * 0.5f), level));
+    target.draw(square);
+  }
+  writer.gap(static_cast<float>((shown + kPerRow - 1) / kPerRow) * cell + 6.f);
+}
+
 }  // namespace
 
 void draw_hud(sf::RenderTarget& target, const sf::Font& font, const HudState& hud,
@@ -132,6 +154,7 @@ void draw_hud(sf::RenderTarget& target, const sf::Font& font, const HudState& hu
   if (!playback.notice.empty()) w.line(playback.notice, 12, kDim);
   w.gap(8.f);
   draw_value_bars(target, font, hud, area, w);
+  draw_memory_strip(target, hud, area, w);
 
   // Controls, one "key: effect" item per line, at the bottom of the panel.
   std::vector<std::string> items;

@@ -1,5 +1,6 @@
 // Draws the HUD panel (SFML): env id, source, episode, step, return, last action, status,
-// playback state, the policy's per-action values as bars, and the controls.
+// playback state, the policy's per-action values as bars, a recurrent policy's memory as a
+// heat strip, and the controls.
 #pragma once
 
 #include <SFML/Graphics.hpp>

@@ -142,6 +142,7 @@ void LiveSession::start_episode() {
   hud_.last_action.clear();
   hud_.last_action_index = -1;
   hud_.action_values.clear();
+  hud_.memory.clear();
   hud_.status = turn_based_ ? "your move" : "";
 }
 
@@ -167,6 +168,7 @@ bool LiveSession::decide(Action& action) {
   action = Action{decision_.index, decision_.values};
   hud_.action_values = decision_.action_values;
   hud_.values_label = decision_.values_label;
+  hud_.memory = decision_.memory;
   return true;
 }
 

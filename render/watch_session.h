@@ -24,6 +24,7 @@ struct PolicyDecision {
   std::vector<float> values;         // Box action spaces (numel values).
   std::vector<float> action_values;  // Optional, one per discrete action (Q-values, probs).
   std::string values_label;          // What action_values are, e.g. "Q" or "p".
+  std::vector<float> memory;         // Optional: a recurrent policy's state after the choice.
 };
 
 // The policy hook: observation (the env's bytes) -> decision. An agent adapter is a thin
@@ -46,8 +47,9 @@ struct HudState {
   std::vector<std::string> action_labels;  // One per discrete action.
   std::vector<float> action_values;        // From the policy, if it gave any.
   std::string values_label;
-  std::string status;     // E.g. "checksums ok (12)", "episode over", "your move".
-  bool diverged = false;  // Replay re-simulation disagreed with the recording.
+  std::vector<float> memory;  // A recurrent policy's state, if it has one (shown as a strip).
+  std::string status;         // E.g. "checksums ok (12)", "episode over", "your move".
+  bool diverged = false;      // Replay re-simulation disagreed with the recording.
 };
 
 class WatchSession {

@@ -37,8 +37,19 @@ std::vector<std::string> A2cAgent::metric_names() const {
 }
 
 std::map<std::string, double> A2cAgent::learn() {
-  const RolloutTensors r = rollout_tensors();
-  const Evaluation now = evaluate_actions(r.observations, r.actions, r.legal_masks);
+  RolloutTensors r = rollout_tensors();
+  Evaluation now;
+  if (const RecurrentRollout* recurrent = recurrent_rollout()) {
+    // Every env sequence at once; the other terms follow the evaluation's row order.
+    const torch::Tensor ids = torch::arange(recurrent->sequences(), torch::kInt64);
+    torch::Tensor rows;
+    now = evaluate_sequences(r, ids.data_ptr<int64_t>(), ids.numel(), rows);
+    r.advantages = r.advantages.index_select(0, rows);
+    r.returns = r.returns.index_select(0, rows);
+    r.values = r.values.index_select(0, rows);
+  } else {
+    now = evaluate_actions(r.observations, r.actions, r.legal_masks);
+  }
   torch::Tensor advantages = r.advantages;
   // Across ranks, normalized in place in the rollout buffer (cleared after the update).
   if (settings_.normalize_advantages && advantages.numel() > 1 &&

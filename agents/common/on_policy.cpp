@@ -34,6 +34,7 @@ ActorCriticOptions network_options(const OnPolicySettings& s, const AgentContext
   o.torso = s.torso;
   o.shared_torso = s.shared_torso;
   o.initial_log_std = s.initial_log_std;
+  o.recurrent = s.recurrent;
   return o;
 }
 
@@ -47,6 +48,7 @@ OnPolicySettings read_on_policy_settings(ConfigSection& s, OnPolicySettings d) {
   d.torso = read_torso_options(s, d.torso, "");
   d.shared_torso = s.get_bool("shared_torso", d.shared_torso,
                               "One torso for policy and value heads (else one each)");
+  d.recurrent = read_recurrent_options(s);
   d.initial_log_std = s.get_float("initial_log_std", d.initial_log_std,
                                   "Box actions: initial log standard deviation", -20.0, 5.0);
   d.num_steps = s.get_int("num_steps", d.num_steps, "Steps per env in each rollout", 1, 1 << 20);
@@ -85,6 +87,11 @@ OnPolicyAgent::OnPolicyAgent(const OnPolicySettings& settings, const AgentContex
   torch::manual_seed(context.seed);
   net_ = ActorCritic(network_options(settings, context));
   optimizer_ = make_optimizer(net_->parameters(), settings.optimizer);
+  if (net_->recurrent()) {
+    recurrent_ =
+        std::make_unique<RecurrentRollout>(settings.num_steps, context.num_envs, net_->state_size(),
+                                           settings.recurrent.sequence_length);
+  }
   discrete_ = context.action_space.is_discrete();
   action_dim_ = discrete_ ? context.action_space.n : context.action_space.numel();
   if (!discrete_) {
@@ -116,6 +123,7 @@ std::string OnPolicyAgent::describe() const {
 }
 
 bool OnPolicyAgent::use_engine_if_applicable() {
+  if (net_->recurrent()) return false;  // The engine has no recurrent layers.
   if (settings_.optimizer.kind != "adam" || !nn::ActorCriticEngine::applies(*net_)) return false;
   engine_ = std::make_unique<nn::ActorCriticEngine>(*net_, discrete_, action_dim_);
   FlatOptimizerOptions options;
@@ -139,7 +147,10 @@ void OnPolicyAgent::estimate_values(const uint8_t* observations, int batch, floa
     return;
   }
   torch::InferenceMode inference;
-  const torch::Tensor v = net_->value(input_(observations, batch)).contiguous();
+  const torch::Tensor v =
+      (recurrent_ ? policy_output(input_(observations, batch), &recurrent_->acting_state()).value
+                  : net_->value(input_(observations, batch)))
+          .contiguous();
   std::memcpy(values, v.data_ptr<float>(), sizeof(float) * batch);
 }
 
@@ -221,8 +232,14 @@ void OnPolicyAgent::act(std::span<const uint8_t> observations, int batch, ActMod
   const bool sampled = mode != ActMode::kGreedy;
   at::Generator& generator = training ? generator_ : sampling_generator_;
   const torch::Tensor legal = legal_mask_tensor(out.legal_actions, batch);
+  RecurrentState* state = acting_state(mode, out.recurrent_state, batch);
   torch::InferenceMode inference;
-  const PolicyOutput output = net_->forward(input_(observations.data(), batch));
+  torch::Tensor next_state;
+  const PolicyOutput output = policy_output(input_(observations.data(), batch), state, &next_state);
+  if (state) {
+    std::memcpy(state->values.data(), next_state.contiguous().data_ptr<float>(),
+                sizeof(float) * state->values.size());
+  }
   torch::Tensor actions, log_probs;
   if (discrete_) {
     const Categorical dist(output.actor, legal);
@@ -268,13 +285,59 @@ void OnPolicyAgent::act(std::span<const uint8_t> observations, int batch, ActMod
   pending_ = true;
 }
 
+PolicyOutput OnPolicyAgent::policy_output(const torch::Tensor& observations,
+                                          const RecurrentState* state, torch::Tensor* next_state) {
+  if (!net_->recurrent()) return net_->forward(observations);
+  const torch::Tensor memory = torch::from_blob(const_cast<float*>(state->values.data()),
+                                                {observations.size(0), state->size});
+  torch::Tensor next;
+  PolicyOutput output = net_->forward_step(observations, memory, next);
+  if (next_state) *next_state = next;
+  return output;
+}
+
+RecurrentState* OnPolicyAgent::acting_state(ActMode mode, RecurrentState* caller, int batch) {
+  if (!recurrent_) return nullptr;
+  if (mode == ActMode::kExplore) {
+    recurrent_->begin_step(rollout_.steps());
+    return &recurrent_->acting_state();
+  }
+  if (!caller) {
+    throw std::invalid_argument(type() +
+                                ": outside training, a recurrent policy acts from the caller's memory: "
+                                "pass ActionBatch::recurrent_state (Agent::initial_state)");
+  }
+  if (caller->slots != batch || caller->size != net_->state_size() ||
+      caller->values.size() != static_cast<size_t>(batch * caller->size)) {
+    throw std::invalid_argument(
+        type() + ": the recurrent state has " + std::to_string(caller->slots) + " slots of " +
+        std::to_string(caller->size) + " floats; expected " + std::to_string(batch) + " slots of " +
+        std::to_string(net_->state_size()));
+  }
+  return caller;
+}
+
 ActionValues OnPolicyAgent::action_values(std::span<const uint8_t> observation) {
+  if (recurrent_) {
+    throw std::invalid_argument(type() +
+                                ": a recurrent policy needs its memory: action_values_with_state");
+  }
+  return action_values_with_state(observation, RecurrentState{});
+}
+
+ActionValues OnPolicyAgent::action_values_with_state(std::span<const uint8_t> observation,
+                                                     const RecurrentState& state) {
   if (observation.size() != input_.bytes()) {
     throw std::invalid_argument(type() + ": expected one observation of " +
                                 std::to_string(input_.bytes()) + " bytes");
   }
+  if (recurrent_ && (state.size != net_->state_size() || state.slots < 1 ||
+                     state.values.size() < static_cast<size_t>(state.size))) {
+    throw std::invalid_argument(type() + ": the recurrent state needs a slot of " +
+                                std::to_string(net_->state_size()) + " floats");
+  }
   torch::InferenceMode inference;
-  const PolicyOutput output = net_->forward(input_(observation.data(), 1));
+  const PolicyOutput output = policy_output(input_(observation.data(), 1), &state);
   const torch::Tensor values =
       (discrete_ ? Categorical(output.actor).probs() : output.actor).contiguous();
   const float* data = values.data_ptr<float>();
@@ -314,6 +377,7 @@ void OnPolicyAgent::observe(const TransitionBatch& t) {
   step.truncated = t.truncated;
   if (any_truncated) step.final_values = final_values_;
   rollout_.add(step);
+  if (recurrent_) recurrent_->end_step(episode_ends_);
   std::memcpy(last_observations_.data(), t.next_observations.data(), last_observations_.size());
 }
 
@@ -344,6 +408,24 @@ OnPolicyAgent::Evaluation OnPolicyAgent::evaluate_actions(const torch::Tensor& o
   const PolicyOutput output = net_->forward(observations);
   if (discrete_) {
     Categorical dist(output.actor, legal_masks);
+    return {dist.log_prob(actions), dist.entropy(), output.value};
+  }
+  DiagGaussian dist(output.actor, net_->log_std());
+  return {dist.log_prob(actions), dist.entropy(), output.value};
+}
+
+OnPolicyAgent::Evaluation OnPolicyAgent::evaluate_sequences(const RolloutTensors& r,
+                                                            const int64_t* ids, int64_t count,
+                                                            torch::Tensor& rows) {
+  const RecurrentRollout::Batch batch = recurrent_->gather(ids, count);
+  rows = batch.rows;
+  const PolicyOutput output =
+      net_->forward_sequence(r.observations.index_select(0, rows), batch.state, batch.starts);
+  const torch::Tensor actions = r.actions.index_select(0, rows);
+  if (discrete_) {
+    const torch::Tensor legal =
+        r.legal_masks.defined() ? r.legal_masks.index_select(0, rows) : torch::Tensor();
+    Categorical dist(output.actor, legal);
     return {dist.log_prob(actions), dist.entropy(), output.value};
   }
   DiagGaussian dist(output.actor, net_->log_std());
@@ -472,6 +554,7 @@ void OnPolicyAgent::load(torch::serialize::InputArchive& archive) {
     }
   }
   rollout_.clear();
+  if (recurrent_) recurrent_->restart();
   pending_ = false;
 }
 

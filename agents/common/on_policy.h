@@ -7,6 +7,11 @@
 // observation) into the reward of truncated steps; once num_steps steps are stored, update()
 // computes GAE(lambda) advantages and calls learn(). A rollout in progress is not saved in
 // checkpoints: a resumed run starts a fresh one.
+//
+// With `recurrent:` settings the network carries memory (agents/common/recurrent_core.h): the
+// training envs' memory lives in a RecurrentRollout, greedy callers pass their own
+// (ActionBatch::recurrent_state), and learn() re-runs whole env sequences (evaluate_sequences).
+// Recurrent networks always use the LibTorch backend.
 #pragma once
 
 #include <ATen/core/Generator.h>
@@ -24,6 +29,8 @@
 #include "agents/common/distributions.h"
 #include "agents/common/nn/actor_critic_engine.h"
 #include "agents/common/preprocess.h"
+#include "agents/common/recurrent_core.h"
+#include "agents/common/recurrent_rollout.h"
 #include "agents/dqn/flat_optimizer.h"
 #include "core/config.h"
 #include "core/rollout_buffer.h"
@@ -39,6 +46,7 @@ struct OnPolicySettings {
   TorsoOptions torso;
   bool shared_torso = false;     // One torso for policy and value (usual for CNNs).
   double initial_log_std = 0.0;  // Box actions: initial log standard deviation.
+  RecurrentOptions recurrent;    // Memory after the torso (type none: feed-forward).
 
   // Rollouts and returns.
   int64_t num_steps = 128;  // Steps per env per rollout.
@@ -73,6 +81,9 @@ class OnPolicyAgent : public Agent {
            ActionBatch out) override;
   void seed_sampling(uint64_t seed) override { sampling_generator_ = make_generator(seed); }
   ActionValues action_values(std::span<const uint8_t> observation) override;
+  int64_t recurrent_state_size() const override { return net_->state_size(); }
+  ActionValues action_values_with_state(std::span<const uint8_t> observation,
+                                        const RecurrentState& state) override;
   void observe(const TransitionBatch& transitions) override;
   std::map<std::string, double> update(int64_t env_steps) override;
   void save(torch::serialize::OutputArchive& archive) const override;
@@ -111,6 +122,13 @@ class OnPolicyAgent : public Agent {
     torch::Tensor legal_masks;  // bool [rows, actions] (Discrete actions), else undefined.
   };
   RolloutTensors rollout_tensors() const;
+  // Recurrent networks: the stored memory and episode starts of the rollout (null otherwise).
+  const RecurrentRollout* recurrent_rollout() const { return recurrent_.get(); }
+  // Recurrent networks: re-runs the rollout sequences `ids` [count] (RecurrentRollout ids) from
+  // their stored memory, with gradients. `rows` receives the rollout rows [L * count] that the
+  // evaluation's entries belong to, in order (select the rest of `r` with them).
+  Evaluation evaluate_sequences(const RolloutTensors& r, const int64_t* ids, int64_t count,
+                                torch::Tensor& rows);
   // Clips gradients (when max_grad_norm > 0) and steps the optimizer; returns the norm before
   // clipping.
   double clip_and_step();
@@ -149,10 +167,19 @@ class OnPolicyAgent : public Agent {
 
   // Engine backend: acting and V(s) for `batch` observations.
   void engine_act(std::span<const uint8_t> observations, int batch, ActMode mode, ActionBatch out);
-  // V(s) [batch] of raw observations into `values`, by either backend.
+  // V(s) [batch] of raw observations into `values`, by either backend (recurrent networks:
+  // from the training envs' memory after their last step).
   void estimate_values(const uint8_t* observations, int batch, float* values);
+  // The network's output for float observations [B, ...]. Recurrent networks read `state` (B
+  // slots; required) and leave the memory after the step in `next_state`.
+  PolicyOutput policy_output(const torch::Tensor& observations, const RecurrentState* state,
+                             torch::Tensor* next_state = nullptr);
+  // The memory act() uses for `batch` envs: the training envs' (explore) or the caller's
+  // (greedy; std::invalid_argument when missing or of the wrong size).
+  RecurrentState* acting_state(ActMode mode, RecurrentState* caller, int batch);
 
   std::unique_ptr<nn::ActorCriticEngine> engine_;  // Null with the LibTorch backend.
+  std::unique_ptr<RecurrentRollout> recurrent_;    // Null for feed-forward networks.
   std::unique_ptr<FlatOptimizer> flat_optimizer_;  // Replaces optimizer_ with the engine.
   std::vector<float> observation_floats_, rollout_floats_;
   torch::Tensor random_draws_;  // Engine acting: uniforms (Discrete) or normal noise (Box).

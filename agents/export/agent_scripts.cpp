@@ -76,6 +76,10 @@ std::string dqn_methods(torch::jit::Module& module, const DqnAgent& agent) {
 
 std::string actor_critic_methods(torch::jit::Module& module, OnPolicyAgent& agent, bool discrete) {
   ActorCriticImpl& net = *agent.network();
+  if (net.recurrent()) {
+    throw std::invalid_argument(
+        "export: recurrent policies (agent.recurrent) have no exporter yet");
+  }
   const std::string actor_torso = sequential_statements(module, "actor_torso", net.actor_torso());
   const std::string actor_head =
       "    x = " + linear_expression(module, "actor_head", net.actor_head(), "x") + "\n";

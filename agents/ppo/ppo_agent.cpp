@@ -46,6 +46,13 @@ PpoAgent::PpoAgent(const PpoSettings& settings, const AgentContext& context)
                                 ") exceeds the rollout size num_steps x num_envs (" +
                                 std::to_string(rollout_.rows()) + ")");
   }
+  if (const RecurrentRollout* recurrent = recurrent_rollout();
+      recurrent && settings.num_minibatches > recurrent->sequences()) {
+    throw std::invalid_argument(
+        "num_minibatches (" + std::to_string(settings.num_minibatches) +
+        ") exceeds the recurrent rollout's sequences, num_envs x num_steps / sequence_length (" +
+        std::to_string(recurrent->sequences()) + "): minibatches are whole env sequences");
+  }
   if (settings.backend == "auto") use_engine_if_applicable();
 }
 
@@ -56,18 +63,24 @@ std::vector<std::string> PpoAgent::metric_names() const {
 
 PpoAgent::Totals PpoAgent::torch_learn() {
   const RolloutTensors r = rollout_tensors();
-  const int64_t rows = rollout_.rows();
-  const int64_t minibatch = rows / ppo_.num_minibatches;
+  // Minibatches of rollout rows, or of whole env sequences for a recurrent network.
+  const RecurrentRollout* recurrent = recurrent_rollout();
+  const int64_t units = recurrent ? recurrent->sequences() : rollout_.rows();
+  const int64_t per_minibatch = units / ppo_.num_minibatches;
   const double clip = ppo_.clip_coef;
   Totals totals;
   for (int64_t epoch = 0; epoch < ppo_.update_epochs && !last_update_.stopped_early; ++epoch) {
-    const torch::Tensor order = torch::randperm(rows, generator_, torch::kInt64);
-    for (int64_t start = 0; start + minibatch <= rows; start += minibatch) {
-      const torch::Tensor index = order.slice(0, start, start + minibatch);
+    const torch::Tensor order = torch::randperm(units, generator_, torch::kInt64);
+    for (int64_t start = 0; start + per_minibatch <= units; start += per_minibatch) {
+      torch::Tensor index = order.slice(0, start, start + per_minibatch);
+      const Evaluation now =
+          recurrent ? evaluate_sequences(r, index.data_ptr<int64_t>(), per_minibatch, index)
+                    : evaluate_actions(
+                          r.observations.index_select(0, index), r.actions.index_select(0, index),
+                          r.legal_masks.defined() ? r.legal_masks.index_select(0, index)
+                                                  : torch::Tensor());
+      const int64_t minibatch = index.size(0);
       const torch::Tensor old_log_probs = r.log_probs.index_select(0, index);
-      const Evaluation now = evaluate_actions(
-          r.observations.index_select(0, index), r.actions.index_select(0, index),
-          r.legal_masks.defined() ? r.legal_masks.index_select(0, index) : torch::Tensor());
       const torch::Tensor log_ratio = now.log_prob - old_log_probs;
       double kl = 0, clipped = 0;
       {

@@ -8,7 +8,9 @@ namespace rl::apps {
 
 // Greedy actions of `agent` (which must outlive the returned source). Discrete actions stay
 // within the env's legal actions when it declares them, and the decision carries the agent's
-// values behind the choice (Q-values or probabilities) for the HUD. Calls are not thread-safe:
+// values behind the choice (Q-values or probabilities) for the HUD. A recurrent agent acts from
+// the source's own memory of the env, reset whenever an episode starts, and the decision
+// carries that memory for the HUD. Calls are not thread-safe:
 // use one source per thread.
 render::PolicySource greedy_policy(Agent& agent);
 

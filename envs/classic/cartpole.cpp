@@ -5,6 +5,7 @@
 
 #include "core/registry.h"
 #include "envs/classic/dynamics.h"
+#include "envs/classic/observation_subset.h"
 
 namespace rl {
 namespace {
@@ -74,9 +75,23 @@ class CartPole final : public Env {
   classic::CartPoleState state_;
 };
 
-RLCADE_REGISTER_ENV(entry_from_spec(
-    {{"max_episode_steps", int64_t{500}, "Truncate episodes after this many steps", 1.0, 1e9, {}}},
-    cartpole_spec, [](const Params& p) { return std::make_unique<CartPole>(p); }));
+EnvEntry cartpole_entry() {
+  return entry_from_spec({{"max_episode_steps",
+                           int64_t{500},
+                           "Truncate episodes after this many steps",
+                           1.0,
+                           1e9,
+                           {}}},
+                         cartpole_spec,
+                         [](const Params& p) { return std::make_unique<CartPole>(p); });
+}
+
+RLCADE_REGISTER_ENV(cartpole_entry());
+// Cart position and pole angle only (RL Zoo's CartPoleNoVel): a memoryless policy cannot tell
+// which way the pole is falling.
+RLCADE_REGISTER_ENV(classic::observation_subset_entry(
+    cartpole_entry(), "classic/cartpole-novel-v1",
+    "CartPole-v1 observing cart position and pole angle only, no velocities (a POMDP)", {0, 2}));
 
 }  // namespace
 }  // namespace rl

@@ -7,6 +7,7 @@
 
 #include "core/registry.h"
 #include "envs/classic/dynamics.h"
+#include "envs/classic/observation_subset.h"
 
 namespace rl {
 namespace {
@@ -83,10 +84,18 @@ class Pendulum final : public Env {
   classic::PendulumState state_;
 };
 
-RLCADE_REGISTER_ENV(entry_from_spec(
-    {{"max_episode_steps", int64_t{200}, "Truncate episodes after this many steps", 1.0, 1e9, {}},
-     {"g", 10.0, "Gravity (m/s^2), Gymnasium's g", 0.0, 100.0, {}}},
-    pendulum_spec, [](const Params& p) { return std::make_unique<Pendulum>(p); }));
+EnvEntry pendulum_entry() {
+  return entry_from_spec(
+      {{"max_episode_steps", int64_t{200}, "Truncate episodes after this many steps", 1.0, 1e9, {}},
+       {"g", 10.0, "Gravity (m/s^2), Gymnasium's g", 0.0, 100.0, {}}},
+      pendulum_spec, [](const Params& p) { return std::make_unique<Pendulum>(p); });
+}
+
+RLCADE_REGISTER_ENV(pendulum_entry());
+// cos(theta) and sin(theta) only (RL Zoo's PendulumNoVel): the angular velocity is hidden.
+RLCADE_REGISTER_ENV(classic::observation_subset_entry(
+    pendulum_entry(), "classic/pendulum-novel-v1",
+    "Pendulum-v1 observing cos and sin of the angle only, no angular velocity (a POMDP)", {0, 1}));
 
 }  // namespace
 }  // namespace rl

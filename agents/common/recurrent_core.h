@@ -1,0 +1,60 @@
+// The memory of recurrent actor-critic agents: an LSTM or GRU between the feed-forward torso
+// and the policy and value heads (CleanRL's ppo_atari_lstm.py layout), with its state kept as a
+// flat float row per env so that callers can hold it (agents/agent.h, RecurrentState).
+//
+// State layout of one env row: LSTM [h of layer 0..L-1, then c of layer 0..L-1], each `hidden`
+// floats; GRU [h of layer 0..L-1]. Zero is the state at an episode's start.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/rnn.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+
+namespace rl {
+
+struct RecurrentOptions {
+  std::string type = "none";    // none | lstm | gru
+  int64_t hidden = 128;         // Units per layer.
+  int64_t layers = 1;           // Stacked layers.
+  int64_t sequence_length = 0;  // Truncation of back-propagation through time; 0: the rollout.
+  bool enabled() const { return type != "none"; }
+};
+
+// Reads the `recurrent:` mapping of an agent section ({type, hidden, layers, sequence_length});
+// absent means type none. Throws ConfigError.
+RecurrentOptions read_recurrent_options(ConfigSection& agent_section);
+
+class RecurrentCoreImpl : public torch::nn::Module {
+ public:
+  // Throws std::invalid_argument when `options` is not enabled.
+  RecurrentCoreImpl(const RecurrentOptions& options, int64_t input_features);
+
+  int64_t hidden() const { return options_.hidden; }
+  int64_t state_size() const;     // Floats per env row.
+  std::string signature() const;  // e.g. "lstm 128x1", stored in checkpoints.
+
+  // One step of B envs: features [B, input], state [B, state_size()] -> output [B, hidden]; the
+  // state after the step goes to `next_state` [B, state_size()].
+  torch::Tensor step(const torch::Tensor& features, const torch::Tensor& state,
+                     torch::Tensor& next_state);
+
+  // T steps of B envs, time-major: features [T, B, input], `state` [B, state_size()] before the
+  // first step, `starts` float [T, B] (1 where an episode starts at that step: the state is
+  // zeroed before it). Returns the outputs [T, B, hidden], computed step by step exactly as
+  // step() does while acting, with gradients through the whole sequence.
+  torch::Tensor sequence(const torch::Tensor& features, const torch::Tensor& state,
+                         const torch::Tensor& starts);
+
+ private:
+  RecurrentOptions options_;
+  torch::nn::LSTM lstm_{nullptr};
+  torch::nn::GRU gru_{nullptr};
+};
+TORCH_MODULE(RecurrentCore);
+
+}  // namespace rl

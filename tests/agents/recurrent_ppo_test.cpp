@@ -1,0 +1,192 @@
+// Recurrent PPO and A2C (agent.recurrent): learning a memory task that feed-forward PPO cannot,
+// the sequence re-run reproducing the acting log-probabilities, checkpoints, masks, and the
+// memory API of Agent (RecurrentState).
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "actor_critic_util.h"
+#include "agents/checkpoint.h"
+#include "agents/ppo/ppo_agent.h"
+#include "agents/trainer.h"
+#include "test_util.h"
+#include "torch_doctest.h"  // First: see the header.
+
+namespace rl {
+namespace {
+
+using test::ac_config;
+using test::experiment_from;
+
+// PPO on test/recall-v0 (tests/agents/recurrent_probe_env.cpp); `recurrent` is the flow map of
+// agent.recurrent, or empty for the feed-forward control.
+std::string recall_config(const std::string& recurrent, int64_t total_steps,
+                          const std::string& extra = "") {
+  std::string agent =
+      "  type: ppo\n"
+      "  hidden: [32]\n"
+      "  num_steps: 16\n"
+      "  update_epochs: 4\n"
+      "  num_minibatches: 2\n"
+      "  lr: 3e-3\n"
+      "  anneal_lr: false\n"
+      "  gamma: 0.9\n"
+      "  ent_coef: 0.01\n" +
+      extra;
+  if (!recurrent.empty()) agent += "  recurrent: " + recurrent + "\n";
+  return ac_config("test/recall-v0", agent, total_steps, 8, 64);
+}
+
+PpoAgent& ppo(Experiment& e) { return dynamic_cast<PpoAgent&>(*e.agent); }
+
+TrainSummary run(Experiment& e, const std::string& name) {
+  test::TempDir dir(name);
+  TrainOptions options;
+  options.run_dir = dir.str();
+  return train(e, options);
+}
+
+TEST_CASE("recurrent ppo: an LSTM learns to recall the cue; feed-forward PPO stays at chance") {
+  Experiment lstm = experiment_from(recall_config("{type: lstm, hidden: 16}", 12000));
+  CHECK(lstm.agent->recurrent());
+  CHECK(lstm.agent->recurrent_state_size() == 32);  // h and c
+  const TrainSummary remembered = run(lstm, "recurrent_recall");
+  CHECK(remembered.final_eval_mean >= 0.95);
+
+  Experiment feed_forward = experiment_from(recall_config("", 12000));
+  CHECK(!feed_forward.agent->recurrent());
+  const TrainSummary forgot = run(feed_forward, "recurrent_recall_ff");
+  CHECK(forgot.final_eval_mean <= 0.75);
+}
+
+TEST_CASE("recurrent ppo: a GRU learns to recall the cue too") {
+  Experiment gru = experiment_from(recall_config("{type: gru, hidden: 16}", 12000));
+  CHECK(gru.agent->recurrent_state_size() == 16);
+  CHECK(run(gru, "recurrent_recall_gru").final_eval_mean >= 0.95);
+}
+
+TEST_CASE("recurrent ppo: re-running the stored sequences reproduces the acting log-probs") {
+  // One update over one rollout of 16 steps with episodes of 3 steps ending inside it, in one
+  // minibatch: its first ratios compare the re-run with what acting computed.
+  for (const std::string& recurrent :
+       {std::string("{type: lstm, hidden: 16}"), std::string("{type: gru, hidden: 8, layers: 2}"),
+        std::string("{type: lstm, hidden: 16, sequence_length: 4}")}) {
+    INFO(recurrent);
+    Experiment e = experiment_from(recall_config(recurrent, 16 * 8),
+                                   {"agent.num_minibatches=1", "agent.update_epochs=2"});
+    run(e, "recurrent_ratio");
+    REQUIRE(ppo(e).updates_done() == 1);
+    CHECK(ppo(e).last_update().first_ratio_max_deviation == 0.0);
+  }
+}
+
+TEST_CASE("recurrent ppo: settings are checked") {
+  CHECK_THROWS_WITH(experiment_from(recall_config("{type: lstm, sequence_length: 5}", 1000)),
+                    doctest::Contains("recurrent.sequence_length (5) must divide num_steps (16)"));
+  CHECK_THROWS_WITH(experiment_from(recall_config("{type: lstm, sequence_length: 8}", 1000),
+                                    {"agent.num_minibatches=17"}),
+                    doctest::Contains("exceeds the recurrent rollout's sequences"));
+  CHECK_THROWS_WITH(experiment_from(recall_config("{type: lstn}", 1000)),
+                    doctest::Contains("agent.recurrent.type"));
+  CHECK_THROWS_WITH(experiment_from(recall_config("{type: lstm, size: 3}", 1000)),
+                    doctest::Contains("size"));
+  // type none is the feed-forward network.
+  CHECK(!experiment_from(recall_config("{type: none}", 1000)).agent->recurrent());
+}
+
+// Greedy actions and probabilities of `agent` over one recall episode per cue, from a fresh
+// memory: what a checkpoint must reproduce.
+std::vector<float> greedy_trace(Agent& agent) {
+  std::vector<float> trace;
+  for (const float cue : {-1.f, 1.f}) {
+    RecurrentState memory = agent.initial_state(1);
+    for (int step = 0; step < 3; ++step) {
+      const float observation[2] = {step == 0 ? cue : 0.f, step == 2 ? 1.f : 0.f};
+      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(observation),
+                                           sizeof observation);
+      const ActionValues values = agent.action_values_with_state(bytes, memory);
+      trace.insert(trace.end(), values.values.begin(), values.values.end());
+      int64_t action = -1;
+      ActionBatch batch{{&action, 1}, {}};
+      batch.recurrent_state = &memory;
+      agent.act(bytes, 1, ActMode::kGreedy, batch);
+      trace.push_back(static_cast<float>(action));
+    }
+  }
+  return trace;
+}
+
+TEST_CASE("recurrent ppo: a checkpoint restores the recurrent weights") {
+  namespace fs = std::filesystem;
+  test::TempDir dir("recurrent_checkpoint");
+  Experiment trained = experiment_from(recall_config("{type: lstm, hidden: 16}", 2048));
+  TrainOptions options;
+  options.run_dir = dir.str();
+  train(trained, options);
+  const fs::path path = dir.path / "checkpoints" / "final.pt";
+  REQUIRE(fs::exists(path));
+  Experiment fresh = experiment_from(recall_config("{type: lstm, hidden: 16}", 2048), {"seed=9"});
+  CHECK(greedy_trace(*fresh.agent) != greedy_trace(*trained.agent));
+  load_checkpoint(path.string(), fresh);
+  CHECK(greedy_trace(*fresh.agent) == greedy_trace(*trained.agent));
+  // A network of another size is refused, naming the mismatch.
+  Experiment wider = experiment_from(recall_config("{type: lstm, hidden: 24}", 2048));
+  CHECK_THROWS_WITH(load_checkpoint(path.string(), wider), doctest::Contains("lstm"));
+  Experiment gru = experiment_from(recall_config("{type: gru, hidden: 16}", 2048));
+  CHECK_THROWS(load_checkpoint(path.string(), gru));
+}
+
+TEST_CASE("recurrent ppo: greedy acting needs the caller's memory, of the right size") {
+  Experiment e = experiment_from(recall_config("{type: lstm, hidden: 16}", 1000));
+  const float observation[2] = {1.f, 0.f};
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(observation),
+                                       sizeof observation);
+  int64_t action = -1;
+  CHECK_THROWS_WITH_AS(e.agent->act(bytes, 1, ActMode::kGreedy, {{&action, 1}, {}}),
+                       doctest::Contains("recurrent_state"), std::invalid_argument);
+  CHECK_THROWS_AS(e.agent->action_values(bytes), std::invalid_argument);
+  RecurrentState two = e.agent->initial_state(2);
+  ActionBatch batch{{&action, 1}, {}};
+  batch.recurrent_state = &two;
+  CHECK_THROWS_WITH_AS(e.agent->act(bytes, 1, ActMode::kGreedy, batch),
+                       doctest::Contains("2 slots of 32 floats; expected 1 slots of 32"),
+                       std::invalid_argument);
+  // The memory changes with what was seen and reset() forgets it.
+  RecurrentState memory = e.agent->initial_state(1);
+  batch.recurrent_state = &memory;
+  e.agent->act(bytes, 1, ActMode::kGreedy, batch);
+  CHECK(memory.values != std::vector<float>(32, 0.f));
+  memory.reset(0);
+  CHECK(memory.values == std::vector<float>(32, 0.f));
+  // Feed-forward agents have no memory and ignore one.
+  Experiment ff = experiment_from(recall_config("", 1000));
+  CHECK(ff.agent->initial_state(3).values.empty());
+  ff.agent->act(bytes, 1, ActMode::kGreedy, {{&action, 1}, {}});
+}
+
+TEST_CASE("recurrent ppo: masked actions are never taken, in training or evaluation") {
+  // test/recall-v0 throws on its illegal action 2; training and evaluation run through.
+  Experiment e = experiment_from(recall_config("{type: lstm, hidden: 16}", 2048));
+  const TrainSummary summary = run(e, "recurrent_masks");
+  CHECK(summary.final_eval_mean >= 0.0);
+  const EvalResult result = evaluate(e, 32, 77, 100);
+  CHECK(result.returns.size() == 32);
+}
+
+TEST_CASE("recurrent a2c: learns to recall the cue") {
+  const std::string agent =
+      "  type: a2c\n"
+      "  hidden: [32]\n"
+      "  num_steps: 8\n"
+      "  lr: 3e-3\n"
+      "  optimizer: adam\n"
+      "  gamma: 0.9\n"
+      "  ent_coef: 0.01\n"
+      "  recurrent: {type: lstm, hidden: 16}\n";
+  Experiment e = experiment_from(ac_config("test/recall-v0", agent, 20000, 8, 64));
+  CHECK(run(e, "recurrent_a2c").final_eval_mean >= 0.95);
+}
+
+}  // namespace
+}  // namespace rl
