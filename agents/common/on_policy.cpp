@@ -303,9 +303,10 @@ RecurrentState* OnPolicyAgent::acting_state(ActMode mode, RecurrentState* caller
     return &recurrent_->acting_state();
   }
   if (!caller) {
-    throw std::invalid_argument(type() +
-                                ": outside training, a recurrent policy acts from the caller's memory: "
-                                "pass ActionBatch::recurrent_state (Agent::initial_state)");
+    throw std::invalid_argument(
+        type() +
+        ": outside training, a recurrent policy acts from the caller's memory: "
+        "pass ActionBatch::recurrent_state (Agent::initial_state)");
   }
   if (caller->slots != batch || caller->size != net_->state_size() ||
       caller->values.size() != static_cast<size_t>(batch * caller->size)) {

@@ -112,7 +112,7 @@ TEST_CASE("a policy session plays episodes back to back and records each one") {
   PolicySource policy = [&](std::span<const uint8_t> obs, const Env& env) {
     CHECK(obs.size() == env.spec().observation_space.bytes());
     ++calls;
-    return PolicyDecision{calls % 2, {}, {0.25f, -1.5f}, std::string("Q")};
+    return PolicyDecision{calls % 2, {}, {0.25f, -1.5f}, std::string("Q"), {}};
   };
   auto session = make_policy_session(options, policy);
   int episodes_finished = 0;

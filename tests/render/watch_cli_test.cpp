@@ -209,7 +209,7 @@ TEST_CASE("an agent loader supplies the policy for runs and checkpoints") {
     agent.agent_info = "always-right";
     agent.checkpoint_info = path;
     agent.policy = [](std::span<const uint8_t>, const Env&) {
-      return PolicyDecision{1, {}, {0.f, 1.f}, "Q"};
+      return PolicyDecision{1, {}, {0.f, 1.f}, "Q", {}};
     };
     return agent;
   };
