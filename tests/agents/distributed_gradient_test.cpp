@@ -110,9 +110,11 @@ void check_half_batches_match(bool flat) {
   const std::vector<torch::Tensor> expected = whole_batch_parameters(flat);
   std::map<int, std::vector<torch::Tensor>> results;
   std::mutex mutex;
+  // Different initial weights per rank: the broadcast makes them rank 0's (seed 3). Built
+  // here, not in the rank threads: torch::manual_seed sets one generator for the process.
+  const torch::nn::Sequential nets[2] = {small_net(3), small_net(99)};
   run_two_ranks([&](GlooGroup& group) {
-    // Different initial weights per rank: the broadcast makes them rank 0's (seed 3).
-    auto net = small_net(group.rank() == 0 ? 3 : 99);
+    torch::nn::Sequential net = nets[group.rank()];
     group.broadcast(net->parameters(), 0);
     Learner learner(net, flat);
     const torch::Tensor x = inputs().narrow(0, 8 * group.rank(), 8);

@@ -15,19 +15,13 @@ namespace {
 
 using test::ac_config;
 using test::experiment_from;
+using test::train_in_temp_dir;
 
 PpoAgent& ppo(Experiment& e) { return dynamic_cast<PpoAgent&>(*e.agent); }
 
-TrainSummary run(Experiment& e, const std::string& name) {
-  test::TempDir dir(name);
-  TrainOptions options;
-  options.run_dir = dir.str();
-  return train(e, options);
-}
-
 TEST_CASE("ppo: the first minibatch of the first epoch has ratio 1, later ones do not") {
   Experiment e = experiment_from(ac_config("test/chain-v0", test::kPpoChain, 128));
-  run(e, "ppo_ratio");
+  train_in_temp_dir(e, "ppo_ratio");
   const PpoUpdateStats& stats = ppo(e).last_update();
   CHECK(ppo(e).updates_done() == 1);
   CHECK(stats.first_ratio_max_deviation < 1e-5);
@@ -74,7 +68,7 @@ TEST_CASE("ppo: the clipped surrogate stops the gradient only where clipping bin
 TEST_CASE("ppo: target_kl stops the update early") {
   Experiment e = experiment_from(ac_config("test/chain-v0", test::kPpoChain, 128),
                                  {"agent.target_kl=1e-9", "agent.lr=0.05"});
-  run(e, "ppo_kl");
+  train_in_temp_dir(e, "ppo_kl");
   const PpoUpdateStats& stats = ppo(e).last_update();
   CHECK(stats.stopped_early);
   CHECK(stats.minibatches_run >= 1);
@@ -129,7 +123,7 @@ TEST_CASE("ppo: a truncated step's reward is bootstrapped from V(final observati
 
 TEST_CASE("ppo: learns the chain probe within a few thousand steps") {
   Experiment e = experiment_from(ac_config("test/chain-v0", test::kPpoChain, 6000));
-  const TrainSummary summary = run(e, "ppo_chain");
+  const TrainSummary summary = train_in_temp_dir(e, "ppo_chain");
   CHECK(summary.final_eval_mean >= *e.env_spec.reward_threshold);
 }
 
@@ -143,7 +137,7 @@ TEST_CASE("ppo: learns a continuous target with a Gaussian policy") {
                                            "  lr: 3e-3\n"
                                            "  ent_coef: 0.0\n",
                                            20000, 4, 64));
-  const TrainSummary summary = run(e, "ppo_target");
+  const TrainSummary summary = train_in_temp_dir(e, "ppo_target");
   CHECK(summary.final_eval_mean > -0.05);
 }
 

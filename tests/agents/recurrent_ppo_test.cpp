@@ -18,6 +18,7 @@ namespace {
 
 using test::ac_config;
 using test::experiment_from;
+using test::train_in_temp_dir;
 
 // PPO on test/recall-v0 (tests/agents/recurrent_probe_env.cpp); `recurrent` is the flow map of
 // agent.recurrent, or empty for the feed-forward control.
@@ -40,30 +41,23 @@ std::string recall_config(const std::string& recurrent, int64_t total_steps,
 
 PpoAgent& ppo(Experiment& e) { return dynamic_cast<PpoAgent&>(*e.agent); }
 
-TrainSummary run(Experiment& e, const std::string& name) {
-  test::TempDir dir(name);
-  TrainOptions options;
-  options.run_dir = dir.str();
-  return train(e, options);
-}
-
 TEST_CASE("recurrent ppo: an LSTM learns to recall the cue; feed-forward PPO stays at chance") {
   Experiment lstm = experiment_from(recall_config("{type: lstm, hidden: 16}", 12000));
   CHECK(lstm.agent->recurrent());
   CHECK(lstm.agent->recurrent_state_size() == 32);  // h and c
-  const TrainSummary remembered = run(lstm, "recurrent_recall");
+  const TrainSummary remembered = train_in_temp_dir(lstm, "recurrent_recall");
   CHECK(remembered.final_eval_mean >= 0.95);
 
   Experiment feed_forward = experiment_from(recall_config("", 12000));
   CHECK(!feed_forward.agent->recurrent());
-  const TrainSummary forgot = run(feed_forward, "recurrent_recall_ff");
+  const TrainSummary forgot = train_in_temp_dir(feed_forward, "recurrent_recall_ff");
   CHECK(forgot.final_eval_mean <= 0.75);
 }
 
 TEST_CASE("recurrent ppo: a GRU learns to recall the cue too") {
   Experiment gru = experiment_from(recall_config("{type: gru, hidden: 16}", 12000));
   CHECK(gru.agent->recurrent_state_size() == 16);
-  CHECK(run(gru, "recurrent_recall_gru").final_eval_mean >= 0.95);
+  CHECK(train_in_temp_dir(gru, "recurrent_recall_gru").final_eval_mean >= 0.95);
 }
 
 TEST_CASE("recurrent ppo: re-running the stored sequences reproduces the acting log-probs") {
@@ -75,7 +69,7 @@ TEST_CASE("recurrent ppo: re-running the stored sequences reproduces the acting 
     INFO(recurrent);
     Experiment e = experiment_from(recall_config(recurrent, 16 * 8),
                                    {"agent.num_minibatches=1", "agent.update_epochs=2"});
-    run(e, "recurrent_ratio");
+    train_in_temp_dir(e, "recurrent_ratio");
     REQUIRE(ppo(e).updates_done() == 1);
     CHECK(ppo(e).last_update().first_ratio_max_deviation == 0.0);
   }
@@ -168,7 +162,7 @@ TEST_CASE("recurrent ppo: greedy acting needs the caller's memory, of the right 
 TEST_CASE("recurrent ppo: masked actions are never taken, in training or evaluation") {
   // test/recall-v0 throws on its illegal action 2; training and evaluation run through.
   Experiment e = experiment_from(recall_config("{type: lstm, hidden: 16}", 2048));
-  const TrainSummary summary = run(e, "recurrent_masks");
+  const TrainSummary summary = train_in_temp_dir(e, "recurrent_masks");
   CHECK(summary.final_eval_mean >= 0.0);
   const EvalResult result = evaluate(e, 32, 77, 100);
   CHECK(result.returns.size() == 32);
@@ -185,7 +179,7 @@ TEST_CASE("recurrent a2c: learns to recall the cue") {
       "  ent_coef: 0.01\n"
       "  recurrent: {type: lstm, hidden: 16}\n";
   Experiment e = experiment_from(ac_config("test/recall-v0", agent, 20000, 8, 64));
-  CHECK(run(e, "recurrent_a2c").final_eval_mean >= 0.95);
+  CHECK(train_in_temp_dir(e, "recurrent_a2c").final_eval_mean >= 0.95);
 }
 
 }  // namespace

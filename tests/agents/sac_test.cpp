@@ -13,15 +13,9 @@ namespace {
 
 using test::ac_config;
 using test::experiment_from;
+using test::train_in_temp_dir;
 
 SacAgent& sac(Experiment& e) { return dynamic_cast<SacAgent&>(*e.agent); }
-
-TrainSummary run(Experiment& e, const std::string& name) {
-  test::TempDir dir(name);
-  TrainOptions options;
-  options.run_dir = dir.str();
-  return train(e, options);
-}
 
 std::vector<uint8_t> target_observation(float target) {
   std::vector<uint8_t> bytes(sizeof(float));
@@ -32,7 +26,7 @@ std::vector<uint8_t> target_observation(float target) {
 TEST_CASE("sac: learns a continuous target and tunes alpha") {
   Experiment e = experiment_from(ac_config("test/target-v0", test::kSacTarget, 2000, 1, 64));
   CHECK(sac(e).target_entropy() == -1.0);
-  const TrainSummary summary = run(e, "sac_target");
+  const TrainSummary summary = train_in_temp_dir(e, "sac_target");
   CHECK(summary.final_eval_mean > -0.02);
   CHECK(sac(e).alpha() != doctest::Approx(0.2));
   CHECK(sac(e).gradient_steps_done() == 2000 - 200 + 1);
@@ -67,7 +61,7 @@ TEST_CASE("sac: the discrete-action variant learns the chain probe") {
   // A wrong step only delays the goal, so the action gap is small; a low target entropy keeps
   // the entropy bonus from outweighing it (with the default 0.89 log 2 wandering forever pays).
   CHECK(sac(e).target_entropy() == doctest::Approx(0.3 * std::log(2.0)));
-  const TrainSummary summary = run(e, "sac_chain");
+  const TrainSummary summary = train_in_temp_dir(e, "sac_chain");
   CHECK(summary.final_eval_mean >= *e.env_spec.reward_threshold);
 }
 

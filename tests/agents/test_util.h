@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agents/experiment.h"
+#include "agents/trainer.h"
 
 namespace rl::test {
 
@@ -56,5 +57,13 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
   std::string str() const { return path.string(); }
 };
+
+// Trains `experiment` to its end in a scratch run folder (removed afterwards).
+inline TrainSummary train_in_temp_dir(Experiment& experiment, const std::string& name) {
+  TempDir dir(name);
+  TrainOptions options;
+  options.run_dir = dir.str();
+  return train(experiment, options);
+}
 
 }  // namespace rl::test
