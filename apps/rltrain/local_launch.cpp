@@ -82,7 +82,8 @@ int run(const Options& options) {
     workers.push_back({rank, spawn_worker(args), std::nullopt});
   }
   const auto kill_deadline = std::chrono::duration<double>(options.timeout_s + 30.0);
-  std::optional<Clock::time_point> first_failure;
+  // When to kill the ranks still running after the first one failed (never until then).
+  Clock::time_point kill_at = Clock::time_point::max();
   int forwarded = 0, failed_rank = -1, failed_code = 0;
   size_t running = workers.size();
   while (running > 0) {
@@ -100,15 +101,15 @@ int run(const Options& options) {
       if (code != 0 && !is_interrupt_code(code) && failed_rank < 0) {
         failed_rank = w.rank;
         failed_code = code;
-        first_failure = Clock::now();
+        kill_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(kill_deadline);
       }
     }
-    if (first_failure && Clock::now() - *first_failure > kill_deadline) {
+    if (Clock::now() > kill_at) {
       for (const Worker& w : workers) {
         if (!w.status) ::kill(w.pid, SIGKILL);
       }
       if (options.log) *options.log << "rltrain: killed the ranks still running\n";
-      first_failure.reset();
+      kill_at = Clock::time_point::max();
     }
     if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
