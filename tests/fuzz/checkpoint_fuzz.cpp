@@ -7,6 +7,8 @@
 // too (with_data_crcs_fixed): LibTorch's archive reader and our load path see the bytes.
 // The experiments loaded into are built once, from fixed small configs (the seeds' agents):
 // building one from a mutated config would measure how much memory a valid config may ask for.
+#include <c10/util/Logging.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,8 +17,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <c10/util/Logging.h>
 
 #include "agents/checkpoint.h"
 #include "agents/experiment.h"
