@@ -71,6 +71,84 @@ TEST_CASE(
   CHECK(message.find("Unknown type name") != std::string::npos);
 }
 
+// The central directory entry of `name` (the last occurrence of the name is the directory's).
+size_t directory_entry(const std::string& zip, const std::string& name) {
+  return zip.rfind(name) - 46;
+}
+
+std::string checkpoint_archive_without_trailer() {
+  const Experiment experiment = test::experiment_from(test::chain_config(100));
+  std::string archive = checkpoint_bytes(experiment, TrainerState{});
+  archive.resize(archive.size() - 24);
+  return archive;
+}
+
+TEST_CASE("checkpoint: zip64 size fields are read from their extra field, never skipped") {
+  test::TempDir dir("checkpoint_zip64");
+  const std::string path = (dir.path / "zip64.pt").string();
+  const std::string original = checkpoint_archive_without_trailer();
+  const std::string entry_name = "archive/data.pkl";  // Stored, not deflated.
+  const size_t entry = directory_entry(original, entry_name);
+  REQUIRE((u32_at(original, entry + 10) & 0xFFFF) == 0);
+
+  SUBCASE("a size at the zip64 marker without a zip64 extra field is damage") {
+    // Found by fuzz_checkpoint: such an entry once made the whole check step aside, and LibTorch
+    // then reserved the 4 GB another entry claimed.
+    std::string archive = original;
+    set_u32_at(archive, entry + 20, 0xFFFFFFFF);
+    write_file_atomic(path, archive);
+    CHECK(corrupt_message(path) == path + ": cannot read checkpoint: corrupt: archive entry '" +
+                                       entry_name + "' has a damaged header");
+  }
+  SUBCASE("an entry whose sizes are in a zip64 extra field reads") {
+    std::string archive = original;
+    const uint32_t size = u32_at(archive, entry + 20);
+    std::string extra = {1, 0, 16, 0};  // Zip64 extended information: two 8-byte sizes.
+    for (int half = 0; half < 2; ++half) {
+      for (int i = 0; i < 8; ++i) extra.push_back(i < 4 ? static_cast<char>(size >> (8 * i)) : 0);
+    }
+    set_u32_at(archive, entry + 20, 0xFFFFFFFF);
+    set_u32_at(archive, entry + 24, 0xFFFFFFFF);
+    const uint32_t name_bytes = u32_at(archive, entry + 28) & 0xFFFF;
+    REQUIRE((u32_at(archive, entry + 30) & 0xFFFF) == 0);  // No extra field so far.
+    archive[entry + 30] = static_cast<char>(extra.size());
+    archive.insert(entry + 46 + name_bytes, extra);
+    // The directory grew: its size in both end records, and the zip64 end record moved.
+    const size_t end = archive.rfind("PK\x05\x06");
+    const size_t record = archive.rfind("PK\x06\x06");
+    set_u32_at(archive, end + 12, u32_at(archive, end + 12) + extra.size());
+    set_u32_at(archive, record + 40, u32_at(archive, record + 40) + extra.size());
+    set_u32_at(archive, end - 20 + 8, record);
+    write_file_atomic(path, archive);
+    CHECK(corrupt_message(path) == "");
+    // The extra field's sizes are the ones checked: a wrong one is damage.
+    archive[entry + 46 + name_bytes + 4] ^= 1;
+    write_file_atomic(path, archive);
+    CHECK(corrupt_message(path).find("corrupt: archive entry '" + entry_name) != std::string::npos);
+  }
+  SUBCASE("the directory named by the zip64 end record, which must agree with the end record") {
+    // LibTorch writes a zip64 end record into every archive, found through its locator.
+    std::string archive = original;
+    const size_t end = archive.rfind("PK\x05\x06");
+    const size_t record = archive.rfind("PK\x06\x06");
+    REQUIRE(u32_at(archive, end - 20) == 0x07064b50);
+    REQUIRE(u32_at(archive, record + 48) == u32_at(archive, end + 16));
+    set_u32_at(archive, end + 16, 0xFFFFFFFF);  // The 32-bit offset defers to the zip64 one.
+    write_file_atomic(path, archive);
+    CHECK(corrupt_message(path) == "");
+    set_u32_at(archive, record + 48, u32_at(original, end + 16) + 46);
+    write_file_atomic(path, archive);
+    CHECK(corrupt_message(path) ==
+          path + ": cannot read checkpoint: corrupt: the archive's directory is damaged");
+    // Two directories, one for each reader: the end records disagree.
+    archive = original;
+    set_u32_at(archive, record + 48, u32_at(original, end + 16) + 46);
+    write_file_atomic(path, archive);
+    CHECK(corrupt_message(path) ==
+          path + ": cannot read checkpoint: corrupt: the archive's directory is damaged");
+  }
+}
+
 TEST_CASE("checkpoint: an archive without its config is a corrupt file named in the error") {
   test::TempDir dir("checkpoint_no_config");
   torch::serialize::OutputArchive archive;
