@@ -131,5 +131,28 @@ TEST_CASE("rlserve --policy: unreadable policies exit 1 naming the file; bad arg
   CHECK(contains(run_app("rlserve", "--help", dir.path).output, "--policy"));
 }
 
+TEST_CASE("rlexport exports a recurrent PPO run that play_policy plays; rlserve refuses it") {
+  TempDir dir("policy_recurrent");
+  const std::string config = (source_dir() / "configs" / "ppo_lstm_cartpole_novel.yaml").string();
+  const AppResult train = run_app("rltrain",
+                                  shell_quoted(config) +
+                                      " --out run --set train.total_steps=512 --set "
+                                      "train.eval_every=0 --set train.eval_episodes=1",
+                                  dir.path);
+  REQUIRE_MESSAGE(train.exit_code == 0, train.output);
+  const AppResult exported = run_app("rlexport", "run --out lstm.pt", dir.path);
+  REQUIRE_MESSAGE(exported.exit_code == 0, exported.output);
+  const AppResult played = run_app("play_policy", "lstm.pt 2 3", dir.path);
+  INFO(played.output);
+  CHECK(played.exit_code == 0);
+  CHECK(contains(played.output, "(ppo) on classic/cartpole-novel-v1: mean return"));
+
+  const AppResult served = run_app("rlserve", "--policy lstm.pt --port 0", dir.path);
+  INFO(served.output);
+  CHECK(served.exit_code == 1);
+  CHECK(contains(served.output, "lstm.pt: a recurrent policy (128 floats of memory per env)"));
+  CHECK(contains(served.output, "serves feed-forward policies only"));
+}
+
 }  // namespace
 }  // namespace rl::test
