@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -134,7 +135,10 @@ const float* DensePolicy::preprocess(const uint8_t* observations, int batch) {
   const size_t numel = static_cast<size_t>(observation_space_.numel());
   const size_t count = numel * static_cast<size_t>(batch);
   const bool u8 = observation_space_.dtype == DType::kU8;
-  if (!u8 && !normalized_ && scale_ == 1.f) return reinterpret_cast<const float*>(observations);
+  const bool aligned = reinterpret_cast<uintptr_t>(observations) % alignof(float) == 0;
+  if (!u8 && !normalized_ && scale_ == 1.f && aligned) {
+    return reinterpret_cast<const float*>(observations);  // f32 rows as they are.
+  }
   input_.resize(count);
   for (size_t i = 0; i < count; ++i) {
     float raw;

@@ -13,6 +13,7 @@
 #include "agents/export/policy_export.h"
 #include "agents/policy.h"
 #include "core/rng.h"
+#include "export_test_util.h"
 #include "test_util.h"
 
 namespace rl {
@@ -20,37 +21,17 @@ namespace {
 
 constexpr int kObservations = 1200;
 
-// Observations of random play in `env_yaml`'s env (below any wrapper), batch-first bytes.
+// Observations of random play in `env_id` (no wrappers), batch-first bytes.
 std::vector<uint8_t> record(const Space& space, const std::string& env_id, int count) {
   EnvConfig config;
   config.id = env_id;
   WrapperContext unused;
   std::unique_ptr<Env> env = make_configured_env(config, unused);
   REQUIRE(env->spec().observation_space.bytes() == space.bytes());
-  std::vector<uint8_t> obs(space.bytes()), recorded;
-  std::vector<float> values;
+  std::vector<uint8_t> recorded;
   Rng rng(23);
-  env->reset(7, obs);
-  for (int i = 0; i < count; ++i) {
-    recorded.insert(recorded.end(), obs.begin(), obs.end());
-    const Space& actions = env->spec().action_space;
-    const int64_t index = sample_space(actions, rng, values);
-    const StepResult step = env->step(
-        actions.is_discrete() ? Action::discrete(index) : Action::continuous(values), obs);
-    if (step.terminated || step.truncated) env->reset(rng.next(), obs);
-  }
+  test::play_randomly(*env, count, 7, rng, &recorded);
   return recorded;
-}
-
-std::vector<uint8_t> random_masks(int count, int64_t actions) {
-  Rng rng(31);
-  std::vector<uint8_t> masks(static_cast<size_t>(count * actions));
-  for (int i = 0; i < count; ++i) {
-    uint8_t* row = masks.data() + i * actions;
-    for (int64_t a = 0; a < actions; ++a) row[a] = rng.uniform() < 0.5 ? 1 : 0;
-    row[rng.below(static_cast<uint64_t>(actions))] = 1;
-  }
-  return masks;
 }
 
 torch::Tensor observation_tensor(const Policy& policy, std::vector<uint8_t>& bytes, int count) {
@@ -67,22 +48,8 @@ void check_dense_engine(const std::string& yaml, int warm_up = 0) {
   test::TempDir dir("export_dense");
   std::filesystem::create_directories(dir.path);
   Experiment experiment = test::experiment_from(yaml);
-  if (warm_up > 0) {
-    std::unique_ptr<Env> env = experiment.make_env();
-    std::vector<uint8_t> obs(env->spec().observation_space.bytes());
-    std::vector<float> values;
-    Rng rng(3);
-    env->reset(9, obs);
-    for (int i = 0; i < warm_up; ++i) {
-      const Space& actions = env->spec().action_space;
-      const int64_t index = sample_space(actions, rng, values);
-      if (env->step(actions.is_discrete() ? Action::discrete(index) : Action::continuous(values),
-                    obs)
-              .done()) {
-        env->reset(rng.next(), obs);
-      }
-    }
-  }
+  Rng rng(3);
+  if (warm_up > 0) test::play_randomly(*experiment.make_env(), warm_up, 9, rng);
   const std::string path = (dir.path / "policy.pt").string();
   save_policy(export_policy(experiment), path);
   Policy policy = Policy::load(path);
@@ -100,7 +67,7 @@ void check_dense_engine(const std::string& yaml, int warm_up = 0) {
     int differ = 0;
     for (int i = 0; i < kObservations; ++i) differ += chosen[i] != reference[i].item<int64_t>();
     CHECK(differ == 0);
-    std::vector<uint8_t> masks = random_masks(kObservations, actions.n);
+    std::vector<uint8_t> masks = test::random_masks(kObservations, actions.n, 31, 0.5);
     policy.act(observations, kObservations, chosen, {}, masks);
     const torch::Tensor legal =
         torch::from_blob(masks.data(), {kObservations, actions.n}, torch::kUInt8);
@@ -111,6 +78,13 @@ void check_dense_engine(const std::string& yaml, int warm_up = 0) {
       CHECK(masks[i * actions.n + chosen[i]] == 1);
     }
     CHECK(differ == 0);
+    // Observations at an odd address (as inside a wire frame) give the same actions.
+    const size_t bytes = policy.observation_space().bytes();
+    std::vector<uint8_t> shifted(1 + 10 * bytes);
+    std::copy_n(observations.begin(), 10 * bytes, shifted.begin() + 1);
+    std::vector<int64_t> from_shifted(10);
+    policy.act(std::span<const uint8_t>(shifted).subspan(1), 10, from_shifted, {});
+    for (int i = 0; i < 10; ++i) CHECK(from_shifted[i] == reference[i].item<int64_t>());
     for (int i = 0; i < 50; ++i) {  // One at a time, as the lock-step server acts.
       const auto one =
           std::span<const uint8_t>(observations)

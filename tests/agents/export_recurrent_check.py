@@ -15,11 +15,12 @@ Needs Debian's python3-torch and python3-onnx (run with /usr/bin/python3).
 """
 import io
 import os
-import sys
 from typing import Tuple
 
 import torch
 from torch import Tensor
+
+import export_check  # Beside this file.
 
 TOLERANCE = 1e-5
 
@@ -90,14 +91,5 @@ def check_onnx(policy, obs):
     print("onnx: checked act_step")
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    policy = torch.jit.load(sys.argv[1])
-    obs, matched = check_steps(policy, sys.argv[2])
-    check_onnx(policy, obs)
-    sys.exit(0 if matched else 1)
-
-
 if __name__ == "__main__":
-    main()
+    export_check.run(check_steps, check_onnx, __doc__)

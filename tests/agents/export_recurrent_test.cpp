@@ -17,6 +17,7 @@
 #include "agents/common/on_policy.h"
 #include "agents/export/policy_export.h"
 #include "agents/policy.h"
+#include "export_test_util.h"
 #include "test_util.h"
 
 namespace rl {
@@ -25,11 +26,7 @@ namespace {
 constexpr int kSteps = 1200;
 constexpr double kTolerance = 1e-5;
 
-std::filesystem::path source_dir() {
-  const char* dir = std::getenv("RLCADE_SOURCE_DIR");
-  REQUIRE_MESSAGE(dir != nullptr, "run through ctest, or set RLCADE_SOURCE_DIR");
-  return dir;
-}
+using test::source_dir;
 
 // One stream of greedy play by the agent, with what it computed at every step.
 struct Played {
@@ -166,10 +163,7 @@ void check_policy_api(Policy& policy, const Played& p) {
 
 template <typename T>
 void write_vector(const std::filesystem::path& path, const std::vector<T>& values) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(values.data()),
-            static_cast<std::streamsize>(values.size() * sizeof(T)));
-  REQUIRE(out.good());
+  test::write_bytes(path, values.data(), values.size() * sizeof(T));
 }
 
 void check_python(const std::filesystem::path& dir, const std::string& policy, const Played& p) {
@@ -180,17 +174,7 @@ void check_python(const std::filesystem::path& dir, const std::string& policy, c
   write_vector(dir / "state.f32", p.states);
   if (!p.discrete.empty()) write_vector(dir / "act.i64", p.discrete);
   if (!p.continuous.empty()) write_vector(dir / "act.f32", p.continuous);
-  const std::string script =
-      (source_dir() / "tests" / "agents" / "export_recurrent_check.py").string();
-  const std::string command = "/usr/bin/python3 '" + script + "' '" + policy + "' '" +
-                              dir.string() + "' > '" + (dir / "python.log").string() + "' 2>&1";
-  const int status = std::system(command.c_str());
-  std::ifstream log(dir / "python.log");
-  const std::string output((std::istreambuf_iterator<char>(log)), {});
-  INFO(output);
-  CHECK(status == 0);
-  CHECK(output.find("python: all match") != std::string::npos);
-  CHECK(output.find("onnx: checked") != std::string::npos);
+  test::check_with_python("export_recurrent_check.py", policy, dir);
 }
 
 void check_recurrent_export(const std::string& config, std::vector<std::string> overrides,

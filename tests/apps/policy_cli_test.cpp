@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "export_runs.h"
 #include "run_app.h"
 #include "test_support.h"
 
@@ -133,13 +134,7 @@ TEST_CASE("rlserve --policy: unreadable policies exit 1 naming the file; bad arg
 
 TEST_CASE("rlexport exports a recurrent PPO run that play_policy plays; rlserve refuses it") {
   TempDir dir("policy_recurrent");
-  const std::string config = (source_dir() / "configs" / "ppo_lstm_cartpole_novel.yaml").string();
-  const AppResult train = run_app("rltrain",
-                                  shell_quoted(config) +
-                                      " --out run --set train.total_steps=512 --set "
-                                      "train.eval_every=0 --set train.eval_episodes=1",
-                                  dir.path);
-  REQUIRE_MESSAGE(train.exit_code == 0, train.output);
+  train_short_run(dir, "ppo_lstm_cartpole_novel", 512);
   const AppResult exported = run_app("rlexport", "run --out lstm.pt", dir.path);
   REQUIRE_MESSAGE(exported.exit_code == 0, exported.output);
   const AppResult played = run_app("play_policy", "lstm.pt 2 3", dir.path);
