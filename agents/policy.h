@@ -17,6 +17,11 @@
 //     act() call on this Policy.
 //   - Wrong sizes throw std::invalid_argument naming what was expected; act() never returns an
 //     illegal action when `legal` is given (at least one entry must be 1).
+//   - Recurrent policies (PPO/A2C with agent.recurrent) carry memory from step to step: act(obs)
+//     uses and advances one memory the Policy holds (call reset_state() when the episode
+//     starts); for several envs, step() advances a memory the caller holds, one row of
+//     state_size() floats per env (zeros: an episode start). The batch act() refuses recurrent
+//     policies (std::logic_error), since a batch has no memory to carry.
 //   - A Policy is movable, not copyable; one Policy must not act from two threads at once
 //     (load one per thread; they are small).
 // This header includes no LibTorch: the TorchScript module lives behind a pointer.
@@ -60,6 +65,17 @@ class Policy {
   const Space& observation_space() const { return observation_space_; }
   const Space& action_space() const { return action_space_; }
 
+  // What computes the actions: "dense" (plain MLP policies, on the small-network engine with
+  // direct BLAS; agents/export/dense_plan.h) or "torchscript" (the module's forward: every other
+  // network). Both give the same actions.
+  const char* engine() const;
+
+  bool recurrent() const { return state_size_ > 0; }
+  // Floats of memory per env (0 for feed-forward policies).
+  int64_t state_size() const { return state_size_; }
+  // Forgets the memory act(obs) carries (a new episode starts). Nothing for feed-forward ones.
+  void reset_state();
+
   // The greedy action for one observation; `legal` (Discrete only, action_space().n bytes,
   // 1 = legal) restricts the choice when not empty.
   Action act(std::span<const uint8_t> observation, std::span<const uint8_t> legal = {});
@@ -69,13 +85,25 @@ class Policy {
   void act(std::span<const uint8_t> observations, int batch, std::span<int64_t> discrete,
            std::span<float> continuous, std::span<const uint8_t> legal = {});
 
+  // Recurrent policies: `batch` observations and their envs' memory `state` (batch *
+  // state_size() floats, advanced in place; zero a row when its env starts an episode).
+  // Outputs and `legal` as in the batch act(). Feed-forward policies ignore `state` (empty).
+  void step(std::span<const uint8_t> observations, int batch, std::span<float> state,
+            std::span<int64_t> discrete, std::span<float> continuous,
+            std::span<const uint8_t> legal = {});
+
  private:
   struct Module;
   explicit Policy(std::unique_ptr<Module> module);
+  // Checks the sizes of an act()/step() call; throws std::invalid_argument naming what differs.
+  void check_call(size_t observation_bytes, int batch, size_t action_slots,
+                  std::span<const uint8_t> legal) const;
 
   std::unique_ptr<Module> module_;
   std::string env_id_, env_params_, env_wrappers_, agent_type_;
   Space observation_space_, action_space_;
+  int64_t state_size_ = 0;
+  std::vector<float> state_;          // act()'s memory (recurrent policies).
   std::vector<float> action_values_;  // act()'s Box action.
 };
 

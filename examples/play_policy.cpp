@@ -32,6 +32,7 @@ double play_episode(rl::Policy& policy, rl::Env& env, uint64_t seed) {
   std::vector<uint8_t> observation(env.spec().observation_space.bytes());
   std::vector<uint8_t> legal(static_cast<size_t>(env.spec().action_space.n));
   env.reset(seed, observation);
+  policy.reset_state();  // Recurrent policies start the episode with a fresh memory.
   double episode_return = 0.0;
   for (;;) {
     // Envs that restrict their actions fill the mask; the policy then picks a legal one.

@@ -7,6 +7,7 @@
 
 #include "agents/common/on_policy.h"
 #include "agents/dqn/dqn_agent.h"
+#include "agents/export/recurrent_scripts.h"
 #include "agents/export/script_layers.h"
 #include "agents/sac/sac_agent.h"
 
@@ -76,10 +77,7 @@ std::string dqn_methods(torch::jit::Module& module, const DqnAgent& agent) {
 
 std::string actor_critic_methods(torch::jit::Module& module, OnPolicyAgent& agent, bool discrete) {
   ActorCriticImpl& net = *agent.network();
-  if (net.recurrent()) {
-    throw std::invalid_argument(
-        "export: recurrent policies (agent.recurrent) have no exporter yet");
-  }
+  if (net.recurrent()) return recurrent_actor_critic_methods(module, net, discrete);
   const std::string actor_torso = sequential_statements(module, "actor_torso", net.actor_torso());
   const std::string actor_head =
       "    x = " + linear_expression(module, "actor_head", net.actor_head(), "x") + "\n";
@@ -136,6 +134,26 @@ const ObservationInput& observation_input(Agent& agent) {
   if (auto* dqn = dynamic_cast<DqnAgent*>(&agent)) return dqn->observation_input();
   if (auto* on_policy = dynamic_cast<OnPolicyAgent*>(&agent)) return on_policy->observation_input();
   if (auto* sac = dynamic_cast<SacAgent*>(&agent)) return sac->observation_input();
+  no_exporter(agent);
+}
+
+DensePath dense_path(Agent& agent, const Space& action_space) {
+  const bool discrete = action_space.is_discrete();
+  if (auto* dqn = dynamic_cast<DqnAgent*>(&agent)) {
+    const QNetworkImpl& net = *dqn->network();
+    if (!net.is_mlp() || net.value()) return {};
+    return mlp_path(child_sequential(net, "torso"), "torso", "head", "argmax");
+  }
+  if (auto* on_policy = dynamic_cast<OnPolicyAgent*>(&agent)) {
+    const ActorCriticImpl& net = *on_policy->network();
+    if (net.recurrent()) return {};
+    return mlp_path(net.actor_torso(), "actor_torso", "actor_head",
+                    discrete ? "categorical" : "clip");
+  }
+  if (auto* sac = dynamic_cast<SacAgent*>(&agent)) {
+    return mlp_path(sac->actor()->torso(), "actor_torso", "actor_mean",
+                    discrete ? "categorical" : "squash");
+  }
   no_exporter(agent);
 }
 

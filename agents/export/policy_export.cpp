@@ -165,8 +165,12 @@ torch::jit::Module export_policy(Experiment& experiment) {
   add_space_attributes(module, stage, actions);
   const double scale = exporting::observation_input(*experiment.agent).scale();
   module.register_attribute("observation_scale", c10::FloatType::get(), scale);
+  module.register_attribute("recurrent", c10::BoolType::get(), experiment.agent->recurrent());
+  module.register_attribute("state_size", c10::IntType::get(),
+                            experiment.agent->recurrent_state_size());
   const std::string methods = exporting::agent_methods(module, *experiment.agent, actions);
   module.define(preprocess_method(module, stage, scale) + methods);
+  exporting::add_dense_plan(module, exporting::dense_path(*experiment.agent, actions), stage.clip);
   module.eval();
   return module;
 }

@@ -15,8 +15,11 @@
 //   action_kind: str "discrete" | "box"        num_actions: int (discrete; 0 for box)
 //   action_shape: List[int] (box; [] for discrete)
 //   action_low / action_high: Tensor (box bounds; empty for discrete)
+//   recurrent: bool, state_size: int (floats of memory per env; 0 for feed-forward policies)
+//   dense_*: the fast path's plan (agents/export/dense_plan.h)
 // Methods: preprocess(obs) -> float input of the network, plus the agent's methods
-// (agents/export/agent_scripts.h): forward(obs[, legal]) -> actions and the values behind them.
+// (agents/export/agent_scripts.h): forward(obs[, legal]) -> actions and the values behind them;
+// recurrent policies add initial_state() and step(obs, state) (agents/export/recurrent_scripts.h).
 #pragma once
 
 #include <torch/csrc/jit/api/module.h>

@@ -9,9 +9,10 @@
 //                             round trip should take at most 1.5x as long (act_over_step_time)
 //
 // The policy is configs/dqn_cartpole.yaml's DQN, untrained and exported as rlexport would: the
-// network a trained one has, so the same cost. Observations are drawn before timing. --seconds S
-// is the timed budget of each row (default 0.3), split into 3 windows; rates are means over the
-// windows with their standard errors.
+// network a trained one has, so the same cost. rl::Policy computes it on the dense engine
+// (agents/export/dense_plan.h), named in the lock-step row. Observations are drawn before timing.
+// --seconds S is the timed budget of each row (default 0.3), split into 3 windows; rates are means
+// over the windows with their standard errors.
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -159,7 +160,8 @@ BenchResults lockstep(const BenchOptions& options) {
     step.push_back(s.round_trips_per_second);
   const double step_mean = mean_rate("policy_cartpole_lockstep (STEP)", step);
   return {{"policy_cartpole_lockstep",
-           "classic/cartpole-v1 B=1 ACT vs N=1 STEP, C++ clients",
+           "classic/cartpole-v1 B=1 ACT (" + std::string(server.pool().front().engine()) +
+               " engine) vs N=1 STEP, C++ clients",
            {{"act_round_trips_per_second", act_mean},
             {"act_round_trips_per_second_stderr", standard_error(act, act_mean)},
             {"step_round_trips_per_second", step_mean},

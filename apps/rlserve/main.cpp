@@ -209,8 +209,9 @@ void plug_policy(Args& a) {
   auto log = [](const std::string& line) { std::cerr << "rlserve: " << line << "\n"; };
   auto pool = rl::serving::load_policy_pool(a.policy, a.server.threads, log);
   const rl::Policy& policy = pool->front();
-  std::cerr << "rlserve: " << policy.agent_type() << " policy for " << policy.env_id()
-            << ": observations " << policy.observation_space().describe() << ", actions "
+  std::cerr << "rlserve: " << policy.agent_type() << " policy (" << policy.engine()
+            << " engine) for " << policy.env_id() << ": observations "
+            << policy.observation_space().describe() << ", actions "
             << policy.action_space().describe() << "\n";
   a.server.service = rl::serving::policy_service_factory(std::move(pool), a.max_act_batch);
 }

@@ -118,14 +118,15 @@ def check_onnx(policy, obs):
     print("onnx: checked " + ", ".join(method for method, _, _ in models))
 
 
-def main():
+def run(check_outputs_of, check_onnx_of, usage):
+    """The command line of the export checks: POLICY.pt DIR, outputs then ONNX."""
     if len(sys.argv) != 3:
-        sys.exit(__doc__)
+        sys.exit(usage)
     policy = torch.jit.load(sys.argv[1])
-    obs, matched = check_outputs(policy, sys.argv[2])
-    check_onnx(policy, obs)
+    obs, matched = check_outputs_of(policy, sys.argv[2])
+    check_onnx_of(policy, obs)
     sys.exit(0 if matched else 1)
 
 
 if __name__ == "__main__":
-    main()
+    run(check_outputs, check_onnx, __doc__)

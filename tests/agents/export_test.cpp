@@ -19,6 +19,7 @@
 #include "agents/export/policy_export.h"
 #include "agents/sac/sac_agent.h"
 #include "core/rng.h"
+#include "export_test_util.h"
 #include "test_util.h"
 
 namespace rl {
@@ -27,11 +28,7 @@ namespace {
 constexpr int kObservations = 1200;
 constexpr double kTolerance = 1e-5;
 
-std::filesystem::path source_dir() {
-  const char* dir = std::getenv("RLCADE_SOURCE_DIR");
-  REQUIRE_MESSAGE(dir != nullptr, "run through ctest, or set RLCADE_SOURCE_DIR");
-  return dir;
-}
+using test::source_dir;
 
 // A fresh agent (untrained weights suffice for equality) of a shipped config. Configs with an
 // eval_epsilon act randomly at times even when greedy; the tests set it to 0, since the
@@ -64,19 +61,8 @@ Recorded record(Experiment& experiment, int count) {
   std::unique_ptr<Env> env = make_configured_env(below, unused);
   Recorded r;
   r.policy_space = env->spec().observation_space;
-  const size_t bytes = r.policy_space.bytes();
-  std::vector<uint8_t> obs(bytes);
-  std::vector<float> action_values;
   Rng rng(11);
-  env->reset(5, obs);
-  for (int i = 0; i < count; ++i) {
-    r.policy_input.insert(r.policy_input.end(), obs.begin(), obs.end());
-    const Space& actions = env->spec().action_space;
-    const int64_t index = sample_space(actions, rng, action_values);
-    const StepResult step = env->step(
-        actions.is_discrete() ? Action::discrete(index) : Action::continuous(action_values), obs);
-    if (step.terminated || step.truncated) env->reset(rng.next(), obs);
-  }
+  test::play_randomly(*env, count, 5, rng, &r.policy_input);
   r.agent_input = r.policy_input;
   if (const auto& stats = experiment.wrapper_context.observation_stats) {
     const size_t dim = r.policy_space.numel();
@@ -93,18 +79,8 @@ Recorded record(Experiment& experiment, int count) {
 // Plays `steps` random steps in the configured (wrapped) env so that observation statistics
 // move away from their initial values.
 void warm_up_statistics(Experiment& experiment, int steps) {
-  std::unique_ptr<Env> env = experiment.make_env();
-  std::vector<uint8_t> obs(env->spec().observation_space.bytes());
-  std::vector<float> values;
   Rng rng(3);
-  env->reset(9, obs);
-  for (int i = 0; i < steps; ++i) {
-    const Space& actions = env->spec().action_space;
-    const int64_t index = sample_space(actions, rng, values);
-    const StepResult step = env->step(
-        actions.is_discrete() ? Action::discrete(index) : Action::continuous(values), obs);
-    if (step.terminated || step.truncated) env->reset(rng.next(), obs);
-  }
+  test::play_randomly(*experiment.make_env(), steps, 9, rng);
 }
 
 torch::Tensor policy_tensor(const Recorded& r, int count) {
@@ -114,27 +90,9 @@ torch::Tensor policy_tensor(const Recorded& r, int count) {
   return torch::from_blob(const_cast<uint8_t*>(r.policy_input.data()), shape, dtype).clone();
 }
 
-// Legal-action masks with at least one legal action per row.
-std::vector<uint8_t> random_masks(int count, int64_t actions) {
-  Rng rng(17);
-  std::vector<uint8_t> masks(static_cast<size_t>(count * actions));
-  for (int i = 0; i < count; ++i) {
-    uint8_t* row = masks.data() + i * actions;
-    for (int64_t a = 0; a < actions; ++a) row[a] = rng.uniform() < 0.6 ? 1 : 0;
-    row[rng.below(static_cast<uint64_t>(actions))] = 1;
-  }
-  return masks;
-}
-
-void write_bytes(const std::filesystem::path& path, const void* data, size_t bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
-  REQUIRE(out.good());
-}
-
 void write_tensor(const std::filesystem::path& path, const torch::Tensor& tensor) {
   const torch::Tensor t = tensor.contiguous();
-  write_bytes(path, t.data_ptr(), t.numel() * t.element_size());
+  test::write_bytes(path, t.data_ptr(), t.numel() * t.element_size());
 }
 
 torch::Tensor call(torch::jit::Module& policy, const std::string& method,
@@ -181,7 +139,7 @@ Expected agent_outputs(Experiment& experiment, const Recorded& r, int count) {
     agent.act(r.agent_input, count, ActMode::kGreedy,
               {{e.actions.data_ptr<int64_t>(), static_cast<size_t>(count)}, {}});
     e.masks = torch::empty({count, action_space.n}, torch::kUInt8);
-    const std::vector<uint8_t> masks = random_masks(count, action_space.n);
+    const std::vector<uint8_t> masks = test::random_masks(count, action_space.n, 17, 0.6);
     std::memcpy(e.masks.data_ptr<uint8_t>(), masks.data(), masks.size());
     e.masked_actions = torch::empty({count}, torch::kInt64);
     agent.act(r.agent_input, count, ActMode::kGreedy,
@@ -243,19 +201,6 @@ void check_cpp(const std::string& path, const Recorded& r, const Expected& e, in
   write_tensor(dir / "obs.bin", obs);
 }
 
-void check_python(const std::filesystem::path& dir, const std::string& policy) {
-  const std::string script = (source_dir() / "tests" / "agents" / "export_check.py").string();
-  const std::string command = "/usr/bin/python3 '" + script + "' '" + policy + "' '" +
-                              dir.string() + "' > '" + (dir / "python.log").string() + "' 2>&1";
-  const int status = std::system(command.c_str());
-  std::ifstream log(dir / "python.log");
-  const std::string output((std::istreambuf_iterator<char>(log)), {});
-  INFO(output);
-  CHECK(status == 0);
-  CHECK(output.find("python: all match") != std::string::npos);
-  CHECK(output.find("onnx: checked") != std::string::npos);
-}
-
 // Exports `experiment`'s agent, and checks the file in C++ and Python against the agent.
 void check_export(Experiment& experiment, const std::string& name) {
   test::TempDir dir("export_" + name);
@@ -265,7 +210,7 @@ void check_export(Experiment& experiment, const std::string& name) {
   const Recorded r = record(experiment, kObservations);
   const Expected e = agent_outputs(experiment, r, kObservations);
   check_cpp(path, r, e, kObservations, dir.path);
-  check_python(dir.path, path);
+  test::check_with_python("export_check.py", path, dir.path);
 }
 
 TEST_CASE("export: DQN with an MLP torso matches the agent in C++ and Python") {

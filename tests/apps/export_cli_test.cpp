@@ -5,27 +5,16 @@
 #include <fstream>
 #include <string>
 
+#include "export_runs.h"
 #include "run_app.h"
 #include "test_support.h"
 
 namespace rl::test {
 namespace {
 
-// A short DQN CartPole run in `dir`/run (a fresh, untrained-enough agent is all export needs).
-std::filesystem::path train_short_run(const TempDir& dir) {
-  const std::string config = (source_dir() / "configs" / "dqn_cartpole.yaml").string();
-  const AppResult train = run_app("rltrain",
-                                  shell_quoted(config) +
-                                      " --out run --set train.total_steps=500 --set "
-                                      "train.eval_every=0 --set train.eval_episodes=1",
-                                  dir.path);
-  REQUIRE_MESSAGE(train.exit_code == 0, train.output);
-  return dir.path / "run";
-}
-
 TEST_CASE("rlexport: a run folder exports to a policy that play_policy plays") {
   TempDir dir("rlexport_run");
-  const std::filesystem::path run = train_short_run(dir);
+  const std::filesystem::path run = train_short_run(dir, "dqn_cartpole", 500);
   const AppResult exported = run_app("rlexport", shell_quoted(run) + " --out policy.pt", dir.path);
   REQUIRE_MESSAGE(exported.exit_code == 0, exported.output);
   CHECK(contains(exported.output, "dqn on classic/cartpole-v1"));

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "export_runs.h"
 #include "run_app.h"
 #include "test_support.h"
 
@@ -129,6 +130,23 @@ TEST_CASE("rlserve --policy: unreadable policies exit 1 naming the file; bad arg
   const AppResult batch = run_app("rlserve", "--policy p.pt --max-act-batch 0", dir.path);
   CHECK(batch.exit_code == 2);
   CHECK(contains(run_app("rlserve", "--help", dir.path).output, "--policy"));
+}
+
+TEST_CASE("rlexport exports a recurrent PPO run that play_policy plays; rlserve refuses it") {
+  TempDir dir("policy_recurrent");
+  train_short_run(dir, "ppo_lstm_cartpole_novel", 512);
+  const AppResult exported = run_app("rlexport", "run --out lstm.pt", dir.path);
+  REQUIRE_MESSAGE(exported.exit_code == 0, exported.output);
+  const AppResult played = run_app("play_policy", "lstm.pt 2 3", dir.path);
+  INFO(played.output);
+  CHECK(played.exit_code == 0);
+  CHECK(contains(played.output, "(ppo) on classic/cartpole-novel-v1: mean return"));
+
+  const AppResult served = run_app("rlserve", "--policy lstm.pt --port 0", dir.path);
+  INFO(served.output);
+  CHECK(served.exit_code == 1);
+  CHECK(contains(served.output, "lstm.pt: a recurrent policy (128 floats of memory per env)"));
+  CHECK(contains(served.output, "serves feed-forward policies only"));
 }
 
 }  // namespace

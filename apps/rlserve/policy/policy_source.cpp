@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "agents/checkpoint.h"
 #include "agents/checkpoint_history.h"
@@ -26,9 +27,23 @@ std::filesystem::path export_run(const std::string& run,
   return file;
 }
 
-std::vector<Policy> load_copies(const std::string& file, int copies) {
+// Throws std::runtime_error naming `source` when `policy` is recurrent: an ACT request carries
+// no episode boundaries at which its memory would restart, so the server refuses such policies
+// rather than serve actions from a memory the client cannot control (docs/protocol.md).
+void refuse_recurrent(const Policy& policy, const std::string& source) {
+  if (!policy.recurrent()) return;
+  throw std::runtime_error(
+      source + ": a recurrent policy (" + std::to_string(policy.state_size()) +
+      " floats of memory per env); rlserve --policy serves feed-forward policies only, since ACT "
+      "requests carry no episode boundaries to restart the memory at. Embed it with rl::Policy "
+      "(act/step, docs/export.md) or load the file's step(obs, state) directly");
+}
+
+std::vector<Policy> load_copies(const std::string& file, int copies, const std::string& source) {
   std::vector<Policy> policies;
-  for (int i = 0; i < copies; ++i) policies.push_back(Policy::load(file));
+  policies.push_back(Policy::load(file));
+  refuse_recurrent(policies.front(), source);
+  for (int i = 1; i < copies; ++i) policies.push_back(Policy::load(file));
   return policies;
 }
 
@@ -37,14 +52,14 @@ std::vector<Policy> load_copies(const std::string& file, int copies) {
 std::shared_ptr<PolicyPool> load_policy_pool(const std::string& source, int copies,
                                              const std::function<void(const std::string&)>& log) {
   if (!std::filesystem::is_directory(source)) {
-    auto pool = std::make_shared<PolicyPool>(load_copies(source, copies));
+    auto pool = std::make_shared<PolicyPool>(load_copies(source, copies, source));
     pool->set_source(source);
     return pool;
   }
   const std::filesystem::path file = export_run(source, log);
   std::vector<Policy> policies;
   try {
-    policies = load_copies(file.string(), copies);
+    policies = load_copies(file.string(), copies, source);
   } catch (...) {
     std::filesystem::remove(file);
     throw;
