@@ -53,13 +53,14 @@ RLBENCH_CASE("ppo_cartpole_e2e",
 // --set agent.num_steps=128 --set agent.num_minibatches=8 --set agent.update_epochs=1 --set
 // "agent.hidden=[32, 32]"` runs it: 64 envs x 128-step rollouts, one epoch of 8 minibatches of
 // 1024 rows, 32x32 tanh MLPs, and the rest of configs/ppo_pendulum.yaml; 1M env steps.
-std::string rltools_config(int64_t steps, uint64_t seed) {
+std::string rltools_config(int64_t steps, uint64_t seed, int learner_threads = 1) {
   return "name: rlbench_ppo_pendulum_rltools\nseed: " + std::to_string(seed) +
          "\nenv: {id: classic/pendulum-v1, num_envs: 64}\n"
          "agent: {type: ppo, hidden: [32, 32], activation: tanh, num_steps: 128, gamma: 0.9, "
          "gae_lambda: 0.95, update_epochs: 1, num_minibatches: 8, lr: 1.0e-3, anneal_lr: true, "
          "clip_coef: 0.2, clip_value_loss: false, ent_coef: 0.0, vf_coef: 0.5, "
-         "max_grad_norm: 0.5}\n" +
+         "max_grad_norm: 0.5, learner_threads: " +
+         std::to_string(learner_threads) + "}\n" +
          bench_train_section(steps, /*eval_episodes=*/10, /*log_every=*/100000);
 }
 
@@ -73,6 +74,18 @@ RLBENCH_CASE("ppo_pendulum_rltools",
              "PPO on Pendulum with RLtools' zoo settings: env steps/s over 1M env steps "
              "(--steps N)",
              true, run_ppo_pendulum_rltools);
+
+BenchResults run_ppo_pendulum_two_threads(const BenchOptions& options) {
+  return {run_training_case(
+      "ppo_pendulum_rltools_2threads",
+      "classic/pendulum-v1, RLtools zoo PPO settings, critic on a second core",
+      rltools_config(options.steps.value_or(1000000), options.seed, /*learner_threads=*/2))};
+}
+
+RLBENCH_CASE("ppo_pendulum_rltools_2threads",
+             "ppo_pendulum_rltools with agent.learner_threads: 2 (actor and critic on two cores; "
+             "the same training bit for bit)",
+             false, run_ppo_pendulum_two_threads);
 
 // configs/ppo_minatar_breakout.yaml's settings (16 envs x 128-step rollouts, shared MinAtar CNN
 // torso of 16 channels and 128 hidden units, 4 epochs x 8 minibatches, sticky actions 0.1) as a
