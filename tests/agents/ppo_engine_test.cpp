@@ -295,7 +295,7 @@ Trained train_ppo(const std::string& env_id, const std::string& agent_yaml,
 TEST_CASE("ppo engine: the critic on a second thread gives the same outputs and gradients") {
   for (bool discrete : {true, false}) {
     CAPTURE(discrete);
-    const int batch = 45, observation_size = 6;
+    const int batch = 517, observation_size = 6;  // Enough rows to act on two threads too.
     const int64_t action_dim = discrete ? 3 : 2;
     torch::manual_seed(21);
     ActorCritic net = make_network({discrete, false, batch, "tanh"}, observation_size, action_dim);

@@ -22,6 +22,21 @@ float* log_std_gradient_buffer(const torch::Tensor& log_std) {
   return grad.data_ptr<float>();
 }
 
+// Acting batches below this many rows run on one thread even with set_threads(2): handing a
+// 64-row forward pass to the second thread cost more than it saved (rlbench
+// ppo_pendulum_rltools_2threads on the shared 2-core machine).
+constexpr int kMinParallelActingRows = 512;
+
+void run_pair(ThreadPool* pool, const std::function<void()>& actor,
+              const std::function<void()>& critic) {
+  if (!pool) {
+    actor();
+    critic();
+    return;
+  }
+  pool->parallel_for(2, [&](int task) { task == 0 ? actor() : critic(); });
+}
+
 }  // namespace
 
 bool ActorCriticEngine::applies(const ActorCriticImpl& net) {
@@ -55,13 +70,9 @@ void ActorCriticEngine::set_threads(int threads) {
 }
 
 void ActorCriticEngine::actor_and_critic(const std::function<void()>& actor,
-                                         const std::function<void()>& critic) {
-  if (!pool_) {
-    actor();
-    critic();
-    return;
-  }
-  pool_->parallel_for(2, [&](int task) { task == 0 ? actor() : critic(); });
+                                         const std::function<void()>& critic, int acting_batch) {
+  const bool small_acting = acting_batch > 0 && acting_batch < kMinParallelActingRows;
+  run_pair(small_acting ? nullptr : pool_.get(), actor, critic);
 }
 
 void ActorCriticEngine::reserve(int batch) {
@@ -92,7 +103,8 @@ void ActorCriticEngine::act_discrete(const float* observations, int batch, const
       },
       [&] {
         if (values) std::copy_n(critic_.forward(observations, batch), batch, values);
-      });
+      },
+      batch);
 }
 
 void ActorCriticEngine::act_box(const float* observations, int batch, const float* noise,
@@ -105,7 +117,8 @@ void ActorCriticEngine::act_box(const float* observations, int batch, const floa
       },
       [&] {
         if (values) std::copy_n(critic_.forward(observations, batch), batch, values);
-      });
+      },
+      batch);
 }
 
 ActorCriticEngine::Evaluation ActorCriticEngine::evaluate(const float* observations,

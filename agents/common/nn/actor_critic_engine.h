@@ -7,9 +7,9 @@
 // Applies to separate (unshared) MLP torsos, Discrete (categorical logits) or Box (diagonal
 // Gaussian with the module's state-independent log-std) actions, with a BLAS loaded.
 //
-// With set_threads(2) the actor and the critic run side by side on two threads (acting,
-// evaluate, backward). They share no parameter, gradient or buffer, so the results are the same
-// bit for bit with one thread or two.
+// With set_threads(2) the actor and the critic run side by side on two threads (evaluate,
+// backward, and acting on large batches). They share no parameter, gradient or buffer, so the
+// results are the same bit for bit with one thread or two.
 #pragma once
 
 #include <cstdint>
@@ -65,8 +65,10 @@ class ActorCriticEngine {
 
  private:
   void reserve(int batch);
-  // Runs the two independent halves of a pass, side by side when set_threads(2).
-  void actor_and_critic(const std::function<void()>& actor, const std::function<void()>& critic);
+  // Runs the two independent halves of a pass, side by side when set_threads(2), except for an
+  // acting batch (`acting_batch` > 0) too small to pay for the hand-off.
+  void actor_and_critic(const std::function<void()>& actor, const std::function<void()>& critic,
+                        int acting_batch = 0);
 
   ActorCriticImpl& net_;
   bool discrete_;
