@@ -64,28 +64,29 @@ std::string rltools_config(int64_t steps, uint64_t seed, int learner_threads = 1
          bench_train_section(steps, /*eval_episodes=*/10, /*log_every=*/100000);
 }
 
-BenchResults run_ppo_pendulum_rltools(const BenchOptions& options) {
-  return {run_training_case("ppo_pendulum_rltools",
-                            "classic/pendulum-v1, RLtools zoo PPO settings (64 envs x 128, 32x32)",
-                            rltools_config(options.steps.value_or(1000000), options.seed))};
+// One row of the RLtools PPO workload with the critic on `learner_threads` threads.
+BenchResult run_pendulum_rltools(const BenchOptions& options, const std::string& case_name,
+                                 int learner_threads) {
+  return run_training_case(
+      case_name,
+      "classic/pendulum-v1, RLtools zoo PPO settings (64 envs x 128, 32x32)" +
+          std::string(learner_threads > 1 ? ", critic on a second core" : ""),
+      rltools_config(options.steps.value_or(1000000), options.seed, learner_threads));
 }
 
 RLBENCH_CASE("ppo_pendulum_rltools",
              "PPO on Pendulum with RLtools' zoo settings: env steps/s over 1M env steps "
              "(--steps N)",
-             true, run_ppo_pendulum_rltools);
-
-BenchResults run_ppo_pendulum_two_threads(const BenchOptions& options) {
-  return {run_training_case(
-      "ppo_pendulum_rltools_2threads",
-      "classic/pendulum-v1, RLtools zoo PPO settings, critic on a second core",
-      rltools_config(options.steps.value_or(1000000), options.seed, /*learner_threads=*/2))};
-}
+             true, [](const BenchOptions& options) -> BenchResults {
+               return {run_pendulum_rltools(options, "ppo_pendulum_rltools", 1)};
+             });
 
 RLBENCH_CASE("ppo_pendulum_rltools_2threads",
              "ppo_pendulum_rltools with agent.learner_threads: 2 (actor and critic on two cores; "
              "the same training bit for bit)",
-             false, run_ppo_pendulum_two_threads);
+             false, [](const BenchOptions& options) -> BenchResults {
+               return {run_pendulum_rltools(options, "ppo_pendulum_rltools_2threads", 2)};
+             });
 
 // configs/ppo_minatar_breakout.yaml's settings (16 envs x 128-step rollouts, shared MinAtar CNN
 // torso of 16 channels and 128 hidden units, 4 epochs x 8 minibatches, sticky actions 0.1) as a
