@@ -27,6 +27,10 @@ PpoSettings read_ppo_settings(ConfigSection& s) {
                            "Network compute: auto (the small-network engine where it applies: "
                            "separate MLP torsos and Adam) or torch (always LibTorch)",
                            {"auto", "torch"});
+  d.learner_threads = s.get_int("learner_threads", d.learner_threads,
+                                "2 runs the critic on a second core beside the actor (engine "
+                                "backend; identical results); keep train.threads at 1",
+                                1, 2);
   return d;
 }
 
@@ -54,6 +58,14 @@ PpoAgent::PpoAgent(const PpoSettings& settings, const AgentContext& context)
         std::to_string(recurrent->sequences()) + "): minibatches are whole env sequences");
   }
   if (settings.backend == "auto") use_engine_if_applicable();
+  if (settings.learner_threads > 1) {
+    if (!engine()) {
+      throw std::invalid_argument(
+          "ppo: learner_threads: 2 needs the engine backend (backend auto, separate MLP torsos, "
+          "adam, no recurrent core)");
+    }
+    engine()->set_threads(static_cast<int>(settings.learner_threads));
+  }
 }
 
 std::vector<std::string> PpoAgent::metric_names() const {

@@ -21,6 +21,9 @@ struct PpoSettings {
   // auto: the small-network engine (agents/common/nn) where it applies (separate MLP torsos,
   // Adam); torch: always LibTorch autograd and torch::optim.
   std::string backend = "auto";
+  // 2: the engine computes the critic on a second thread beside the actor (acting and updates);
+  // the same results bit for bit as 1. Needs the engine backend.
+  int64_t learner_threads = 1;
 };
 
 // Reads the settings (unknown keys are errors). Throws ConfigError.

@@ -53,26 +53,64 @@ RLBENCH_CASE("ppo_cartpole_e2e",
 // --set agent.num_steps=128 --set agent.num_minibatches=8 --set agent.update_epochs=1 --set
 // "agent.hidden=[32, 32]"` runs it: 64 envs x 128-step rollouts, one epoch of 8 minibatches of
 // 1024 rows, 32x32 tanh MLPs, and the rest of configs/ppo_pendulum.yaml; 1M env steps.
-std::string rltools_config(int64_t steps, uint64_t seed) {
+std::string rltools_config(int64_t steps, uint64_t seed, int learner_threads = 1) {
   return "name: rlbench_ppo_pendulum_rltools\nseed: " + std::to_string(seed) +
          "\nenv: {id: classic/pendulum-v1, num_envs: 64}\n"
          "agent: {type: ppo, hidden: [32, 32], activation: tanh, num_steps: 128, gamma: 0.9, "
          "gae_lambda: 0.95, update_epochs: 1, num_minibatches: 8, lr: 1.0e-3, anneal_lr: true, "
          "clip_coef: 0.2, clip_value_loss: false, ent_coef: 0.0, vf_coef: 0.5, "
-         "max_grad_norm: 0.5}\n" +
+         "max_grad_norm: 0.5, learner_threads: " +
+         std::to_string(learner_threads) + "}\n" +
          bench_train_section(steps, /*eval_episodes=*/10, /*log_every=*/100000);
 }
 
-BenchResults run_ppo_pendulum_rltools(const BenchOptions& options) {
-  return {run_training_case("ppo_pendulum_rltools",
-                            "classic/pendulum-v1, RLtools zoo PPO settings (64 envs x 128, 32x32)",
-                            rltools_config(options.steps.value_or(1000000), options.seed))};
+// One row of the RLtools PPO workload with the critic on `learner_threads` threads.
+BenchResult run_pendulum_rltools(const BenchOptions& options, const std::string& case_name,
+                                 int learner_threads) {
+  return run_training_case(
+      case_name,
+      "classic/pendulum-v1, RLtools zoo PPO settings (64 envs x 128, 32x32)" +
+          std::string(learner_threads > 1 ? ", critic on a second core" : ""),
+      rltools_config(options.steps.value_or(1000000), options.seed, learner_threads));
 }
 
 RLBENCH_CASE("ppo_pendulum_rltools",
              "PPO on Pendulum with RLtools' zoo settings: env steps/s over 1M env steps "
              "(--steps N)",
-             true, run_ppo_pendulum_rltools);
+             true, [](const BenchOptions& options) -> BenchResults {
+               return {run_pendulum_rltools(options, "ppo_pendulum_rltools", 1)};
+             });
+
+RLBENCH_CASE("ppo_pendulum_rltools_2threads",
+             "ppo_pendulum_rltools with agent.learner_threads: 2 (actor and critic on two cores; "
+             "the same training bit for bit)",
+             false, [](const BenchOptions& options) -> BenchResults {
+               return {run_pendulum_rltools(options, "ppo_pendulum_rltools_2threads", 2)};
+             });
+
+// configs/ppo_minatar_breakout.yaml's settings (16 envs x 128-step rollouts, shared MinAtar CNN
+// torso of 16 channels and 128 hidden units, 4 epochs x 8 minibatches, sticky actions 0.1) as a
+// throughput case: env steps/s over 200k env steps by default.
+std::string minatar_config(int64_t steps, uint64_t seed) {
+  return "name: rlbench_ppo_minatar_breakout\nseed: " + std::to_string(seed) +
+         "\nenv: {id: minatar/breakout-v0, params: {sticky_action_prob: 0.1}, num_envs: 16}\n"
+         "agent: {type: ppo, torso: minatar_cnn, shared_torso: true, cnn_channels: 16, "
+         "cnn_hidden: 128, num_steps: 128, gamma: 0.99, gae_lambda: 0.95, update_epochs: 4, "
+         "num_minibatches: 8, lr: 1.0e-3, anneal_lr: true, clip_coef: 0.2, ent_coef: 0.01, "
+         "vf_coef: 0.5, max_grad_norm: 0.5}\n" +
+         bench_train_section(steps, /*eval_episodes=*/10, /*log_every=*/20480);
+}
+
+BenchResults run_ppo_minatar(const BenchOptions& options) {
+  return {run_training_case("ppo_minatar_breakout",
+                            "minatar/breakout-v0, configs/ppo_minatar_breakout.yaml settings",
+                            minatar_config(options.steps.value_or(200000), options.seed))};
+}
+
+RLBENCH_CASE("ppo_minatar_breakout",
+             "PPO on MinAtar Breakout with the shipped config's settings: env steps/s over 200k "
+             "env steps (--steps N)",
+             false, run_ppo_minatar);
 
 }  // namespace
 }  // namespace rl::bench

@@ -292,6 +292,62 @@ Trained train_ppo(const std::string& env_id, const std::string& agent_yaml,
   return trained;
 }
 
+TEST_CASE("ppo engine: the critic on a second thread gives the same outputs and gradients") {
+  for (bool discrete : {true, false}) {
+    CAPTURE(discrete);
+    const int batch = 517, observation_size = 6;  // Enough rows to act on two threads too.
+    const int64_t action_dim = discrete ? 3 : 2;
+    torch::manual_seed(21);
+    ActorCritic net = make_network({discrete, false, batch, "tanh"}, observation_size, action_dim);
+    const torch::Tensor obs = torch::randn({batch, observation_size});
+    const torch::Tensor draws = discrete ? torch::rand({batch}) : torch::randn({batch, action_dim});
+    const torch::Tensor upstream = torch::randn({3, batch});
+    // One pass per thread count: acting, evaluating the acted actions, backward.
+    const auto run = [&](int threads) {
+      nn::ActorCriticEngine engine(*net, discrete, action_dim);
+      engine.set_threads(threads);
+      CHECK(engine.threads() == threads);
+      std::vector<int64_t> discrete_actions(batch);
+      std::vector<float> box_actions(batch * action_dim), outputs(3 * batch);
+      if (discrete) {
+        engine.act_discrete(obs.data_ptr<float>(), batch, nullptr, draws.data_ptr<float>(),
+                            discrete_actions.data(), outputs.data(), outputs.data() + batch);
+      } else {
+        engine.act_box(obs.data_ptr<float>(), batch, draws.data_ptr<float>(), box_actions.data(),
+                       outputs.data(), outputs.data() + batch);
+      }
+      const nn::ActorCriticEngine::Evaluation now = engine.evaluate(
+          obs.data_ptr<float>(), discrete_actions.data(), box_actions.data(), nullptr, batch);
+      outputs.insert(outputs.end(), now.log_probs, now.log_probs + batch);
+      outputs.insert(outputs.end(), now.values, now.values + batch);
+      const float* g = upstream.data_ptr<float>();
+      engine.backward(g, g + batch, g + 2 * batch, batch);
+      for (const auto& p : net->parameters()) {
+        const float* grad = p.grad().data_ptr<float>();
+        outputs.insert(outputs.end(), grad, grad + p.numel());
+      }
+      return outputs;
+    };
+    const std::vector<float> one = run(1), two = run(2);
+    CHECK(one == two);
+  }
+  ActorCriticOptions options;
+  options.observation_shape = {4};
+  options.action_dim = 2;
+  options.torso.hidden = {8};
+  ActorCritic net(options);
+  nn::ActorCriticEngine engine(*net, true, 2);
+  CHECK_THROWS_WITH_AS(engine.set_threads(3), doctest::Contains("1 or 2 threads"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("ppo engine: learner_threads 2 without the engine is an error naming the setting") {
+  const std::string yaml =
+      std::string(test::kPpoChain) + "  backend: torch\n  learner_threads: 2\n";
+  CHECK_THROWS_WITH(test::experiment_from(test::ac_config("test/chain-v0", yaml, 2048, 4, 4)),
+                    doctest::Contains("learner_threads: 2 needs the engine backend"));
+}
+
 TEST_CASE("ppo engine: training is deterministic per seed (categorical and Gaussian)") {
   const std::string gaussian =
       "  type: ppo\n  hidden: [16]\n  num_steps: 64\n  num_minibatches: 4\n  update_epochs: 2\n";
@@ -303,6 +359,9 @@ TEST_CASE("ppo engine: training is deterministic per seed (categorical and Gauss
     const Trained second = train_ppo(env_id, yaml, "auto");
     CHECK(first.checkpoint == second.checkpoint);
     CHECK(first.final_return == second.final_return);
+    const Trained two_threads = train_ppo(env_id, yaml + "  learner_threads: 2\n", "auto");
+    CHECK(two_threads.checkpoint == first.checkpoint);
+    CHECK(two_threads.final_return == first.final_return);
     const Trained torch_backend = train_ppo(env_id, yaml, "torch");
     CHECK(torch_backend.checkpoint != first.checkpoint);  // Another optimizer state format.
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "agents/dqn/blas.h"
 
@@ -19,6 +20,21 @@ float* log_std_gradient_buffer(const torch::Tensor& log_std) {
   torch::Tensor& grad = const_cast<torch::Tensor&>(log_std).mutable_grad();
   if (!grad.defined()) grad = torch::zeros_like(log_std);
   return grad.data_ptr<float>();
+}
+
+// Acting batches below this many rows run on one thread even with set_threads(2): handing a
+// 64-row forward pass to the second thread cost more than it saved (rlbench
+// ppo_pendulum_rltools_2threads on the shared 2-core machine).
+constexpr int kMinParallelActingRows = 512;
+
+void run_pair(ThreadPool* pool, const std::function<void()>& actor,
+              const std::function<void()>& critic) {
+  if (!pool) {
+    actor();
+    critic();
+    return;
+  }
+  pool->parallel_for(2, [&](int task) { task == 0 ? actor() : critic(); });
 }
 
 }  // namespace
@@ -45,6 +61,20 @@ ActorCriticEngine::ActorCriticEngine(ActorCriticImpl& net, bool discrete, int64_
   }
 }
 
+void ActorCriticEngine::set_threads(int threads) {
+  if (threads != 1 && threads != 2) {
+    throw std::invalid_argument("the actor-critic engine runs on 1 or 2 threads, not " +
+                                std::to_string(threads));
+  }
+  pool_ = threads == 2 ? std::make_unique<ThreadPool>(2) : nullptr;
+}
+
+void ActorCriticEngine::actor_and_critic(const std::function<void()>& actor,
+                                         const std::function<void()>& critic, int acting_batch) {
+  const bool small_acting = acting_batch > 0 && acting_batch < kMinParallelActingRows;
+  run_pair(small_acting ? nullptr : pool_.get(), actor, critic);
+}
+
 void ActorCriticEngine::reserve(int batch) {
   if (batch <= capacity_) return;
   capacity_ = batch;
@@ -66,16 +96,29 @@ const float* ActorCriticEngine::values(const float* observations, int batch) {
 void ActorCriticEngine::act_discrete(const float* observations, int batch, const uint8_t* legal,
                                      const float* uniforms, int64_t* actions, float* log_probs,
                                      float* values) {
-  categorical_.forward(actor_.forward(observations, batch), legal, batch);
-  categorical_.sample(uniforms, batch, actions, log_probs);
-  if (values) std::copy_n(critic_.forward(observations, batch), batch, values);
+  actor_and_critic(
+      [&] {
+        categorical_.forward(actor_.forward(observations, batch), legal, batch);
+        categorical_.sample(uniforms, batch, actions, log_probs);
+      },
+      [&] {
+        if (values) std::copy_n(critic_.forward(observations, batch), batch, values);
+      },
+      batch);
 }
 
 void ActorCriticEngine::act_box(const float* observations, int batch, const float* noise,
                                 float* actions, float* log_probs, float* values) {
-  const float* mean = actor_.forward(observations, batch);
-  gaussian_.sample(mean, net_.log_std().data_ptr<float>(), noise, batch, actions, log_probs);
-  if (values) std::copy_n(critic_.forward(observations, batch), batch, values);
+  const float* log_std = net_.log_std().data_ptr<float>();
+  actor_and_critic(
+      [&] {
+        gaussian_.sample(actor_.forward(observations, batch), log_std, noise, batch, actions,
+                         log_probs);
+      },
+      [&] {
+        if (values) std::copy_n(critic_.forward(observations, batch), batch, values);
+      },
+      batch);
 }
 
 ActorCriticEngine::Evaluation ActorCriticEngine::evaluate(const float* observations,
@@ -83,35 +126,43 @@ ActorCriticEngine::Evaluation ActorCriticEngine::evaluate(const float* observati
                                                           const float* box_actions,
                                                           const uint8_t* legal, int batch) {
   reserve(batch);
-  const float* head = actor_.forward(observations, batch);
-  if (discrete_) {
-    categorical_.forward(head, legal, batch);
-    categorical_.evaluate(discrete_actions, batch, log_probs_.data(), entropies_.data());
-  } else {
-    gaussian_.evaluate(head, net_.log_std().data_ptr<float>(), box_actions, batch,
-                       log_probs_.data(), entropies_.data());
-  }
+  const float* log_std = discrete_ ? nullptr : net_.log_std().data_ptr<float>();
+  const auto actor = [&] {
+    const float* head = actor_.forward(observations, batch);
+    if (discrete_) {
+      categorical_.forward(head, legal, batch);
+      categorical_.evaluate(discrete_actions, batch, log_probs_.data(), entropies_.data());
+    } else {
+      gaussian_.evaluate(head, log_std, box_actions, batch, log_probs_.data(), entropies_.data());
+    }
+    mean_ = head;
+  };
+  actor_and_critic(
+      actor, [&] { std::copy_n(critic_.forward(observations, batch), batch, values_.data()); });
   discrete_actions_ = discrete_actions;
   box_actions_ = box_actions;
-  mean_ = head;
-  std::copy_n(critic_.forward(observations, batch), batch, values_.data());
   return {log_probs_.data(), entropies_.data(), values_.data()};
 }
 
 void ActorCriticEngine::backward(const float* log_prob_gradient, const float* entropy_gradient,
                                  const float* value_gradient, int batch) {
-  if (discrete_) {
-    categorical_.backward(discrete_actions_, log_prob_gradient, entropy_gradient, batch,
-                          head_gradient_.data());
-  } else {
-    gaussian_.backward(mean_, net_.log_std().data_ptr<float>(), box_actions_, log_prob_gradient,
-                       entropy_gradient, batch, head_gradient_.data(),
-                       log_std_gradient_buffer(net_.log_std()));
-  }
   const BackwardMode parameters_only{.parameter_gradients = true, .input_gradient = false};
-  actor_.backward(head_gradient_.data(), batch, parameters_only);
-  std::copy_n(value_gradient, batch, value_gradient_.data());
-  critic_.backward(value_gradient_.data(), batch, parameters_only);
+  // Gradient buffers are created here, on the calling thread, before the passes write them.
+  float* log_std_gradient = discrete_ ? nullptr : log_std_gradient_buffer(net_.log_std());
+  const auto actor = [&] {
+    if (discrete_) {
+      categorical_.backward(discrete_actions_, log_prob_gradient, entropy_gradient, batch,
+                            head_gradient_.data());
+    } else {
+      gaussian_.backward(mean_, net_.log_std().data_ptr<float>(), box_actions_, log_prob_gradient,
+                         entropy_gradient, batch, head_gradient_.data(), log_std_gradient);
+    }
+    actor_.backward(head_gradient_.data(), batch, parameters_only);
+  };
+  actor_and_critic(actor, [&] {
+    std::copy_n(value_gradient, batch, value_gradient_.data());
+    critic_.backward(value_gradient_.data(), batch, parameters_only);
+  });
 }
 
 }  // namespace rl::nn

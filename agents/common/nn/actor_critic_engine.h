@@ -6,14 +6,21 @@
 //
 // Applies to separate (unshared) MLP torsos, Discrete (categorical logits) or Box (diagonal
 // Gaussian with the module's state-independent log-std) actions, with a BLAS loaded.
+//
+// With set_threads(2) the actor and the critic run side by side on two threads (evaluate,
+// backward, and acting on large batches). They share no parameter, gradient or buffer, so the
+// results are the same bit for bit with one thread or two.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "agents/common/actor_critic.h"
 #include "agents/common/nn/dense_stack.h"
 #include "agents/common/nn/policy_heads.h"
+#include "core/thread_pool.h"
 
 namespace rl::nn {
 
@@ -24,6 +31,11 @@ class ActorCriticEngine {
 
   // Throws std::invalid_argument when !applies(net) or `net` does not have `action_dim` outputs.
   ActorCriticEngine(ActorCriticImpl& net, bool discrete, int64_t action_dim);
+
+  // 1: everything on the calling thread (the default); 2: the critic beside the actor on a
+  // second thread. Throws std::invalid_argument for other counts.
+  void set_threads(int threads);
+  int threads() const { return pool_ ? 2 : 1; }
 
   // Acting on `batch` float observations [batch, observation_size]. Discrete: actions sampled
   // with `uniforms` [batch] (null: the most likely), `legal` u8 masks [batch, actions] or null.
@@ -53,6 +65,10 @@ class ActorCriticEngine {
 
  private:
   void reserve(int batch);
+  // Runs the two independent halves of a pass, side by side when set_threads(2), except for an
+  // acting batch (`acting_batch` > 0) too small to pay for the hand-off.
+  void actor_and_critic(const std::function<void()>& actor, const std::function<void()>& critic,
+                        int acting_batch = 0);
 
   ActorCriticImpl& net_;
   bool discrete_;
@@ -66,6 +82,7 @@ class ActorCriticEngine {
   const int64_t* discrete_actions_ = nullptr;
   const float* box_actions_ = nullptr;
   const float* mean_ = nullptr;
+  std::unique_ptr<ThreadPool> pool_;  // Null with one thread.
 };
 
 }  // namespace rl::nn
