@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "agents/common/recurrent_sequence.h"
+
 namespace rl {
 
 RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
@@ -88,17 +90,28 @@ torch::Tensor RecurrentCoreImpl::step(const torch::Tensor& features, const torch
 
 torch::Tensor RecurrentCoreImpl::sequence(const torch::Tensor& features, const torch::Tensor& state,
                                           const torch::Tensor& starts) {
-  const int64_t steps = features.size(0);
-  std::vector<torch::Tensor> outputs;
-  outputs.reserve(static_cast<size_t>(steps));
-  torch::Tensor current = state;
-  for (int64_t t = 0; t < steps; ++t) {
-    const torch::Tensor kept = current * (1.0 - starts[t]).unsqueeze(1);
-    torch::Tensor next;
-    outputs.push_back(step(features[t], kept, next));
-    current = next;
+  const int64_t layers = options_.layers, hidden = options_.hidden;
+  const torch::Tensor memory = state.to(torch::kFloat32).contiguous();
+  const torch::Tensor resets = starts.to(torch::kFloat32).contiguous();
+  torch::Tensor output = features;
+  for (int64_t l = 0; l < layers; ++l) {
+    const torch::Tensor h0 = memory.narrow(1, l * hidden, hidden).contiguous();
+    const torch::Tensor c0 =
+        lstm_ ? memory.narrow(1, (layers + l) * hidden, hidden).contiguous() : h0;
+    output = recurrent_layer_sequence(
+        lstm_ ? nn::RecurrentLayer::Cell::kLstm : nn::RecurrentLayer::Cell::kGru, output, h0, c0,
+        resets, layer_parameters(l));
   }
-  return torch::stack(outputs);
+  return output;
+}
+
+std::vector<torch::Tensor> RecurrentCoreImpl::layer_parameters(int64_t layer) const {
+  const torch::nn::Module& module = lstm_ ? static_cast<const torch::nn::Module&>(*lstm_)
+                                          : static_cast<const torch::nn::Module&>(*gru_);
+  const auto parameters = module.named_parameters(false);
+  const std::string l = std::to_string(layer);
+  return {parameters["weight_ih_l" + l], parameters["weight_hh_l" + l], parameters["bias_ih_l" + l],
+          parameters["bias_hh_l" + l]};
 }
 
 }  // namespace rl

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 
@@ -45,12 +46,16 @@ class RecurrentCoreImpl : public torch::nn::Module {
 
   // T steps of B envs, time-major: features [T, B, input], `state` [B, state_size()] before the
   // first step, `starts` float [T, B] (1 where an episode starts at that step: the state is
-  // zeroed before it). Returns the outputs [T, B, hidden], computed step by step exactly as
-  // step() does while acting, with gradients through the whole sequence.
+  // zeroed before it). Returns the outputs [T, B, hidden], the same as step() gives while
+  // acting, with gradients through the whole sequence (to the features and the parameters, not
+  // the stored state). Runs each layer over all T steps on BLAS (recurrent_sequence.h).
   torch::Tensor sequence(const torch::Tensor& features, const torch::Tensor& state,
                          const torch::Tensor& starts);
 
  private:
+  // torch's parameters of `layer`: weight_ih, weight_hh, bias_ih, bias_hh.
+  std::vector<torch::Tensor> layer_parameters(int64_t layer) const;
+
   RecurrentOptions options_;
   torch::nn::LSTM lstm_{nullptr};
   torch::nn::GRU gru_{nullptr};
