@@ -31,12 +31,13 @@ double max_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
 }
 
-void check_against_torch(const std::string& type) {
+void check_against_torch(const std::string& type, bool critic = false) {
   torch::manual_seed(7);
   RecurrentOptions options;
   options.type = type;
   options.hidden = 7;
   options.layers = 2;
+  options.critic = critic;
   const int64_t steps = 6, batch = 3, input = 5;
   RecurrentCore core(options, input);
   // Non-zero biases so that their gradients are tested in general position.
@@ -52,7 +53,7 @@ void check_against_torch(const std::string& type) {
   starts[0][1] = 1;
   starts[4][1] = 1;
   // A loss that weighs every output differently.
-  const torch::Tensor weights = torch::randn({steps, batch, options.hidden});
+  const torch::Tensor weights = torch::randn({steps, batch, core->output_features()});
 
   const torch::Tensor expected = stepwise_sequence(core, features, state, starts);
   (expected * weights).sum().backward();
@@ -81,6 +82,11 @@ TEST_CASE("recurrent layer: LSTM sequence matches torch step by step, outputs an
 
 TEST_CASE("recurrent layer: GRU sequence matches torch step by step, outputs and gradients") {
   check_against_torch("gru");
+}
+
+TEST_CASE("recurrent layer: a separate critic memory matches torch step by step too") {
+  check_against_torch("lstm", /*critic=*/true);
+  check_against_torch("gru", /*critic=*/true);
 }
 
 TEST_CASE("recurrent layer: a reset at every step makes each output depend on its step only") {
