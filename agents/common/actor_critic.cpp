@@ -52,6 +52,11 @@ torch::Tensor ActorCriticImpl::value(const torch::Tensor& observations) {
 }
 
 PolicyOutput ActorCriticImpl::heads(const torch::Tensor& features) {
+  if (core_ && core_->separate_critic()) {  // The actor memory's outputs, then the critic's.
+    const int64_t half = core_->hidden();
+    return {actor_head_->forward(features.narrow(-1, 0, half)),
+            critic_head_->forward(features.narrow(-1, half, half)).squeeze(-1)};
+  }
   return {actor_head_->forward(features), critic_head_->forward(features).squeeze(-1)};
 }
 

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "agents/common/recurrent_sequence.h"
+
 namespace rl {
 
 RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
@@ -13,13 +15,16 @@ RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
   ConfigSection s =
       agent_section.section("recurrent",
                             "Memory after the torso: {type: lstm | gru | none, hidden, layers, "
-                            "sequence_length}");
+                            "sequence_length, critic}");
   d.type = s.get_choice("type", type,
                         "Recurrent core: lstm, gru, or none (feed-forward); lstm when the "
                         "recurrent mapping is given",
                         {"none", "lstm", "gru"});
   d.hidden = s.get_int("hidden", d.hidden, "Units per recurrent layer", 1, 65536);
   d.layers = s.get_int("layers", d.layers, "Stacked recurrent layers", 1, 16);
+  d.critic = s.get_bool("critic", d.critic,
+                        "A recurrent memory of its own for the value head (SB3's "
+                        "enable_critic_lstm); else actor and critic share one");
   d.sequence_length = s.get_int("sequence_length", d.sequence_length,
                                 "Steps per training sequence (truncated back-propagation "
                                 "through time; must divide num_steps); 0: the whole rollout",
@@ -31,17 +36,8 @@ RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
 RecurrentCoreImpl::RecurrentCoreImpl(const RecurrentOptions& options, int64_t input_features)
     : options_(options) {
   if (!options.enabled()) throw std::invalid_argument("recurrent core of type none");
-  if (options.type == "lstm") {
-    lstm_ = register_module(
-        "lstm",
-        torch::nn::LSTM(
-            torch::nn::LSTMOptions(input_features, options.hidden).num_layers(options.layers)));
-  } else {
-    gru_ = register_module(
-        "gru",
-        torch::nn::GRU(
-            torch::nn::GRUOptions(input_features, options.hidden).num_layers(options.layers)));
-  }
+  actor_ = make_memory("", input_features);
+  if (options.critic) critic_ = make_memory("critic_", input_features);
   // Orthogonal weights and zero biases, as CleanRL initialises its LSTM.
   torch::NoGradGuard no_grad;
   for (auto& parameter : named_parameters()) {
@@ -53,17 +49,51 @@ RecurrentCoreImpl::RecurrentCoreImpl(const RecurrentOptions& options, int64_t in
   }
 }
 
+RecurrentCoreImpl::Memory RecurrentCoreImpl::make_memory(const std::string& name,
+                                                         int64_t input_features) {
+  Memory memory;
+  if (options_.type == "lstm") {
+    memory.lstm = register_module(
+        name + "lstm",
+        torch::nn::LSTM(
+            torch::nn::LSTMOptions(input_features, options_.hidden).num_layers(options_.layers)));
+  } else {
+    memory.gru = register_module(
+        name + "gru",
+        torch::nn::GRU(
+            torch::nn::GRUOptions(input_features, options_.hidden).num_layers(options_.layers)));
+  }
+  return memory;
+}
+
+int64_t RecurrentCoreImpl::memory_state_size() const {
+  return options_.hidden * options_.layers * (options_.type == "lstm" ? 2 : 1);
+}
+
 int64_t RecurrentCoreImpl::state_size() const {
-  return options_.hidden * options_.layers * (lstm_ ? 2 : 1);
+  return memory_state_size() * (options_.critic ? 2 : 1);
 }
 
 std::string RecurrentCoreImpl::signature() const {
   return options_.type + " " + std::to_string(options_.hidden) + "x" +
-         std::to_string(options_.layers);
+         std::to_string(options_.layers) + (options_.critic ? " + critic " + options_.type : "");
 }
 
 torch::Tensor RecurrentCoreImpl::step(const torch::Tensor& features, const torch::Tensor& state,
                                       torch::Tensor& next_state) {
+  if (!options_.critic) return step_memory(actor_, features, state, next_state);
+  const int64_t size = memory_state_size();
+  torch::Tensor actor_next, critic_next;
+  const torch::Tensor actor = step_memory(actor_, features, state.narrow(1, 0, size), actor_next);
+  const torch::Tensor critic =
+      step_memory(critic_, features, state.narrow(1, size, size), critic_next);
+  next_state = torch::cat({actor_next, critic_next}, 1);
+  return torch::cat({actor, critic}, 1);
+}
+
+torch::Tensor RecurrentCoreImpl::step_memory(Memory& memory, const torch::Tensor& features,
+                                             const torch::Tensor& state,
+                                             torch::Tensor& next_state) {
   const int64_t batch = features.size(0);
   const int64_t layer_floats = options_.layers * options_.hidden;
   // [B, L * H] -> [L, B, H], the layout torch's recurrent modules take.
@@ -74,31 +104,54 @@ torch::Tensor RecurrentCoreImpl::step(const torch::Tensor& features, const torch
     return layers.transpose(0, 1).reshape({batch, layer_floats});
   };
   const torch::Tensor input = features.unsqueeze(0);
-  if (lstm_) {
+  if (memory.lstm) {
     const torch::Tensor h = to_layers(state.narrow(1, 0, layer_floats));
     const torch::Tensor c = to_layers(state.narrow(1, layer_floats, layer_floats));
-    auto [output, hc] = lstm_->forward(input, std::make_tuple(h, c));
+    auto [output, hc] = memory.lstm->forward(input, std::make_tuple(h, c));
     next_state = torch::cat({to_rows(std::get<0>(hc)), to_rows(std::get<1>(hc))}, 1);
     return output.squeeze(0);
   }
-  auto [output, h] = gru_->forward(input, to_layers(state));
+  auto [output, h] = memory.gru->forward(input, to_layers(state));
   next_state = to_rows(h);
   return output.squeeze(0);
 }
 
 torch::Tensor RecurrentCoreImpl::sequence(const torch::Tensor& features, const torch::Tensor& state,
                                           const torch::Tensor& starts) {
-  const int64_t steps = features.size(0);
-  std::vector<torch::Tensor> outputs;
-  outputs.reserve(static_cast<size_t>(steps));
-  torch::Tensor current = state;
-  for (int64_t t = 0; t < steps; ++t) {
-    const torch::Tensor kept = current * (1.0 - starts[t]).unsqueeze(1);
-    torch::Tensor next;
-    outputs.push_back(step(features[t], kept, next));
-    current = next;
+  const torch::Tensor memory = state.to(torch::kFloat32).contiguous();
+  const torch::Tensor resets = starts.to(torch::kFloat32).contiguous();
+  if (!options_.critic) return sequence_memory(actor_, features, memory, resets);
+  const int64_t size = memory_state_size();
+  return torch::cat({sequence_memory(actor_, features, memory.narrow(1, 0, size), resets),
+                     sequence_memory(critic_, features, memory.narrow(1, size, size), resets)},
+                    2);
+}
+
+torch::Tensor RecurrentCoreImpl::sequence_memory(const Memory& memory,
+                                                 const torch::Tensor& features,
+                                                 const torch::Tensor& state,
+                                                 const torch::Tensor& starts) {
+  const int64_t layers = options_.layers, hidden = options_.hidden;
+  const auto cell = memory.lstm ? nn::RecurrentLayer::Cell::kLstm : nn::RecurrentLayer::Cell::kGru;
+  torch::Tensor output = features;
+  for (int64_t l = 0; l < layers; ++l) {
+    const torch::Tensor h0 = state.narrow(1, l * hidden, hidden).contiguous();
+    const torch::Tensor c0 =
+        memory.lstm ? state.narrow(1, (layers + l) * hidden, hidden).contiguous() : h0;
+    output = recurrent_layer_sequence(cell, output, h0, c0, starts, layer_parameters(memory, l));
   }
-  return torch::stack(outputs);
+  return output;
+}
+
+std::vector<torch::Tensor> RecurrentCoreImpl::layer_parameters(const Memory& memory,
+                                                               int64_t layer) {
+  const torch::nn::Module& module = memory.lstm
+                                        ? static_cast<const torch::nn::Module&>(*memory.lstm)
+                                        : static_cast<const torch::nn::Module&>(*memory.gru);
+  const auto parameters = module.named_parameters(false);
+  const std::string l = std::to_string(layer);
+  return {parameters["weight_ih_l" + l], parameters["weight_hh_l" + l], parameters["bias_ih_l" + l],
+          parameters["bias_hh_l" + l]};
 }
 
 }  // namespace rl

@@ -65,7 +65,8 @@ TEST_CASE("recurrent ppo: re-running the stored sequences reproduces the acting 
   // minibatch: its first ratios compare the re-run with what acting computed.
   for (const std::string& recurrent :
        {std::string("{type: lstm, hidden: 16}"), std::string("{type: gru, hidden: 8, layers: 2}"),
-        std::string("{type: lstm, hidden: 16, sequence_length: 4}")}) {
+        std::string("{type: lstm, hidden: 16, sequence_length: 4}"),
+        std::string("{type: lstm, hidden: 16, critic: true}")}) {
     INFO(recurrent);
     Experiment e = experiment_from(recall_config(recurrent, 16 * 8),
                                    {"agent.num_minibatches=1", "agent.update_epochs=2"});
