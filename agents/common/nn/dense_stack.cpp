@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "agents/common/nn/blas.h"
 #include "agents/common/nn/fast_math.h"
-#include "agents/dqn/blas.h"
 #include "agents/vector_clones.h"
 
 namespace rl::nn {
