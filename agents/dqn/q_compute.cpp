@@ -80,11 +80,16 @@ class MlpQ {
 
   // Q-values [batch, actions] of float inputs; the buffer lives until the next forward().
   const float* forward(const float* input, int batch) {
-    const float* features = torso_ ? torso_->forward(input, batch) : input;
-    const float* head = head_.forward(features, batch);
+    // Acting evaluates one row per env: below a few rows dot products beat BLAS calls.
+    constexpr int kRowsByDotProducts = 4;
+    const auto layer = [batch](nn::DenseStack& stack, const float* x) {
+      return batch <= kRowsByDotProducts ? stack.forward_rows(x, batch) : stack.forward(x, batch);
+    };
+    const float* features = torso_ ? layer(*torso_, input) : input;
+    const float* head = layer(head_, features);
     if (!value_) return head;
     reserve(batch);
-    nn::dueling_combine(head, value_->forward(features, batch), batch, actions_, q_.data());
+    nn::dueling_combine(head, layer(*value_, features), batch, actions_, q_.data());
     return q_.data();
   }
 
