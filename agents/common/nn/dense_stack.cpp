@@ -128,28 +128,27 @@ void DenseStack::reserve(int batch) {
 }
 
 const float* DenseStack::forward(const float* input, int batch) {
-  reserve(batch);
-  input_ = input;
-  const float* x = input;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const int in = static_cast<int>(widths_[i]), out = static_cast<int>(widths_[i + 1]);
-    float* y = outputs_[i].data();
-    // y = x W^T, then bias and activation in one pass.
-    sgemm(false, true, batch, out, in, 1.f, x, in, values(layers_[i]->weight), in, 0.f, y, out);
-    add_bias_activate(y, values(layers_[i]->bias), batch, out, activation_after(i));
-    x = y;
-  }
-  return x;
+  return forward_with(input, batch, /*by_rows=*/false);
 }
 
 const float* DenseStack::forward_rows(const float* input, int batch) {
+  return forward_with(input, batch, /*by_rows=*/true);
+}
+
+const float* DenseStack::forward_with(const float* input, int batch, bool by_rows) {
   reserve(batch);
   input_ = input;
   const float* x = input;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const int in = static_cast<int>(widths_[i]), out = static_cast<int>(widths_[i + 1]);
     float* y = outputs_[i].data();
-    row_dot_products(x, batch, in, values(layers_[i]->weight), out, y);
+    const float* weight = values(layers_[i]->weight);
+    // y = x W^T, then bias and activation in one pass.
+    if (by_rows) {
+      row_dot_products(x, batch, in, weight, out, y);
+    } else {
+      sgemm(false, true, batch, out, in, 1.f, x, in, weight, in, 0.f, y, out);
+    }
     add_bias_activate(y, values(layers_[i]->bias), batch, out, activation_after(i));
     x = y;
   }

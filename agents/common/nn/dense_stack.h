@@ -52,6 +52,8 @@ class DenseStack {
 
  private:
   Activation activation_after(size_t layer) const;
+  // forward() (by_rows false: one sgemm per layer) or forward_rows() (true).
+  const float* forward_with(const float* input, int batch, bool by_rows);
   void reserve(int batch);
 
   std::vector<torch::nn::Linear> layers_;
