@@ -22,8 +22,11 @@ void unpack_bits(const uint8_t* bits, size_t count, uint8_t* values) {
   for (size_t i = 0; i < count; ++i) values[i] = (bits[i / 8] >> (i % 8)) & 1u;
 }
 
-void require(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument("ReplayBuffer: " + message);
+// Throws std::invalid_argument with make_message() when !ok. The message is built only then:
+// add() and sample() run every step and must not allocate.
+template <typename MakeMessage>
+void require(bool ok, const MakeMessage& make_message) {
+  if (!ok) throw std::invalid_argument("ReplayBuffer: " + std::string(make_message()));
 }
 
 constexpr uint32_t kSaveMagic = 0x42524c52;  // "RLRB"
@@ -89,21 +92,26 @@ struct ReplayBuffer::Impl {
 
   void validate_options() const {
     const ReplayOptions& o = options;
-    require(o.capacity >= 1, "capacity must be >= 1, got " + std::to_string(o.capacity));
-    require(o.num_envs >= 1, "num_envs must be >= 1, got " + std::to_string(o.num_envs));
-    require(o.n_step >= 1, "n_step must be >= 1, got " + std::to_string(o.n_step));
+    require(o.capacity >= 1,
+            [&] { return "capacity must be >= 1, got " + std::to_string(o.capacity); });
+    require(o.num_envs >= 1,
+            [&] { return "num_envs must be >= 1, got " + std::to_string(o.num_envs); });
+    require(o.n_step >= 1, [&] { return "n_step must be >= 1, got " + std::to_string(o.n_step); });
     require(o.gamma >= 0.0 && o.gamma <= 1.0,
-            "gamma must be in [0, 1], got " + std::to_string(o.gamma));
+            [&] { return "gamma must be in [0, 1], got " + std::to_string(o.gamma); });
     require(o.alpha >= 0.0 && std::isfinite(o.alpha),
-            "alpha must be finite and >= 0, got " + std::to_string(o.alpha));
-    require(o.priority_eps > 0.0 && std::isfinite(o.priority_eps),
-            "priority_eps must be finite and > 0, got " + std::to_string(o.priority_eps));
-    require(!observation_space.is_discrete(),
-            "observations must be a Box space, got " + observation_space.describe());
+            [&] { return "alpha must be finite and >= 0, got " + std::to_string(o.alpha); });
+    require(o.priority_eps > 0.0 && std::isfinite(o.priority_eps), [&] {
+      return "priority_eps must be finite and > 0, got " + std::to_string(o.priority_eps);
+    });
+    require(!observation_space.is_discrete(), [&] {
+      return "observations must be a Box space, got " + observation_space.describe();
+    });
     require(!o.bit_pack || observation_space.dtype == DType::kU8,
-            "bit_pack needs u8 observations, got " + observation_space.describe());
-    require(!o.legal_masks || action_space.is_discrete(),
-            "legal_masks needs a Discrete action space, got " + action_space.describe());
+            [&] { return "bit_pack needs u8 observations, got " + observation_space.describe(); });
+    require(!o.legal_masks || action_space.is_discrete(), [&] {
+      return "legal_masks needs a Discrete action space, got " + action_space.describe();
+    });
   }
 
   void validate_binary(std::span<const uint8_t> obs, const char* which, int env_index) const {
@@ -118,37 +126,49 @@ struct ReplayBuffer::Impl {
   void validate_add(int env_index, std::span<const uint8_t> obs, int64_t discrete_action,
                     std::span<const float> continuous_action, float reward,
                     std::span<const uint8_t> next_obs, std::span<const uint8_t> next_legal) const {
-    require(env_index >= 0 && env_index < options.num_envs,
-            "env index " + std::to_string(env_index) + " outside [0, " +
-                std::to_string(options.num_envs) + ")");
-    require(obs.size() == obs_bytes, "obs has " + std::to_string(obs.size()) + " bytes, expected " +
-                                         std::to_string(obs_bytes));
-    require(next_obs.size() == obs_bytes, "next_obs has " + std::to_string(next_obs.size()) +
-                                              " bytes, expected " + std::to_string(obs_bytes));
+    require(env_index >= 0 && env_index < options.num_envs, [&] {
+      return "env index " + std::to_string(env_index) + " outside [0, " +
+             std::to_string(options.num_envs) + ")";
+    });
+    require(obs.size() == obs_bytes, [&] {
+      return "obs has " + std::to_string(obs.size()) + " bytes, expected " +
+             std::to_string(obs_bytes);
+    });
+    require(next_obs.size() == obs_bytes, [&] {
+      return "next_obs has " + std::to_string(next_obs.size()) + " bytes, expected " +
+             std::to_string(obs_bytes);
+    });
     if (discrete())
-      require(discrete_action >= 0 && discrete_action < action_space.n,
-              "action " + std::to_string(discrete_action) + " outside " + action_space.describe());
+      require(discrete_action >= 0 && discrete_action < action_space.n, [&] {
+        return "action " + std::to_string(discrete_action) + " outside " + action_space.describe();
+      });
     else
-      require(continuous_action.size() == action_numel,
-              "continuous action has " + std::to_string(continuous_action.size()) +
-                  " values, expected " + std::to_string(action_numel));
-    require(std::isfinite(reward), "reward of env " + std::to_string(env_index) +
-                                       " is not finite (" + std::to_string(reward) + ")");
+      require(continuous_action.size() == action_numel, [&] {
+        return "continuous action has " + std::to_string(continuous_action.size()) +
+               " values, expected " + std::to_string(action_numel);
+      });
+    require(std::isfinite(reward), [&] {
+      return "reward of env " + std::to_string(env_index) + " is not finite (" +
+             std::to_string(reward) + ")";
+    });
     if (options.bit_pack) {
       validate_binary(obs, "obs", env_index);
       validate_binary(next_obs, "next_obs", env_index);
     }
     if (!next_legal.empty()) {
-      require(options.legal_masks,
-              "a next legal-action mask was given to a buffer built "
-              "without legal_masks");
-      require(next_legal.size() == num_actions,
-              "next legal-action mask of env " + std::to_string(env_index) + " has " +
-                  std::to_string(next_legal.size()) + " bytes, expected " +
-                  std::to_string(num_actions));
-      require(
-          std::any_of(next_legal.begin(), next_legal.end(), [](uint8_t m) { return m; }),
-          "next legal-action mask of env " + std::to_string(env_index) + " has no legal action");
+      require(options.legal_masks, [&] {
+        return "a next legal-action mask was given to a buffer built "
+               "without legal_masks";
+      });
+      require(next_legal.size() == num_actions, [&] {
+        return "next legal-action mask of env " + std::to_string(env_index) + " has " +
+               std::to_string(next_legal.size()) + " bytes, expected " +
+               std::to_string(num_actions);
+      });
+      require(std::any_of(next_legal.begin(), next_legal.end(), [](uint8_t m) { return m; }), [&] {
+        return "next legal-action mask of env " + std::to_string(env_index) +
+               " has no legal action";
+      });
     }
   }
 
@@ -276,24 +296,29 @@ void ReplayBuffer::add_batch(std::span<const uint8_t> observations,
                              std::span<const float> continuous_actions, const VectorEnv& vec) {
   Impl& s = *impl_;
   const size_t n = static_cast<size_t>(vec.size());
-  require(vec.size() == s.options.num_envs, "add_batch: the vector env has " + std::to_string(n) +
-                                                " envs, the buffer num_envs " +
-                                                std::to_string(s.options.num_envs));
-  require(vec.observation_bytes() == s.obs_bytes, "add_batch: the vector env's observations have " +
-                                                      std::to_string(vec.observation_bytes()) +
-                                                      " bytes, the buffer's " +
-                                                      std::to_string(s.obs_bytes));
-  require(observations.size() == n * s.obs_bytes,
-          "add_batch: observations have " + std::to_string(observations.size()) +
-              " bytes, expected " + std::to_string(n * s.obs_bytes));
+  require(vec.size() == s.options.num_envs, [&] {
+    return "add_batch: the vector env has " + std::to_string(n) + " envs, the buffer num_envs " +
+           std::to_string(s.options.num_envs);
+  });
+  require(vec.observation_bytes() == s.obs_bytes, [&] {
+    return "add_batch: the vector env's observations have " +
+           std::to_string(vec.observation_bytes()) + " bytes, the buffer's " +
+           std::to_string(s.obs_bytes);
+  });
+  require(observations.size() == n * s.obs_bytes, [&] {
+    return "add_batch: observations have " + std::to_string(observations.size()) +
+           " bytes, expected " + std::to_string(n * s.obs_bytes);
+  });
   if (s.discrete())
-    require(discrete_actions.size() == n,
-            "add_batch: got " + std::to_string(discrete_actions.size()) + " discrete actions for " +
-                std::to_string(n) + " envs");
+    require(discrete_actions.size() == n, [&] {
+      return "add_batch: got " + std::to_string(discrete_actions.size()) +
+             " discrete actions for " + std::to_string(n) + " envs";
+    });
   else
-    require(continuous_actions.size() == n * s.action_numel,
-            "add_batch: got " + std::to_string(continuous_actions.size()) +
-                " continuous action values, expected " + std::to_string(n * s.action_numel));
+    require(continuous_actions.size() == n * s.action_numel, [&] {
+      return "add_batch: got " + std::to_string(continuous_actions.size()) +
+             " continuous action values, expected " + std::to_string(n * s.action_numel);
+    });
   const size_t bytes = s.obs_bytes;
   std::vector<uint8_t>& mask = s.mask_scratch;
   mask.resize(s.options.legal_masks ? s.num_actions : 0);
@@ -311,9 +336,10 @@ void ReplayBuffer::add_batch(std::span<const uint8_t> observations,
 void ReplayBuffer::sample(int batch_size, Rng& rng, ReplayBatch& out, double beta) const {
   const Impl& s = *impl_;
   if (s.size == 0) throw std::logic_error("ReplayBuffer::sample: the buffer is empty");
-  require(batch_size >= 1, "batch size must be >= 1, got " + std::to_string(batch_size));
+  require(batch_size >= 1,
+          [&] { return "batch size must be >= 1, got " + std::to_string(batch_size); });
   require(std::isfinite(beta) && beta >= 0.0,
-          "beta must be finite and >= 0, got " + std::to_string(beta));
+          [&] { return "beta must be finite and >= 0, got " + std::to_string(beta); });
   const size_t batch = static_cast<size_t>(batch_size);
   out.size = batch_size;
   out.observations.resize(batch * s.obs_bytes);
@@ -366,16 +392,19 @@ void ReplayBuffer::sample(int batch_size, Rng& rng, ReplayBatch& out, double bet
 void ReplayBuffer::update_priorities(std::span<const int64_t> indices,
                                      std::span<const float> td_errors) {
   Impl& s = *impl_;
-  require(indices.size() == td_errors.size(), "update_priorities got " +
-                                                  std::to_string(indices.size()) + " indices and " +
-                                                  std::to_string(td_errors.size()) + " TD errors");
+  require(indices.size() == td_errors.size(), [&] {
+    return "update_priorities got " + std::to_string(indices.size()) + " indices and " +
+           std::to_string(td_errors.size()) + " TD errors";
+  });
   for (size_t i = 0; i < indices.size(); ++i) {
-    require(indices[i] >= 0 && indices[i] < s.size,
-            "update_priorities: slot " + std::to_string(indices[i]) + " outside [0, " +
-                std::to_string(s.size) + ")");
-    require(std::isfinite(td_errors[i]), "update_priorities: TD error " + std::to_string(i) +
-                                             " is not finite (" + std::to_string(td_errors[i]) +
-                                             ")");
+    require(indices[i] >= 0 && indices[i] < s.size, [&] {
+      return "update_priorities: slot " + std::to_string(indices[i]) + " outside [0, " +
+             std::to_string(s.size) + ")";
+    });
+    require(std::isfinite(td_errors[i]), [&] {
+      return "update_priorities: TD error " + std::to_string(i) + " is not finite (" +
+             std::to_string(td_errors[i]) + ")";
+    });
   }
   if (!s.priorities) return;
   for (size_t i = 0; i < indices.size(); ++i) {
@@ -438,24 +467,31 @@ std::vector<uint8_t> ReplayBuffer::save() const {
 void ReplayBuffer::load(std::span<const uint8_t> bytes) {
   Impl& s = *impl_;
   ByteReader in(bytes, "ReplayBuffer::load");
-  require(in.value<uint32_t>() == kSaveMagic, "load: not a saved replay buffer");
+  require(in.value<uint32_t>() == kSaveMagic, [&] { return "load: not a saved replay buffer"; });
   const auto version = in.value<uint32_t>();
-  require(version <= kSaveVersion, "load: saved by a newer version (" + std::to_string(version) +
-                                       "), this build reads version " +
-                                       std::to_string(kSaveVersion));
+  require(version <= kSaveVersion, [&] {
+    return "load: saved by a newer version (" + std::to_string(version) +
+           "), this build reads version " + std::to_string(kSaveVersion);
+  });
   const auto saved = in.value<SavedLayout>();
   const SavedLayout mine =
       layout_of(s.options, s.obs_bytes, s.stored_obs_bytes, s.action_numel, s.num_actions);
-  require(saved == mine, "load: the saved buffer (" + saved.describe() +
-                             ") does not match this one (" + mine.describe() + ")");
+  require(saved == mine, [&] {
+    return "load: the saved buffer (" + saved.describe() + ") does not match this one (" +
+           mine.describe() + ")";
+  });
   const auto next_slot = in.value<int64_t>();
   const auto size = in.value<int64_t>();
   const auto max_priority = in.value<double>();
   require(size >= 0 && size <= s.options.capacity && next_slot >= 0 &&
               next_slot < s.options.capacity && (size == s.options.capacity || next_slot == size),
-          "load: write position " + std::to_string(next_slot) + " and size " +
-              std::to_string(size) + " do not fit capacity " + std::to_string(s.options.capacity));
-  require(std::isfinite(max_priority) && max_priority > 0, "load: bad max priority");
+          [&] {
+            return "load: write position " + std::to_string(next_slot) + " and size " +
+                   std::to_string(size) + " do not fit capacity " +
+                   std::to_string(s.options.capacity);
+          });
+  require(std::isfinite(max_priority) && max_priority > 0,
+          [&] { return "load: bad max priority"; });
   // Read everything into copies first, so a malformed stream leaves the buffer as it was.
   const size_t filled = static_cast<size_t>(size);
   std::vector<uint8_t> observations(filled * s.stored_obs_bytes), next_observations(observations);
@@ -473,16 +509,18 @@ void ReplayBuffer::load(std::span<const uint8_t> bytes) {
   in.array(std::span(masks));
   in.array(std::span(priorities));
   for (int64_t a : discrete_actions)
-    require(a >= 0 && a < static_cast<int64_t>(s.num_actions),
-            "load: stored action " + std::to_string(a) + " outside the action space");
+    require(a >= 0 && a < static_cast<int64_t>(s.num_actions), [&] {
+      return "load: stored action " + std::to_string(a) + " outside the action space";
+    });
   for (double p : priorities)
-    require(std::isfinite(p) && p >= 0, "load: stored priority " + std::to_string(p));
+    require(std::isfinite(p) && p >= 0,
+            [&] { return "load: stored priority " + std::to_string(p); });
   std::vector<PendingWindow> pending = s.pending;
   for (PendingWindow& w : pending) {
     w.head = in.value<int>();
     w.count = in.value<int>();
     require(w.head >= 0 && w.head < s.options.n_step && w.count >= 0 && w.count < s.options.n_step,
-            "load: a pending n-step window is out of range");
+            [&] { return "load: a pending n-step window is out of range"; });
     in.array(std::span(w.observations));
     in.array(std::span(w.discrete_actions));
     in.array(std::span(w.continuous_actions));
@@ -514,9 +552,10 @@ size_t ReplayBuffer::stored_observation_bytes() const { return impl_->stored_obs
 double ReplayBuffer::priority(int64_t index) const {
   const Impl& s = *impl_;
   if (!s.priorities) throw std::logic_error("ReplayBuffer::priority: buffer is not prioritized");
-  require(index >= 0 && index < s.options.capacity, "priority: slot " + std::to_string(index) +
-                                                        " outside [0, " +
-                                                        std::to_string(s.options.capacity) + ")");
+  require(index >= 0 && index < s.options.capacity, [&] {
+    return "priority: slot " + std::to_string(index) + " outside [0, " +
+           std::to_string(s.options.capacity) + ")";
+  });
   return s.priorities->get(index);
 }
 

@@ -28,10 +28,10 @@
 #include "agents/common/agent_util.h"
 #include "agents/common/distributions.h"
 #include "agents/common/nn/actor_critic_engine.h"
+#include "agents/common/nn/optimizer.h"
 #include "agents/common/preprocess.h"
 #include "agents/common/recurrent_core.h"
 #include "agents/common/recurrent_rollout.h"
-#include "agents/dqn/flat_optimizer.h"
 #include "core/config.h"
 #include "core/rollout_buffer.h"
 

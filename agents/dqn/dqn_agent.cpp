@@ -66,13 +66,15 @@ DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
   const QNetworkOptions net = network_options(settings, context);
   online_ = QNetwork(net);
   target_ = QNetwork(net);
-  compute_ = make_q_compute(*online_, context.observation_space, input_);
+  const bool use_engine = settings.backend == "auto";
+  compute_ = make_q_compute(*online_, context.observation_space, input_, use_engine);
   if (settings.learner_threads > 1) {
     if (!compute_->runs_beside_another()) {
       throw std::invalid_argument(
-          "dqn: learner_threads: 2 needs a non-dueling CNN Q-network on u8 observations");
+          "dqn: learner_threads: 2 needs the engine backend (agent.backend: auto with an MLP, or "
+          "a non-dueling CNN on u8 observations)");
     }
-    target_compute_ = make_q_compute(*online_, context.observation_space, input_);
+    target_compute_ = make_q_compute(*online_, context.observation_space, input_, use_engine);
     learner_pool_ = std::make_unique<ThreadPool>(2);
   }
   polyak_update(*online_, *target_, 1.0);
@@ -86,6 +88,7 @@ DqnAgent::DqnAgent(const DqnSettings& settings, const AgentContext& context)
   optimizer.rmsprop_eps = settings.optimizer.rmsprop_eps;
   optimizer.rmsprop_momentum = settings.rmsprop_momentum;
   optimizer_ = std::make_unique<FlatOptimizer>(*online_, optimizer);
+  target_averager_ = std::make_unique<nn::PolyakAverager>(*online_, *target_);
   next_train_step_ = settings.train_frequency;
   next_target_step_ = settings.target_update_period;
 }
@@ -113,7 +116,7 @@ void DqnAgent::check_observations(std::span<const uint8_t> observations, int bat
 const float* DqnAgent::acting_q(std::span<const uint8_t> observations, int batch) {
   check_observations(observations, batch);
   q_buffer_.resize(static_cast<size_t>(batch * num_actions_));
-  compute_->acting_q_values(*online_, observations.data(), batch, q_buffer_.data());
+  compute_->q_values(*online_, observations.data(), batch, q_buffer_.data());
   return q_buffer_.data();
 }
 
@@ -241,7 +244,6 @@ std::pair<double, double> DqnAgent::learn_step(double beta) {
   td_errors_.resize(batch);
   const TdLoss loss = compute_->td_gradient(*online_, td, td_errors_.data());
   optimizer_->step(settings_.max_grad_norm);
-  compute_->online_changed();
   ++gradient_steps_done_;
   if (settings_.prioritized) replay_.update_priorities(batch_.indices, td_errors_);
   return {loss.loss, loss.q_mean};
@@ -278,7 +280,7 @@ std::vector<float> DqnAgent::bootstrap_values(std::span<const uint8_t> next_obse
   return values;
 }
 
-void DqnAgent::update_target() { polyak_update(*online_, *target_, settings_.tau); }
+void DqnAgent::update_target() { target_averager_->update(settings_.tau); }
 
 std::string DqnAgent::describe() const {
   char memory[64];
@@ -286,6 +288,7 @@ std::string DqnAgent::describe() const {
                 static_cast<double>(replay_.memory_bytes()) / 1e6);
   std::string text = "dqn: " + online_->signature() + ", replay " +
                      std::to_string(replay_.capacity()) + " transitions (" + memory + ")";
+  text += ", " + compute_->backend() + " backend";
   if (settings_.prioritized) text += ", prioritized";
   if (settings_.double_dqn) text += ", double";
   if (settings_.n_step > 1) text += ", " + std::to_string(settings_.n_step) + "-step";
@@ -318,7 +321,6 @@ void DqnAgent::load(torch::serialize::InputArchive& archive) {
   torch::serialize::InputArchive optimizer;
   archive.read("optimizer", optimizer);
   optimizer_->load(optimizer);
-  compute_->online_changed();
   env_steps_ = read_int(archive, "env_steps");
   gradient_steps_done_ = read_int(archive, "gradient_steps");
   next_train_step_ = read_int(archive, "next_train_step");

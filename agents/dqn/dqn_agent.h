@@ -9,16 +9,17 @@
 // transitions bootstrap over all actions: the final state's mask is gone after the auto-reset.
 //
 // The TD targets and the loss are written out in agents/dqn/td_learning.h; how Q-values and
-// gradients are computed (LibTorch, or FastCnn's direct BLAS) is a QCompute chosen once at
+// gradients are computed (the engine in agents/common/nn, or LibTorch) is a QCompute chosen once at
 // construction (agents/dqn/q_compute.h).
 #pragma once
 
 #include <memory>
 
 #include "agents/agent.h"
+#include "agents/common/nn/optimizer.h"
+#include "agents/common/nn/polyak.h"
 #include "agents/common/preprocess.h"
 #include "agents/dqn/dqn_settings.h"
-#include "agents/dqn/flat_optimizer.h"
 #include "agents/dqn/q_compute.h"
 #include "agents/dqn/q_network.h"
 #include "core/replay_buffer.h"
@@ -92,6 +93,7 @@ class DqnAgent final : public Agent {
   std::unique_ptr<QCompute> target_compute_;
   std::unique_ptr<ThreadPool> learner_pool_;
   std::unique_ptr<FlatOptimizer> optimizer_;
+  std::unique_ptr<nn::PolyakAverager> target_averager_;  // online_ into target_.
   ReplayBatch batch_;
   Rng rng_;
 

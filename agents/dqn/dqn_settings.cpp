@@ -36,8 +36,8 @@ DqnSettings read_dqn_settings(ConfigSection& s) {
       s.get_int("gradient_steps", d.gradient_steps, "Gradient steps per update", 1, 1000);
   d.learner_threads = s.get_int("learner_threads", d.learner_threads,
                                 "2 computes the target network's values on a second core while "
-                                "the online network runs (non-dueling CNN on u8 observations; "
-                                "identical results); keep train.threads at 1",
+                                "the online network runs (engine backend only; identical "
+                                "results); keep train.threads at 1",
                                 1, 2);
 
   d.target_update_period =
@@ -91,6 +91,11 @@ DqnSettings read_dqn_settings(ConfigSection& s) {
                                     "Observation multiplier; 0 = auto (1/255 for u8 images "
                                     "with values up to 255, else 1)",
                                     0.0, 1e6);
+  d.backend = s.get_choice("backend", d.backend,
+                           "Network compute: auto (the small-network engine where it applies: "
+                           "MLP torsos, non-dueling CNNs on u8 observations) or torch (always "
+                           "LibTorch)",
+                           {"auto", "torch"});
   return d;
 }
 

@@ -37,7 +37,7 @@ struct DqnSettings {
   int64_t train_frequency = 10;     // Env steps between updates.
   int64_t gradient_steps = 1;       // Gradient steps per update.
   // 2: the target network's values for a batch are computed on a second thread while the
-  // online network's forward pass runs (CNN Q-networks on u8 observations; same results as 1).
+  // online network's forward pass runs (engine backend only; same results as 1).
   int64_t learner_threads = 1;
 
   // Target network.
@@ -67,6 +67,11 @@ struct DqnSettings {
 
   // Observation preprocessing.
   double observation_scale = 0.0;  // Multiplier for observations; 0: auto (1/255 for u8 0..255).
+
+  // auto: the small-network engine (agents/common/nn: MLP torsos with plain or dueling heads,
+  // non-dueling CNNs on u8 observations) where it applies and a BLAS is loaded, else LibTorch;
+  // torch: always LibTorch autograd.
+  std::string backend = "auto";
 };
 
 // Reads and validates the settings (every key of the section must be known). Throws

@@ -33,12 +33,12 @@ class QNetworkImpl : public torch::nn::Module {
   const std::string& signature() const { return signature_; }
   const std::vector<int64_t>& observation_shape() const { return observation_shape_; }
 
-  // Layer access for FastMlp.
+  // Layer access for the engine (agents/dqn/q_compute.cpp).
   bool is_mlp() const { return flatten_input_; }
   const std::vector<torch::nn::Linear>& torso_linears() const { return torso_linears_; }
   const torch::nn::Linear& head() const { return head_; }
   const torch::nn::Linear& value() const { return value_; }
-  // Layer access for FastCnn: the CNN torso's convolution and hidden layer (null for an MLP).
+  // The CNN torso's convolution and hidden layer (null for an MLP).
   const torch::nn::Conv2d& conv() const { return conv_; }
   const torch::nn::Linear& cnn_hidden() const { return cnn_hidden_; }
 

@@ -19,6 +19,8 @@
 
 #include <cstdint>
 
+#include "agents/common/nn/q_heads.h"  // TdBatch, TdLoss: the loss is an engine head.
+
 namespace rl {
 
 // The TD targets of `batch` transitions, the equation above:
@@ -39,20 +41,5 @@ void next_state_values(const float* next_target_q, const float* next_online_q, c
 // The action of highest q among the legal ones (`legal` null: all `actions` actions; else at
 // least one nonzero byte), ties going to the lowest: greedy acting and the argmax above.
 int64_t greedy_action(const float* q, const uint8_t* legal, int64_t actions);
-
-// One replayed batch for a TD-loss gradient.
-struct TdBatch {
-  int size = 0;
-  const uint8_t* observations = nullptr;  // size raw observations.
-  const int64_t* actions = nullptr;       // size actions taken.
-  const float* targets = nullptr;         // size TD targets y (constants for the gradient).
-  const float* weights = nullptr;         // size importance weights, or null for all 1.
-  bool huber = true;                      // Smooth L1 (beta 1), else squared error.
-};
-
-struct TdLoss {
-  double loss = 0;    // Mean over the batch of weight * elementwise loss.
-  double q_mean = 0;  // Mean of Q(s, a) over the batch.
-};
 
 }  // namespace rl

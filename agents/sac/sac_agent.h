@@ -14,9 +14,9 @@
 #include <memory>
 
 #include "agents/agent.h"
+#include "agents/common/nn/optimizer.h"
 #include "agents/common/nn/polyak.h"
 #include "agents/common/preprocess.h"
-#include "agents/dqn/flat_optimizer.h"
 #include "agents/sac/sac_engine.h"
 #include "agents/sac/sac_networks.h"
 #include "core/config.h"

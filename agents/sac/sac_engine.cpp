@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "agents/dqn/blas.h"
+#include "agents/common/nn/blas.h"
 #include "agents/sac/sac_losses.h"
 
 namespace rl {

@@ -8,9 +8,9 @@
 #include <map>
 #include <thread>
 
+#include "agents/common/nn/optimizer.h"
 #include "agents/distributed/gloo_group.h"
 #include "agents/distributed/launch.h"
-#include "agents/dqn/flat_optimizer.h"
 #include "torch_doctest.h"  // First: see the header.
 
 namespace rl::distributed {

@@ -34,7 +34,7 @@ TEST_CASE("dqn: settings are strict about keys, types and ranges") {
   std::string m = config_error(replaced(yaml, "  lr: 1e-3\n", "  learning_rate: 1e-3\n"));
   CHECK(contains(m, "test.yaml:9:3"));
   CHECK(contains(m, "unknown key 'agent.learning_rate'"));
-  CHECK(contains(m, "valid keys of 'agent': adam_eps, batch_size"));
+  CHECK(contains(m, "valid keys of 'agent': adam_eps, backend, batch_size"));
   CHECK(contains(config_error(yaml, {"agent.loss=l1"}), "valid choices: huber, mse"));
   CHECK(contains(config_error(yaml, {"agent.gamma=1.5"}), "agent.gamma: must be in [0, 1]"));
   CHECK(contains(config_error(replaced(yaml, "[32]", "32")), "expected a list of integers"));
@@ -183,9 +183,31 @@ TEST_CASE("dqn: learner_threads 2 trains exactly as 1 (CNN on u8 images)") {
   CHECK(trained_q_values(plain_dqn) != two);  // The comparison above can fail.
 }
 
-TEST_CASE("dqn: learner_threads 2 needs a CNN on u8 observations") {
-  CHECK(contains(config_error(chain_config(), {"agent.learner_threads=2"}),
-                 "learner_threads: 2 needs a non-dueling CNN"));
+TEST_CASE("dqn: learner_threads 2 trains exactly as 1 (MLP on the engine)") {
+  const std::vector<std::string> mlp = {"env.params.image=true", "agent.torso=mlp",
+                                        "agent.train_frequency=1"};
+  std::vector<std::string> two_threads = mlp;
+  two_threads.push_back("agent.learner_threads=2");
+  CHECK(trained_q_values(mlp) == trained_q_values(two_threads));
+}
+
+TEST_CASE("dqn: the engine and LibTorch backends learn the same Q-values to rounding") {
+  const std::vector<std::string> mlp = {"env.params.image=true", "agent.torso=mlp"};
+  std::vector<std::string> torch_backend = mlp;
+  torch_backend.push_back("agent.backend=torch");
+  const std::vector<float> engine = trained_q_values(mlp);
+  const std::vector<float> reference = trained_q_values(torch_backend);
+  REQUIRE(engine.size() == reference.size());
+  for (size_t i = 0; i < engine.size(); ++i) {
+    CAPTURE(i);
+    CHECK(engine[i] == doctest::Approx(reference[i]).epsilon(1e-3));
+  }
+}
+
+TEST_CASE("dqn: learner_threads 2 needs the engine backend") {
+  CHECK(contains(config_error(chain_config(), {"agent.learner_threads=2", "agent.backend=torch"}),
+                 "learner_threads: 2 needs the engine backend"));
+  CHECK(config_error(chain_config(), {"agent.learner_threads=2"}).empty());
   CHECK(contains(config_error(chain_config(), {"agent.learner_threads=3"}), "learner_threads"));
 }
 

@@ -76,6 +76,8 @@ void check_dense_stack(nn::Activation hidden, nn::Activation output, int batch) 
   CHECK(stack.input_size() == 7);
   CHECK(stack.output_size() == 3);
   const torch::Tensor values = input.detach().contiguous();
+  // Widths 7, 13 and 5: both the 8-lane blocks and the tails of the dot products.
+  check_close(stack.forward_rows(values.data_ptr<float>(), batch), x, "outputs by rows");
   check_close(stack.forward(values.data_ptr<float>(), batch), x, "outputs");
   torch::Tensor gradient = upstream.clone();
   const float* input_gradient =

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "agents/dqn/blas.h"
+#include "agents/common/nn/blas.h"
 
 namespace rl::nn {
 

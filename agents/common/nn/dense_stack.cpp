@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "agents/common/nn/blas.h"
 #include "agents/common/nn/fast_math.h"
-#include "agents/dqn/blas.h"
 #include "agents/vector_clones.h"
 
 namespace rl::nn {
@@ -66,6 +66,29 @@ void column_sums(const float* __restrict g, int rows, int64_t width, float* __re
   }
 }
 
+// y[r, o] = x[r, :] . w[o, :] for every row r and output o (w is [out, in] row-major), with
+// eight partial sums so the loop vectorizes without reassociating a single sum.
+RLCADE_VECTOR_CLONES
+void row_dot_products(const float* __restrict x, int rows, int in, const float* __restrict w,
+                      int out, float* __restrict y) {
+  constexpr int kLanes = 8;
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + static_cast<int64_t>(r) * in;
+    for (int o = 0; o < out; ++o) {
+      const float* wo = w + static_cast<int64_t>(o) * in;
+      float partial[kLanes] = {};
+      int i = 0;
+      for (; i + kLanes <= in; i += kLanes) {
+        for (int lane = 0; lane < kLanes; ++lane) partial[lane] += xr[i + lane] * wo[i + lane];
+      }
+      float sum = 0.f;
+      for (int lane = 0; lane < kLanes; ++lane) sum += partial[lane];
+      for (; i < in; ++i) sum += xr[i] * wo[i];
+      y[static_cast<int64_t>(r) * out + o] = sum;
+    }
+  }
+}
+
 }  // namespace
 
 DenseStack::DenseStack(std::vector<torch::nn::Linear> layers, Activation hidden_activation,
@@ -105,14 +128,27 @@ void DenseStack::reserve(int batch) {
 }
 
 const float* DenseStack::forward(const float* input, int batch) {
+  return forward_with(input, batch, /*by_rows=*/false);
+}
+
+const float* DenseStack::forward_rows(const float* input, int batch) {
+  return forward_with(input, batch, /*by_rows=*/true);
+}
+
+const float* DenseStack::forward_with(const float* input, int batch, bool by_rows) {
   reserve(batch);
   input_ = input;
   const float* x = input;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const int in = static_cast<int>(widths_[i]), out = static_cast<int>(widths_[i + 1]);
     float* y = outputs_[i].data();
+    const float* weight = values(layers_[i]->weight);
     // y = x W^T, then bias and activation in one pass.
-    sgemm(false, true, batch, out, in, 1.f, x, in, values(layers_[i]->weight), in, 0.f, y, out);
+    if (by_rows) {
+      row_dot_products(x, batch, in, weight, out, y);
+    } else {
+      sgemm(false, true, batch, out, in, 1.f, x, in, weight, in, 0.f, y, out);
+    }
     add_bias_activate(y, values(layers_[i]->bias), batch, out, activation_after(i));
     x = y;
   }

@@ -37,6 +37,10 @@ class DenseStack {
   // Outputs [batch, output_size()] for `batch` rows of `input` (input_size() floats each). The
   // returned buffer and `input` must stay unchanged until the backward pass that uses them.
   const float* forward(const float* input, int batch);
+  // forward() for a few rows at a time (acting): the same outputs by per-row dot products,
+  // which beat a BLAS call's setup below ~8 rows. Rounding may differ from forward()'s in the
+  // last bits (another summation order).
+  const float* forward_rows(const float* input, int batch);
   // From d loss / d output [batch, output_size()] of the last forward pass (same batch):
   // parameter gradients (when asked) and d loss / d input [batch, input_size()] (when asked,
   // else nullptr). `output_gradient` may be overwritten.
@@ -48,6 +52,8 @@ class DenseStack {
 
  private:
   Activation activation_after(size_t layer) const;
+  // forward() (by_rows false: one sgemm per layer) or forward_rows() (true).
+  const float* forward_with(const float* input, int batch, bool by_rows);
   void reserve(int batch);
 
   std::vector<torch::nn::Linear> layers_;

@@ -1,8 +1,8 @@
-#include "agents/dqn/fast_cnn.h"
+#include "agents/common/nn/conv_stack.h"
 
 #include <torch/torch.h>
 
-#include "agents/dqn/flat_optimizer.h"
+#include "agents/common/nn/optimizer.h"
 #include "agents/dqn/q_network.h"
 #include "torch_doctest.h"  // First: see the header.
 
@@ -30,6 +30,10 @@ torch::Tensor observations(int batch) {
   return raw.contiguous();
 }
 
+nn::ConvQLayers layers_of(const QNetworkImpl& network) {
+  return {network.conv(), network.cnn_hidden(), network.head()};
+}
+
 void check_close(const float* actual, const torch::Tensor& expected) {
   const torch::Tensor flat = expected.contiguous().reshape({-1});
   for (int64_t i = 0; i < flat.numel(); ++i) {
@@ -38,10 +42,10 @@ void check_close(const float* actual, const torch::Tensor& expected) {
   }
 }
 
-TEST_CASE("fast_cnn: forward matches the LibTorch module") {
+TEST_CASE("conv_stack: forward matches the LibTorch module") {
   torch::manual_seed(3);
   QNetwork network = small_cnn();
-  FastCnn fast(*network, 0.5f);
+  nn::ConvStack fast(layers_of(*network), network->observation_shape(), 0.5f);
   for (int batch : {1, 6, 3}) {  // Growing, then shrinking: the buffers are reused.
     CAPTURE(batch);
     const torch::Tensor raw = observations(batch);
@@ -51,7 +55,7 @@ TEST_CASE("fast_cnn: forward matches the LibTorch module") {
       expected = network->forward(raw.to(torch::kFloat32) * 0.5);
     }
     std::vector<float> q(batch * 4);
-    fast.forward(*network, raw.data_ptr<uint8_t>(), batch, q.data());
+    fast.forward(layers_of(*network), raw.data_ptr<uint8_t>(), batch, q.data());
     check_close(q.data(), expected);
   }
 }
@@ -63,7 +67,7 @@ void check_gradient(bool huber, bool weighted) {
   torch::manual_seed(11);
   QNetwork network = small_cnn();
   FlatOptimizer optimizer(*network, {});  // Gives every parameter a contiguous .grad().
-  FastCnn fast(*network, 1.f);
+  nn::ConvStack fast(layers_of(*network), network->observation_shape(), 1.f);
   const int batch = 8;
   const torch::Tensor raw = observations(batch);
   const torch::Tensor actions = torch::randint(0, 4, {batch}, torch::kInt64);
@@ -98,7 +102,7 @@ void check_gradient(bool huber, bool weighted) {
   td.weights = weighted ? weights_copy.data_ptr<float>() : nullptr;
   td.huber = huber;
   std::vector<float> abs_errors(batch);
-  const TdLoss result = fast.td_gradient(*network, td, abs_errors.data());
+  const TdLoss result = fast.td_gradient(layers_of(*network), td, abs_errors.data());
 
   CHECK(result.loss == doctest::Approx(loss.item<double>()).epsilon(1e-4));
   CHECK(result.q_mean == doctest::Approx(q.mean().item<double>()).epsilon(1e-4));
@@ -111,30 +115,33 @@ void check_gradient(bool huber, bool weighted) {
   }
 }
 
-TEST_CASE("fast_cnn: Huber TD gradient matches LibTorch autograd") { check_gradient(true, false); }
-TEST_CASE("fast_cnn: squared-error TD gradient matches LibTorch autograd") {
+TEST_CASE("conv_stack: Huber TD gradient matches LibTorch autograd") {
+  check_gradient(true, false);
+}
+TEST_CASE("conv_stack: squared-error TD gradient matches LibTorch autograd") {
   check_gradient(false, false);
 }
-TEST_CASE("fast_cnn: importance-weighted TD gradient matches LibTorch autograd") {
+TEST_CASE("conv_stack: importance-weighted TD gradient matches LibTorch autograd") {
   check_gradient(true, true);
 }
 
-TEST_CASE("fast_cnn: refuses MLP and dueling networks, and out-of-range actions") {
+TEST_CASE("conv_stack: refuses MLP and dueling networks, and out-of-range actions") {
   QNetworkOptions mlp;
   mlp.observation_shape = {4};
   mlp.num_actions = 2;
-  CHECK_FALSE(FastCnn::supports(*QNetwork(mlp)));
-  CHECK_THROWS_AS(FastCnn(*QNetwork(mlp), 1.f), std::invalid_argument);
+  CHECK_FALSE(nn::ConvStack::supports(layers_of(*QNetwork(mlp))));
+  CHECK_THROWS_AS(nn::ConvStack(layers_of(*QNetwork(mlp)), {4}, 1.f), std::invalid_argument);
   QNetworkOptions dueling;
   dueling.observation_shape = {2, 5, 5};
   dueling.num_actions = 3;
   dueling.cnn = true;
   dueling.dueling = true;
-  CHECK_FALSE(FastCnn::supports(*QNetwork(dueling)));
+  CHECK_THROWS_AS(nn::ConvStack(layers_of(*QNetwork(dueling)), {2, 4, 4}, 1.f),
+                  std::invalid_argument);  // The hidden layer does not fit 4x4 inputs.
 
   QNetwork network = small_cnn();
   FlatOptimizer optimizer(*network, {});
-  FastCnn fast(*network, 1.f);
+  nn::ConvStack fast(layers_of(*network), network->observation_shape(), 1.f);
   const torch::Tensor raw = observations(2);
   const int64_t actions[2] = {0, 4};
   const float targets[2] = {0.f, 0.f};
@@ -143,16 +150,16 @@ TEST_CASE("fast_cnn: refuses MLP and dueling networks, and out-of-range actions"
   td.observations = raw.data_ptr<uint8_t>();
   td.actions = actions;
   td.targets = targets;
-  CHECK_THROWS_WITH_AS(fast.td_gradient(*network, td, nullptr), doctest::Contains("action 4"),
-                       std::out_of_range);
+  CHECK_THROWS_WITH_AS(fast.td_gradient(layers_of(*network), td, nullptr),
+                       doctest::Contains("action 4"), std::out_of_range);
   // td_backward() only after prepare_gradient() on a batch of the same size.
   const int64_t legal_actions[2] = {0, 3};
   td.actions = legal_actions;
-  CHECK_THROWS_AS(fast.td_backward(*network, td, nullptr), std::logic_error);
-  fast.prepare_gradient(*network, td.observations, 1);
-  CHECK_THROWS_AS(fast.td_backward(*network, td, nullptr), std::logic_error);
-  fast.prepare_gradient(*network, td.observations, 2);
-  CHECK_NOTHROW(fast.td_backward(*network, td, nullptr));
+  CHECK_THROWS_AS(fast.td_backward(layers_of(*network), td, nullptr), std::logic_error);
+  fast.prepare_gradient(layers_of(*network), td.observations, 1);
+  CHECK_THROWS_AS(fast.td_backward(layers_of(*network), td, nullptr), std::logic_error);
+  fast.prepare_gradient(layers_of(*network), td.observations, 2);
+  CHECK_NOTHROW(fast.td_backward(layers_of(*network), td, nullptr));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "agents/dqn/flat_optimizer.h"
+#include "agents/common/nn/optimizer.h"
 
 #include <torch/types.h>
 

@@ -1,14 +1,14 @@
-#include "agents/dqn/fast_cnn.h"
+#include "agents/common/nn/conv_stack.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
 
-#include "agents/dqn/blas.h"
+#include "agents/common/nn/blas.h"
 #include "agents/vector_clones.h"
 
-namespace rl {
+namespace rl::nn {
 
 namespace {
 
@@ -17,7 +17,7 @@ const float* values_of(const torch::Tensor& parameter) { return parameter.data_p
 float* gradient_of(const torch::Tensor& parameter) {
   const torch::Tensor& grad = parameter.grad();
   if (!grad.defined() || !grad.is_contiguous()) {
-    throw std::logic_error("FastCnn needs defined, contiguous parameter gradients");
+    throw std::logic_error("ConvStack needs defined, contiguous parameter gradients");
   }
   return grad.data_ptr<float>();
 }
@@ -52,47 +52,51 @@ void relu_backward(const float* activation, float* gradient, int64_t n) {
 
 }  // namespace
 
-bool FastCnn::supports(const QNetworkImpl& network) {
-  return !network.is_mlp() && !network.value() && network.conv() && blas_available();
+bool ConvStack::supports(const ConvQLayers& layers) {
+  return layers.conv && layers.hidden && layers.head && blas_available();
 }
 
-FastCnn::FastCnn(const QNetworkImpl& network, float observation_scale)
+ConvStack::ConvStack(const ConvQLayers& layers, const std::vector<int64_t>& observation_shape,
+                     float observation_scale)
     : observation_scale_(observation_scale) {
-  if (!supports(network)) {
-    throw std::invalid_argument("FastCnn needs a non-dueling CNN Q-network and a loaded BLAS");
+  if (!supports(layers)) {
+    throw std::invalid_argument("ConvStack needs conv, hidden and head layers and a loaded BLAS");
   }
-  const torch::Tensor& conv_weight = network.conv()->weight;  // [filters, channels, 3, 3]
+  if (observation_shape.size() != 3) {
+    throw std::invalid_argument("ConvStack needs [channels, height, width] observations");
+  }
+  const torch::Tensor& conv_weight = layers.conv->weight;  // [filters, channels, 3, 3]
   filters_ = conv_weight.size(0);
   channels_ = conv_weight.size(1);
-  const torch::Tensor& hidden_weight = network.cnn_hidden()->weight;  // [hidden, features]
+  const torch::Tensor& hidden_weight = layers.hidden->weight;  // [hidden, features]
   hidden_units_ = hidden_weight.size(0);
   feature_size_ = hidden_weight.size(1);
-  actions_ = network.head()->weight.size(0);
+  actions_ = layers.head->weight.size(0);
   tap_weights_.resize(static_cast<size_t>(filters_ * channels_ * 9));
   tap_gradients_.resize(tap_weights_.size());
   positions_ = feature_size_ / filters_;
   patch_size_ = channels_ * 9;
-  const auto& shape = network.observation_shape();
+  const auto& shape = observation_shape;
   height_ = shape[1];
   width_ = shape[2];
   if ((height_ - 2) * (width_ - 2) != positions_) {
-    throw std::invalid_argument("FastCnn: the hidden layer does not match the conv output");
+    throw std::invalid_argument("ConvStack: the hidden layer does not match the conv output");
   }
 }
 
-FastCnn::Weights FastCnn::weights_of(const QNetworkImpl& network) {
-  return {values_of(network.conv()->weight),       values_of(network.conv()->bias),
-          values_of(network.cnn_hidden()->weight), values_of(network.cnn_hidden()->bias),
-          values_of(network.head()->weight),       values_of(network.head()->bias)};
+ConvStack::Weights ConvStack::weights_of(const ConvQLayers& layers) {
+  return {values_of(layers.conv->weight),   values_of(layers.conv->bias),
+          values_of(layers.hidden->weight), values_of(layers.hidden->bias),
+          values_of(layers.head->weight),   values_of(layers.head->bias)};
 }
 
-FastCnn::Gradients FastCnn::gradients_of(QNetworkImpl& network) {
-  return {gradient_of(network.conv()->weight),       gradient_of(network.conv()->bias),
-          gradient_of(network.cnn_hidden()->weight), gradient_of(network.cnn_hidden()->bias),
-          gradient_of(network.head()->weight),       gradient_of(network.head()->bias)};
+ConvStack::Gradients ConvStack::gradients_of(const ConvQLayers& layers) {
+  return {gradient_of(layers.conv->weight),   gradient_of(layers.conv->bias),
+          gradient_of(layers.hidden->weight), gradient_of(layers.hidden->bias),
+          gradient_of(layers.head->weight),   gradient_of(layers.head->bias)};
 }
 
-void FastCnn::reserve(int batch) {
+void ConvStack::reserve(int batch) {
   if (batch <= capacity_) return;
   capacity_ = batch;
   conv_.resize(static_cast<size_t>(batch * feature_size_));
@@ -102,9 +106,12 @@ void FastCnn::reserve(int batch) {
   dq_.resize(q_.size());
   dhidden_t_.resize(hidden_t_.size());
   dfeatures_t_.resize(features_.size());
+  // Room for every input being nonzero: find_active_pixels() never allocates.
+  active_.reserve(static_cast<size_t>(batch * channels_ * height_ * width_));
+  first_active_.reserve(static_cast<size_t>(batch) + 1);
 }
 
-void FastCnn::find_active_pixels(const uint8_t* observations, int batch) {
+void ConvStack::find_active_pixels(const uint8_t* observations, int batch) {
   const int64_t plane = height_ * width_;
   const int64_t observation_size = channels_ * plane;
   active_.clear();
@@ -122,7 +129,7 @@ void FastCnn::find_active_pixels(const uint8_t* observations, int batch) {
 }
 
 template <typename Visit>
-[[gnu::always_inline]] inline void FastCnn::for_each_tap(int b, Visit&& visit) const {
+[[gnu::always_inline]] inline void ConvStack::for_each_tap(int b, Visit&& visit) const {
   const int64_t out_height = height_ - 2, out_width = width_ - 2;
   for (int64_t i = first_active_[b]; i < first_active_[b + 1]; ++i) {
     const ActivePixel& pixel = active_[i];
@@ -139,7 +146,7 @@ template <typename Visit>
 }
 
 RLCADE_VECTOR_CLONES
-void FastCnn::convolve(const Weights& w, int batch) {
+void ConvStack::convolve(const Weights& w, int batch) {
   // Kernel taps as rows of filters: tap_weights_[tap][f] = conv_weight[f][tap].
   for (int64_t f = 0; f < filters_; ++f) {
     for (int64_t tap = 0; tap < patch_size_; ++tap) {
@@ -168,7 +175,7 @@ void FastCnn::convolve(const Weights& w, int batch) {
 }
 
 RLCADE_VECTOR_CLONES
-void FastCnn::convolve_backward(const Gradients& g, int batch) {
+void ConvStack::convolve_backward(const Gradients& g, int batch) {
   std::fill(tap_gradients_.begin(), tap_gradients_.end(), 0.f);
   std::fill(g.conv_bias, g.conv_bias + filters_, 0.f);
   for (int b = 0; b < batch; ++b) {
@@ -197,7 +204,7 @@ void FastCnn::convolve_backward(const Gradients& g, int batch) {
   }
 }
 
-void FastCnn::forward_layers(const Weights& w, const uint8_t* observations, int batch, float* q) {
+void ConvStack::forward_layers(const Weights& w, const uint8_t* observations, int batch, float* q) {
   reserve(batch);
   find_active_pixels(observations, batch);
   convolve(w, batch);
@@ -213,7 +220,7 @@ void FastCnn::forward_layers(const Weights& w, const uint8_t* observations, int 
   }
 }
 
-void FastCnn::backward_layers(const Weights& w, const Gradients& g, int batch) {
+void ConvStack::backward_layers(const Weights& w, const Gradients& g, int batch) {
   // Head: dW = dq^T hidden, db = column sums of dq, dhidden^T = W^T dq^T.
   sgemm(true, true, actions_, hidden_units_, batch, 1.f, dq_.data(), actions_, hidden_t_.data(),
         batch, 0.f, g.head_weight, hidden_units_);
@@ -233,61 +240,34 @@ void FastCnn::backward_layers(const Weights& w, const Gradients& g, int batch) {
   convolve_backward(g, batch);
 }
 
-void FastCnn::forward(const QNetworkImpl& network, const uint8_t* observations, int batch,
-                      float* q) {
-  forward_layers(weights_of(network), observations, batch, q);
+void ConvStack::forward(const ConvQLayers& layers, const uint8_t* observations, int batch,
+                        float* q) {
+  forward_layers(weights_of(layers), observations, batch, q);
 }
 
-TdLoss FastCnn::td_gradient(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors) {
-  prepare_gradient(network, td.observations, td.size);
-  return td_backward(network, td, abs_td_errors);
+TdLoss ConvStack::td_gradient(const ConvQLayers& layers, const TdBatch& td, float* abs_td_errors) {
+  prepare_gradient(layers, td.observations, td.size);
+  return td_backward(layers, td, abs_td_errors);
 }
 
-void FastCnn::prepare_gradient(const QNetworkImpl& network, const uint8_t* observations,
-                               int batch) {
+void ConvStack::prepare_gradient(const ConvQLayers& layers, const uint8_t* observations,
+                                 int batch) {
   reserve(batch);  // Before taking q_.data().
-  forward_layers(weights_of(network), observations, batch, q_.data());
+  forward_layers(weights_of(layers), observations, batch, q_.data());
   prepared_batch_ = batch;
 }
 
-TdLoss FastCnn::td_backward(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors) {
+TdLoss ConvStack::td_backward(const ConvQLayers& layers, const TdBatch& td, float* abs_td_errors) {
   if (td.size != prepared_batch_ || td.size <= 0) {
-    throw std::logic_error("FastCnn::td_backward needs prepare_gradient() on the same batch");
+    throw std::logic_error("ConvStack::td_backward needs prepare_gradient() on the same batch");
   }
   prepared_batch_ = 0;
-  const Weights w = weights_of(network);
-  const Gradients g = gradients_of(network);
+  const Weights w = weights_of(layers);
+  const Gradients g = gradients_of(layers);
   const int batch = td.size;
-  std::fill(dq_.begin(), dq_.begin() + batch * actions_, 0.f);
-  const float inverse_batch = 1.f / static_cast<float>(batch);
-  double loss_sum = 0, q_sum = 0;
-  for (int b = 0; b < batch; ++b) {
-    const int64_t action = td.actions[b];
-    if (action < 0 || action >= actions_) {
-      throw std::out_of_range("FastCnn: action " + std::to_string(action) + " out of range");
-    }
-    const float q = q_[b * actions_ + action];
-    const float error = q - td.targets[b];
-    const float magnitude = std::fabs(error);
-    float loss, slope;
-    if (!td.huber) {
-      loss = error * error;
-      slope = 2.f * error;
-    } else if (magnitude < 1.f) {
-      loss = 0.5f * error * error;
-      slope = error;
-    } else {
-      loss = magnitude - 0.5f;
-      slope = error > 0 ? 1.f : -1.f;
-    }
-    const float weight = td.weights ? td.weights[b] : 1.f;
-    loss_sum += static_cast<double>(loss * weight);
-    q_sum += q;
-    dq_[b * actions_ + action] = slope * weight * inverse_batch;
-    if (abs_td_errors) abs_td_errors[b] = magnitude;
-  }
+  const TdLoss loss = td_loss_gradient(q_.data(), actions_, td, dq_.data(), abs_td_errors);
   backward_layers(w, g, batch);
-  return {loss_sum / batch, q_sum / batch};
+  return loss;
 }
 
-}  // namespace rl
+}  // namespace rl::nn

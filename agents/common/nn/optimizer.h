@@ -1,6 +1,6 @@
-// Adam or centred RMSprop over one contiguous buffer that holds every parameter of a module
-// (the parameters become views into it, and so do their gradients). An update is then a
-// handful of vector operations instead of a handful per parameter tensor: for the small
+// The engine's fused optimizer: Adam or centred RMSprop over one contiguous buffer that holds every
+// parameter of a module (the parameters become views into it, and so do their gradients). An update
+// is then a handful of vector operations instead of a handful per parameter tensor: for the small
 // networks of DQN that halves the optimizer's share of a gradient step. The arithmetic is
 // PyTorch's (torch.optim.Adam; torch.optim.RMSprop with centered=True, optionally with
 // momentum: buf = momentum * buf + g / avg, p -= lr * buf).

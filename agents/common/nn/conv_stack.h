@@ -1,42 +1,57 @@
-// QNetwork's CNN (3x3 stride-1 conv, ReLU, one hidden layer, ReLU, linear head; not dueling)
-// computed with direct BLAS calls on the network's own parameter memory. On MinAtar-sized
-// networks LibTorch spends more time dispatching and allocating than multiplying; this does the
-// same arithmetic in preallocated buffers. Results agree with LibTorch's to float rounding
-// (tests/agents/fast_cnn_test.cpp).
+// The engine's MinAtar CNN: a 3x3 stride-1 convolution, ReLU, one dense hidden layer, ReLU and
+// a linear Q head, forward and backward with direct BLAS calls on the LibTorch modules' own
+// parameter memory (LibTorch stays the parameter store). The convolution visits only the
+// nonzero inputs (MinAtar frames are mostly zeros). On MinAtar-sized networks LibTorch spends
+// more time dispatching and allocating than multiplying; this does the same arithmetic in
+// preallocated buffers. Results agree with LibTorch's to float rounding
+// (tests/agents/conv_stack_test.cpp).
 #pragma once
+
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
 
 #include <cstdint>
 #include <vector>
 
-#include "agents/dqn/q_network.h"
-#include "agents/dqn/td_learning.h"
+#include "agents/common/nn/q_heads.h"
 
-namespace rl {
+namespace rl::nn {
 
-class FastCnn {
+// The layers of one such network (online or target): conv [filters, channels, 3, 3], hidden
+// [hidden, filters * (height - 2) * (width - 2)] taking the conv output in Flatten's order, and
+// head [actions, hidden].
+struct ConvQLayers {
+  torch::nn::Conv2d conv{nullptr};
+  torch::nn::Linear hidden{nullptr};
+  torch::nn::Linear head{nullptr};
+};
+
+class ConvStack {
  public:
-  // Whether `network` is a CNN this class computes (CNN torso, no dueling) and a BLAS is loaded.
-  static bool supports(const QNetworkImpl& network);
+  // Whether every layer is present and a BLAS is loaded.
+  static bool supports(const ConvQLayers& layers);
 
-  // For networks shaped like `network` on u8 observations multiplied by `observation_scale`.
-  // Throws std::invalid_argument unless supports(network).
-  FastCnn(const QNetworkImpl& network, float observation_scale);
+  // For networks shaped like `layers` on u8 observations of `observation_shape` ([channels,
+  // height, width]) multiplied by `observation_scale`. Throws std::invalid_argument unless
+  // supports(layers) and the shapes fit together.
+  ConvStack(const ConvQLayers& layers, const std::vector<int64_t>& observation_shape,
+            float observation_scale);
 
-  // Q-values of `batch` observations with the current weights of `network` (any network of the
-  // constructor's shape) into q ([batch, actions] row-major).
-  void forward(const QNetworkImpl& network, const uint8_t* observations, int batch, float* q);
+  // Q-values of `batch` observations with the current weights of `layers` (any layers of the
+  // constructor's shapes) into q ([batch, actions] row-major).
+  void forward(const ConvQLayers& layers, const uint8_t* observations, int batch, float* q);
 
   // Forward pass on `td.observations`, the TD loss against `td.targets`, and its gradient
-  // written into the .grad() tensors of `network`'s parameters (overwritten, not accumulated;
+  // written into the .grad() tensors of the layers' parameters (overwritten, not accumulated;
   // they must be defined and contiguous). `abs_td_errors` (td.size floats) receives
   // |Q(s, a) - target| when not null. Same as prepare_gradient() then td_backward().
-  TdLoss td_gradient(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors);
+  TdLoss td_gradient(const ConvQLayers& layers, const TdBatch& td, float* abs_td_errors);
 
   // td_gradient() in two halves, so the targets can be computed meanwhile: the forward pass
   // on `batch` observations, then the loss and gradient for `td`, whose observations and size
   // must be the ones just prepared (throws std::logic_error for another size).
-  void prepare_gradient(const QNetworkImpl& network, const uint8_t* observations, int batch);
-  TdLoss td_backward(QNetworkImpl& network, const TdBatch& td, float* abs_td_errors);
+  void prepare_gradient(const ConvQLayers& layers, const uint8_t* observations, int batch);
+  TdLoss td_backward(const ConvQLayers& layers, const TdBatch& td, float* abs_td_errors);
 
  private:
   struct Weights {
@@ -45,8 +60,8 @@ class FastCnn {
   struct Gradients {
     float *conv_weight, *conv_bias, *hidden_weight, *hidden_bias, *head_weight, *head_bias;
   };
-  static Weights weights_of(const QNetworkImpl& network);
-  static Gradients gradients_of(QNetworkImpl& network);
+  static Weights weights_of(const ConvQLayers& layers);
+  static Gradients gradients_of(const ConvQLayers& layers);
 
   void reserve(int batch);
   // Lists the nonzero inputs of each observation (MinAtar frames are mostly zeros).
@@ -89,4 +104,4 @@ class FastCnn {
   std::vector<float> dfeatures_t_;  // [filters * positions, batch]: before the conv's ReLU mask.
 };
 
-}  // namespace rl
+}  // namespace rl::nn

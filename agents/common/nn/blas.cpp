@@ -1,4 +1,4 @@
-#include "agents/dqn/blas.h"
+#include "agents/common/nn/blas.h"
 
 #include <dlfcn.h>
 
