@@ -164,20 +164,25 @@ TEST_CASE("rltrain ranks: a port in use and an unreachable master are clear erro
   CHECK(test::contains(unreachable.output, "cannot reach the master 127.0.0.1:"));
 }
 
-// The last value of `column` in a run's metrics.csv (NaN when absent).
+// The last value of `column` in a run's metrics.csv (NaN when it has none; evaluation rows
+// leave the agent's columns empty).
 double last_metric(const fs::path& run, const std::string& column) {
   std::istringstream lines(read_file((run / "metrics.csv").string()));
-  std::string header, line, last;
+  std::string header, line;
   std::getline(lines, header);
+  std::istringstream names(header);
+  std::string name;
+  int index = 0;
+  while (std::getline(names, name, ',') && name != column) ++index;
+  double last = NAN;
   while (std::getline(lines, line)) {
-    if (!line.empty()) last = line;
+    std::istringstream values(line);
+    std::string value;
+    for (int i = 0; i <= index && std::getline(values, value, ','); ++i) {
+    }
+    if (!value.empty() && name == column) last = std::stod(value);
   }
-  std::istringstream names(header), values(last);
-  std::string name, value;
-  while (std::getline(names, name, ',') && std::getline(values, value, ',')) {
-    if (name == column) return value.empty() ? NAN : std::stod(value);
-  }
-  return NAN;
+  return last;
 }
 
 // A short --nproc 2 run of `config_name`: both ranks learn (gradient steps counted), rank 0
@@ -203,7 +208,7 @@ void check_two_process_run(const std::string& config_name, const std::string& se
 TEST_CASE("rltrain --nproc 2: data-parallel DQN on CartPole") {
   check_two_process_run("dqn_cartpole.yaml",
                         " --set train.total_steps=3000 --set agent.learning_starts=1000"
-                        " --set agent.train_frequency=2");
+                        " --set agent.train_frequency=2 --set agent.gradient_steps=1");
 }
 
 TEST_CASE("rltrain --nproc 2: data-parallel SAC on Pendulum") {
