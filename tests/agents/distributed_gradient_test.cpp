@@ -102,14 +102,7 @@ void check_half_batches_match(bool flat) {
     std::lock_guard<std::mutex> lock(mutex);
     results[group.rank()] = learner.parameters();
   });
-  for (int rank = 0; rank < 2; ++rank) {
-    REQUIRE(results[rank].size() == expected.size());
-    for (size_t i = 0; i < expected.size(); ++i) {
-      CAPTURE(rank);
-      CAPTURE(i);
-      CHECK(torch::allclose(results[rank][i], expected[i], 1e-5, 1e-6));
-    }
-  }
+  test::check_ranks_match(results, expected);
 }
 
 TEST_CASE("distributed: two ranks on half-batches match one rank on the whole batch (torch)") {

@@ -177,14 +177,7 @@ TEST_CASE("distributed: FlatOptimizer averaging over ranks equals the whole-batc
     std::lock_guard<std::mutex> lock(mutex);
     results[rank] = std::move(result);
   });
-  for (int rank = 0; rank < 2; ++rank) {
-    REQUIRE(results[rank].size() == expected.size());
-    for (size_t i = 0; i < expected.size(); ++i) {
-      CAPTURE(rank);
-      CAPTURE(i);
-      CHECK(torch::allclose(results[rank][i], expected[i], 1e-5, 1e-6));
-    }
-  }
+  test::check_ranks_match(results, expected);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 // Two ranks of a loopback process group as two threads of the test process.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +41,19 @@ inline void run_two_ranks(const std::function<void(distributed::GlooGroup&)>& bo
   for (auto& t : ranks) t.join();
   CHECK(errors[0] == "");
   CHECK(errors[1] == "");
+}
+
+// Checks that each rank's `results` equal `expected`, tensor by tensor, to float tolerance.
+inline void check_ranks_match(std::map<int, std::vector<torch::Tensor>>& results,
+                              const std::vector<torch::Tensor>& expected) {
+  for (int rank = 0; rank < 2; ++rank) {
+    REQUIRE(results[rank].size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      CAPTURE(rank);
+      CAPTURE(i);
+      CHECK(torch::allclose(results[rank][i], expected[i], 1e-5, 1e-6));
+    }
+  }
 }
 
 }  // namespace rl::test

@@ -80,15 +80,21 @@ TEST_CASE("rltrain --nproc 2: DD-PPO on CartPole learns; rank 0 writes the run f
   CHECK(result.output.find("done ppo on") == result.output.rfind("done ppo on"));
 }
 
+// The first part of a resumed run: 8192 steps of PPO CartPole in 2 processes into `run`.
+void train_ppo_8192_steps_in_two_processes(const fs::path& run) {
+  const test::AppResult first =
+      test::run_app("rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
+                                   test::shell_quoted(run) +
+                                   " --set train.total_steps=8192 --set train.eval_every=0"
+                                   " --set train.eval_episodes=2");
+  CAPTURE(first.output);
+  REQUIRE(first.exit_code == 0);
+}
+
 TEST_CASE("rltrain --nproc 2: --resume continues a distributed run") {
   test::TempDir dir("nproc_resume");
   const fs::path run = dir.path / "run";
-  const std::string common = " --set train.eval_every=0 --set train.eval_episodes=2";
-  const test::AppResult first = test::run_app(
-      "rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
-                     test::shell_quoted(run) + " --set train.total_steps=8192" + common);
-  CAPTURE(first.output);
-  REQUIRE(first.exit_code == 0);
+  train_ppo_8192_steps_in_two_processes(run);
   const test::AppResult resumed =
       test::run_app("rltrain", "--resume " + test::shell_quoted(run) +
                                    " --nproc 2 --set train.total_steps=16384");
@@ -220,12 +226,7 @@ TEST_CASE("rltrain --nproc 2: data-parallel SAC on Pendulum") {
 TEST_CASE("rltrain: resuming with another number of processes warns, naming both") {
   test::TempDir dir("nproc_resize");
   const fs::path run = dir.path / "run";
-  const std::string common = " --set train.eval_every=0 --set train.eval_episodes=2";
-  const test::AppResult first = test::run_app(
-      "rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
-                     test::shell_quoted(run) + " --set train.total_steps=8192" + common);
-  CAPTURE(first.output);
-  REQUIRE(first.exit_code == 0);
+  train_ppo_8192_steps_in_two_processes(run);
   const test::AppResult resumed = test::run_app(
       "rltrain", "--resume " + test::shell_quoted(run) + " --set train.total_steps=12288");
   CAPTURE(resumed.output);
