@@ -273,6 +273,7 @@ std::string checkpoint_bytes(const Experiment& experiment, const TrainerState& s
   write_double(archive, "solved_at_seconds", state.solved_at_seconds);
   write_double(archive, "last_eval_success", state.last_eval_success);
   write_double(archive, "best_eval_success", state.best_eval_success);
+  write_int(archive, "world_size", state.world_size);
   if (resume) {
     if (resume->has_env_log) {
       write_bytes(archive, "env_action_log", resume->env_action_log);
@@ -343,6 +344,10 @@ TrainerState load_checkpoint(const std::string& path, Experiment& experiment, Re
     if (archive.try_read("last_eval_success", success)) {
       state.last_eval_success = read_double(archive, "last_eval_success");
       state.best_eval_success = read_double(archive, "best_eval_success");
+    }
+    c10::IValue world_size;
+    if (archive.try_read("world_size", world_size)) {
+      state.world_size = read_int(archive, "world_size");
     }
     if (resume) load_resume_state(archive, experiment, *resume);
     return state;

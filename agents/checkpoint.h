@@ -33,6 +33,9 @@ struct TrainerState {
   // Success rates of evaluations (envs with EnvSpec::reports_success; NaN otherwise).
   double last_eval_success = NAN;
   double best_eval_success = NAN;  // Highest success rate of any evaluation.
+  // Processes of the run that wrote the checkpoint (1 in checkpoints from before multi-process
+  // training): a resume with another number warns (agents/trainer.cpp).
+  int64_t world_size = 1;
 };
 
 // What an exact resume needs besides the agent (networks, optimizer, counters, RNG states,

@@ -16,6 +16,7 @@
 #include "agents/checkpoint_history.h"
 #include "agents/distributed/collectives.h"
 #include "agents/distributed/data_parallel.h"
+#include "agents/distributed/merged_stats.h"
 #include "agents/torch_setup.h"
 #include "core/atomic_file.h"
 #include "core/env_error.h"
@@ -239,6 +240,7 @@ class Trainer {
   // Multi-process training (options_.collectives).
   bool writes_run_folder() const { return !group_ || group_->rank() == 0; }
   int world_size() const { return group_ ? group_->world_size() : 1; }
+  void warn_world_size_changed();
   bool synchronization_due();
   enum class GroupDecision { kContinue, kStop, kSolved };
   // Every rank: pools the stop requests and episode statistics of the ranks.
@@ -266,6 +268,8 @@ class Trainer {
   int64_t iterations_ = 0;         // Loop steps of this session (the same on every rank).
   int64_t unsynced_episodes_ = 0;  // Episodes this rank ended since the last synchronization.
   bool solved_pending_ = false;    // Rank 0 reached the threshold; stop at the next agreement.
+  // Multi-process runs with observation normalization: merges the ranks' statistics.
+  std::optional<distributed::MergedStats> observation_stats_merge_;
 };
 
 // The loop steps at which the ranks agree (stop requests, episode statistics): every
@@ -277,6 +281,7 @@ void Trainer::start_or_resume() {
   const fs::path dir(options_.run_dir);
   if (writes_run_folder()) fs::create_directories(dir / "checkpoints");
   if (options_.resume) resume();
+  state_.world_size = world_size();  // What the checkpoints of this session record.
   if (writes_run_folder()) open_run_files();
   next_log_ = next_multiple(state_.env_steps, run_.train.log_every);
   next_eval_ = next_multiple(state_.env_steps, run_.train.eval_every);
@@ -341,6 +346,18 @@ void Trainer::resume() {
   loop_.session_start_steps = state_.env_steps;
   latest_checkpoint_step_ = state_.env_steps;
   log("resuming " + options_.run_dir + " at step " + std::to_string(state_.env_steps));
+  if (state_.world_size != world_size()) warn_world_size_changed();
+}
+
+// Resuming with another number of processes: what was restored and what was not.
+void Trainer::warn_world_size_changed() {
+  const auto processes = [](int64_t n) {
+    return std::to_string(n) + (n == 1 ? " process" : " processes");
+  };
+  log("warning: the checkpoint was written by a run of " + processes(state_.world_size) +
+      ", this run has " + processes(world_size()) +
+      ": the weights, optimizer state, normalization statistics and counters are restored; "
+      "the data per update and the env seeds follow the new number of processes");
 }
 
 // Resets the training envs; when resuming with the checkpoint's env log, replays it to rebuild
@@ -593,6 +610,9 @@ TrainSummary Trainer::run() {
   }
   start_or_resume();
   if (group_) distributed::make_data_parallel(*e_.agent, *group_);
+  if (group_ && e_.wrapper_context.observation_stats) {
+    observation_stats_merge_.emplace(e_.wrapper_context.observation_stats->snapshot());
+  }
   // The ranks' envs are seeded apart, as if they were one vector env of num_envs * world size.
   const uint64_t rank_offset =
       group_ ? static_cast<uint64_t>(group_->rank()) * static_cast<uint64_t>(run_.env.num_envs) : 0;
@@ -683,6 +703,10 @@ Trainer::GroupDecision Trainer::synchronize() {
                      recent_sum(loop_.recent_returns),
                      recent_sum(loop_.recent_lengths)};
   group_->sum(values);
+  if (observation_stats_merge_) {
+    SharedRunningStats& stats = *e_.wrapper_context.observation_stats;
+    stats.restore(observation_stats_merge_->merge(*group_, stats.snapshot()));
+  }
   state_.episodes += static_cast<int64_t>(values[2]);
   unsynced_episodes_ = 0;
   if (values[3] > 0) {

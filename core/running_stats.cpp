@@ -36,6 +36,18 @@ void fail_load(const std::string& why) {
 
 RunningStats::RunningStats(size_t dim) : mean_(dim, 0.0), m2_(dim, 0.0) {}
 
+RunningStats RunningStats::from_moments(double count, std::vector<double> mean,
+                                        std::vector<double> m2) {
+  if (mean.size() != m2.size())
+    throw std::invalid_argument("RunningStats::from_moments: " + std::to_string(mean.size()) +
+                                " means but " + std::to_string(m2.size()) + " m2 values");
+  RunningStats stats;
+  stats.count_ = count;
+  stats.mean_ = std::move(mean);
+  stats.m2_ = std::move(m2);
+  return stats;
+}
+
 void RunningStats::add(std::span<const float> sample) {
   if (sample.size() != dim())
     throw std::invalid_argument("RunningStats::add: sample has " + std::to_string(sample.size()) +

@@ -13,12 +13,16 @@ namespace rl {
 class RunningStats {
  public:
   explicit RunningStats(size_t dim = 0);
+  // Statistics with these moments: `m2` holds the sums of squared deviations from the mean.
+  // Throws std::invalid_argument when the sizes differ.
+  static RunningStats from_moments(double count, std::vector<double> mean, std::vector<double> m2);
 
   size_t dim() const { return mean_.size(); }
   double count() const { return count_; }
   double mean(size_t i) const { return mean_[i]; }
   // Population variance of element i (0 before any sample).
   double variance(size_t i) const { return count_ > 0 ? m2_[i] / count_ : 0.0; }
+  double m2(size_t i) const { return m2_[i]; }
 
   // Adds one sample of dim() values. Throws std::invalid_argument for a wrong size or a
   // non-finite value (naming the element); the statistics are then unchanged.

@@ -384,6 +384,10 @@ void OnPolicyAgent::observe(const TransitionBatch& t) {
 
 std::map<std::string, double> OnPolicyAgent::update(int64_t env_steps) {
   if (!rollout_.full()) return {};
+  if (reward_stats_merge_) {
+    const RunningStats own = RunningStats::load(reward_normalizer_->save());
+    reward_normalizer_->load(reward_stats_merge_->merge(*collectives_, own).save());
+  }
   // After the last step, envs whose episode ended do not bootstrap, so the final observation
   // stored for them is as good as the next episode's first one.
   estimate_values(last_observations_.data(), context_.num_envs, last_values_.data());
@@ -470,6 +474,8 @@ void OnPolicyAgent::set_collectives(distributed::Collectives* collectives) {
   const int rank = collectives->rank();
   collectives->broadcast(net_->parameters(), 0);
   collectives->broadcast(net_->buffers(), 0);
+  if (reward_normalizer_)
+    reward_stats_merge_.emplace(RunningStats::load(reward_normalizer_->save()));
   if (rank > 0)
     generator_ =
         make_generator(context_.seed ^ 0x6f6e706f6c696379ULL ^ (0x9e3779b97f4a7c15ULL * rank));

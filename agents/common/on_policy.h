@@ -32,6 +32,7 @@
 #include "agents/common/preprocess.h"
 #include "agents/common/recurrent_core.h"
 #include "agents/common/recurrent_rollout.h"
+#include "agents/distributed/merged_stats.h"
 #include "core/config.h"
 #include "core/rollout_buffer.h"
 
@@ -98,7 +99,8 @@ class OnPolicyAgent : public Agent {
 
   // Data-parallel training (DD-PPO, agents/distributed/data_parallel.h): copies rank 0's
   // weights into this agent, then averages the gradients over the ranks before every optimizer
-  // step, pools the advantage-normalization statistics, samples actions from a stream of its
+  // step, pools the advantage-normalization statistics, merges the reward-normalization
+  // statistics at every update, samples actions from a stream of its
   // own per rank and anneals the learning rate over this rank's share of the updates. Every rank
   // must call it at the same point; `collectives` must outlive the training.
   void set_collectives(distributed::Collectives* collectives);
@@ -202,6 +204,8 @@ class OnPolicyAgent : public Agent {
   std::vector<uint8_t> episode_ends_;
   std::vector<uint8_t> last_observations_;
   distributed::Collectives* collectives_ = nullptr;  // Data-parallel training, else null.
+  // Data-parallel training with normalize_reward: merges the ranks' return statistics.
+  std::optional<distributed::MergedStats> reward_stats_merge_;
 };
 
 }  // namespace rl

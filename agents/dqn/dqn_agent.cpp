@@ -12,6 +12,7 @@
 #include "agents/common/action_masks.h"
 #include "agents/common/agent_factory.h"
 #include "agents/common/agent_util.h"
+#include "agents/distributed/data_parallel.h"
 
 namespace rl {
 
@@ -278,6 +279,15 @@ std::vector<float> DqnAgent::bootstrap_values(std::span<const uint8_t> next_obse
                     next_legal.empty() ? nullptr : next_legal.data(), batch, num_actions_,
                     values.data());
   return values;
+}
+
+void DqnAgent::set_collectives(distributed::Collectives* collectives) {
+  optimizer_->average_gradients_over(collectives);
+  if (!collectives) return;
+  distributed::copy_from_rank0(*collectives, {online_.get(), target_.get()});
+  if (collectives->rank() == 0) return;  // Keeps its stream (restored by a resume).
+  rng_.seed_with(
+      distributed::rank_seed(context_.seed ^ 0x64716e5f6167656eULL, collectives->rank()));
 }
 
 void DqnAgent::update_target() { target_averager_->update(settings_.tau); }

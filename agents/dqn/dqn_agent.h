@@ -65,6 +65,12 @@ class DqnAgent final : public Agent {
   const ObservationInput& observation_input() const { return input_; }
   int64_t gradient_steps_done() const { return gradient_steps_done_; }
 
+  // Data-parallel training (agents/distributed/data_parallel.h): copies rank 0's networks to
+  // every rank, draws rank-distinct exploration and replay samples, and averages the gradients
+  // over the ranks before each optimizer step (each rank samples batch_size from its own
+  // replay). Every rank must call it at the same point; `collectives` must outlive the training.
+  void set_collectives(distributed::Collectives* collectives);
+
  private:
   // Throws std::invalid_argument unless `observations` holds `batch` observations.
   void check_observations(std::span<const uint8_t> observations, int batch) const;

@@ -17,6 +17,7 @@
 #include "agents/common/agent_factory.h"
 #include "agents/common/agent_util.h"
 #include "agents/common/distributions.h"
+#include "agents/distributed/data_parallel.h"
 #include "agents/sac/sac_losses.h"
 
 namespace rl {
@@ -592,6 +593,21 @@ void SacAgent::alpha_step(const float* log_probs, int batch, Losses& losses) {
   log_alpha_.mutable_grad().data_ptr<float>()[0] = static_cast<float>(log_alpha_gradient);
   alpha_optimizer_->step(0);
   alpha_ = current_alpha();
+}
+
+void SacAgent::set_collectives(distributed::Collectives* collectives) {
+  for (FlatOptimizer* optimizer :
+       {actor_optimizer_.get(), q_optimizer_.get(), alpha_optimizer_.get()}) {
+    optimizer->average_gradients_over(collectives);
+  }
+  if (!collectives) return;
+  distributed::copy_from_rank0(*collectives, {actor_.get(), q1_.get(), q2_.get(), q1_target_.get(),
+                                              q2_target_.get(), alpha_parameter_.get()});
+  alpha_ = current_alpha();
+  const int rank = collectives->rank();
+  if (rank == 0) return;  // Keeps its streams (restored by a resume).
+  rng_.seed_with(distributed::rank_seed(context_.seed ^ 0x7361635f72616e64ULL, rank));
+  generator_ = make_generator(distributed::rank_seed(context_.seed ^ 0x7361635f67656e65ULL, rank));
 }
 
 void SacAgent::save(torch::serialize::OutputArchive& archive) const {

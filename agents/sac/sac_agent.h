@@ -97,6 +97,12 @@ class SacAgent final : public Agent {
   const SacCritic& q2() const { return q2_; }
   const ObservationInput& observation_input() const { return input_; }
   const SacSettings& settings() const { return settings_; }
+  // Data-parallel training (agents/distributed/data_parallel.h): copies rank 0's networks and
+  // temperature to every rank, draws rank-distinct random actions and replay samples, and
+  // averages the gradients over the ranks before each optimizer step (each rank samples
+  // batch_size from its own replay). Every rank must call it at the same point; `collectives`
+  // must outlive the training.
+  void set_collectives(distributed::Collectives* collectives);
   // Whether the engine backend computes the networks (else LibTorch autograd).
   bool uses_engine() const { return engine_ != nullptr; }
 

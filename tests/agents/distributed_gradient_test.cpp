@@ -11,40 +11,17 @@
 #include "agents/common/nn/optimizer.h"
 #include "agents/distributed/gloo_group.h"
 #include "agents/distributed/launch.h"
+#include "distributed_test_util.h"
 #include "torch_doctest.h"  // First: see the header.
 
 namespace rl::distributed {
 namespace {
 
+using test::run_two_ranks;
+
 torch::nn::Sequential small_net(uint64_t seed) {
   torch::manual_seed(seed);
   return torch::nn::Sequential(torch::nn::Linear(3, 8), torch::nn::Tanh(), torch::nn::Linear(8, 2));
-}
-
-// Runs `body(group)` on two ranks (threads) joined through a store on a free port.
-void run_two_ranks(const std::function<void(GlooGroup&)>& body) {
-  StoreServer store;
-  std::vector<std::thread> ranks;
-  std::vector<std::string> errors(2);
-  for (int rank = 0; rank < 2; ++rank) {
-    ranks.emplace_back([&, rank] {
-      try {
-        LaunchSpec spec;
-        spec.rank = rank;
-        spec.world_size = 2;
-        spec.master_port = store.port();
-        spec.store_hosted_elsewhere = true;
-        spec.source = "test";
-        const auto group = GlooGroup::connect(spec, {std::chrono::seconds(20), "same"});
-        body(*group);
-      } catch (const std::exception& e) {
-        errors[rank] = e.what();
-      }
-    });
-  }
-  for (auto& t : ranks) t.join();
-  CHECK(errors[0] == "");
-  CHECK(errors[1] == "");
 }
 
 const torch::Tensor& inputs() {
@@ -125,14 +102,7 @@ void check_half_batches_match(bool flat) {
     std::lock_guard<std::mutex> lock(mutex);
     results[group.rank()] = learner.parameters();
   });
-  for (int rank = 0; rank < 2; ++rank) {
-    REQUIRE(results[rank].size() == expected.size());
-    for (size_t i = 0; i < expected.size(); ++i) {
-      CAPTURE(rank);
-      CAPTURE(i);
-      CHECK(torch::allclose(results[rank][i], expected[i], 1e-5, 1e-6));
-    }
-  }
+  test::check_ranks_match(results, expected);
 }
 
 TEST_CASE("distributed: two ranks on half-batches match one rank on the whole batch (torch)") {

@@ -1,14 +1,17 @@
 // rltrain as several processes on loopback (docs/distributed.md): --nproc 2 trains DD-PPO on
 // CartPole into one run folder written by rank 0; a killed rank makes the other exit with an
 // error naming it; ranks with different configs, a port in use and an unreachable master get
-// clear errors.
+// clear errors; DQN and SAC train data-parallel; a resume with another number of processes
+// warns.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -77,15 +80,21 @@ TEST_CASE("rltrain --nproc 2: DD-PPO on CartPole learns; rank 0 writes the run f
   CHECK(result.output.find("done ppo on") == result.output.rfind("done ppo on"));
 }
 
+// The first part of a resumed run: 8192 steps of PPO CartPole in 2 processes into `run`.
+void train_ppo_8192_steps_in_two_processes(const fs::path& run) {
+  const test::AppResult first =
+      test::run_app("rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
+                                   test::shell_quoted(run) +
+                                   " --set train.total_steps=8192 --set train.eval_every=0"
+                                   " --set train.eval_episodes=2");
+  CAPTURE(first.output);
+  REQUIRE(first.exit_code == 0);
+}
+
 TEST_CASE("rltrain --nproc 2: --resume continues a distributed run") {
   test::TempDir dir("nproc_resume");
   const fs::path run = dir.path / "run";
-  const std::string common = " --set train.eval_every=0 --set train.eval_episodes=2";
-  const test::AppResult first = test::run_app(
-      "rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
-                     test::shell_quoted(run) + " --set train.total_steps=8192" + common);
-  CAPTURE(first.output);
-  REQUIRE(first.exit_code == 0);
+  train_ppo_8192_steps_in_two_processes(run);
   const test::AppResult resumed =
       test::run_app("rltrain", "--resume " + test::shell_quoted(run) +
                                    " --nproc 2 --set train.total_steps=16384");
@@ -93,6 +102,7 @@ TEST_CASE("rltrain --nproc 2: --resume continues a distributed run") {
   REQUIRE(resumed.exit_code == 0);
   CHECK(test::contains(resumed.output, "resuming " + run.string() + " at step 8192"));
   CHECK(test::contains(resumed.output, "every rank starts new episodes"));
+  CHECK_FALSE(test::contains(resumed.output, "the checkpoint was written by a run of"));
   const json::Value summary = json::parse(read_file((run / "summary.json").string()));
   CHECK(summary.find("total_steps")->as_number() == 16384);
 }
@@ -160,11 +170,73 @@ TEST_CASE("rltrain ranks: a port in use and an unreachable master are clear erro
   CHECK(test::contains(unreachable.output, "cannot reach the master 127.0.0.1:"));
 }
 
-TEST_CASE("rltrain: --nproc is refused for agents without multi-process training") {
+// The last value of `column` in a run's metrics.csv (NaN when it has none; evaluation rows
+// leave the agent's columns empty).
+double last_metric(const fs::path& run, const std::string& column) {
+  std::istringstream lines(read_file((run / "metrics.csv").string()));
+  std::string header, line;
+  std::getline(lines, header);
+  std::istringstream names(header);
+  std::string name;
+  int index = 0;
+  while (std::getline(names, name, ',') && name != column) ++index;
+  double last = NAN;
+  while (std::getline(lines, line)) {
+    std::istringstream values(line);
+    std::string value;
+    for (int i = 0; i <= index && std::getline(values, value, ','); ++i) {
+    }
+    if (!value.empty() && name == column) last = std::stod(value);
+  }
+  return last;
+}
+
+// A short --nproc 2 run of `config_name`: both ranks learn (gradient steps counted), rank 0
+// writes the run folder.
+void check_two_process_run(const std::string& config_name, const std::string& sets) {
+  test::TempDir dir("nproc_" + config_name);
+  const fs::path run = dir.path / "run";
   const test::AppResult result =
-      test::run_app("rltrain", test::shell_quoted(config("dqn.yaml")) + " --nproc 2");
-  CHECK(result.exit_code == 2);
-  CHECK(test::contains(result.output, "agent 'dqn' has no multi-process training yet"));
+      test::run_app("rltrain", test::shell_quoted(config(config_name)) + " --nproc 2 --out " +
+                                   test::shell_quoted(run) + " --set train.eval_every=0" +
+                                   " --set train.eval_episodes=2 --set train.log_every=500" + sets);
+  CAPTURE(result.output);
+  REQUIRE(result.exit_code == 0);
+  CHECK(test::contains(result.output, "2 processes (data-parallel)"));
+  const json::Value summary = json::parse(read_file((run / "summary.json").string()));
+  CHECK(summary.find("total_steps")->as_number() == 3000);
+  CHECK(fs::exists(run / "checkpoints" / "final.pt"));
+  // Each rank's replay holds learning_starts (1000) transitions at 2000 env steps of the pair;
+  // from then one gradient step per loop step (train_frequency 2 = the pair's steps per loop).
+  CHECK(last_metric(run, "gradient_steps") >= 450);
+}
+
+TEST_CASE("rltrain --nproc 2: data-parallel DQN on CartPole") {
+  check_two_process_run("dqn_cartpole.yaml",
+                        " --set train.total_steps=3000 --set agent.learning_starts=1000"
+                        " --set agent.train_frequency=2 --set agent.gradient_steps=1");
+}
+
+TEST_CASE("rltrain --nproc 2: data-parallel SAC on Pendulum") {
+  check_two_process_run("sac_pendulum.yaml",
+                        " --set train.total_steps=3000 --set agent.learning_starts=1000"
+                        " --set agent.train_frequency=2");
+}
+
+TEST_CASE("rltrain: resuming with another number of processes warns, naming both") {
+  test::TempDir dir("nproc_resize");
+  const fs::path run = dir.path / "run";
+  train_ppo_8192_steps_in_two_processes(run);
+  const test::AppResult resumed = test::run_app(
+      "rltrain", "--resume " + test::shell_quoted(run) + " --set train.total_steps=12288");
+  CAPTURE(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(test::contains(resumed.output, "resuming " + run.string() + " at step 8192"));
+  CHECK(test::contains(resumed.output,
+                       "warning: the checkpoint was written by a run of 2 processes, this run "
+                       "has 1 process: the weights, optimizer state"));
+  const json::Value summary = json::parse(read_file((run / "summary.json").string()));
+  CHECK(summary.find("total_steps")->as_number() == 12288);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agents/archive_util.h"
+#include "agents/distributed/collectives.h"
 #include "agents/vector_clones.h"
 
 namespace rl {
@@ -85,6 +86,7 @@ void centered_rmsprop_update(float* __restrict params, const float* __restrict g
 }  // namespace
 
 double FlatOptimizer::step(double max_grad_norm) {
+  if (collectives_) collectives_->average_gradients(parameters_);
   const int64_t n = params_.numel();
   float* grads = grads_.data_ptr<float>();
   double norm = 0;

@@ -16,6 +16,10 @@
 
 namespace rl {
 
+namespace distributed {
+class Collectives;
+}
+
 struct FlatOptimizerOptions {
   enum class Kind { kAdam, kCenteredRmsprop };
   Kind kind = Kind::kAdam;
@@ -53,6 +57,10 @@ class FlatOptimizer {
 
   int64_t numel() const { return params_.numel(); }
 
+  // Data-parallel training (agents/distributed/data_parallel.h): from now on every step first
+  // replaces the gradients by their mean over the ranks (before clipping). Null turns it off.
+  void average_gradients_over(distributed::Collectives* collectives) { collectives_ = collectives; }
+
  private:
   FlatOptimizerOptions options_;
   std::vector<torch::Tensor> parameters_;
@@ -60,6 +68,7 @@ class FlatOptimizer {
   torch::Tensor first_, second_;  // Adam: m and v. RMSprop: mean gradient and mean square.
   torch::Tensor momentum_;        // RMSprop with momentum: the momentum buffer, else undefined.
   int64_t steps_ = 0;
+  distributed::Collectives* collectives_ = nullptr;
 };
 
 }  // namespace rl

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "agents/common/nn/fast_math.h"
-#include "agents/dqn/blas.h"
+#include "agents/common/nn/blas.h"
 
 namespace rl::nn {
 
