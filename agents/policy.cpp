@@ -59,7 +59,7 @@ Policy& Policy::operator=(Policy&&) noexcept = default;
 Policy::~Policy() = default;
 
 Policy Policy::load(const std::string& path) {
-  Policy policy(std::make_unique<Module>(Module{read_script(path)}));
+  Policy policy(std::make_unique<Module>(Module{read_script(path), nullptr}));
   const torch::jit::Module& script = policy.module_->script;
   try {
     policy.env_id_ = text_attribute(script, "env_id");
