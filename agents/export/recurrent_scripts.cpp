@@ -1,7 +1,9 @@
 #include "agents/export/recurrent_scripts.h"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include "agents/export/script_layers.h"
 
@@ -9,39 +11,51 @@ namespace rl::exporting {
 
 namespace {
 
-// The recurrent layers of a RecurrentCore: "lstm" or "gru", and its parameters by name
-// (weight_ih_l<k>, weight_hh_l<k>, bias_ih_l<k>, bias_hh_l<k>).
+// One memory of a RecurrentCore (the actor's, or the critic's with `critic: true`): "lstm" or
+// "gru", and its parameters by name (weight_ih_l<k>, weight_hh_l<k>, bias_ih_l<k>, bias_hh_l<k>).
 struct CoreLayers {
   std::string type;
+  std::string prefix;  // Of its registered weights: "core_" (actor), "critic_core_".
   int64_t layers = 0, hidden = 0;
   torch::OrderedDict<std::string, torch::Tensor> parameters;
+  int64_t state_floats() const { return layers * hidden * (type == "lstm" ? 2 : 1); }
 };
 
-CoreLayers core_layers(ActorCriticImpl& net) {
+// The core's memories: the actor's first, then the critic's when it has its own.
+std::vector<CoreLayers> core_memories(ActorCriticImpl& net) {
   auto core = std::dynamic_pointer_cast<RecurrentCoreImpl>(net.named_children()["recurrent"]);
   if (!core) throw std::logic_error("export: the recurrent network has no RecurrentCore");
-  CoreLayers c;
-  for (const auto& child : core->named_children()) c.type = child.key();
-  if (c.type != "lstm" && c.type != "gru") {
-    throw std::invalid_argument("export: recurrent core '" + c.type + "' has no exporter");
+  std::vector<CoreLayers> memories;
+  for (const auto& child : core->named_children()) {
+    const bool critic = child.key().rfind("critic_", 0) == 0;
+    CoreLayers c;
+    c.type = critic ? child.key().substr(7) : child.key();
+    if (c.type != "lstm" && c.type != "gru") {
+      throw std::invalid_argument("export: recurrent core '" + child.key() + "' has no exporter");
+    }
+    c.prefix = critic ? "critic_core_" : "core_";
+    c.parameters = child.value()->named_parameters();
+    c.hidden = core->hidden();
+    while (c.parameters.contains("weight_ih_l" + std::to_string(c.layers))) ++c.layers;
+    memories.push_back(std::move(c));
   }
-  c.parameters = core->named_children()[c.type]->named_parameters();
-  c.hidden = core->hidden();
-  while (c.parameters.contains("weight_ih_l" + std::to_string(c.layers))) ++c.layers;
-  return c;
+  std::stable_sort(memories.begin(), memories.end(), [](const CoreLayers& a, const CoreLayers& b) {
+    return a.prefix == "core_" && b.prefix != "core_";
+  });
+  return memories;
 }
 
 std::string slice(const std::string& tensor, int64_t begin, int64_t size) {
   return tensor + "[:, " + std::to_string(begin) + ":" + std::to_string(begin + size) + "]";
 }
 
-// Registers layer k's weights as core_<k>_{weight,bias}_{ih,hh}; returns the statements
+// Registers layer k's weights as <prefix><k>_{weight,bias}_{ih,hh}; returns the statements
 // computing gi (input part) and gh (hidden part) of its gates from x and h<k>.
 std::string gate_statements(torch::jit::Module& module, const CoreLayers& core, int64_t k) {
   const std::string layer = std::to_string(k);
   std::string statements;
   for (const std::string part : {"ih", "hh"}) {
-    const std::string name = "core_" + layer + "_";
+    const std::string name = core.prefix + layer + "_";
     for (const std::string kind : {"weight", "bias"}) {
       module.register_parameter(name + kind + "_" + part,
                                 core.parameters[kind + "_" + part + "_l" + layer].detach().clone(),
@@ -54,33 +68,26 @@ std::string gate_statements(torch::jit::Module& module, const CoreLayers& core, 
   return statements;
 }
 
-// memory(obs, state) -> (core output [B, hidden], next state), step by step as
-// RecurrentCoreImpl::step computes it (PyTorch's LSTM and GRU equations).
-std::string memory_method(torch::jit::Module& module, ActorCriticImpl& net, const CoreLayers& core,
-                          int64_t state_size) {
+// Statements running one memory, whose state starts at column `offset` of `state`, on the
+// torso features `features`: its output is left in x, its next state's parts are appended to
+// `parts` (h of every layer, then c of every layer for an LSTM).
+std::string memory_statements(torch::jit::Module& module, const CoreLayers& core, int64_t offset,
+                              std::string& parts) {
   const int64_t H = core.hidden, L = core.layers;
-  std::string source =
-      "def memory(self, obs: Tensor, state: Tensor) -> Tuple[Tensor, Tensor]:\n"
-      "    assert state.dim() == 2 and state.shape[0] == obs.shape[0] and state.shape[1] == " +
-      std::to_string(state_size) +
-      ", 'rlcade policy: the state must be [B, state_size] (initial_state(B)), one row per "
-      "observation'\n"
-      "    x = self.preprocess(obs)\n" +
-      sequential_statements(module, "actor_torso", net.actor_torso());
+  std::string source = "    x = features\n";
   std::string hs, cs;
   for (int64_t k = 0; k < L; ++k) {
     const std::string layer = std::to_string(k);
-    source += "    h" + layer + " = " + slice("state", k * H, H) + "\n";
+    source += "    h" + layer + " = " + slice("state", offset + k * H, H) + "\n";
     source += gate_statements(module, core, k);
     if (core.type == "lstm") {
-      source += "    c" + layer + " = " + slice("state", (L + k) * H, H) + "\n";
+      source += "    c" + layer + " = " + slice("state", offset + (L + k) * H, H) + "\n";
       source += "    g = gi + gh\n";
       source += "    c" + layer + " = torch.sigmoid(" + slice("g", H, H) + ") * c" + layer +
                 " + torch.sigmoid(" + slice("g", 0, H) + ") * torch.tanh(" + slice("g", 2 * H, H) +
                 ")\n";
       source += "    h" + layer + " = torch.sigmoid(" + slice("g", 3 * H, H) + ") * torch.tanh(c" +
                 layer + ")\n";
-      cs += ", c" + layer;
     } else {
       source += "    r = torch.sigmoid(" + slice("gi", 0, H) + " + " + slice("gh", 0, H) + ")\n";
       source += "    z = torch.sigmoid(" + slice("gi", H, H) + " + " + slice("gh", H, H) + ")\n";
@@ -89,27 +96,59 @@ std::string memory_method(torch::jit::Module& module, ActorCriticImpl& net, cons
       source += "    h" + layer + " = (1.0 - z) * n + z * h" + layer + "\n";
     }
     source += "    x = h" + layer + "\n";
-    hs += (hs.empty() ? "h" : ", h") + layer;
+    // Named per memory so that the critic's do not overwrite the actor's.
+    const std::string tag = core.prefix + layer;
+    source += "    " + tag + "_h = h" + layer + "\n";
+    hs += ", " + tag + "_h";
+    if (core.type == "lstm") {
+      source += "    " + tag + "_c = c" + layer + "\n";
+      cs += ", " + tag + "_c";
+    }
   }
-  return source + "    return x, torch.cat([" + hs + cs + "], 1)\n";
+  parts += hs + cs;
+  return source;
+}
+
+// memory(obs, state) -> (actor features, critic features, next state), step by step as
+// RecurrentCoreImpl::step computes it (PyTorch's LSTM and GRU equations). Without a critic
+// memory both features are the one memory's output.
+std::string memory_method(torch::jit::Module& module, ActorCriticImpl& net,
+                          const std::vector<CoreLayers>& memories, int64_t state_size) {
+  std::string source =
+      "def memory(self, obs: Tensor, state: Tensor) -> Tuple[Tensor, Tensor, Tensor]:\n"
+      "    assert state.dim() == 2 and state.shape[0] == obs.shape[0] and state.shape[1] == " +
+      std::to_string(state_size) +
+      ", 'rlcade policy: the state must be [B, state_size] (initial_state(B)), one row per "
+      "observation'\n"
+      "    x = self.preprocess(obs)\n" +
+      sequential_statements(module, "actor_torso", net.actor_torso()) + "    features = x\n";
+  std::string parts;
+  int64_t offset = 0;
+  for (size_t m = 0; m < memories.size(); ++m) {
+    source += memory_statements(module, memories[m], offset, parts);
+    source += std::string("    ") + (m == 0 ? "actor_x" : "critic_x") + " = x\n";
+    offset += memories[m].state_floats();
+  }
+  if (memories.size() == 1) source += "    critic_x = actor_x\n";
+  return source + "    return actor_x, critic_x, torch.cat([" + parts.substr(2) + "], 1)\n";
 }
 
 }  // namespace
 
 std::string recurrent_actor_critic_methods(torch::jit::Module& module, ActorCriticImpl& net,
                                            bool discrete) {
-  const CoreLayers core = core_layers(net);
+  const std::vector<CoreLayers> memories = core_memories(net);
   const int64_t state_size = net.state_size();
   std::string source =
       "def initial_state(self, batch: int = 1) -> Tensor:\n"
       "    return torch.zeros([batch, " +
-      std::to_string(state_size) + "])\n" + memory_method(module, net, core, state_size);
+      std::to_string(state_size) + "])\n" + memory_method(module, net, memories, state_size);
   source +=
       "def step_outputs(self, obs: Tensor, state: Tensor) -> Tuple[Tensor, Tensor, Tensor]:\n"
-      "    x, next_state = self.memory(obs, state)\n"
+      "    actor_x, critic_x, next_state = self.memory(obs, state)\n"
       "    return " +
-      linear_expression(module, "actor_head", net.actor_head(), "x") + ", " +
-      linear_expression(module, "critic_head", net.critic_head(), "x") +
+      linear_expression(module, "actor_head", net.actor_head(), "actor_x") + ", " +
+      linear_expression(module, "critic_head", net.critic_head(), "critic_x") +
       ".squeeze(-1), next_state\n";
   if (!discrete) {
     add_constant(module, "log_std", net.log_std());

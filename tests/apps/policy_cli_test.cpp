@@ -145,7 +145,8 @@ TEST_CASE("rlexport exports a recurrent PPO run that play_policy plays; rlserve 
   const AppResult served = run_app("rlserve", "--policy lstm.pt --port 0", dir.path);
   INFO(served.output);
   CHECK(served.exit_code == 1);
-  CHECK(contains(served.output, "lstm.pt: a recurrent policy (128 floats of memory per env)"));
+  // The shipped config: LSTM 64, an actor and a critic memory of h and c each.
+  CHECK(contains(served.output, "lstm.pt: a recurrent policy (256 floats of memory per env)"));
   CHECK(contains(served.output, "serves feed-forward policies only"));
 }
 
