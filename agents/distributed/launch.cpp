@@ -115,4 +115,14 @@ std::optional<LaunchSpec> launch_from_environment(
   return spec;
 }
 
+LaunchSpec loopback_rank(int rank, int world_size, int store_port, const std::string& source) {
+  LaunchSpec spec;
+  spec.rank = rank;
+  spec.world_size = world_size;
+  spec.master_port = store_port;
+  spec.store_hosted_elsewhere = true;
+  spec.source = source;
+  return spec;
+}
+
 }  // namespace rl::distributed

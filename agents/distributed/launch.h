@@ -28,6 +28,10 @@ struct LaunchSpec {
   std::string source;  // Where the values came from, for messages ("--rank/--world-size", ...).
 };
 
+// Rank `rank` of `world_size` on this machine, joining the store someone else hosts on
+// loopback port `store_port` (in-process ranks of tests and benchmarks).
+LaunchSpec loopback_rank(int rank, int world_size, int store_port, const std::string& source);
+
 // "HOST:PORT" (or "HOST", port kDefaultMasterPort) into host and port. Throws
 // std::invalid_argument naming `what` for an empty host or a port outside 1-65535.
 std::pair<std::string, int> parse_host_port(const std::string& text, const std::string& what);

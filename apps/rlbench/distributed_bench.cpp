@@ -113,12 +113,8 @@ UpdateTimes two_rank_update_times() {
   for (int rank = 0; rank < 2; ++rank) {
     ranks.emplace_back([&, rank] {
       try {
-        distributed::LaunchSpec spec;
-        spec.rank = rank;
-        spec.world_size = 2;
-        spec.master_port = store.port();
-        spec.store_hosted_elsewhere = true;
-        spec.source = "rlbench";
+        const distributed::LaunchSpec spec =
+            distributed::loopback_rank(rank, 2, store.port(), "rlbench");
         const auto group = distributed::GlooGroup::connect(spec, {std::chrono::seconds(60), "b"});
         const UpdateTimes times = time_rank_updates(*group, experiments[rank]);
         if (rank == 0) rank0 = times;

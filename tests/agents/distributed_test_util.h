@@ -24,12 +24,8 @@ inline void run_two_ranks(const std::function<void(distributed::GlooGroup&)>& bo
   for (int rank = 0; rank < 2; ++rank) {
     ranks.emplace_back([&, rank] {
       try {
-        distributed::LaunchSpec spec;
-        spec.rank = rank;
-        spec.world_size = 2;
-        spec.master_port = store.port();
-        spec.store_hosted_elsewhere = true;
-        spec.source = "test";
+        const distributed::LaunchSpec spec =
+            distributed::loopback_rank(rank, 2, store.port(), "test");
         const auto group =
             distributed::GlooGroup::connect(spec, {std::chrono::seconds(20), "same"});
         body(*group);
