@@ -72,11 +72,12 @@ TEST_CASE("rltrain --watch: a short training with the window open finishes") {
   TempDir dir("short");
   const fs::path run = dir.path / "run";
   const fs::path log = dir.path / "log.txt";
-  // 6k steps with an evaluation every 2k: the window gets the weights at the start and after
-  // each evaluation, and plays CartPole all along.
+  // 40k steps with an evaluation every 10k: the window gets the weights at the start and after
+  // each evaluation, and plays CartPole all along. (6k steps once took seconds; on the engine
+  // they took 0.2 s, over before the window showed its second frame.)
   const pid_t pid =
       spawn_rltrain({config_path("dqn_cartpole.yaml"), "--out", run.string(), "--set",
-                     "train.total_steps=6000", "--set", "train.eval_every=2000", "--watch"},
+                     "train.total_steps=40000", "--set", "train.eval_every=10000", "--watch"},
                     log, true);
   const int code = wait_exit(pid);
   const std::string output = read_file(log.string());
@@ -85,13 +86,13 @@ TEST_CASE("rltrain --watch: a short training with the window open finishes") {
   const WatchLine line = parse_watch_line(output);
   CHECK(line.frames > 0);
   CHECK(line.steps > 0);
-  CHECK(line.snapshots >= 4);  // Start and 3 evaluations, plus one every 2 s.
+  CHECK(line.snapshots >= 5);  // Start and 4 evaluations, plus one every 2 s.
   CHECK(line.refreshes >= 1);
   CHECK(line.refreshes <= line.snapshots);
   CHECK(output.find("closed before the end") == std::string::npos);
   CHECK(fs::exists(run / "checkpoints" / "final.pt"));
   const json::Value summary = json::parse(read_file((run / "summary.json").string()));
-  CHECK(summary.find("total_steps")->as_number() == 6000);
+  CHECK(summary.find("total_steps")->as_number() == 40000);
   CHECK(summary.find("interrupted")->as_bool() == false);
 }
 
