@@ -1,8 +1,11 @@
 #include "agents/a2c/a2c_agent.h"
 
 #include <cmath>
+#include <span>
 
+#include "agents/a2c/a2c_losses.h"
 #include "agents/common/agent_factory.h"
+#include "agents/ppo/ppo_losses.h"
 
 namespace rl {
 
@@ -22,14 +25,43 @@ OnPolicySettings a2c_defaults() {
   return d;
 }
 
+// 1 - Var(returns - values) / Var(returns), NAN when the returns do not vary.
+double explained_variance(std::span<const float> returns, std::span<const float> values) {
+  const size_t n = returns.size();
+  if (n < 2) return NAN;
+  double mean_r = 0, mean_e = 0;
+  for (size_t i = 0; i < n; ++i) {
+    mean_r += returns[i];
+    mean_e += static_cast<double>(returns[i]) - values[i];
+  }
+  mean_r /= n;
+  mean_e /= n;
+  double var_r = 0, var_e = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double e = static_cast<double>(returns[i]) - values[i] - mean_e;
+    var_r += (returns[i] - mean_r) * (returns[i] - mean_r);
+    var_e += e * e;
+  }
+  return var_r > 0 ? 1.0 - var_e / var_r : NAN;
+}
+
 }  // namespace
 
 A2cSettings read_a2c_settings(ConfigSection& section) {
-  return {read_on_policy_settings(section, a2c_defaults())};
+  A2cSettings d;
+  d.common = read_on_policy_settings(section, a2c_defaults());
+  d.backend = section.get_choice("backend", d.backend,
+                                 "Network compute: auto (the small-network engine where it "
+                                 "applies: separate MLP torsos, rmsprop or adam) or torch "
+                                 "(always LibTorch)",
+                                 {"auto", "torch"});
+  return d;
 }
 
 A2cAgent::A2cAgent(const A2cSettings& settings, const AgentContext& context)
-    : OnPolicyAgent(settings.common, context) {}
+    : OnPolicyAgent(settings.common, context) {
+  if (settings.backend == "auto") use_engine_if_applicable();
+}
 
 std::vector<std::string> A2cAgent::metric_names() const {
   return {"policy_loss", "value_loss", "entropy", "explained_variance",
@@ -37,6 +69,40 @@ std::vector<std::string> A2cAgent::metric_names() const {
 }
 
 std::map<std::string, double> A2cAgent::learn() {
+  return engine() ? engine_learn() : torch_learn();
+}
+
+std::map<std::string, double> A2cAgent::engine_learn() {
+  const int rows = static_cast<int>(rollout_.rows());
+  const size_t n = static_cast<size_t>(rows);
+  advantages_.assign(rollout_.advantages().begin(), rollout_.advantages().end());
+  if (settings_.normalize_advantages && rows > 1 &&
+      !normalize_advantages_across_ranks(advantages_)) {
+    ppo::normalize_advantages(advantages_.data(), rows, advantages_.data());
+  }
+  const nn::ActorCriticEngine::Evaluation now = engine()->evaluate(
+      rollout_observation_floats(), discrete_ ? rollout_.discrete_actions().data() : nullptr,
+      discrete_ ? nullptr : rollout_.continuous_actions().data(),
+      discrete_ ? rollout_.action_masks().data() : nullptr, rows);
+  log_prob_gradient_.resize(n);
+  entropy_gradient_.resize(n);
+  value_gradient_.resize(n);
+  const a2c::LossValues loss =
+      a2c::rollout_loss({now.log_probs, now.entropies, now.values, advantages_.data(),
+                         rollout_.returns().data(), rows},
+                        {settings_.ent_coef, settings_.vf_coef}, log_prob_gradient_.data(),
+                        entropy_gradient_.data(), value_gradient_.data());
+  engine()->backward(log_prob_gradient_.data(), entropy_gradient_.data(), value_gradient_.data(),
+                     rows);
+  const double grad_norm = clip_and_step();
+  return {{"policy_loss", loss.policy_loss},
+          {"value_loss", loss.value_loss},
+          {"entropy", loss.entropy},
+          {"explained_variance", explained_variance(rollout_.returns(), rollout_.values())},
+          {"grad_norm", grad_norm}};
+}
+
+std::map<std::string, double> A2cAgent::torch_learn() {
   RolloutTensors r = rollout_tensors();
   Evaluation now;
   if (const RecurrentRollout* recurrent = recurrent_rollout()) {

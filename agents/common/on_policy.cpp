@@ -124,12 +124,18 @@ std::string OnPolicyAgent::describe() const {
 
 bool OnPolicyAgent::use_engine_if_applicable() {
   if (net_->recurrent()) return false;  // The engine has no recurrent layers.
-  if (settings_.optimizer.kind != "adam" || !nn::ActorCriticEngine::applies(*net_)) return false;
+  const OptimizerSettings& o = settings_.optimizer;
+  if ((o.kind != "adam" && o.kind != "rmsprop") || !nn::ActorCriticEngine::applies(*net_)) {
+    return false;
+  }
   engine_ = std::make_unique<nn::ActorCriticEngine>(*net_, discrete_, action_dim_);
   FlatOptimizerOptions options;
-  options.kind = FlatOptimizerOptions::Kind::kAdam;
-  options.lr = settings_.optimizer.lr;
-  options.adam_eps = settings_.optimizer.adam_eps;
+  options.kind =
+      o.kind == "adam" ? FlatOptimizerOptions::Kind::kAdam : FlatOptimizerOptions::Kind::kRmsprop;
+  options.lr = o.lr;
+  options.adam_eps = o.adam_eps;
+  options.rmsprop_alpha = o.rmsprop_alpha;
+  options.rmsprop_eps = o.rmsprop_eps;
   optimizer_.reset();  // Its parameter handles would go stale once they move to the flat buffer.
   flat_optimizer_ = std::make_unique<FlatOptimizer>(*net_, options);
   return true;

@@ -143,8 +143,8 @@ class OnPolicyAgent : public Agent {
   double mean_over_ranks(double value);
 
   // Switches acting, value estimates and the optimizer to the small-network engine
-  // (agents/common/nn/actor_critic_engine.h) with Adam through a FlatOptimizer, when the
-  // network and optimizer allow it (ActorCriticEngine::applies, optimizer adam); call it from
+  // (agents/common/nn/actor_critic_engine.h) with Adam or RMSprop through a FlatOptimizer, when
+  // the network allows it (ActorCriticEngine::applies); call it from
   // the constructor of an agent whose learn() has an engine path. Returns whether it did.
   bool use_engine_if_applicable();
   // The engine, or null with the LibTorch backend.

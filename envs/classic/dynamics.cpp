@@ -127,12 +127,17 @@ double normalize_angle(double theta) {
 }
 
 PendulumStep pendulum_step(const PendulumState& s, double torque, double gravity) {
+  return pendulum_step(s, torque, gravity, std::sin(s.theta));
+}
+
+PendulumStep pendulum_step(const PendulumState& s, double torque, double gravity,
+                           double sin_theta) {
   constexpr double kMaxSpeed = 8.0, kMaxTorque = 2.0, kDt = 0.05, kMass = 1.0, kLength = 1.0;
   const double u = std::clamp(torque, -kMaxTorque, kMaxTorque);
   const double theta = normalize_angle(s.theta);
   PendulumStep step;
   step.cost = theta * theta + 0.1 * s.theta_dot * s.theta_dot + 0.001 * u * u;
-  double theta_dot = s.theta_dot + (3 * gravity / (2 * kLength) * std::sin(s.theta) +
+  double theta_dot = s.theta_dot + (3 * gravity / (2 * kLength) * sin_theta +
                                     3.0 / (kMass * kLength * kLength) * u) *
                                        kDt;
   theta_dot = std::clamp(theta_dot, -kMaxSpeed, kMaxSpeed);

@@ -43,6 +43,9 @@ struct PendulumStep {
   double cost = 0;  // theta^2 + 0.1 theta_dot^2 + 0.001 torque^2, theta normalized.
 };
 PendulumStep pendulum_step(const PendulumState& s, double torque, double gravity);
+// The same with sin(s.theta) given (the env keeps it from its last observation).
+PendulumStep pendulum_step(const PendulumState& s, double torque, double gravity,
+                           double sin_theta);
 // Maps an angle to [-pi, pi).
 double normalize_angle(double theta);
 

@@ -41,7 +41,8 @@ class Pendulum final : public Env {
 
   StepResult do_step(const Action& action, ObsBuffer obs) override {
     last_torque_ = action.values[0];
-    const classic::PendulumStep step = classic::pendulum_step(state_, last_torque_, gravity_);
+    const classic::PendulumStep step =
+        classic::pendulum_step(state_, last_torque_, gravity_, sin_theta_);
     state_ = step.next;
     write(obs);
     StepResult r;
@@ -72,15 +73,18 @@ class Pendulum final : public Env {
   }
 
  private:
-  void write(ObsBuffer obs) const {
+  // Writes the observation and keeps sin(theta) for the next step's dynamics.
+  void write(ObsBuffer obs) {
+    sin_theta_ = std::sin(state_.theta);
     float* out = as_f32(obs);
     out[0] = static_cast<float>(std::cos(state_.theta));
-    out[1] = static_cast<float>(std::sin(state_.theta));
+    out[1] = static_cast<float>(sin_theta_);
     out[2] = static_cast<float>(state_.theta_dot);
   }
 
   double gravity_;
   double last_torque_ = 0.0;
+  double sin_theta_ = 0.0;  // sin(state_.theta), written with each observation.
   classic::PendulumState state_;
 };
 

@@ -53,6 +53,43 @@ TEST_CASE("flat_optimizer: Adam matches torch::optim::Adam, with and without cli
   }
 }
 
+TEST_CASE("flat_optimizer: RMSprop matches torch::optim::RMSprop, with and without clipping") {
+  FlatOptimizerOptions options;
+  options.kind = FlatOptimizerOptions::Kind::kRmsprop;
+  options.lr = 1e-3;
+  options.rmsprop_alpha = 0.95;
+  options.rmsprop_eps = 0.01;  // Large: eps inside the root instead of outside would show.
+  for (double clip : {0.0, 0.5}) {
+    CAPTURE(clip);
+    check_matches(options, clip, [](std::vector<torch::Tensor> params) {
+      return torch::optim::RMSprop(params,
+                                   torch::optim::RMSpropOptions(1e-3).alpha(0.95).eps(0.01));
+    });
+  }
+  // Plain and centred RMSprop part ways: the centred update must not pass this test's check.
+  auto plain = small_net();
+  auto centred = small_net();
+  FlatOptimizer a(*plain, options);
+  options.kind = FlatOptimizerOptions::Kind::kCenteredRmsprop;
+  FlatOptimizer b(*centred, options);
+  const torch::Tensor x = torch::randn({16, 3}), y = torch::randn({16, 2});
+  for (int step = 0; step < 3; ++step) {
+    a.zero_grad();
+    torch::mse_loss(plain->forward(x), y).backward();
+    a.step(0.0);
+    b.zero_grad();
+    torch::mse_loss(centred->forward(x), y).backward();
+    b.step(0.0);
+  }
+  CHECK_FALSE(torch::allclose(plain->parameters()[0], centred->parameters()[0], 1e-5, 1e-6));
+  // Momentum is a centred-RMSprop option only.
+  FlatOptimizerOptions bad;
+  bad.kind = FlatOptimizerOptions::Kind::kRmsprop;
+  bad.rmsprop_momentum = 0.5;
+  CHECK_THROWS_WITH_AS(FlatOptimizer(*plain, bad), doctest::Contains("centred RMSprop only"),
+                       std::invalid_argument);
+}
+
 TEST_CASE("flat_optimizer: centred RMSprop matches torch::optim::RMSprop(centered)") {
   FlatOptimizerOptions options;
   options.kind = FlatOptimizerOptions::Kind::kCenteredRmsprop;

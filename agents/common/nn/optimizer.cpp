@@ -18,8 +18,10 @@ FlatOptimizer::FlatOptimizer(torch::nn::Module& module, FlatOptimizerOptions opt
     throw std::invalid_argument("flat optimizer: RMSprop momentum must be in [0, 1), got " +
                                 std::to_string(options.rmsprop_momentum));
   }
-  if (options.kind == FlatOptimizerOptions::Kind::kAdam && options.rmsprop_momentum > 0) {
-    throw std::invalid_argument("flat optimizer: momentum applies to RMSprop only, not Adam");
+  if (options.kind != FlatOptimizerOptions::Kind::kCenteredRmsprop &&
+      options.rmsprop_momentum > 0) {
+    throw std::invalid_argument(
+        "flat optimizer: momentum applies to centred RMSprop only, not Adam or plain RMSprop");
   }
   int64_t total = 0;
   for (const auto& p : parameters_) total += p.numel();
@@ -59,6 +61,18 @@ void adam_update(float* __restrict params, const float* __restrict grads, float*
     first[i] = m;
     second[i] = v;
     params[i] -= step_size * m / (std::sqrt(v) / root_correction2 + eps);
+  }
+}
+
+// torch.optim.RMSprop (centered=False, momentum 0): addcdiv(p, g, sqrt(sq) + eps, -lr).
+RLCADE_VECTOR_CLONES
+void rmsprop_update(float* __restrict params, const float* __restrict grads,
+                    float* __restrict mean_square, int64_t n, float alpha, float lr, float eps) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grads[i];
+    const float square = mean_square[i] * alpha + (1.f - alpha) * g * g;
+    mean_square[i] = square;
+    params[i] += -lr * g / (std::sqrt(square) + eps);
   }
 }
 
@@ -109,6 +123,12 @@ double FlatOptimizer::step(double max_grad_norm) {
                 static_cast<float>(options_.lr / (1.0 - std::pow(b1, steps))),
                 static_cast<float>(std::sqrt(1.0 - std::pow(b2, steps))),
                 static_cast<float>(options_.adam_eps));
+    return norm;
+  }
+  if (options_.kind == FlatOptimizerOptions::Kind::kRmsprop) {
+    rmsprop_update(params_.data_ptr<float>(), grads, second_.data_ptr<float>(), n,
+                   static_cast<float>(options_.rmsprop_alpha), static_cast<float>(options_.lr),
+                   static_cast<float>(options_.rmsprop_eps));
     return norm;
   }
   centered_rmsprop_update(

@@ -1,9 +1,10 @@
-// The engine's fused optimizer: Adam or centred RMSprop over one contiguous buffer that holds every
-// parameter of a module (the parameters become views into it, and so do their gradients). An update
-// is then a handful of vector operations instead of a handful per parameter tensor: for the small
-// networks of DQN that halves the optimizer's share of a gradient step. The arithmetic is
-// PyTorch's (torch.optim.Adam; torch.optim.RMSprop with centered=True, optionally with
-// momentum: buf = momentum * buf + g / avg, p -= lr * buf).
+// The engine's fused optimizer: Adam, RMSprop or centred RMSprop over one contiguous buffer that
+// holds every parameter of a module (the parameters become views into it, and so do their
+// gradients). An update is then a handful of vector operations instead of a handful per parameter
+// tensor: for the small networks of DQN that halves the optimizer's share of a gradient step. The
+// arithmetic is PyTorch's (torch.optim.Adam; torch.optim.RMSprop: sq = alpha sq + (1 - alpha) g^2,
+// p -= lr g / (sqrt(sq) + eps), eps outside the root; with centered=True the root is of
+// sq - mean(g)^2, optionally with momentum: buf = momentum * buf + g / avg, p -= lr * buf).
 #pragma once
 
 #include <torch/nn/module.h>
@@ -21,7 +22,7 @@ class Collectives;
 }
 
 struct FlatOptimizerOptions {
-  enum class Kind { kAdam, kCenteredRmsprop };
+  enum class Kind { kAdam, kRmsprop, kCenteredRmsprop };
   Kind kind = Kind::kAdam;
   double lr = 1e-3;
   double adam_beta1 = 0.9;
@@ -29,13 +30,13 @@ struct FlatOptimizerOptions {
   double adam_eps = 1e-8;
   double rmsprop_alpha = 0.99;
   double rmsprop_eps = 1e-8;
-  double rmsprop_momentum = 0.0;  // In [0, 1); 0 applies lr * g / avg directly.
+  double rmsprop_momentum = 0.0;  // Centred RMSprop: in [0, 1); 0 applies lr * g / avg directly.
 };
 
 class FlatOptimizer {
  public:
   // Moves every parameter of `module` into the flat buffer (values kept). Throws
-  // std::invalid_argument for a momentum outside [0, 1) or momentum with Adam.
+  // std::invalid_argument for a momentum outside [0, 1) or momentum with Adam or plain RMSprop.
   FlatOptimizer(torch::nn::Module& module, FlatOptimizerOptions options);
 
   void zero_grad() { grads_.zero_(); }
@@ -65,8 +66,10 @@ class FlatOptimizer {
   FlatOptimizerOptions options_;
   std::vector<torch::Tensor> parameters_;
   torch::Tensor params_, grads_;
-  torch::Tensor first_, second_;  // Adam: m and v. RMSprop: mean gradient and mean square.
-  torch::Tensor momentum_;        // RMSprop with momentum: the momentum buffer, else undefined.
+  // Adam: m and v. RMSprop: second_ the mean square (first_ unused). Centred RMSprop: the mean
+  // gradient and the mean square.
+  torch::Tensor first_, second_;
+  torch::Tensor momentum_;  // RMSprop with momentum: the momentum buffer, else undefined.
   int64_t steps_ = 0;
   distributed::Collectives* collectives_ = nullptr;
 };
