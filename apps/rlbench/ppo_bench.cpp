@@ -1,6 +1,7 @@
 // PPO end to end on CartPole with the hyperparameters of CleanRL's ppo.py (4 envs, 128-step
 // rollouts, 4 epochs x 4 minibatches, lr 2.5e-4 annealed, 500k steps): the whole training loop
-// (envs, acting, GAE, learning, final evaluation) timed as env steps per second.
+// (envs, acting, GAE, learning, final evaluation) timed as env steps per second. Also PPO with
+// RLtools' zoo settings on Pendulum, PPO on MinAtar Breakout, and A2C on CartPole.
 #include <string>
 
 #include "apps/rlbench/bench.h"
@@ -111,6 +112,34 @@ RLBENCH_CASE("ppo_minatar_breakout",
              "PPO on MinAtar Breakout with the shipped config's settings: env steps/s over 200k "
              "env steps (--steps N)",
              false, run_ppo_minatar);
+
+// configs/a2c_cartpole.yaml's settings (8 envs x 5-step rollouts, 64x64 tanh, RMSprop 7e-4, one
+// gradient step per rollout) on `backend`: env steps/s over 500k env steps by default.
+std::string a2c_config(int64_t steps, uint64_t seed, const std::string& backend) {
+  return "name: rlbench_a2c_cartpole\nseed: " + std::to_string(seed) +
+         "\nenv: {id: classic/cartpole-v1, num_envs: 8}\n"
+         "agent: {type: a2c, hidden: [64, 64], num_steps: 5, gamma: 0.99, gae_lambda: 1.0, "
+         "optimizer: rmsprop, lr: 7.0e-4, ent_coef: 0.0, vf_coef: 0.5, max_grad_norm: 0.5, "
+         "backend: " +
+         backend + "}\n" + bench_train_section(steps, /*eval_episodes=*/10, /*log_every=*/50000);
+}
+
+BenchResults run_a2c_cartpole(const BenchOptions& options, const std::string& backend) {
+  const std::string name = backend == "torch" ? "a2c_cartpole_e2e_torch" : "a2c_cartpole_e2e";
+  return {run_training_case(
+      name, "classic/cartpole-v1, configs/a2c_cartpole.yaml settings, backend " + backend,
+      a2c_config(options.steps.value_or(500000), options.seed, backend))};
+}
+
+RLBENCH_CASE("a2c_cartpole_e2e",
+             "A2C on CartPole with the shipped config's settings on the engine (RMSprop): env "
+             "steps/s over 500k env steps (--steps N)",
+             false, [](const BenchOptions& o) { return run_a2c_cartpole(o, "auto"); });
+
+RLBENCH_CASE("a2c_cartpole_e2e_torch",
+             "a2c_cartpole_e2e on LibTorch autograd and torch::optim::RMSprop (agent.backend: "
+             "torch), for comparison",
+             false, [](const BenchOptions& o) { return run_a2c_cartpole(o, "torch"); });
 
 }  // namespace
 }  // namespace rl::bench

@@ -17,26 +17,14 @@
 #include "agents/common/distributions.h"
 #include "agents/common/nn/actor_critic_engine.h"
 #include "agents/trainer.h"
+#include "engine_test_util.h"
 #include "test_util.h"
 #include "torch_doctest.h"  // First: see the header.
 
 namespace rl {
 namespace {
 
-// max |actual - expected| <= 3e-5 * (1 + max |expected|), over all elements.
-void check_near(const float* actual, const torch::Tensor& expected_tensor,
-                const std::string& what) {
-  CAPTURE(what);
-  const torch::Tensor expected = expected_tensor.detach().contiguous().reshape({-1});
-  const float* e = expected.data_ptr<float>();
-  float scale = 1.f, worst = 0.f;
-  for (int64_t i = 0; i < expected.numel(); ++i) {
-    scale = std::max(scale, std::abs(e[i]));
-    worst = std::max(worst, std::abs(actual[i] - e[i]));
-  }
-  CAPTURE(worst);
-  CHECK(worst <= 3e-5f * scale);
-}
+using test::check_near;
 
 // One rollout of `batch` rows through the engine and through A2C's LibTorch loss (as
 // A2cAgent's torch backend writes it): the loss terms and every parameter gradient agree.
@@ -73,21 +61,10 @@ void check_rollout(bool discrete, int batch, const char* activation) {
   const a2c::LossSettings settings{0.03, 0.7};
 
   // The reference.
-  for (auto& p : net->parameters()) p.mutable_grad() = torch::Tensor();
-  const PolicyOutput out = net->forward(obs);
-  torch::Tensor log_prob, entropy;
-  if (discrete) {
-    const Categorical dist(out.actor, legal);
-    log_prob = dist.log_prob(actions);
-    entropy = dist.entropy();
-  } else {
-    const DiagGaussian dist(out.actor, net->log_std());
-    log_prob = dist.log_prob(actions);
-    entropy = dist.entropy();
-  }
-  const torch::Tensor policy_loss = -(advantages * log_prob).mean();
-  const torch::Tensor value_loss = (returns - out.value).pow(2).mean();
-  const torch::Tensor entropy_mean = entropy.mean();
+  const test::PolicyTerms reference = test::torch_policy_terms(net, discrete, obs, actions, legal);
+  const torch::Tensor policy_loss = -(advantages * reference.log_prob).mean();
+  const torch::Tensor value_loss = (returns - reference.value).pow(2).mean();
+  const torch::Tensor entropy_mean = reference.entropy.mean();
   const torch::Tensor loss =
       policy_loss - settings.ent_coef * entropy_mean + settings.vf_coef * value_loss;
   loss.backward();
@@ -129,17 +106,8 @@ TEST_CASE("a2c engine: loss and every parameter gradient match autograd") {
   }
 }
 
-const char* kA2cChain =
-    "  type: a2c\n"
-    "  hidden: [32]\n"
-    "  num_steps: 8\n"
-    "  lr: 3e-3\n"
-    "  ent_coef: 0.01\n";
-
-struct Trained {
-  std::string checkpoint;  // The agent's saved state, byte for byte.
-  double final_return = 0;
-};
+using test::kA2cChain;
+using test::Trained;
 
 Trained train_a2c(const std::string& extra_yaml, const std::string& backend) {
   Experiment e = test::experiment_from(test::ac_config(
@@ -147,17 +115,7 @@ Trained train_a2c(const std::string& extra_yaml, const std::string& backend) {
   auto& agent = dynamic_cast<A2cAgent&>(*e.agent);
   CHECK(agent.uses_engine() == (backend == "auto"));
   CHECK((agent.describe().find("engine backend") != std::string::npos) == (backend == "auto"));
-  test::TempDir dir("a2c_engine_" + backend);
-  TrainOptions options;
-  options.run_dir = dir.str();
-  Trained trained;
-  trained.final_return = train(e, options).final_eval_mean;
-  torch::serialize::OutputArchive archive;
-  agent.save(archive);
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  trained.checkpoint = bytes.str();
-  return trained;
+  return test::train_and_save(e, "a2c_engine_" + backend);
 }
 
 TEST_CASE("a2c engine: RMSprop and Adam on the engine, deterministic per seed; torch opts out") {

@@ -11,12 +11,7 @@ namespace {
 using test::ac_config;
 using test::experiment_from;
 
-const char* kA2cChain =
-    "  type: a2c\n"
-    "  hidden: [32]\n"
-    "  num_steps: 8\n"
-    "  lr: 3e-3\n"
-    "  ent_coef: 0.01\n";
+using test::kA2cChain;
 
 TEST_CASE("a2c: learns the chain probe") {
   test::TempDir dir("a2c_chain");

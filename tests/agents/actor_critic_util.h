@@ -42,6 +42,13 @@ inline const char* kPpoChain =
     "  lr: 3e-3\n"
     "  ent_coef: 0.01\n";
 
+inline const char* kA2cChain =
+    "  type: a2c\n"
+    "  hidden: [32]\n"
+    "  num_steps: 8\n"
+    "  lr: 3e-3\n"
+    "  ent_coef: 0.01\n";
+
 inline const char* kSacTarget =
     "  type: sac\n"
     "  hidden: [64, 64]\n"

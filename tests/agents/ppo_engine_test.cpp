@@ -18,26 +18,14 @@
 #include "agents/ppo/ppo_agent.h"
 #include "agents/ppo/ppo_losses.h"
 #include "agents/trainer.h"
+#include "engine_test_util.h"
 #include "test_util.h"
 #include "torch_doctest.h"  // First: see the header.
 
 namespace rl {
 namespace {
 
-// max |actual - expected| <= tolerance * (1 + max |expected|), over all elements.
-void check_near(const float* actual, const torch::Tensor& expected_tensor, const std::string& what,
-                float tolerance = 3e-5f) {
-  CAPTURE(what);
-  const torch::Tensor expected = expected_tensor.detach().contiguous().reshape({-1});
-  const float* e = expected.data_ptr<float>();
-  float scale = 1.f, worst = 0.f;
-  for (int64_t i = 0; i < expected.numel(); ++i) {
-    scale = std::max(scale, std::abs(e[i]));
-    worst = std::max(worst, std::abs(actual[i] - e[i]));
-  }
-  CAPTURE(worst);
-  CHECK(worst <= tolerance * scale);
-}
+using test::check_near;
 
 struct Case {
   bool discrete;
@@ -73,18 +61,8 @@ Reference torch_reference(ActorCritic& net, const Case& c, const torch::Tensor& 
                           const torch::Tensor& old_log_probs, const torch::Tensor& old_values,
                           const torch::Tensor& advantages, const torch::Tensor& returns,
                           const ppo::LossSettings& s) {
-  for (auto& p : net->parameters()) p.mutable_grad() = torch::Tensor();
-  const PolicyOutput out = net->forward(obs);
-  torch::Tensor log_prob, entropy;
-  if (c.discrete) {
-    const Categorical dist(out.actor, legal);
-    log_prob = dist.log_prob(actions);
-    entropy = dist.entropy();
-  } else {
-    const DiagGaussian dist(out.actor, net->log_std());
-    log_prob = dist.log_prob(actions);
-    entropy = dist.entropy();
-  }
+  const test::PolicyTerms out = test::torch_policy_terms(net, c.discrete, obs, actions, legal);
+  const torch::Tensor &log_prob = out.log_prob, &entropy = out.entropy;
   torch::Tensor adv = advantages;
   if (c.batch > 1) adv = (adv - adv.mean()) / (adv.std() + 1e-8);
   Reference r;
@@ -267,10 +245,7 @@ TEST_CASE("ppo engine: the engine takes separate MLP torsos only") {
   CHECK(nn::ActorCriticEngine::applies(*ActorCritic(options)));
 }
 
-struct Trained {
-  std::string checkpoint;  // The agent's saved state, byte for byte.
-  double final_return = 0;
-};
+using test::Trained;
 
 Trained train_ppo(const std::string& env_id, const std::string& agent_yaml,
                   const std::string& backend) {
@@ -279,17 +254,7 @@ Trained train_ppo(const std::string& env_id, const std::string& agent_yaml,
   auto& agent = dynamic_cast<PpoAgent&>(*e.agent);
   CHECK(agent.uses_engine() == (backend == "auto"));
   CHECK((agent.describe().find("engine backend") != std::string::npos) == (backend == "auto"));
-  test::TempDir dir("ppo_engine_" + backend);
-  TrainOptions options;
-  options.run_dir = dir.str();
-  Trained trained;
-  trained.final_return = train(e, options).final_eval_mean;
-  torch::serialize::OutputArchive archive;
-  agent.save(archive);
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  trained.checkpoint = bytes.str();
-  return trained;
+  return test::train_and_save(e, "ppo_engine_" + backend);
 }
 
 TEST_CASE("ppo engine: the critic on a second thread gives the same outputs and gradients") {
