@@ -148,6 +148,10 @@ SacSettings read_sac_settings(ConfigSection& s) {
                            "Network compute: auto (the small-network engine where it applies: "
                            "Box actions with MLP torsos) or torch (always LibTorch)",
                            {"auto", "torch"});
+  d.learner_threads = s.get_int("learner_threads", d.learner_threads,
+                                "2 runs the twin critics one per core (engine backend only; "
+                                "identical results); keep train.threads at 1",
+                                1, 2);
   return d;
 }
 
@@ -203,6 +207,14 @@ SacAgent::SacAgent(const SacSettings& settings, const AgentContext& context)
     engine_ = std::make_unique<SacEngine>(
         networks, static_cast<int>(context.observation_space.numel()),
         static_cast<int>(action_dim_), settings.log_std_min, settings.log_std_max);
+  }
+  if (settings.learner_threads > 1) {
+    if (!engine_) {
+      throw std::invalid_argument(
+          "sac: learner_threads: 2 needs the engine backend (agent.backend: auto, Box actions "
+          "and MLP torsos)");
+    }
+    engine_->set_threads(static_cast<int>(settings.learner_threads));
   }
   double scale = settings.target_entropy_scale;
   if (scale <= 0) scale = discrete_ ? 0.89 : 1.0;

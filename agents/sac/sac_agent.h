@@ -56,6 +56,9 @@ struct SacSettings {
   // auto: the small-network engine (agents/common/nn) where it applies (Box actions, MLP
   // torsos, a BLAS loaded), else LibTorch; torch: always LibTorch.
   std::string backend = "auto";
+  // 2: the twin critics' passes run one critic per core (engine backend only; identical
+  // results).
+  int64_t learner_threads = 1;
 };
 
 // Reads the settings (unknown keys are errors). Throws ConfigError.
