@@ -148,6 +148,10 @@ SacSettings read_sac_settings(ConfigSection& s) {
                            "Network compute: auto (the small-network engine where it applies: "
                            "Box actions with MLP torsos) or torch (always LibTorch)",
                            {"auto", "torch"});
+  d.learner_threads = s.get_int("learner_threads", d.learner_threads,
+                                "2 runs the twin critics one per core (engine backend only; "
+                                "identical results); keep train.threads at 1",
+                                1, 2);
   return d;
 }
 
@@ -204,6 +208,14 @@ SacAgent::SacAgent(const SacSettings& settings, const AgentContext& context)
         networks, static_cast<int>(context.observation_space.numel()),
         static_cast<int>(action_dim_), settings.log_std_min, settings.log_std_max);
   }
+  if (settings.learner_threads > 1) {
+    if (!engine_) {
+      throw std::invalid_argument(
+          "sac: learner_threads: 2 needs the engine backend (agent.backend: auto, Box actions "
+          "and MLP torsos)");
+    }
+    engine_->set_threads(static_cast<int>(settings.learner_threads));
+  }
   double scale = settings.target_entropy_scale;
   if (scale <= 0) scale = discrete_ ? 0.89 : 1.0;
   target_entropy_ = discrete_ ? scale * std::log(static_cast<double>(action_dim_))
@@ -258,9 +270,9 @@ void SacAgent::act(std::span<const uint8_t> observations, int batch, ActMode mod
   if (explore && env_steps_ < settings_.learning_starts) return random_actions(batch, out);
   Stopwatch watch(timings_.act);
   if (engine_) {
-    const torch::Tensor obs = input_(observations.data(), batch);
+    const float* obs = input_.floats(observations.data(), batch, observation_floats_);
     const float* noise = explore ? normal_noise(act_noise_, batch) : nullptr;
-    engine_->act(obs.data_ptr<float>(), batch, noise, out.continuous.data());
+    engine_->act(obs, batch, noise, out.continuous.data());
     for (size_t i = 0; i < slots; ++i) {
       const size_t d = i % static_cast<size_t>(action_dim_);
       out.continuous[i] = center_[d] + scale_[d] * out.continuous[i];
@@ -357,12 +369,24 @@ void SacAgent::learn_step(Losses& losses) {
     Stopwatch watch(timings_.sample);
     replay_.sample(batch, rng_, batch_);
   }
-  const torch::Tensor obs = input_(batch_.observations.data(), batch);
-  const torch::Tensor next_obs = input_(batch_.next_observations.data(), batch);
-  critic_step(obs, next_obs, losses);
-  ++gradient_steps_done_;
-  if (gradient_steps_done_ % settings_.policy_frequency == 0) {
-    for (int64_t i = 0; i < settings_.policy_frequency; ++i) policy_step(obs, losses);
+  if (engine_) {
+    // Plain floats (no tensor handles): the engine's steps allocate nothing.
+    const float* obs = input_.floats(batch_.observations.data(), batch, observation_floats_);
+    const float* next_obs =
+        input_.floats(batch_.next_observations.data(), batch, next_observation_floats_);
+    engine_critic_step(obs, next_obs, losses);
+    ++gradient_steps_done_;
+    if (gradient_steps_done_ % settings_.policy_frequency == 0) {
+      for (int64_t i = 0; i < settings_.policy_frequency; ++i) engine_policy_step(obs, losses);
+    }
+  } else {
+    const torch::Tensor obs = input_(batch_.observations.data(), batch);
+    const torch::Tensor next_obs = input_(batch_.next_observations.data(), batch);
+    critic_step(obs, next_obs, losses);
+    ++gradient_steps_done_;
+    if (gradient_steps_done_ % settings_.policy_frequency == 0) {
+      for (int64_t i = 0; i < settings_.policy_frequency; ++i) policy_step(obs, losses);
+    }
   }
   if (gradient_steps_done_ % settings_.target_frequency == 0) {
     Stopwatch watch(timings_.optimizer);
@@ -373,7 +397,6 @@ void SacAgent::learn_step(Losses& losses) {
 
 void SacAgent::critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs,
                            Losses& losses) {
-  if (engine_) return engine_critic_step(obs, next_obs, losses);
   if (!discrete_) return box_critic_step(obs, next_obs, losses);
   const int64_t batch = settings_.batch_size;
   const torch::Tensor rewards = torch::from_blob(batch_.rewards.data(), {batch});
@@ -456,8 +479,7 @@ void SacAgent::box_critic_step(const torch::Tensor& obs, const torch::Tensor& ne
   losses.q_mean += q1.detach().mean().item<double>();
 }
 
-void SacAgent::engine_critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs,
-                                  Losses& losses) {
+void SacAgent::engine_critic_step(const float* obs, const float* next_obs, Losses& losses) {
   const int batch = static_cast<int>(settings_.batch_size);
   const size_t elements = static_cast<size_t>(batch) * action_dim_;
   unit_actions_.resize(elements);
@@ -468,8 +490,7 @@ void SacAgent::engine_critic_step(const torch::Tensor& obs, const torch::Tensor&
   double loss = 0, q1_mean = 0;
   {
     Stopwatch watch(timings_.forward);  // The engine's forward and backward passes.
-    loss = engine_->critic_gradients(obs.data_ptr<float>(), next_obs.data_ptr<float>(),
-                                     unit_actions_.data(), batch_.rewards.data(),
+    loss = engine_->critic_gradients(obs, next_obs, unit_actions_.data(), batch_.rewards.data(),
                                      batch_.discounts.data(), normal_noise(learn_noise_, batch),
                                      static_cast<float>(alpha_), batch, &q1_mean);
   }
@@ -482,7 +503,6 @@ void SacAgent::engine_critic_step(const torch::Tensor& obs, const torch::Tensor&
 }
 
 void SacAgent::policy_step(const torch::Tensor& obs, Losses& losses) {
-  if (engine_) return engine_policy_step(obs, losses);
   if (!discrete_) return box_policy_step(obs, losses);
   torch::Tensor actor_loss, alpha_loss, entropy;
   {
@@ -559,13 +579,13 @@ void SacAgent::box_policy_step(const torch::Tensor& obs, Losses& losses) {
   alpha_step(log_prob_values.data_ptr<float>(), batch, losses);
 }
 
-void SacAgent::engine_policy_step(const torch::Tensor& obs, Losses& losses) {
+void SacAgent::engine_policy_step(const float* obs, Losses& losses) {
   const int batch = static_cast<int>(settings_.batch_size);
   const float* log_probs = nullptr;
   double loss = 0;
   {
     Stopwatch watch(timings_.forward);  // The engine's forward and backward passes.
-    loss = engine_->actor_gradients(obs.data_ptr<float>(), normal_noise(learn_noise_, batch),
+    loss = engine_->actor_gradients(obs, normal_noise(learn_noise_, batch),
                                     static_cast<float>(alpha_), batch, &log_probs);
   }
   {

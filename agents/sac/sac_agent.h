@@ -56,6 +56,9 @@ struct SacSettings {
   // auto: the small-network engine (agents/common/nn) where it applies (Box actions, MLP
   // torsos, a BLAS loaded), else LibTorch; torch: always LibTorch.
   std::string backend = "auto";
+  // 2: the twin critics' passes run one critic per core (engine backend only; identical
+  // results).
+  int64_t learner_threads = 1;
 };
 
 // Reads the settings (unknown keys are errors). Throws ConfigError.
@@ -117,8 +120,9 @@ class SacAgent final : public Agent {
   // Box actions: the same steps through autograd (backend torch) or the engine.
   void box_critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs, Losses& losses);
   void box_policy_step(const torch::Tensor& obs, Losses& losses);
-  void engine_critic_step(const torch::Tensor& obs, const torch::Tensor& next_obs, Losses& losses);
-  void engine_policy_step(const torch::Tensor& obs, Losses& losses);
+  // The engine's steps on observations as floats [batch, observation size].
+  void engine_critic_step(const float* obs, const float* next_obs, Losses& losses);
+  void engine_policy_step(const float* obs, Losses& losses);
   // The alpha step from the log-probs [batch] of freshly sampled actions (Box actions).
   void alpha_step(const float* log_probs, int batch, Losses& losses);
   double current_alpha() const;  // exp(log_alpha).
@@ -147,6 +151,8 @@ class SacAgent final : public Agent {
   torch::Tensor log_alpha_;
   torch::Tensor act_noise_, learn_noise_;
   std::vector<float> unit_actions_, targets_, q1_gradient_, q2_gradient_, log_prob_gradient_;
+  // Scaled observations for the engine (unused when they are f32 with scale 1).
+  std::vector<float> observation_floats_, next_observation_floats_;
   double alpha_ = 0.2;
   double target_entropy_ = 0.0;
   ReplayBuffer replay_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "agents/common/nn/blas.h"
 #include "agents/sac/sac_losses.h"
@@ -46,6 +47,16 @@ SacEngine::SacEngine(const Networks& n, int observation_size, int action_size, d
   if (torso_.input_size() != observation_size || mean_head_.output_size() != action_size) {
     throw std::invalid_argument("the SAC engine's actor does not fit the observation or action");
   }
+}
+
+void SacEngine::set_threads(int threads) {
+  if (threads != 1 && threads != 2) {
+    throw std::invalid_argument("the SAC engine runs on 1 or 2 threads, not " +
+                                std::to_string(threads));
+  }
+  pool_ = threads == 2 ? std::make_unique<ThreadPool>(2) : nullptr;
+  critics_.run_on(pool_.get());
+  targets_.run_on(pool_.get());
 }
 
 void SacEngine::reserve(int batch) {

@@ -5,12 +5,14 @@
 // Applies to Box actions with MLP torsos (see SacEngine::applies).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "agents/common/nn/dense_stack.h"
 #include "agents/common/nn/tanh_gaussian.h"
 #include "agents/common/nn/twin_q.h"
 #include "agents/sac/sac_networks.h"
+#include "core/thread_pool.h"
 
 namespace rl {
 
@@ -30,6 +32,10 @@ class SacEngine {
   // Throws std::invalid_argument when !applies(networks).
   SacEngine(const Networks& networks, int observation_size, int action_size, double log_std_min,
             double log_std_max);
+
+  // 1 or 2 threads: with 2, each twin-critic pass (targets and critics) runs one critic per
+  // thread, with bit-identical results. Throws std::invalid_argument for other counts.
+  void set_threads(int threads);
 
   // Actions in [-1, 1] [batch, action_size]: sampled with standard normal `noise`
   // [batch, action_size], or the mode (tanh of the mean) when `noise` is null.
@@ -58,6 +64,7 @@ class SacEngine {
   nn::DenseStack torso_, mean_head_, log_std_head_;
   nn::TanhGaussianHead squash_;
   nn::TwinQ critics_, targets_;
+  std::unique_ptr<ThreadPool> pool_;  // Null on one thread.
   std::vector<float> actions_, log_probs_, targets_values_;
   std::vector<float> q1_gradient_, q2_gradient_, log_prob_gradient_;
   std::vector<float> mean_gradient_, raw_log_std_gradient_, feature_gradient_;

@@ -116,24 +116,39 @@ RLBENCH_CASE("sac_pendulum_to_-200",
 // RLtools' zoo SAC on Pendulum-v1 (issue #12): 20k env steps, batch 100, 64x64 ReLU MLPs,
 // critic, actor and Polyak updates every step after 100 random steps (gamma 0.99 and tau
 // 0.005 are SAC's defaults); wall seconds for the whole run, as RLtools' benchmark reports.
-std::string rltools_config(int64_t steps, uint64_t seed) {
+// `learner_threads` 2 runs the twin critics one per core.
+std::string rltools_config(int64_t steps, uint64_t seed, int learner_threads) {
   return "name: rlbench_sac_pendulum_rltools\nseed: " + std::to_string(seed) +
          "\nenv: {id: classic/pendulum-v1, num_envs: 1}\n"
          "agent: {type: sac, hidden: [64, 64], batch_size: 100, buffer_size: 100000, "
-         "learning_starts: 100, policy_frequency: 1, policy_lr: 1.0e-3, q_lr: 1.0e-3}\n" +
+         "learning_starts: 100, policy_frequency: 1, policy_lr: 1.0e-3, q_lr: 1.0e-3, "
+         "learner_threads: " +
+         std::to_string(learner_threads) + "}\n" +
          bench_train_section(steps, /*eval_episodes=*/10, /*log_every=*/1000);
 }
 
 BenchResults run_sac_pendulum_rltools(const BenchOptions& options) {
   return {run_training_case("sac_pendulum_rltools",
                             "classic/pendulum-v1, RLtools zoo SAC settings (batch 100, 64x64)",
-                            rltools_config(options.steps.value_or(20000), options.seed))};
+                            rltools_config(options.steps.value_or(20000), options.seed, 1))};
+}
+
+BenchResults run_sac_pendulum_rltools_2threads(const BenchOptions& options) {
+  return {
+      run_training_case("sac_pendulum_rltools_2threads",
+                        "classic/pendulum-v1, RLtools zoo SAC settings, twin critics on two cores",
+                        rltools_config(options.steps.value_or(20000), options.seed, 2))};
 }
 
 RLBENCH_CASE("sac_pendulum_rltools",
              "SAC on Pendulum with RLtools' zoo settings: wall seconds for 20k env steps "
              "(--steps N)",
              true, run_sac_pendulum_rltools);
+
+RLBENCH_CASE("sac_pendulum_rltools_2threads",
+             "sac_pendulum_rltools with agent.learner_threads: 2 (the twin critics one per "
+             "core): wall seconds for 20k env steps (--steps N)",
+             false, run_sac_pendulum_rltools_2threads);
 
 }  // namespace
 }  // namespace rl::bench

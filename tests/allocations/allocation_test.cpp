@@ -1,8 +1,7 @@
 // Steady-state training allocates nothing: this executable replaces the global operator new
 // (every form) with a counting one and runs a few hundred act / observe / update steps of DQN
 // (MLP and MinAtar CNN, engine backend), SAC, PPO and A2C (MLPs, engine backend) after a warm-up
-// that sizes every buffer. SAC, PPO and A2C are not at zero yet (see kSacAllocationsPerStep,
-// kPpoAllocationsPerStep).
+// that sizes every buffer. PPO and A2C are not at zero yet (see kPpoAllocationsPerStep).
 //
 // What is counted: operator new, which every C++ container and every LibTorch tensor handle
 // (TensorImpl, storage) goes through. Tensor data comes from LibTorch's own allocator
@@ -190,17 +189,12 @@ TEST_CASE("allocations: DQN on the MinAtar CNN (engine) allocates nothing per st
       300, 200);
 }
 
-// Not zero yet: SAC's act() and learn_step() still wrap their buffers in LibTorch tensors
-// (ObservationInput, the action squashing, the engine steps' tensor arguments), 21 operator
-// new calls per step (2026-12-03). A ratchet: more fails; lower it as they go.
-constexpr int64_t kSacAllocationsPerStep = 21;
-
-TEST_CASE("allocations: SAC on Pendulum (engine) allocates no more than it did per step") {
+TEST_CASE("allocations: SAC on Pendulum (engine) allocates nothing per step") {
   check_steady_state_allocations(
       config("{id: classic/pendulum-v1}",
              "{type: sac, hidden: [32, 32], batch_size: 32, buffer_size: 1000, learning_starts: "
              "100}"),
-      300, 300, kSacAllocationsPerStep);
+      300, 300);
 }
 
 // Not zero yet, and not broken down: PPO's update still makes LibTorch tensors (the minibatch

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/thread_pool.h"
+
 namespace rl::nn {
 
 TwinQ::TwinQ(std::vector<torch::nn::Linear> first, std::vector<torch::nn::Linear> second,
@@ -30,12 +32,30 @@ TwinQ::Values TwinQ::forward(const float* observations, const float* actions, in
     std::copy_n(actions + static_cast<size_t>(r) * action_size_, action_size_,
                 row + observation_size_);
   }
-  return {first_.forward(input_.data(), batch), second_.forward(input_.data(), batch)};
+  const float* input = input_.data();
+  const float* outputs[2] = {};
+  for_both([&](DenseStack& q, int i) { outputs[i] = q.forward(input, batch); });
+  return {outputs[0], outputs[1]};
+}
+
+template <typename Run>
+void TwinQ::for_both(const Run& run) {
+  if (!pool_) {
+    run(first_, 0);
+    run(second_, 1);
+    return;
+  }
+  // The lambda holds two pointers: std::function keeps it without allocating.
+  pool_->parallel_for(2, [this, &run](int i) { run(i == 0 ? first_ : second_, i); });
 }
 
 const float* TwinQ::backward(float* q1_gradient, float* q2_gradient, int batch, BackwardMode mode) {
-  const float* d1 = first_.backward(q1_gradient, batch, mode);
-  const float* d2 = second_.backward(q2_gradient, batch, mode);
+  float* output_gradients[2] = {q1_gradient, q2_gradient};
+  const float* input_gradients[2] = {};
+  for_both([&](DenseStack& q, int i) {
+    input_gradients[i] = q.backward(output_gradients[i], batch, mode);
+  });
+  const float *d1 = input_gradients[0], *d2 = input_gradients[1];
   if (!mode.input_gradient) return nullptr;
   const size_t size = static_cast<size_t>(batch) * action_size_;
   if (action_gradient_.size() < size) action_gradient_.resize(size);
