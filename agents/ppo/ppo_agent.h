@@ -16,6 +16,7 @@ struct PpoSettings {
   int64_t update_epochs = 4;    // Passes over each rollout.
   int64_t num_minibatches = 4;  // Minibatches per pass.
   double clip_coef = 0.2;       // Surrogate clipping: ratio kept in [1 - c, 1 + c].
+  bool anneal_clip = false;     // Scale clip_coef linearly to 0 over the run (SB3's lin_0.2).
   bool clip_value_loss = true;  // Clip the value change around the rollout's values too.
   double target_kl = 0.0;       // Stop the update once approx KL exceeds this; 0 disables.
   // auto: the small-network engine (agents/common/nn) where it applies (separate MLP torsos,
@@ -67,6 +68,7 @@ class PpoAgent final : public OnPolicyAgent {
   };
   Totals engine_learn();
   Totals torch_learn();
+  double clip_coef() const;  // clip_coef for this update (annealed with anneal_clip).
   // Copies rollout rows `index` [minibatch] into the minibatch buffers.
   void gather_minibatch(const float* observations, const int64_t* index, int64_t minibatch);
 

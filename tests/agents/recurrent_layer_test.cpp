@@ -89,6 +89,36 @@ TEST_CASE("recurrent layer: a separate critic memory matches torch step by step 
   check_against_torch("gru", /*critic=*/true);
 }
 
+// Acting (no gradients) steps the core on the BLAS layer; with gradients on, torch's module.
+void check_acting_step(const std::string& type, bool critic) {
+  torch::manual_seed(11);
+  RecurrentOptions options;
+  options.type = type;
+  options.hidden = 6;
+  options.layers = 2;
+  options.critic = critic;
+  RecurrentCore core(options, 4);
+  const torch::Tensor features = torch::randn({3, 4});
+  const torch::Tensor state = torch::randn({3, core->state_size()});
+  torch::Tensor torch_next, blas_next;
+  const torch::Tensor expected = core->step(features, state, torch_next).detach();
+  torch::Tensor actual;
+  {
+    torch::NoGradGuard no_grad;
+    actual = core->step(features, state, blas_next);
+  }
+  INFO(type << (critic ? " with critic" : ""));
+  CHECK(max_difference(actual, expected) < 1e-5);
+  REQUIRE(blas_next.sizes() == torch_next.sizes());
+  CHECK(max_difference(blas_next, torch_next.detach()) < 1e-5);
+}
+
+TEST_CASE("recurrent layer: an acting step on BLAS matches torch's module, output and state") {
+  check_acting_step("lstm", false);
+  check_acting_step("gru", false);
+  check_acting_step("lstm", true);
+}
+
 TEST_CASE("recurrent layer: a reset at every step makes each output depend on its step only") {
   torch::manual_seed(3);
   RecurrentOptions options;
