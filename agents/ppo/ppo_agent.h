@@ -53,6 +53,9 @@ class PpoAgent final : public OnPolicyAgent {
   std::vector<std::string> metric_names() const override;
   const PpoUpdateStats& last_update() const { return last_update_; }
   const PpoSettings& settings() const { return ppo_; }
+  // The surrogate clip of the next update: clip_coef, scaled by progress_remaining() with
+  // anneal_clip.
+  double clip_coef() const;
   // Whether the engine backend computes the network (else LibTorch autograd).
   bool uses_engine() { return engine() != nullptr; }
 
@@ -68,7 +71,6 @@ class PpoAgent final : public OnPolicyAgent {
   };
   Totals engine_learn();
   Totals torch_learn();
-  double clip_coef() const;  // clip_coef for this update (annealed with anneal_clip).
   // Copies rollout rows `index` [minibatch] into the minibatch buffers.
   void gather_minibatch(const float* observations, const int64_t* index, int64_t minibatch);
 
