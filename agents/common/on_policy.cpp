@@ -209,11 +209,14 @@ void OnPolicyAgent::engine_act(std::span<const uint8_t> observations, int batch,
   if (training) pending_ = true;
 }
 
+double OnPolicyAgent::progress_remaining(int64_t updates_done) const {
+  return std::max(0.0,
+                  1.0 - static_cast<double>(updates_done) / static_cast<double>(total_updates_));
+}
+
 double OnPolicyAgent::learning_rate(int64_t updates_done) const {
   if (!settings_.anneal_lr) return settings_.optimizer.lr;
-  const double remaining =
-      1.0 - static_cast<double>(updates_done) / static_cast<double>(total_updates_);
-  return settings_.optimizer.lr * std::max(0.0, remaining);
+  return settings_.optimizer.lr * progress_remaining(updates_done);
 }
 
 torch::Tensor OnPolicyAgent::legal_mask_tensor(std::span<const uint8_t> masks, int batch) const {

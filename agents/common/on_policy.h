@@ -92,6 +92,9 @@ class OnPolicyAgent : public Agent {
 
   // Learning rate for the update after `updates_done` updates (linear annealing).
   double learning_rate(int64_t updates_done) const;
+  // The share of the run's updates still to come before update `updates_done`: 1 at the first,
+  // falling linearly towards 0 (SB3's progress_remaining); what the annealed settings scale by.
+  double progress_remaining(int64_t updates_done) const;
   int64_t updates_done() const { return updates_done_; }
   ActorCritic& network() { return net_; }
   const ObservationInput& observation_input() const { return input_; }

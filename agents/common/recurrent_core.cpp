@@ -1,5 +1,6 @@
 #include "agents/common/recurrent_core.h"
 
+#include <torch/autograd.h>
 #include <torch/nn/init.h>
 
 #include <stdexcept>
@@ -94,6 +95,7 @@ torch::Tensor RecurrentCoreImpl::step(const torch::Tensor& features, const torch
 torch::Tensor RecurrentCoreImpl::step_memory(Memory& memory, const torch::Tensor& features,
                                              const torch::Tensor& state,
                                              torch::Tensor& next_state) {
+  if (!torch::GradMode::is_enabled()) return step_memory_blas(memory, features, state, next_state);
   const int64_t batch = features.size(0);
   const int64_t layer_floats = options_.layers * options_.hidden;
   // [B, L * H] -> [L, B, H], the layout torch's recurrent modules take.
@@ -114,6 +116,40 @@ torch::Tensor RecurrentCoreImpl::step_memory(Memory& memory, const torch::Tensor
   auto [output, h] = memory.gru->forward(input, to_layers(state));
   next_state = to_rows(h);
   return output.squeeze(0);
+}
+
+torch::Tensor RecurrentCoreImpl::step_memory_blas(const Memory& memory,
+                                                  const torch::Tensor& features,
+                                                  const torch::Tensor& state,
+                                                  torch::Tensor& next_state) {
+  const int64_t batch = features.size(0), layers = options_.layers, hidden = options_.hidden;
+  const bool lstm = static_cast<bool>(memory.lstm);
+  const auto cell = lstm ? nn::RecurrentLayer::Cell::kLstm : nn::RecurrentLayer::Cell::kGru;
+  const torch::Tensor before = state.to(torch::kFloat32);
+  const torch::Tensor no_starts = torch::zeros({1, batch}, torch::kFloat32);
+  std::vector<torch::Tensor> h_after(layers), c_after(layers);
+  torch::Tensor output = features.to(torch::kFloat32).contiguous();
+  for (int64_t l = 0; l < layers; ++l) {
+    const torch::Tensor h0 = before.narrow(1, l * hidden, hidden).contiguous();
+    const torch::Tensor c0 =
+        lstm ? before.narrow(1, (layers + l) * hidden, hidden).contiguous() : h0;
+    std::vector<torch::Tensor> p = layer_parameters(memory, l);
+    for (torch::Tensor& parameter : p) parameter = parameter.contiguous();
+    nn::RecurrentLayer layer(cell, output.size(1), hidden);
+    torch::Tensor y = torch::empty({batch, hidden}, torch::kFloat32);
+    c_after[l] = torch::empty({batch, hidden}, torch::kFloat32);
+    layer.forward({p[0].data_ptr<float>(), p[1].data_ptr<float>(), p[2].data_ptr<float>(),
+                   p[3].data_ptr<float>()},
+                  1, batch, output.data_ptr<float>(), h0.data_ptr<float>(), c0.data_ptr<float>(),
+                  no_starts.data_ptr<float>(), y.data_ptr<float>(), nullptr,
+                  lstm ? c_after[l].data_ptr<float>() : nullptr);
+    h_after[l] = y;  // One step: the output is the new hidden state.
+    output = y;
+  }
+  std::vector<torch::Tensor> rows = h_after;
+  if (lstm) rows.insert(rows.end(), c_after.begin(), c_after.end());
+  next_state = torch::cat(rows, 1);
+  return output;
 }
 
 torch::Tensor RecurrentCoreImpl::sequence(const torch::Tensor& features, const torch::Tensor& state,

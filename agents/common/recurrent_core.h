@@ -68,8 +68,12 @@ class RecurrentCoreImpl : public torch::nn::Module {
   };
   Memory make_memory(const std::string& name, int64_t input_features);
   int64_t memory_state_size() const;  // Floats per env row of one memory.
+  // Without gradients (acting) step_memory runs the step on BLAS (nn::RecurrentLayer, the
+  // kernel the training re-run uses, so that acting and re-run agree); with them, torch's module.
   torch::Tensor step_memory(Memory& memory, const torch::Tensor& features,
                             const torch::Tensor& state, torch::Tensor& next_state);
+  torch::Tensor step_memory_blas(const Memory& memory, const torch::Tensor& features,
+                                 const torch::Tensor& state, torch::Tensor& next_state);
   torch::Tensor sequence_memory(const Memory& memory, const torch::Tensor& features,
                                 const torch::Tensor& state, const torch::Tensor& starts);
   // torch's parameters of `layer`: weight_ih, weight_hh, bias_ih, bias_hh.

@@ -18,6 +18,9 @@ PpoSettings read_ppo_settings(ConfigSection& s) {
                                 "Minibatches per pass (rollout rows are split evenly)", 1, 1 << 20);
   d.clip_coef = s.get_float("clip_coef", d.clip_coef,
                             "Surrogate clipping: the ratio is kept in [1 - c, 1 + c]", 0.0, 10.0);
+  d.anneal_clip = s.get_bool("anneal_clip", d.anneal_clip,
+                             "Decay clip_coef linearly to 0 over train.total_steps (RL Zoo's "
+                             "lin_0.2 clip ranges)");
   d.clip_value_loss = s.get_bool("clip_value_loss", d.clip_value_loss,
                                  "Clip the value prediction's change by clip_coef too");
   d.target_kl =
@@ -73,13 +76,17 @@ std::vector<std::string> PpoAgent::metric_names() const {
           "explained_variance", "grad_norm",  "epochs",  "lr",        "updates"};
 }
 
+double PpoAgent::clip_coef() const {
+  return ppo_.anneal_clip ? ppo_.clip_coef * progress_remaining(updates_done()) : ppo_.clip_coef;
+}
+
 PpoAgent::Totals PpoAgent::torch_learn() {
   const RolloutTensors r = rollout_tensors();
   // Minibatches of rollout rows, or of whole env sequences for a recurrent network.
   const RecurrentRollout* recurrent = recurrent_rollout();
   const int64_t units = recurrent ? recurrent->sequences() : rollout_.rows();
   const int64_t per_minibatch = units / ppo_.num_minibatches;
-  const double clip = ppo_.clip_coef;
+  const double clip = clip_coef();
   Totals totals;
   for (int64_t epoch = 0; epoch < ppo_.update_epochs && !last_update_.stopped_early; ++epoch) {
     const torch::Tensor order = torch::randperm(units, generator_, torch::kInt64);
@@ -186,7 +193,7 @@ PpoAgent::Totals PpoAgent::engine_learn() {
   const int64_t minibatch = rows / ppo_.num_minibatches;
   const int batch = static_cast<int>(minibatch);
   const float* observations = rollout_observation_floats();
-  const ppo::LossSettings loss_settings{ppo_.clip_coef, ppo_.clip_value_loss, settings_.ent_coef,
+  const ppo::LossSettings loss_settings{clip_coef(), ppo_.clip_value_loss, settings_.ent_coef,
                                         settings_.vf_coef};
   Minibatch& m = minibatch_;
   Totals totals;

@@ -16,6 +16,7 @@ struct PpoSettings {
   int64_t update_epochs = 4;    // Passes over each rollout.
   int64_t num_minibatches = 4;  // Minibatches per pass.
   double clip_coef = 0.2;       // Surrogate clipping: ratio kept in [1 - c, 1 + c].
+  bool anneal_clip = false;     // Scale clip_coef linearly to 0 over the run (SB3's lin_0.2).
   bool clip_value_loss = true;  // Clip the value change around the rollout's values too.
   double target_kl = 0.0;       // Stop the update once approx KL exceeds this; 0 disables.
   // auto: the small-network engine (agents/common/nn) where it applies (separate MLP torsos,
@@ -52,6 +53,9 @@ class PpoAgent final : public OnPolicyAgent {
   std::vector<std::string> metric_names() const override;
   const PpoUpdateStats& last_update() const { return last_update_; }
   const PpoSettings& settings() const { return ppo_; }
+  // The surrogate clip of the next update: clip_coef, scaled by progress_remaining() with
+  // anneal_clip.
+  double clip_coef() const;
   // Whether the engine backend computes the network (else LibTorch autograd).
   bool uses_engine() { return engine() != nullptr; }
 

@@ -75,6 +75,18 @@ TEST_CASE("ppo: target_kl stops the update early") {
   CHECK(stats.minibatches_run < 16);
 }
 
+TEST_CASE("ppo: anneal_clip scales the clip range down with the updates left") {
+  Experiment e =
+      experiment_from(ac_config("test/chain-v0", test::kPpoChain, 256), {"agent.anneal_clip=true"});
+  CHECK(ppo(e).clip_coef() == doctest::Approx(0.2));
+  train_in_temp_dir(e, "ppo_anneal_clip");
+  REQUIRE(ppo(e).updates_done() == 2);
+  CHECK(ppo(e).clip_coef() == doctest::Approx(0.0));
+  Experiment fixed = experiment_from(ac_config("test/chain-v0", test::kPpoChain, 256));
+  train_in_temp_dir(fixed, "ppo_fixed_clip");
+  CHECK(ppo(fixed).clip_coef() == doctest::Approx(0.2));
+}
+
 TEST_CASE("ppo: a truncated step's reward is bootstrapped from V(final observation)") {
   ConfigDocument doc = ConfigDocument::parse(
       "type: ppo\nhidden: [8]\nnum_steps: 4\ngamma: 0.9\nnum_minibatches: 1\n", "test.yaml");

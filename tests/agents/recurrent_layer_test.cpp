@@ -31,15 +31,20 @@ double max_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
 }
 
-void check_against_torch(const std::string& type, bool critic = false) {
-  torch::manual_seed(7);
+// Two stacked layers of `hidden` units.
+RecurrentOptions two_layers(const std::string& type, int64_t hidden, bool critic) {
   RecurrentOptions options;
   options.type = type;
-  options.hidden = 7;
+  options.hidden = hidden;
   options.layers = 2;
   options.critic = critic;
+  return options;
+}
+
+void check_against_torch(const std::string& type, bool critic = false) {
+  torch::manual_seed(7);
   const int64_t steps = 6, batch = 3, input = 5;
-  RecurrentCore core(options, input);
+  RecurrentCore core(two_layers(type, 7, critic), input);
   // Non-zero biases so that their gradients are tested in general position.
   {
     torch::NoGradGuard no_grad;
@@ -87,6 +92,31 @@ TEST_CASE("recurrent layer: GRU sequence matches torch step by step, outputs and
 TEST_CASE("recurrent layer: a separate critic memory matches torch step by step too") {
   check_against_torch("lstm", /*critic=*/true);
   check_against_torch("gru", /*critic=*/true);
+}
+
+// Acting (no gradients) steps the core on the BLAS layer; with gradients on, torch's module.
+void check_acting_step(const std::string& type, bool critic) {
+  torch::manual_seed(11);
+  RecurrentCore core(two_layers(type, 6, critic), 4);
+  const torch::Tensor features = torch::randn({3, 4});
+  const torch::Tensor state = torch::randn({3, core->state_size()});
+  torch::Tensor torch_next, blas_next;
+  const torch::Tensor expected = core->step(features, state, torch_next).detach();
+  torch::Tensor actual;
+  {
+    torch::NoGradGuard no_grad;
+    actual = core->step(features, state, blas_next);
+  }
+  INFO(type << (critic ? " with critic" : ""));
+  CHECK(max_difference(actual, expected) < 1e-5);
+  REQUIRE(blas_next.sizes() == torch_next.sizes());
+  CHECK(max_difference(blas_next, torch_next.detach()) < 1e-5);
+}
+
+TEST_CASE("recurrent layer: an acting step on BLAS matches torch's module, output and state") {
+  check_acting_step("lstm", false);
+  check_acting_step("gru", false);
+  check_acting_step("lstm", true);
 }
 
 TEST_CASE("recurrent layer: a reset at every step makes each output depend on its step only") {
