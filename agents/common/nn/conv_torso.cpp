@@ -38,22 +38,6 @@ void relu_backward(const float* activation, float* gradient, int64_t n) {
   }
 }
 
-// out [columns, rows] = in [rows, columns] transposed, tile by tile so that both sides stay in
-// cache (an element-by-element strided gather from a [features, batch] matrix of a few hundred
-// rows missed the cache on nearly every read).
-void transpose(const float* in, int64_t rows, int64_t columns, float* out) {
-  constexpr int64_t kTile = 16;
-  for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
-    const int64_t r1 = std::min(rows, r0 + kTile);
-    for (int64_t c0 = 0; c0 < columns; c0 += kTile) {
-      const int64_t c1 = std::min(columns, c0 + kTile);
-      for (int64_t r = r0; r < r1; ++r) {
-        for (int64_t c = c0; c < c1; ++c) out[c * rows + r] = in[r * columns + c];
-      }
-    }
-  }
-}
-
 }  // namespace
 
 float* defined_gradient(const torch::Tensor& parameter) {
@@ -115,7 +99,6 @@ void ConvTorso::reserve(int batch) {
   features_.resize(static_cast<size_t>(batch * feature_size_));
   hidden_t_.resize(static_cast<size_t>(hidden_units_ * batch));
   dhidden_t_.resize(hidden_t_.size());
-  dfeatures_t_.resize(features_.size());
   dfeatures_.resize(features_.size());
   // Room for every input being nonzero: find_active_pixels() never allocates.
   active_.reserve(static_cast<size_t>(batch * channels_ * height_ * width_));
@@ -190,7 +173,6 @@ RLCADE_VECTOR_CLONES
 void ConvTorso::convolve_backward(const Gradients& g, int batch) {
   std::fill(tap_gradients_.begin(), tap_gradients_.end(), 0.f);
   std::fill(g.conv_bias, g.conv_bias + filters_, 0.f);
-  transpose(dfeatures_t_.data(), feature_size_, batch, dfeatures_.data());
   for (int b = 0; b < batch; ++b) {
     // The conv output's gradient in [positions, filters] order, zero where the ReLU clamped.
     const float* features = features_.data() + b * feature_size_;
@@ -248,12 +230,14 @@ void ConvTorso::backward(const ConvTorsoLayers& layers, int batch) {
   const Gradients g{defined_gradient(layers.conv->weight), defined_gradient(layers.conv->bias),
                     defined_gradient(layers.hidden->weight), defined_gradient(layers.hidden->bias)};
   relu_backward(hidden_t_.data(), dhidden_t_.data(), hidden_units_ * batch);
-  // Hidden layer: dW = dhidden^T features, db = row sums of dhidden^T, dfeatures^T = W^T dhidden^T.
+  // Hidden layer: dW = dhidden^T features, db = row sums of dhidden^T, dfeatures = dhidden W
+  // ([batch, features]: each sample's row contiguous for the conv backward; a [features, batch]
+  // product read back column by column missed the cache on nearly every element).
   sgemm(false, false, hidden_units_, feature_size_, batch, 1.f, dhidden_t_.data(), batch,
         features_.data(), feature_size_, 0.f, g.hidden_weight, feature_size_);
   row_sums(dhidden_t_.data(), hidden_units_, batch, g.hidden_bias);
-  sgemm(true, false, feature_size_, batch, hidden_units_, 1.f, hidden_weight, feature_size_,
-        dhidden_t_.data(), batch, 0.f, dfeatures_t_.data(), batch);
+  sgemm(true, false, batch, feature_size_, hidden_units_, 1.f, dhidden_t_.data(), batch,
+        hidden_weight, feature_size_, 0.f, dfeatures_.data(), feature_size_);
   convolve_backward(g, batch);
 }
 
