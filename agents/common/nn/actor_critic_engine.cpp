@@ -58,7 +58,8 @@ ActorCriticEngine::ActorCriticEngine(ActorCriticImpl& net, bool discrete, int64_
   }
   if (!applies(net)) {
     throw std::invalid_argument(
-        "the actor-critic engine needs separate MLP torsos and a loaded BLAS");
+        "the actor-critic engine needs separate MLP torsos (or a shared MinAtar CNN with "
+        "Discrete actions) and a loaded BLAS");
   }
   actor_ = torso_and_head(net.actor_torso(), net.actor_head());
   critic_ = torso_and_head(net.critic_torso(), net.critic_head());
