@@ -119,7 +119,8 @@ OnPolicyAgent::OnPolicyAgent(const OnPolicySettings& settings, const AgentContex
 std::string OnPolicyAgent::describe() const {
   return type() + ": " + net_->signature() + ", rollout " + std::to_string(settings_.num_steps) +
          " x " + std::to_string(context_.num_envs) + " envs, " + settings_.optimizer.kind +
-         (engine_ ? ", engine backend (BLAS MLPs)" : ", torch backend");
+         (engine_ ? std::string(", engine backend (") + engine_->network_kind() + ")"
+                  : std::string(", torch backend"));
 }
 
 bool OnPolicyAgent::use_engine_if_applicable() {
@@ -128,7 +129,8 @@ bool OnPolicyAgent::use_engine_if_applicable() {
   if ((o.kind != "adam" && o.kind != "rmsprop") || !nn::ActorCriticEngine::applies(*net_)) {
     return false;
   }
-  engine_ = std::make_unique<nn::ActorCriticEngine>(*net_, discrete_, action_dim_);
+  engine_ = std::make_unique<nn::ActorCriticEngine>(*net_, discrete_, action_dim_,
+                                                    context_.observation_space.shape);
   FlatOptimizerOptions options;
   options.kind =
       o.kind == "adam" ? FlatOptimizerOptions::Kind::kAdam : FlatOptimizerOptions::Kind::kRmsprop;

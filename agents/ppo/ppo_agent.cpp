@@ -28,7 +28,8 @@ PpoSettings read_ppo_settings(ConfigSection& s) {
                   "Stop the update when the approximate KL exceeds this; 0 disables", 0.0, 1e3);
   d.backend = s.get_choice("backend", d.backend,
                            "Network compute: auto (the small-network engine where it applies: "
-                           "separate MLP torsos and Adam) or torch (always LibTorch)",
+                           "separate MLP torsos, or a shared minatar_cnn torso with Discrete "
+                           "actions, and Adam) or torch (always LibTorch)",
                            {"auto", "torch"});
   d.learner_threads = s.get_int("learner_threads", d.learner_threads,
                                 "2 runs the critic on a second core beside the actor (engine "

@@ -19,8 +19,9 @@ struct PpoSettings {
   bool anneal_clip = false;     // Scale clip_coef linearly to 0 over the run (SB3's lin_0.2).
   bool clip_value_loss = true;  // Clip the value change around the rollout's values too.
   double target_kl = 0.0;       // Stop the update once approx KL exceeds this; 0 disables.
-  // auto: the small-network engine (agents/common/nn) where it applies (separate MLP torsos,
-  // Adam); torch: always LibTorch autograd and torch::optim.
+  // auto: the small-network engine (agents/common/nn) where it applies (separate MLP torsos, or
+  // a shared minatar_cnn torso with Discrete actions; Adam); torch: always LibTorch autograd and
+  // torch::optim.
   std::string backend = "auto";
   // 2: the engine computes the critic on a second thread beside the actor (acting and updates);
   // the same results bit for bit as 1. Needs the engine backend.

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "agents/common/nn/optimizer.h"
 #include "agents/dqn/q_network.h"
 #include "torch_doctest.h"  // First: see the header.
@@ -34,11 +36,13 @@ nn::ConvQLayers layers_of(const QNetworkImpl& network) {
   return {network.conv(), network.cnn_hidden(), network.head()};
 }
 
-void check_close(const float* actual, const torch::Tensor& expected) {
+// Each element within 1e-4 relative, plus 1e-4 * `scale` absolute (sums of many terms of
+// mixed signs can be much smaller than their terms: pass the tensor's largest magnitude).
+void check_close(const float* actual, const torch::Tensor& expected, float scale = 1e-3f) {
   const torch::Tensor flat = expected.contiguous().reshape({-1});
   for (int64_t i = 0; i < flat.numel(); ++i) {
     CAPTURE(i);
-    CHECK(actual[i] == doctest::Approx(flat[i].item<float>()).epsilon(1e-4).scale(1e-3));
+    CHECK(actual[i] == doctest::Approx(flat[i].item<float>()).epsilon(1e-4).scale(scale));
   }
 }
 
@@ -123,6 +127,78 @@ TEST_CASE("conv_stack: squared-error TD gradient matches LibTorch autograd") {
 }
 TEST_CASE("conv_stack: importance-weighted TD gradient matches LibTorch autograd") {
   check_gradient(true, true);
+}
+
+nn::ConvTorsoLayers torso_of(const QNetworkImpl& network) {
+  return {network.conv(), network.cnn_hidden()};
+}
+
+// The torso alone (what the Q head and the actor-critic heads sit on): its features and, from
+// an arbitrary gradient with respect to them, every conv and hidden parameter gradient against
+// autograd, on u8 and float inputs and batch sizes that are not multiples of any vector width.
+TEST_CASE("conv_torso: features and every parameter gradient match LibTorch autograd") {
+  torch::manual_seed(5);
+  QNetwork network = small_cnn();
+  FlatOptimizer optimizer(*network, {});  // Gives every parameter a contiguous .grad().
+  const float scale = 0.75f;
+  nn::ConvTorso torso(torso_of(*network), network->observation_shape(), scale);
+  CHECK(torso.hidden_units() == 11);
+  for (int batch : {1, 33, 5}) {
+    for (bool float_input : {false, true}) {
+      CAPTURE(batch);
+      CAPTURE(float_input);
+      const torch::Tensor raw = observations(batch);
+      const torch::Tensor input = raw.to(torch::kFloat32) * scale;
+      optimizer.zero_grad();
+      torch::nn::Conv2d conv = network->conv();
+      torch::nn::Linear hidden = network->cnn_hidden();
+      const torch::Tensor features =
+          torch::relu(hidden->forward(torch::relu(conv->forward(input)).flatten(1)));
+      const torch::Tensor upstream = torch::randn({batch, 11});
+      (features * upstream).sum().backward();
+      std::vector<torch::Tensor> expected;
+      for (const auto& p : {network->conv()->weight, network->conv()->bias,
+                            network->cnn_hidden()->weight, network->cnn_hidden()->bias}) {
+        expected.push_back(p.grad().clone());
+        p.grad().fill_(7.f);  // Must be overwritten.
+      }
+      // The torso takes already-scaled floats with a scale of 1.
+      nn::ConvTorso float_torso(torso_of(*network), network->observation_shape(), 1.f);
+      nn::ConvTorso& used = float_input ? float_torso : torso;
+      const float* features_t =
+          float_input
+              ? used.forward(torso_of(*network), input.contiguous().data_ptr<float>(), batch)
+              : used.forward(torso_of(*network), raw.data_ptr<uint8_t>(), batch);
+      check_close(features_t, features.detach().t());  // [hidden, batch]
+      const torch::Tensor upstream_t = upstream.t().contiguous();
+      std::copy_n(upstream_t.data_ptr<float>(), batch * 11, used.hidden_gradient());
+      used.backward(torso_of(*network), batch);
+      const std::vector<torch::Tensor> actual = {
+          network->conv()->weight.grad(), network->conv()->bias.grad(),
+          network->cnn_hidden()->weight.grad(), network->cnn_hidden()->bias.grad()};
+      for (size_t i = 0; i < actual.size(); ++i) {
+        CAPTURE(i);
+        CHECK(expected[i].abs().sum().item<float>() > 0);
+        check_close(actual[i].data_ptr<float>(), expected[i],
+                    expected[i].abs().max().item<float>());
+      }
+    }
+  }
+}
+
+TEST_CASE("conv_torso: refuses layers it does not compute and shapes that do not fit") {
+  QNetwork network = small_cnn();
+  CHECK(nn::ConvTorso::supports(torso_of(*network)));
+  CHECK_FALSE(nn::ConvTorso::supports({network->conv(), nullptr}));
+  CHECK_THROWS_WITH_AS(nn::ConvTorso(torso_of(*network), {2, 7, 9}, 1.f),
+                       doctest::Contains("do not fit the observations"), std::invalid_argument);
+  CHECK_THROWS_AS(nn::ConvTorso(torso_of(*network), {3, 7}, 1.f), std::invalid_argument);
+  torch::nn::Conv2d strided(torch::nn::Conv2dOptions(3, 5, 3).stride(2));
+  CHECK_FALSE(nn::ConvTorso::supports({strided, network->cnn_hidden()}));
+  torch::nn::Conv2d padded(torch::nn::Conv2dOptions(3, 5, 3).padding(1));
+  CHECK_FALSE(nn::ConvTorso::supports({padded, network->cnn_hidden()}));
+  torch::nn::Conv2d wide(torch::nn::Conv2dOptions(3, 5, 5));
+  CHECK_FALSE(nn::ConvTorso::supports({wide, network->cnn_hidden()}));
 }
 
 TEST_CASE("conv_stack: refuses MLP and dueling networks, and out-of-range actions") {

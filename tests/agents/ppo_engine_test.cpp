@@ -32,7 +32,23 @@ struct Case {
   bool clip_value_loss;
   int batch;
   const char* activation;
+  bool cnn = false;  // A shared MinAtar CNN torso on [3, 6, 7] observations (ConvActorCritic).
 };
+
+// The CNN case's observation shape: non-square, so a mixed-up axis cannot go unnoticed.
+const std::vector<int64_t> kCnnShape = {3, 6, 7};
+
+// Observations for case `c`: sparse non-negative grids (about a third nonzero, with a pixel in
+// two corners of row 0 and an all-zero row 1) for the CNN, else Gaussian vectors.
+torch::Tensor case_observations(const Case& c, int batch, int64_t observation_size) {
+  if (!c.cnn) return torch::randn({batch, observation_size});
+  torch::Tensor obs = torch::rand({batch, 3, 6, 7});
+  obs = obs * (obs > 0.65).to(torch::kFloat32);
+  obs.index_put_({0, torch::indexing::Slice(), 0, 0}, 1.f);
+  obs.index_put_({0, torch::indexing::Slice(), 5, 6}, 0.5f);
+  if (batch > 1) obs[1].zero_();
+  return obs.contiguous();
+}
 
 ActorCritic make_network(const Case& c, int64_t observation_size, int64_t action_dim) {
   ActorCriticOptions options;
@@ -42,6 +58,13 @@ ActorCritic make_network(const Case& c, int64_t observation_size, int64_t action
   options.torso.hidden = {13, 6};
   options.torso.activation = c.activation;
   options.initial_log_std = -0.3;
+  if (c.cnn) {
+    options.observation_shape = kCnnShape;
+    options.torso.kind = "minatar_cnn";
+    options.torso.cnn_channels = 5;
+    options.torso.cnn_hidden = 11;
+    options.shared_torso = true;
+  }
   ActorCritic net(options);
   // Larger policy weights than the near-uniform initialization, so the terms are not tiny.
   torch::NoGradGuard no_grad;
@@ -86,11 +109,12 @@ void check_minibatch(const Case& c) {
   CAPTURE(c.clip_value_loss);
   CAPTURE(c.batch);
   CAPTURE(std::string(c.activation));
+  CAPTURE(c.cnn);
   const int64_t observation_size = 7, action_dim = c.discrete ? 5 : 3;
   const int batch = c.batch;
   torch::manual_seed(11 + batch);
   ActorCritic net = make_network(c, observation_size, action_dim);
-  const torch::Tensor obs = torch::randn({batch, observation_size});
+  const torch::Tensor obs = case_observations(c, batch, observation_size);
   torch::Tensor actions, legal;
   if (c.discrete) {
     legal = torch::rand({batch, action_dim}) > 0.3;
@@ -118,7 +142,8 @@ void check_minibatch(const Case& c) {
   const Reference ref = torch_reference(net, c, obs, actions, legal, old_log_probs, old_values,
                                         advantages, returns, settings);
 
-  nn::ActorCriticEngine engine(*net, c.discrete, action_dim);
+  nn::ActorCriticEngine engine(*net, c.discrete, action_dim, kCnnShape);
+  CHECK(std::string(engine.network_kind()) == (c.cnn ? "BLAS MinAtar CNN" : "BLAS MLPs"));
   for (auto& p : net->parameters()) p.mutable_grad().fill_(123.f);  // The engine overwrites.
   const torch::Tensor legal_u8 = c.discrete ? legal.to(torch::kUInt8) : torch::Tensor();
   const nn::ActorCriticEngine::Evaluation now =
@@ -163,6 +188,14 @@ TEST_CASE("ppo engine: loss and every parameter gradient match autograd (categor
   }
 }
 
+TEST_CASE("ppo engine: loss and every parameter gradient match autograd (shared MinAtar CNN)") {
+  for (int batch : {2, 5, 33}) {
+    for (bool clip_value : {false, true}) {
+      check_minibatch({true, clip_value, batch, "relu", /*cnn=*/true});
+    }
+  }
+}
+
 TEST_CASE("ppo engine: loss and every parameter gradient match autograd (Gaussian)") {
   for (int batch : {5, 64}) {
     for (bool clip_value : {false, true}) {
@@ -175,12 +208,14 @@ TEST_CASE("ppo engine: loss and every parameter gradient match autograd (Gaussia
 TEST_CASE("ppo engine: acting samples and scores actions as the distributions do") {
   torch::manual_seed(4);
   const int batch = 9;
-  for (bool discrete : {true, false}) {
+  for (const auto& [discrete, cnn] : {std::pair{true, false}, {false, false}, {true, true}}) {
     CAPTURE(discrete);
+    CAPTURE(cnn);
     const int64_t action_dim = discrete ? 4 : 2;
-    ActorCritic net = make_network({discrete, false, batch, "tanh"}, 5, action_dim);
-    nn::ActorCriticEngine engine(*net, discrete, action_dim);
-    const torch::Tensor obs = torch::randn({batch, 5});
+    const Case c{discrete, false, batch, cnn ? "relu" : "tanh", cnn};
+    ActorCritic net = make_network(c, 5, action_dim);
+    nn::ActorCriticEngine engine(*net, discrete, action_dim, kCnnShape);
+    const torch::Tensor obs = case_observations(c, batch, 5);
     torch::NoGradGuard no_grad;
     const PolicyOutput out = net->forward(obs);
     std::vector<float> log_probs(batch), values(batch);
@@ -234,7 +269,7 @@ TEST_CASE("ppo engine: the fast tanh and exp are accurate over the float range")
   CHECK(nn::fast_tanh(-100.f) == -1.f);
 }
 
-TEST_CASE("ppo engine: the engine takes separate MLP torsos only") {
+TEST_CASE("ppo engine: the engine takes separate MLP torsos and the shared MinAtar CNN") {
   ActorCriticOptions options;
   options.observation_shape = {4};
   options.action_dim = 2;
@@ -243,6 +278,22 @@ TEST_CASE("ppo engine: the engine takes separate MLP torsos only") {
   CHECK_FALSE(nn::ActorCriticEngine::applies(*ActorCritic(options)));
   options.shared_torso = false;
   CHECK(nn::ActorCriticEngine::applies(*ActorCritic(options)));
+  options.observation_shape = kCnnShape;
+  options.torso.kind = "minatar_cnn";
+  CHECK_FALSE(nn::ActorCriticEngine::applies(*ActorCritic(options)));  // Separate CNN torsos.
+  options.shared_torso = true;
+  CHECK(nn::ActorCriticEngine::applies(*ActorCritic(options)));
+  ActorCritic cnn(options);
+  CHECK_THROWS_WITH_AS(nn::ActorCriticEngine(*cnn, true, 2, {2, 6, 7}),
+                       doctest::Contains("do not fit the observations"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(nn::ActorCriticEngine(*cnn, true, 2, kCnnShape).set_threads(2),
+                       doctest::Contains("one thread"), std::invalid_argument);
+  options.discrete = false;  // Box actions: the CNN on LibTorch.
+  CHECK_FALSE(nn::ActorCriticEngine::applies(*ActorCritic(options)));
+  options.discrete = true;
+  options.torso.kind = "nature_cnn";
+  options.observation_shape = {1, 36, 36};
+  CHECK_FALSE(nn::ActorCriticEngine::applies(*ActorCritic(options)));
 }
 
 using test::Trained;

@@ -40,19 +40,26 @@ void run_pair(ThreadPool* pool, const std::function<void()>& actor,
 }  // namespace
 
 bool ActorCriticEngine::applies(const ActorCriticImpl& net) {
-  return blas_available() && net.critic_torso() && is_plain_mlp(net.actor_torso()) &&
-         is_plain_mlp(net.critic_torso());
+  return (blas_available() && net.critic_torso() && is_plain_mlp(net.actor_torso()) &&
+          is_plain_mlp(net.critic_torso())) ||
+         ConvActorCritic::applies(net);
 }
 
-ActorCriticEngine::ActorCriticEngine(ActorCriticImpl& net, bool discrete, int64_t action_dim)
+ActorCriticEngine::ActorCriticEngine(ActorCriticImpl& net, bool discrete, int64_t action_dim,
+                                     const std::vector<int64_t>& observation_shape)
     : net_(net),
       discrete_(discrete),
       action_dim_(action_dim),
       categorical_(action_dim),
       gaussian_(action_dim) {
+  if (discrete && ConvActorCritic::applies(net)) {
+    conv_ = std::make_unique<ConvActorCritic>(net, action_dim, observation_shape);
+    return;
+  }
   if (!applies(net)) {
     throw std::invalid_argument(
-        "the actor-critic engine needs separate MLP torsos and a loaded BLAS");
+        "the actor-critic engine needs separate MLP torsos (or a shared MinAtar CNN with "
+        "Discrete actions) and a loaded BLAS");
   }
   actor_ = torso_and_head(net.actor_torso(), net.actor_head());
   critic_ = torso_and_head(net.critic_torso(), net.critic_head());
@@ -65,6 +72,9 @@ void ActorCriticEngine::set_threads(int threads) {
   if (threads != 1 && threads != 2) {
     throw std::invalid_argument("the actor-critic engine runs on 1 or 2 threads, not " +
                                 std::to_string(threads));
+  }
+  if (conv_ && threads == 2) {
+    throw std::invalid_argument("the engine's MinAtar CNN actor-critic runs on one thread");
   }
   pool_ = threads == 2 ? std::make_unique<ThreadPool>(2) : nullptr;
 }
@@ -87,6 +97,7 @@ void ActorCriticEngine::reserve(int batch) {
 }
 
 const float* ActorCriticEngine::values(const float* observations, int batch) {
+  if (conv_) return conv_->values(observations, batch);
   reserve(batch);
   const float* v = critic_.forward(observations, batch);
   std::copy_n(v, batch, values_.data());
@@ -96,6 +107,7 @@ const float* ActorCriticEngine::values(const float* observations, int batch) {
 void ActorCriticEngine::act_discrete(const float* observations, int batch, const uint8_t* legal,
                                      const float* uniforms, int64_t* actions, float* log_probs,
                                      float* values) {
+  if (conv_) return conv_->act(observations, batch, legal, uniforms, actions, log_probs, values);
   actor_and_critic(
       [&] {
         categorical_.forward(actor_.forward(observations, batch), legal, batch);
@@ -125,6 +137,11 @@ ActorCriticEngine::Evaluation ActorCriticEngine::evaluate(const float* observati
                                                           const int64_t* discrete_actions,
                                                           const float* box_actions,
                                                           const uint8_t* legal, int batch) {
+  if (conv_) {
+    const ConvActorCritic::Terms terms =
+        conv_->evaluate(observations, discrete_actions, legal, batch);
+    return {terms.log_probs, terms.entropies, terms.values};
+  }
   reserve(batch);
   const float* log_std = discrete_ ? nullptr : net_.log_std().data_ptr<float>();
   const auto actor = [&] {
@@ -146,6 +163,7 @@ ActorCriticEngine::Evaluation ActorCriticEngine::evaluate(const float* observati
 
 void ActorCriticEngine::backward(const float* log_prob_gradient, const float* entropy_gradient,
                                  const float* value_gradient, int batch) {
+  if (conv_) return conv_->backward(log_prob_gradient, entropy_gradient, value_gradient, batch);
   const BackwardMode parameters_only{.parameter_gradients = true, .input_gradient = false};
   // Gradient buffers are created here, on the calling thread, before the passes write them.
   float* log_std_gradient = discrete_ ? nullptr : log_std_gradient_buffer(net_.log_std());

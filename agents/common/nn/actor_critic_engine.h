@@ -5,7 +5,9 @@
 // gradients overwrite their .grad() tensors (where a FlatOptimizer reads them).
 //
 // Applies to separate (unshared) MLP torsos, Discrete (categorical logits) or Box (diagonal
-// Gaussian with the module's state-independent log-std) actions, with a BLAS loaded.
+// Gaussian with the module's state-independent log-std) actions, with a BLAS loaded; and to a
+// shared MinAtar CNN torso with Discrete actions, which it hands to ConvActorCritic
+// (conv_actor_critic.h, the conv torso DQN uses too; one thread).
 //
 // With set_threads(2) the actor and the critic run side by side on two threads (evaluate,
 // backward, and acting on large batches). They share no parameter, gradient or buffer, so the
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "agents/common/actor_critic.h"
+#include "agents/common/nn/conv_actor_critic.h"
 #include "agents/common/nn/dense_stack.h"
 #include "agents/common/nn/policy_heads.h"
 #include "core/thread_pool.h"
@@ -26,14 +29,20 @@ namespace rl::nn {
 
 class ActorCriticEngine {
  public:
-  // Whether the engine computes `net`: separate MLP torsos and a loaded BLAS.
+  // Whether the engine computes `net`: separate MLP torsos, or a shared MinAtar CNN torso with
+  // Discrete actions, and a loaded BLAS.
   static bool applies(const ActorCriticImpl& net);
 
   // Throws std::invalid_argument when !applies(net) or `net` does not have `action_dim` outputs.
-  ActorCriticEngine(ActorCriticImpl& net, bool discrete, int64_t action_dim);
+  // A CNN torso needs the `observation_shape` [channels, height, width] it was built for.
+  ActorCriticEngine(ActorCriticImpl& net, bool discrete, int64_t action_dim,
+                    const std::vector<int64_t>& observation_shape = {});
+
+  // What the engine computes, for start-up descriptions: "BLAS MLPs" or "BLAS MinAtar CNN".
+  const char* network_kind() const { return conv_ ? "BLAS MinAtar CNN" : "BLAS MLPs"; }
 
   // 1: everything on the calling thread (the default); 2: the critic beside the actor on a
-  // second thread. Throws std::invalid_argument for other counts.
+  // second thread (MLP torsos only). Throws std::invalid_argument for other counts.
   void set_threads(int threads);
   int threads() const { return pool_ ? 2 : 1; }
 
@@ -82,7 +91,8 @@ class ActorCriticEngine {
   const int64_t* discrete_actions_ = nullptr;
   const float* box_actions_ = nullptr;
   const float* mean_ = nullptr;
-  std::unique_ptr<ThreadPool> pool_;  // Null with one thread.
+  std::unique_ptr<ThreadPool> pool_;       // Null with one thread.
+  std::unique_ptr<ConvActorCritic> conv_;  // The shared CNN network, else null.
 };
 
 }  // namespace rl::nn
