@@ -210,6 +210,8 @@ void check_two_process_run(const std::string& config_name, const std::string& se
   // Each rank's replay holds learning_starts (1000) transitions at 2000 env steps of the pair;
   // from then one gradient step per loop step (train_frequency 2 = the pair's steps per loop).
   CHECK(last_metric(run, "gradient_steps") >= 450);
+  // Rank 1's own replay buffer, beside rank 0's in latest.pt, for --resume.
+  CHECK(fs::exists(run / "checkpoints" / "replay_rank1.bin"));
 }
 
 TEST_CASE("rltrain --nproc 2: data-parallel DQN on CartPole") {
