@@ -8,9 +8,17 @@ std::unique_ptr<Env> Experiment::make_env() {
   return make_configured_env(config.run.env, wrapper_context);
 }
 
-Experiment build_experiment(ConfigDocument document) {
+Experiment build_experiment(ConfigDocument document, int processes) {
   Experiment e{read_run_config(std::move(document)), {}, {}, nullptr, ""};
   const RunConfig& run = e.config.run;
+  if (processes > 1 && run.distributed.split_envs) {
+    if (run.env.num_envs % processes != 0) {
+      throw ConfigError(run.source + ": distributed.split_envs: env.num_envs (" +
+                        std::to_string(run.env.num_envs) + ") must be a multiple of the " +
+                        std::to_string(processes) + " processes");
+    }
+    e.config.run.env.num_envs /= processes;
+  }
   try {
     e.env_spec = e.make_env()->spec();
   } catch (const std::invalid_argument& error) {

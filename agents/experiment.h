@@ -25,7 +25,10 @@ struct Experiment {
 
 // Reads the whole config strictly (run layout, then the agent's settings), builds one env to
 // learn the spaces, and builds the agent. Throws ConfigError for anything wrong in the config.
-Experiment build_experiment(ConfigDocument document);
+// `processes`: the number of ranks of a multi-process run; with distributed.split_envs, this
+// rank's agent and training envs get env.num_envs / processes envs (ConfigError when it does
+// not divide). The resolved config keeps the count of all ranks.
+Experiment build_experiment(ConfigDocument document, int processes = 1);
 
 // Loads a config file and applies "key.path=value" overrides; throws ConfigError.
 ConfigDocument load_config(const std::string& path, const std::vector<std::string>& overrides);

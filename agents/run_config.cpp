@@ -172,6 +172,10 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
         "timeout_s", run.distributed.timeout_s,
         "Seconds to wait for the other ranks (to join, to answer a collective) before failing", 1.0,
         86400.0);
+    run.distributed.split_envs = distributed.get_bool(
+        "split_envs", run.distributed.split_envs,
+        "env.num_envs counts the envs of all processes, divided among them (else each process "
+        "runs num_envs)");
     distributed.finish();
   }
   run.target = read_run_target(root);

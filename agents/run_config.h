@@ -73,6 +73,10 @@ inline constexpr size_t kSaveReplayLimitBytes = size_t{512} << 20;
 struct DistributedConfig {
   // Seconds to wait for the other ranks (joining, each collective) before failing.
   double timeout_s = 60.0;
+  // env.num_envs counts the envs of all ranks together, each rank running num_envs / N of
+  // them (N processes; it must divide), so a rollout holds as many rows as in one process.
+  // False: every rank runs num_envs envs (N times the rows per update).
+  bool split_envs = false;
 };
 
 struct RunConfig {

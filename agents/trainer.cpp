@@ -17,6 +17,7 @@
 #include "agents/distributed/collectives.h"
 #include "agents/distributed/data_parallel.h"
 #include "agents/distributed/merged_stats.h"
+#include "agents/distributed/rank_replay.h"
 #include "agents/torch_setup.h"
 #include "core/atomic_file.h"
 #include "core/env_error.h"
@@ -229,6 +230,9 @@ class Trainer {
   void resume();
   void start_envs(VectorEnv& env);
   bool save_replay();
+  // Ranks other than 0 of a multi-process run: their own replay buffer, beside rank 0's
+  // checkpoint at the same step (agents/distributed/rank_replay.h).
+  void save_own_replay();
   void training_step(VectorEnv& env, ActionStorage& actions, VectorTransitions& transitions);
   void maybe_log_row();
   void run_evaluation();
@@ -345,6 +349,11 @@ void Trainer::resume() {
   loop_.wall_offset = state_.wall_seconds;
   loop_.session_start_steps = state_.env_steps;
   latest_checkpoint_step_ = state_.env_steps;
+  if (group_ && !writes_run_folder() && e_.agent->replay_buffer()) {
+    // latest.pt holds rank 0's transitions: this rank takes back its own when it saved them.
+    distributed::load_rank_replay(options_.run_dir, group_->rank(), state_.env_steps,
+                                  *e_.agent->replay_buffer());
+  }
   log("resuming " + options_.run_dir + " at step " + std::to_string(state_.env_steps));
   if (state_.world_size != world_size()) warn_world_size_changed();
 }
@@ -520,6 +529,12 @@ bool Trainer::save_replay() {
   return *save_replay_;
 }
 
+void Trainer::save_own_replay() {
+  if (!group_ || writes_run_folder() || !save_replay()) return;
+  distributed::save_rank_replay(options_.run_dir, group_->rank(), state_.env_steps,
+                                *e_.agent->replay_buffer());
+}
+
 // latest.pt, then its copy in the history (agents/checkpoint_history.h): latest.pt is never
 // older than the newest step file. Both hold what an exact resume needs (ResumeState).
 void Trainer::save_latest() {
@@ -661,6 +676,7 @@ TrainSummary Trainer::run() {
     if (state_.env_steps >= next_checkpoint_) {
       next_checkpoint_ = next_multiple(state_.env_steps, run_.train.checkpoint_every);
       if (writes_run_folder()) save_latest();
+      save_own_replay();
     }
     if (options_.on_snapshot && options_.snapshot_seconds > 0 &&
         seconds_since(last_snapshot_) >= options_.snapshot_seconds) {
@@ -669,6 +685,7 @@ TrainSummary Trainer::run() {
     if (progress_) progress_->update(progress_state());
   }
   if (!writes_run_folder()) {
+    save_own_replay();
     env_ = nullptr;
     return summarize(interrupted);
   }

@@ -410,6 +410,7 @@ std::map<std::string, double> OnPolicyAgent::update(int64_t env_steps) {
     set_learning_rate(*optimizer_, lr);
   }
   std::map<std::string, double> metrics = learn();
+  epoch_advantages_.clear();  // Left over when target_kl stopped an epoch early.
   rollout_.clear();
   ++updates_done_;
   metrics["lr"] = lr;
@@ -496,19 +497,21 @@ void OnPolicyAgent::set_collectives(distributed::Collectives* collectives) {
 
 bool OnPolicyAgent::normalize_advantages_across_ranks(std::span<float> advantages) {
   if (!collectives_) return false;
+  if (epoch_advantages_.normalize_next(advantages)) return true;
   double moments[3] = {static_cast<double>(advantages.size()), 0.0, 0.0};
   for (const float a : advantages) {
     moments[1] += a;
     moments[2] += static_cast<double>(a) * a;
   }
   collectives_->sum(moments);
-  const double n = moments[0];
-  if (n < 2) return true;
-  const double mean = moments[1] / n;
-  const double variance = std::max(0.0, (moments[2] - n * mean * mean) / (n - 1));
-  const double scale = 1.0 / (std::sqrt(variance) + 1e-8);
-  for (float& a : advantages) a = static_cast<float>((a - mean) * scale);
+  distributed::normalize_with_moments(advantages, moments);
   return true;
+}
+
+void OnPolicyAgent::pool_epoch_advantages(const int64_t* order, int64_t rows,
+                                          int64_t per_minibatch) {
+  if (!collectives_ || !settings_.normalize_advantages || per_minibatch < 2) return;
+  epoch_advantages_.pool(*collectives_, rollout_.advantages().data(), order, rows, per_minibatch);
 }
 
 double OnPolicyAgent::mean_over_ranks(double value) {

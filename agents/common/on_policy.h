@@ -32,6 +32,7 @@
 #include "agents/common/preprocess.h"
 #include "agents/common/recurrent_core.h"
 #include "agents/common/recurrent_rollout.h"
+#include "agents/distributed/advantage_moments.h"
 #include "agents/distributed/merged_stats.h"
 #include "core/config.h"
 #include "core/rollout_buffer.h"
@@ -140,7 +141,12 @@ class OnPolicyAgent : public Agent {
   // Data-parallel training: normalizes `advantages` in place to mean 0, std 1 with statistics
   // pooled over every rank's rows and returns true. Returns false (nothing done) when training
   // alone: the caller normalizes as usual.
+  // After pool_epoch_advantages, takes the next pooled minibatch's statistics instead of an
+  // all-reduce of its own.
   bool normalize_advantages_across_ranks(std::span<float> advantages);
+  // Data-parallel training: pools the advantage statistics of every minibatch of this epoch
+  // (rows order[k * per_minibatch ...] of the rollout) in one all-reduce; nothing when alone.
+  void pool_epoch_advantages(const int64_t* order, int64_t rows, int64_t per_minibatch);
   // The mean of `value` over the ranks (the value itself when training alone), for decisions
   // every rank must take alike (PPO's target_kl stop).
   double mean_over_ranks(double value);
@@ -209,6 +215,7 @@ class OnPolicyAgent : public Agent {
   distributed::Collectives* collectives_ = nullptr;  // Data-parallel training, else null.
   // Data-parallel training with normalize_reward: merges the ranks' return statistics.
   std::optional<distributed::MergedStats> reward_stats_merge_;
+  distributed::EpochAdvantageMoments epoch_advantages_;  // pool_epoch_advantages' statistics.
 };
 
 }  // namespace rl

@@ -108,13 +108,16 @@ struct GlooGroup::State {
   std::mutex mutex;
   std::condition_variable stop_signal;
   bool stopping = false;
+  Traffic traffic;  // Written by the calling thread only.
 
   // The ranks whose heartbeat has not moved over two periods (empty when all are alive).
   // Throws DistributedError when the store itself is gone.
   std::vector<int> silent_ranks();
   // Turns a failed collective into an error naming the missing rank.
   [[noreturn]] void fail(const std::string& operation, const std::exception& e);
-  void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& operation);
+  // Waits for `work` (a collective on `buffers`), counting it in `traffic`.
+  void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::vector<at::Tensor>& buffers,
+            const std::string& operation);
   void beat();
   void check_joined();
   void check_config();
@@ -180,12 +183,17 @@ void GlooGroup::State::fail(const std::string& operation, const std::exception& 
 }
 
 void GlooGroup::State::wait(const c10::intrusive_ptr<c10d::Work>& work,
-                            const std::string& operation) {
+                            const std::vector<at::Tensor>& buffers, const std::string& operation) {
+  const auto start = std::chrono::steady_clock::now();
   try {
     work->wait(options.timeout);
   } catch (const std::exception& e) {
     fail(operation, e);
   }
+  ++traffic.collectives;
+  for (const at::Tensor& b : buffers) traffic.bytes += static_cast<int64_t>(b.nbytes());
+  traffic.seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Every rank publishes its config hash; waits until all have (naming the ranks that did not
@@ -287,7 +295,10 @@ void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
   for (const at::Tensor& g : gradients) flat_views.push_back(g.reshape({-1}));
   at::Tensor flat = at::cat(flat_views);
   std::vector<at::Tensor> buffers{flat};
-  state_->wait(state_->group->allreduce(buffers), "the gradient all-reduce");
+  const double before = state_->traffic.seconds;
+  state_->wait(state_->group->allreduce(buffers), buffers, "the gradient all-reduce");
+  ++state_->traffic.gradient_reduces;
+  state_->traffic.gradient_seconds += state_->traffic.seconds - before;
   flat.div_(static_cast<double>(world_size()));
   int64_t offset = 0;
   for (at::Tensor& g : gradients) {
@@ -302,7 +313,7 @@ void GlooGroup::sum(std::span<double> values) {
   std::vector<at::Tensor> buffers{at::from_blob(values.data(),
                                                 {static_cast<int64_t>(values.size())},
                                                 at::TensorOptions().dtype(at::kDouble))};
-  state_->wait(state_->group->allreduce(buffers), "an all-reduce of statistics");
+  state_->wait(state_->group->allreduce(buffers), buffers, "an all-reduce of statistics");
 }
 
 void GlooGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
@@ -311,10 +322,13 @@ void GlooGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
   for (const at::Tensor& tensor : tensors) {
     // Gloo needs a contiguous buffer: broadcast a copy when the tensor is not one.
     std::vector<at::Tensor> buffer{tensor.is_contiguous() ? tensor : tensor.contiguous()};
-    state_->wait(state_->group->broadcast(buffer, options), "the broadcast of rank 0's weights");
+    state_->wait(state_->group->broadcast(buffer, options), buffer,
+                 "the broadcast of rank 0's weights");
     if (!buffer[0].is_same(tensor)) const_cast<at::Tensor&>(tensor).copy_(buffer[0]);
   }
 }
+
+GlooGroup::Traffic GlooGroup::traffic() const { return state_->traffic; }
 
 std::string GlooGroup::share_from_rank0(const std::string& key, const std::string& value) {
   const std::string full_key = "rlcade/shared/" + key;
@@ -346,6 +360,18 @@ StoreServer::StoreServer() : state_(std::make_unique<State>()) {
 StoreServer::~StoreServer() = default;
 
 int StoreServer::port() const { return state_->store->getPort(); }
+
+std::string describe(const GlooGroup::Traffic& traffic, double wall_seconds) {
+  char text[240];
+  std::snprintf(text, sizeof text,
+                "%lld collectives (%lld gradient all-reduces), %.0f MB, %.2f s in them (%.2f s in "
+                "gradient all-reduces): %.0f%% of %.1f s",
+                static_cast<long long>(traffic.collectives),
+                static_cast<long long>(traffic.gradient_reduces),
+                static_cast<double>(traffic.bytes) / 1e6, traffic.seconds, traffic.gradient_seconds,
+                wall_seconds > 0 ? 100.0 * traffic.seconds / wall_seconds : 0.0, wall_seconds);
+  return text;
+}
 
 std::string config_hash(const std::string& text) {
   const auto* data = reinterpret_cast<const uint8_t*>(text.data());

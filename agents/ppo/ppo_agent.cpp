@@ -91,6 +91,7 @@ PpoAgent::Totals PpoAgent::torch_learn() {
   Totals totals;
   for (int64_t epoch = 0; epoch < ppo_.update_epochs && !last_update_.stopped_early; ++epoch) {
     const torch::Tensor order = torch::randperm(units, generator_, torch::kInt64);
+    if (!recurrent) pool_epoch_advantages(order.data_ptr<int64_t>(), units, per_minibatch);
     for (int64_t start = 0; start + per_minibatch <= units; start += per_minibatch) {
       torch::Tensor index = order.slice(0, start, start + per_minibatch);
       const Evaluation now =
@@ -201,6 +202,7 @@ PpoAgent::Totals PpoAgent::engine_learn() {
   for (int64_t epoch = 0; epoch < ppo_.update_epochs && !last_update_.stopped_early; ++epoch) {
     const torch::Tensor order = torch::randperm(rows, generator_, torch::kInt64);
     const int64_t* index = order.data_ptr<int64_t>();
+    pool_epoch_advantages(index, rows, minibatch);
     for (int64_t start = 0; start + minibatch <= rows; start += minibatch) {
       gather_minibatch(observations, index + start, minibatch);
       const nn::ActorCriticEngine::Evaluation now =

@@ -4,14 +4,17 @@
 // all-reduce takes between 2 ranks (2 threads of this process on loopback Gloo, the config's
 // network and minibatch; a warm-up all-reduce before each timed one keeps waiting for the
 // slower rank out of the figure).
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -44,22 +47,78 @@ fs::path breakout_config() {
   return config;
 }
 
-// Trains `steps` env steps in `processes` processes; returns the run's env steps per second.
-double rltrain_steps_per_second(int64_t steps, int processes, const fs::path& out) {
+std::string rltrain_command(int64_t steps, int processes, const fs::path& out) {
   const fs::path rltrain = fs::read_symlink("/proc/self/exe").parent_path() / "rltrain";
-  const std::string n = std::to_string(steps);
   std::string command = rltrain.string() + " '" + breakout_config().string() + "' --out '" +
-                        out.string() + "' --set train.total_steps=" + n +
+                        out.string() + "' --set train.total_steps=" + std::to_string(steps) +
                         " --set train.eval_every=0 --set train.eval_episodes=1"
                         " --set train.eval_max_steps=100 --set train.log_every=8192"
                         " --set train.checkpoint_every=0 --set train.tensorboard=false";
   if (processes > 1) command += " --nproc " + std::to_string(processes);
-  const int status = std::system((command + " >/dev/null 2>&1").c_str());
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error("ddppo_scaling: rltrain failed: " + command);
+  return command + " >/dev/null 2>'" + out.string() + ".log'";
+}
+
+struct RunFigures {
+  double steps_per_second = 0;  // Summed over the runs (each from its summary.json).
+  double cpu_seconds = 0;       // User + system CPU of every process of the runs.
+  double system_seconds = 0;
+  std::string collectives;  // Rank 0's line on its collectives (multi-process runs).
+};
+
+double child_cpu_seconds(bool system_only) {
+  rusage usage{};
+  ::getrusage(RUSAGE_CHILDREN, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_stime) + (system_only ? 0.0 : seconds(usage.ru_utime));
+}
+
+// Runs the commands at the same time (in one shell) and reads their run folders `outs`.
+RunFigures run_rltrain(const std::vector<std::string>& commands,
+                       const std::vector<fs::path>& outs) {
+  // One command runs as it is (its exit status counts); several run in the background (their
+  // summary.json says whether they finished).
+  std::string script = commands.front();
+  if (commands.size() > 1) {
+    script.clear();
+    for (const std::string& c : commands) script += c + " & ";
+    script += "wait";
   }
-  const json::Value summary = json::parse(read_file((out / "summary.json").string()));
-  return summary.find("steps_per_second")->as_number();
+  const double cpu_before = child_cpu_seconds(false), system_before = child_cpu_seconds(true);
+  const int status = std::system(script.c_str());
+  RunFigures figures;
+  figures.cpu_seconds = child_cpu_seconds(false) - cpu_before;
+  figures.system_seconds = child_cpu_seconds(true) - system_before;
+  for (const fs::path& out : outs) {
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+        !fs::exists(out / "summary.json")) {
+      throw std::runtime_error("ddppo_scaling: rltrain failed (" + out.string() +
+                               ".log): " + script);
+    }
+    const json::Value summary = json::parse(read_file((out / "summary.json").string()));
+    figures.steps_per_second += summary.find("steps_per_second")->as_number();
+    std::istringstream log(read_file(out.string() + ".log"));
+    for (std::string line; std::getline(log, line);) {
+      const std::string tag = "collectives: ";
+      if (const size_t at = line.find(tag); at != std::string::npos) {
+        figures.collectives = line.substr(at + tag.size());
+      }
+    }
+  }
+  return figures;
+}
+
+// Trains `steps` env steps in `processes` processes.
+RunFigures distributed_run(int64_t steps, int processes, const fs::path& out) {
+  return run_rltrain({rltrain_command(steps, processes, out)}, {out});
+}
+
+// Two independent one-process runs of `steps` / 2 at the same time: what two processes get
+// from this machine with no communication at all (the ceiling of a 2-process run here).
+RunFigures independent_pair(int64_t steps, const fs::path& out) {
+  fs::create_directories(out);
+  return run_rltrain(
+      {rltrain_command(steps / 2, 1, out / "a"), rltrain_command(steps / 2, 1, out / "b")},
+      {out / "a", out / "b"});
 }
 
 struct UpdateTimes {
@@ -129,22 +188,41 @@ UpdateTimes two_rank_update_times() {
   return rank0;
 }
 
+void print_figures(const char* what, const RunFigures& f) {
+  std::printf("ddppo_scaling: %-34s %7.0f env steps/s, %6.1f CPU s (%5.1f system)\n", what,
+              f.steps_per_second, f.cpu_seconds, f.system_seconds);
+  if (!f.collectives.empty()) std::printf("ddppo_scaling:   rank 0: %s\n", f.collectives.c_str());
+}
+
 BenchResults run_ddppo_scaling(const BenchOptions& options) {
   const int64_t steps = options.steps.value_or(65536);
   const fs::path out = fs::temp_directory_path() / ("rlbench_ddppo_" + std::to_string(::getpid()));
   fs::remove_all(out);
+  fs::create_directories(out);
   BenchResult speed{
       "ddppo_scaling", "minatar/breakout-v0 ppo, " + std::to_string(steps) + " steps", {}};
+  std::printf("ddppo_scaling: load average before: %s", read_file("/proc/loadavg").c_str());
   try {
-    const double one = rltrain_steps_per_second(steps, 1, out / "n1");
-    const double two = rltrain_steps_per_second(steps, 2, out / "n2");
-    speed.metrics = {
-        {"steps_per_second_1proc", one}, {"steps_per_second_2proc", two}, {"speedup", two / one}};
+    const RunFigures one = distributed_run(steps, 1, out / "n1");
+    print_figures("1 process", one);
+    const RunFigures two = distributed_run(steps, 2, out / "n2");
+    print_figures("2 processes (--nproc 2)", two);
+    const RunFigures pair = independent_pair(steps, out / "pair");
+    print_figures("2 independent 1-process runs", pair);
+    speed.metrics = {{"steps_per_second_1proc", one.steps_per_second},
+                     {"steps_per_second_2proc", two.steps_per_second},
+                     {"speedup", two.steps_per_second / one.steps_per_second},
+                     {"steps_per_second_2_independent", pair.steps_per_second},
+                     {"independent_speedup", pair.steps_per_second / one.steps_per_second},
+                     {"cpu_seconds_1proc", one.cpu_seconds},
+                     {"cpu_seconds_2proc", two.cpu_seconds},
+                     {"system_seconds_2proc", two.system_seconds}};
   } catch (...) {
     fs::remove_all(out);
     throw;
   }
   fs::remove_all(out);
+  std::printf("ddppo_scaling: load average after: %s", read_file("/proc/loadavg").c_str());
   const UpdateTimes times = two_rank_update_times();
   const double per = 1000.0 / kTimedMinibatches;
   BenchResult update{"ddppo_scaling",

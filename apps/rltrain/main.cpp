@@ -62,7 +62,7 @@ int interrupted_exit_code() { return 128 + g_stop_signal.load(); }
 
 const char kSynopsis[] =
     R"(rltrain CONFIG [--out DIR] [--set KEY.PATH=VALUE]... [--watch]
-       rltrain CONFIG --seeds 1-5 [--jobs N] [--out DIR] [--set KEY.PATH=VALUE]...
+       rltrain CONFIG --seeds 1-5 [--jobs N | --nproc N] [--out DIR] [--set KEY.PATH=VALUE]...
        rltrain --resume RUN_DIR [--set KEY.PATH=VALUE]... [--watch | --jobs N]
        rltrain (CONFIG [--out DIR] | --resume RUN_DIR) [--set ...]... (--nproc N |
                --rank R --world-size W [--master HOST:PORT])
@@ -118,9 +118,12 @@ void check_distributed_args(const Args& args) {
   if (as_rank && (!args.rank || !args.world_size)) {
     throw UsageError("--rank and --world-size go together (and --master with them)");
   }
-  if (args.seeds || args.evaluate || args.watch || args.jobs) {
+  // --nproc goes with --seeds (and the --resume of a seeds folder): each seed a distributed
+  // run, one after another.
+  if (as_rank && args.seeds) throw UsageError("--rank cannot be combined with --seeds");
+  if (args.evaluate || args.watch || args.jobs) {
     throw UsageError(std::string(args.nproc ? "--nproc" : "--rank") +
-                     " cannot be combined with --seeds, --evaluate, --watch or --jobs");
+                     " cannot be combined with --evaluate, --watch or --jobs");
   }
   if (args.rank && *args.rank >= *args.world_size) {
     throw UsageError("--rank " + std::to_string(*args.rank) + " must be below --world-size " +
@@ -328,10 +331,23 @@ int evaluate_checkpoint(const Args& args) {
   return kExitOk;
 }
 
+// Refuses (exit code 2) an agent without multi-process training.
+void check_data_parallel(const rl::Experiment& experiment) {
+  try {
+    rl::distributed::check_data_parallel(*experiment.agent);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+// The processes of each run: --nproc N, else 1.
+int processes(const Args& args) { return static_cast<int>(args.nproc.value_or(1)); }
+
 rl::multi_seed::Options multi_seed_options(const Args& args, const std::string& dir) {
   rl::multi_seed::Options options;
   options.dir = dir;
   options.jobs = static_cast<int>(args.jobs.value_or(1));
+  if (args.nproc && *args.nproc > 1) options.seed_args = {"--nproc", std::to_string(*args.nproc)};
   options.log = &std::cerr;
   options.out = &std::cout;
   return options;
@@ -339,8 +355,9 @@ rl::multi_seed::Options multi_seed_options(const Args& args, const std::string& 
 
 // --seeds: validates the config once, then trains it per seed.
 int train_seeds(const Args& args) {
-  rl::Experiment experiment =
-      rl::build_experiment(rl::load_config(find_config(args.config), args.overrides));
+  rl::Experiment experiment = rl::build_experiment(
+      rl::load_config(find_config(args.config), args.overrides), processes(args));
+  if (processes(args) > 1) check_data_parallel(experiment);
   const std::string dir = choose_run_dir(experiment, args.out);
   std::cerr << "rltrain: " << experiment.run().agent_type << " on " << experiment.run().env.id
             << ", " << rl::format_count(static_cast<double>(experiment.run().train.total_steps))
@@ -355,7 +372,8 @@ int resume_seeds(const Args& args) {
   rl::multi_seed::Options options = multi_seed_options(args, *args.resume);
   options.overrides = args.overrides;
   rl::build_experiment(
-      rl::load_config((options.dir / "seeds_config.yaml").string(), args.overrides));
+      rl::load_config((options.dir / "seeds_config.yaml").string(), args.overrides),
+      processes(args));
   if (args.watch) throw UsageError("--watch cannot be combined with the --resume of seeds");
   return rl::multi_seed::train_seeds(options);
 }
@@ -382,15 +400,6 @@ std::optional<rl::distributed::LaunchSpec> launch_spec(const Args& args) {
   }
 }
 
-// Refuses (exit code 2) an agent without multi-process training.
-void check_data_parallel(const rl::Experiment& experiment) {
-  try {
-    rl::distributed::check_data_parallel(*experiment.agent);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-}
-
 // --nproc N: validates the config and the run folder once, then starts the N workers.
 int launch_local(const Args& args) {
   const std::string config =
@@ -398,7 +407,8 @@ int launch_local(const Args& args) {
   if (args.resume && !fs::exists(config)) {
     throw rl::ConfigError("--resume " + *args.resume + ": no run there (missing " + config + ")");
   }
-  rl::Experiment experiment = rl::build_experiment(rl::load_config(config, args.overrides));
+  rl::Experiment experiment =
+      rl::build_experiment(rl::load_config(config, args.overrides), static_cast<int>(*args.nproc));
   check_data_parallel(experiment);
   std::vector<std::string> worker_args = {"--resume", config};
   if (args.resume) {
@@ -448,9 +458,9 @@ void print_start(const rl::Experiment& experiment, const std::string& run_dir,
 
 int run(const Args& args) {
   if (args.evaluate) return evaluate_checkpoint(args);
-  if (args.nproc && *args.nproc > 1) return launch_local(args);
   if (args.seeds) return train_seeds(args);
   if (args.resume && rl::multi_seed::is_multi_seed_folder(*args.resume)) return resume_seeds(args);
+  if (processes(args) > 1) return launch_local(args);
   if (args.jobs) throw UsageError("--jobs goes with --seeds or the --resume of a --seeds folder");
   std::string run_dir;
   rl::ConfigDocument document = [&] {
@@ -463,8 +473,9 @@ int run(const Args& args) {
     }
     return rl::load_config(config.string(), args.overrides);
   }();
-  rl::Experiment experiment = rl::build_experiment(std::move(document));
   const std::optional<rl::distributed::LaunchSpec> launch = launch_spec(args);
+  rl::Experiment experiment =
+      rl::build_experiment(std::move(document), launch ? launch->world_size : 1);
   std::unique_ptr<rl::distributed::GlooGroup> group;
   if (launch) {
     run_dir = join_group(args, experiment, *launch, run_dir, group);
@@ -502,6 +513,10 @@ int run(const Args& args) {
   const rl::TrainSummary summary = rl::train(experiment, options);
   if (watch) std::cerr << "rltrain: " << watch->finish() << '\n';
   if (!quiet) std::cout << summary.one_line() << std::endl;
+  if (group && !quiet) {
+    std::cerr << "rltrain: rank 0's collectives: "
+              << rl::distributed::describe(group->traffic(), summary.wall_seconds) << '\n';
+  }
   return summary.interrupted ? interrupted_exit_code() : kExitOk;
 }
 

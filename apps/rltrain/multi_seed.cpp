@@ -153,6 +153,7 @@ std::vector<std::string> seed_arguments(const Options& options, uint64_t seed) {
             "seed=" + std::to_string(seed)};
   }
   for (const std::string& o : options.overrides) args.insert(args.end(), {"--set", o});
+  args.insert(args.end(), options.seed_args.begin(), options.seed_args.end());
   return args;
 }
 

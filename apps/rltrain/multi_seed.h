@@ -39,6 +39,7 @@ struct Options {
   std::filesystem::path dir;           // The multi-seed folder.
   int jobs = 1;                        // Seed runs at once, >= 1.
   std::vector<std::string> overrides;  // --set values given to every seed that runs (resume).
+  std::vector<std::string> seed_args;  // More arguments for every seed's rltrain (--nproc N).
   std::ostream* log = nullptr;         // Progress: a line per seed started and finished.
   std::ostream* out = nullptr;         // The aggregate's one-line summary.
   // The rltrain executable each seed runs; empty: this program (rltrain itself). rlbench --zoo

@@ -10,8 +10,10 @@
 
 #include "actor_critic_util.h"
 #include "agents/distributed/data_parallel.h"
+#include "agents/distributed/rank_replay.h"
 #include "agents/dqn/dqn_agent.h"
 #include "agents/sac/sac_agent.h"
+#include "core/atomic_file.h"
 #include "core/rng.h"
 #include "distributed_test_util.h"
 #include "test_util.h"
@@ -178,6 +180,32 @@ TEST_CASE("distributed: FlatOptimizer averaging over ranks equals the whole-batc
     results[rank] = std::move(result);
   });
   test::check_ranks_match(results, expected);
+}
+
+TEST_CASE("distributed: a rank's replay buffer comes back only at the step it was saved") {
+  const Space observations = Space::box({1}, -10.f, 10.f, DType::kF32);
+  ReplayOptions options;
+  options.capacity = 8;
+  ReplayBuffer saved(observations, Space::discrete(2), options);
+  for (int i = 0; i < 5; ++i) {
+    const float obs = static_cast<float>(i), next = obs + 1;
+    saved.add(0, {reinterpret_cast<const uint8_t*>(&obs), 4}, i % 2, {}, 0.5f * i,
+              {reinterpret_cast<const uint8_t*>(&next), 4}, false, false);
+  }
+  test::TempDir dir("rank_replay");
+  std::filesystem::create_directories(dir.path / "checkpoints");
+  ReplayBuffer restored(observations, Space::discrete(2), options);
+  CHECK_FALSE(distributed::load_rank_replay(dir.str(), 1, 40, restored));  // No file yet.
+  distributed::save_rank_replay(dir.str(), 1, 40, saved);
+  CHECK(std::filesystem::exists(dir.path / "checkpoints" / "replay_rank1.bin"));
+  CHECK_FALSE(distributed::load_rank_replay(dir.str(), 1, 48, restored));  // Another step.
+  CHECK(restored.size() == 0);
+  REQUIRE(distributed::load_rank_replay(dir.str(), 1, 40, restored));
+  CHECK(restored.size() == 5);
+  CHECK(restored.save() == saved.save());
+  write_file_atomic(distributed::rank_replay_path(dir.str(), 2), "damaged");
+  CHECK_THROWS_WITH(distributed::load_rank_replay(dir.str(), 2, 40, restored),
+                    doctest::Contains("replay_rank2.bin: not a replay buffer saved by rltrain"));
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // CartPole into one run folder written by rank 0; a killed rank makes the other exit with an
 // error naming it; ranks with different configs, a port in use and an unreachable master get
 // clear errors; DQN and SAC train data-parallel; a resume with another number of processes
-// warns.
+// warns; distributed.split_envs divides the envs over the ranks; --seeds runs each seed in N
+// processes.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -209,6 +210,8 @@ void check_two_process_run(const std::string& config_name, const std::string& se
   // Each rank's replay holds learning_starts (1000) transitions at 2000 env steps of the pair;
   // from then one gradient step per loop step (train_frequency 2 = the pair's steps per loop).
   CHECK(last_metric(run, "gradient_steps") >= 450);
+  // Rank 1's own replay buffer, beside rank 0's in latest.pt, for --resume.
+  CHECK(fs::exists(run / "checkpoints" / "replay_rank1.bin"));
 }
 
 TEST_CASE("rltrain --nproc 2: data-parallel DQN on CartPole") {
@@ -237,6 +240,57 @@ TEST_CASE("rltrain: resuming with another number of processes warns, naming both
                        "has 1 process: the weights, optimizer state"));
   const json::Value summary = json::parse(read_file((run / "summary.json").string()));
   CHECK(summary.find("total_steps")->as_number() == 12288);
+}
+
+TEST_CASE("rltrain --nproc 2: distributed.split_envs divides env.num_envs over the ranks") {
+  test::TempDir dir("nproc_split");
+  const fs::path run = dir.path / "run";
+  const test::AppResult result = test::run_app(
+      "rltrain",
+      test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " + test::shell_quoted(run) +
+          " --set distributed.split_envs=true --set train.total_steps=8192"
+          " --set train.eval_every=0 --set train.eval_episodes=2 --set train.log_every=512");
+  CAPTURE(result.output);
+  REQUIRE(result.exit_code == 0);
+  // 8 envs over both ranks, 32 steps each: 256 rows per update, as in one process (each rank
+  // running all 8 envs would make 512-row updates, 16 of them).
+  CHECK(last_metric(run, "updates") == 32);
+  CHECK(test::contains(read_file((run / "config.yaml").string()), "num_envs: 8"));
+  CHECK(test::contains(result.output, "rank 0's collectives: "));
+  const test::AppResult odd =
+      test::run_app("rltrain", test::shell_quoted(config("ppo.yaml")) + " --nproc 2 --out " +
+                                   test::shell_quoted(dir.path / "odd") +
+                                   " --set distributed.split_envs=true --set env.num_envs=3");
+  CAPTURE(odd.output);
+  CHECK(odd.exit_code == 2);
+  CHECK(test::contains(odd.output,
+                       "distributed.split_envs: env.num_envs (3) must be a multiple of the 2 "
+                       "processes"));
+  CHECK_FALSE(fs::exists(dir.path / "odd"));
+}
+
+TEST_CASE("rltrain --seeds 1-2 --nproc 2: each seed a distributed run") {
+  test::TempDir dir("nproc_seeds");
+  const fs::path out = dir.path / "seeds";
+  const test::AppResult result =
+      test::run_app("rltrain", test::shell_quoted(config("ppo.yaml")) +
+                                   " --seeds 1-2 --nproc 2 --out " + test::shell_quoted(out) +
+                                   " --set train.total_steps=2048 --set train.eval_every=0"
+                                   " --set train.eval_episodes=2");
+  CAPTURE(result.output);
+  REQUIRE(result.exit_code == 0);
+  for (const char* seed : {"seed-1", "seed-2"}) {
+    CAPTURE(seed);
+    CHECK(fs::exists(out / seed / "summary.json"));
+    CHECK(test::contains(read_file((out / seed / "train.log").string()),
+                         "2 processes (data-parallel)"));
+  }
+  CHECK(fs::exists(out / "summary.json"));
+  const test::AppResult jobs = test::run_app(
+      "rltrain", test::shell_quoted(config("ppo.yaml")) + " --seeds 1-2 --nproc 2 --jobs 2");
+  CHECK(jobs.exit_code == 2);
+  CHECK(
+      test::contains(jobs.output, "--nproc cannot be combined with --evaluate, --watch or --jobs"));
 }
 
 }  // namespace
