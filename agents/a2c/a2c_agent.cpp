@@ -50,11 +50,13 @@ double explained_variance(std::span<const float> returns, std::span<const float>
 A2cSettings read_a2c_settings(ConfigSection& section) {
   A2cSettings d;
   d.common = read_on_policy_settings(section, a2c_defaults());
-  d.backend = section.get_choice("backend", d.backend,
-                                 "Network compute: auto (the small-network engine where it "
-                                 "applies: separate MLP torsos, rmsprop or adam) or torch "
-                                 "(always LibTorch)",
-                                 {"auto", "torch"});
+  d.backend =
+      section.get_choice("backend", d.backend,
+                         "Network compute: auto (the small-network engine where it "
+                         "applies: separate MLP torsos or the shared MinAtar CNN, rmsprop or "
+                         "adam) or torch "
+                         "(always LibTorch)",
+                         {"auto", "torch"});
   return d;
 }
 
