@@ -2,8 +2,10 @@
 // (configs/ppo_minatar_breakout.yaml, its CNN) in 1 and 2 processes: env steps per second of
 // rltrain runs of equal length, and the share of a minibatch update that the gradient
 // all-reduce takes between 2 ranks (2 threads of this process on loopback Gloo, the config's
-// network and minibatch; a warm-up all-reduce before each timed one keeps waiting for the
-// slower rank out of the figure).
+// network and minibatch on LibTorch (its optimizer needs LibTorch's own gradients; the engine
+// computes the same minibatch in less time, so training's share is higher: rank 0's collectives
+// line of the 2-process run gives it); a warm-up all-reduce before each timed one keeps waiting
+// for the slower rank out of the figure).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
@@ -159,7 +161,8 @@ UpdateTimes time_rank_updates(distributed::GlooGroup& group, Experiment& e) {
 
 // Rank 0's update times over 2 ranks.
 UpdateTimes two_rank_update_times() {
-  ConfigDocument config = load_config(breakout_config().string(), {"train.threads=1"});
+  ConfigDocument config =
+      load_config(breakout_config().string(), {"train.threads=1", "agent.backend=torch"});
   std::vector<Experiment> experiments;
   experiments.reserve(2);
   for (int rank = 0; rank < 2; ++rank) experiments.push_back(build_experiment(config));
