@@ -3,8 +3,8 @@
 // union of the ranks' minibatches, and the group counts what its collectives cost.
 #include <torch/torch.h>
 
+#include <array>
 #include <cmath>
-#include <map>
 #include <numeric>
 #include <vector>
 
@@ -43,9 +43,10 @@ std::vector<float> gather(const std::vector<float>& a, const std::vector<int64_t
 TEST_CASE(
     "distributed: an epoch's pooled advantage statistics equal the union's, minibatch by "
     "minibatch") {
-  std::map<int, std::vector<std::vector<float>>> normalized;
-  std::map<int, int64_t> collectives;
-  std::map<int, bool> exhausted;
+  // One slot per rank, filled by the rank's thread (std::map would insert concurrently).
+  std::array<std::vector<std::vector<float>>, 2> normalized;
+  std::array<int64_t, 2> collectives{};
+  std::array<bool, 2> exhausted{};
   run_two_ranks([&](GlooGroup& group) {
     const int rank = group.rank();
     const std::vector<float> a = rank_advantages(rank);
@@ -82,7 +83,7 @@ TEST_CASE(
 }
 
 TEST_CASE("distributed: the group counts its collectives, their bytes and time") {
-  std::map<int, GlooGroup::Traffic> traffic;
+  std::array<GlooGroup::Traffic, 2> traffic{};
   run_two_ranks([&](GlooGroup& group) {
     const GlooGroup::Traffic start = group.traffic();
     double values[4] = {1, 2, 3, 4};

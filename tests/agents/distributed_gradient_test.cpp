@@ -85,7 +85,7 @@ std::vector<torch::Tensor> whole_batch_parameters(bool flat) {
 // The same steps on two ranks, each on its half of the batch, gradients averaged.
 void check_half_batches_match(bool flat) {
   const std::vector<torch::Tensor> expected = whole_batch_parameters(flat);
-  std::map<int, std::vector<torch::Tensor>> results;
+  std::map<int, std::vector<torch::Tensor>> results{{0, {}}, {1, {}}};  // No insert by threads.
   std::mutex mutex;
   // Different initial weights per rank: the broadcast makes them rank 0's (seed 3). Built
   // here, not in the rank threads: torch::manual_seed sets one generator for the process.

@@ -88,7 +88,8 @@ void check_ranks_stay_identical(
   }
   const auto before_broadcast = copies(parameters(experiments[0]));
   REQUIRE_FALSE(torch::equal(before_broadcast[0], parameters(experiments[1])[0]));
-  std::map<int, std::vector<torch::Tensor>> initial, trained;
+  // Both ranks' keys exist before the threads start: they only assign, never insert.
+  std::map<int, std::vector<torch::Tensor>> initial{{0, {}}, {1, {}}}, trained{{0, {}}, {1, {}}};
   std::mutex mutex;
   test::run_two_ranks([&](distributed::GlooGroup& group) {
     Experiment& e = experiments[group.rank()];
@@ -169,7 +170,7 @@ TEST_CASE("distributed: FlatOptimizer averaging over ranks equals the whole-batc
   FlatOptimizer whole_optimizer(*whole, {});
   const auto expected = steps(whole, whole_optimizer, x, y);
   torch::nn::Sequential nets[2] = {make_net(3), make_net(3)};
-  std::map<int, std::vector<torch::Tensor>> results;
+  std::map<int, std::vector<torch::Tensor>> results{{0, {}}, {1, {}}};  // No insert by threads.
   std::mutex mutex;
   test::run_two_ranks([&](distributed::GlooGroup& group) {
     const int rank = group.rank();

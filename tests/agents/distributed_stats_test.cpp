@@ -37,8 +37,8 @@ void check_same(const RunningStats& actual, const RunningStats& expected) {
 void check_merges_pool_every_sample(const RunningStats& start) {
   // Rank r adds (10 + 7 r) * (round + 1) samples per round; `all` gets every sample.
   RunningStats all = start;
-  std::map<int, std::vector<RunningStats>> results;          // [rank][round]
-  std::vector<std::vector<std::vector<float>>> per_rank[2];  // [rank][round][sample]
+  std::map<int, std::vector<RunningStats>> results{{0, {}}, {1, {}}};  // [rank][round]
+  std::vector<std::vector<std::vector<float>>> per_rank[2];            // [rank][round][sample]
   for (int rank = 0; rank < 2; ++rank) {
     Rng rng(40 + rank);
     for (int round = 0; round < 3; ++round) {
