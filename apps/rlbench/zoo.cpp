@@ -71,6 +71,13 @@ std::vector<uint64_t> seeds_up_to(int64_t count) {
   return seeds;
 }
 
+// The target is judged at its within_steps, so training past them is wasted: a config whose
+// total_steps are longer (e.g. a paper's full budget) trains only up to the target's budget.
+std::optional<std::string> budget_override(const RunConfig& run) {
+  if (!run.target || run.train.total_steps <= run.target->within_steps) return std::nullopt;
+  return "train.total_steps=" + std::to_string(run.target->within_steps);
+}
+
 // Loads and validates every config before anything trains (ConfigError on a bad one).
 std::vector<ZooConfig> load_configs(const ZooOptions& options, const fs::path& dir) {
   const std::vector<std::string> shipped = shipped_names(dir);
@@ -86,9 +93,16 @@ std::vector<ZooConfig> load_configs(const ZooOptions& options, const fs::path& d
     ZooConfig config;
     config.name = name;
     config.file = dir / (name + ".yaml");
-    const std::vector<std::string> overrides =
+    std::vector<std::string> overrides =
         options.smoke ? kSmokeOverrides : std::vector<std::string>{};
-    const Experiment experiment = build_experiment(load_config(config.file.string(), overrides));
+    Experiment experiment = build_experiment(load_config(config.file.string(), overrides));
+    if (!options.smoke) {
+      std::optional<std::string> budget = budget_override(experiment.run());
+      if (budget) {
+        overrides.push_back(*budget);
+        experiment = build_experiment(load_config(config.file.string(), overrides));
+      }
+    }
     config.run_name = experiment.run().name;
     config.agent = experiment.run().agent_type;
     config.env = experiment.run().env.id;
@@ -107,12 +121,27 @@ std::vector<ZooConfig> load_configs(const ZooOptions& options, const fs::path& d
   return configs;
 }
 
+// A resolved config without its top-level `target:` section: the claim does not change what
+// trains, so seeds trained before a threshold was restated still count.
+std::string without_target_section(const std::string& yaml) {
+  std::istringstream lines(yaml);
+  std::string line, kept;
+  bool in_target = false;
+  while (std::getline(lines, line)) {
+    const bool top_level = !line.empty() && line[0] != ' ';
+    if (top_level) in_target = line.rfind("target:", 0) == 0;
+    if (!in_target) kept += line + '\n';
+  }
+  return kept;
+}
+
 // The config a multi-seed folder was started from (seeds_config.yaml without its first line,
 // the comment multi_seed::start writes) and its seeds.
 bool folder_matches(const fs::path& dir, const ZooConfig& config) {
   const std::string written = read_file((dir / "seeds_config.yaml").string());
   const size_t newline = written.find('\n');
-  if (newline == std::string::npos || written.substr(newline + 1) != config.resolved_yaml) {
+  if (newline == std::string::npos || without_target_section(written.substr(newline + 1)) !=
+                                          without_target_section(config.resolved_yaml)) {
     return false;
   }
   const json::Value manifest = json::parse(read_file((dir / "seeds.json").string()));
@@ -341,6 +370,7 @@ int run_zoo(const ZooOptions& options) {
     if (exit_code == 0) {
       report::ConfigRuns loaded = report::load_config_runs(out / config.name);
       loaded.name = config.name;
+      loaded.target = config.target;  // The shipped config's claim, even if restated since.
       result = judge(config, loaded);
       runs.push_back(std::move(loaded));
     }

@@ -3,7 +3,10 @@
 // Each config runs as an rltrain multi-seed folder OUT/<config>/ (apps/rltrain/multi_seed.h,
 // each seed a child rltrain), which a later --zoo run with the same config and seeds continues
 // (finished seeds are not trained again). A seed is judged by its final policy within the
-// budget: the last evaluation at or before the target's within_steps (core/run_target.h).
+// budget: the last evaluation at or before the target's within_steps (core/run_target.h). A
+// config whose total_steps exceed within_steps trains only up to within_steps. A folder's
+// config must match the shipped one except for its `target:` section: a restated target is
+// judged on the seeds already trained.
 // Writes OUT/zoo.md (the markdown table docs/zoo.md shows), OUT/zoo.json and OUT/report.html
 // (rlreport's page over every config of the run).
 //

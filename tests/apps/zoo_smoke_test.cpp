@@ -80,6 +80,37 @@ TEST_CASE("rlbench --zoo --smoke trains and judges every shipped config") {
   CHECK(contains(changed.output, "holds a run of another config"));
 }
 
+// A config of the zoo's own folder (./configs wins over the source tree's) whose total_steps
+// run past its target's budget.
+void write_budget_config(const fs::path& dir, const std::string& threshold) {
+  fs::create_directories(dir / "configs");
+  write_file_atomic((dir / "configs" / "short.yaml").string(),
+                    "name: short\nenv: {id: classic/cartpole-v1}\nagent: {type: dqn}\n"
+                    "train: {total_steps: 2000, eval_every: 500, eval_episodes: 2, "
+                    "checkpoint_every: 0}\ntarget: {metric: eval_mean, threshold: " +
+                        threshold + ", within_steps: 1000, seeds: 1, of_seeds: 1}\n");
+}
+
+TEST_CASE("rlbench --zoo trains to the target's budget and judges a restated target") {
+  test::TempDir dir("zoo_budget");
+  write_budget_config(dir.path, "1");
+  const std::string args = "--zoo --configs short --out zoo";
+  const test::AppResult first = rlbench(args, dir.path);
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  const fs::path seed = dir.path / "zoo" / "short" / "seed-1";
+  CHECK(contains(read_file((seed / "config.yaml").string()), "total_steps: 1000\n"));
+  CHECK_FALSE(contains(read_file((seed / "metrics.csv").string()), "\n2000,"));
+
+  // Restating the threshold changes the verdict, not what trained: the seed is not run again.
+  write_budget_config(dir.path, "400");
+  const test::AppResult restated = rlbench(args, dir.path);
+  INFO(restated.output);
+  CHECK(restated.exit_code == 1);
+  CHECK_FALSE(contains(restated.output, "started ->"));
+  CHECK(contains(read_file((dir.path / "zoo" / "zoo.md").string()), "eval_mean >= 400 within 1000 steps"));
+}
+
 TEST_CASE("rlbench --zoo: usage errors name what is wrong") {
   test::TempDir dir("zoo_usage");
   const test::AppResult unknown = rlbench("--zoo --configs dqn,nope", dir.path);
