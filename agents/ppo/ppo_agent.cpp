@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "agents/common/agent_factory.h"
+#include "agents/ppo/minibatch_order.h"
 #include "agents/ppo/ppo_losses.h"
 
 namespace rl {
@@ -200,8 +201,9 @@ PpoAgent::Totals PpoAgent::engine_learn() {
   Minibatch& m = minibatch_;
   Totals totals;
   for (int64_t epoch = 0; epoch < ppo_.update_epochs && !last_update_.stopped_early; ++epoch) {
-    const torch::Tensor order = torch::randperm(rows, generator_, torch::kInt64);
-    const int64_t* index = order.data_ptr<int64_t>();
+    permutation_.resize(static_cast<size_t>(rows));
+    ppo::random_permutation(generator_, rows, permutation_.data());
+    const int64_t* index = permutation_.data();
     pool_epoch_advantages(index, rows, minibatch);
     for (int64_t start = 0; start + minibatch <= rows; start += minibatch) {
       gather_minibatch(observations, index + start, minibatch);
@@ -250,15 +252,9 @@ PpoAgent::Totals PpoAgent::engine_learn() {
 std::map<std::string, double> PpoAgent::learn() {
   last_update_ = {};
   const Totals t = engine() ? engine_learn() : torch_learn();
-  const torch::Tensor returns = torch::from_blob(const_cast<float*>(rollout_.returns().data()),
-                                                 {rollout_.rows()}, torch::kFloat32);
-  const torch::Tensor values = torch::from_blob(const_cast<float*>(rollout_.values().data()),
-                                                {rollout_.rows()}, torch::kFloat32);
   const double n = std::max<int64_t>(1, t.steps);
-  const torch::Tensor variance = returns.var();
-  const double explained = variance.item<double>() > 0
-                               ? 1.0 - ((returns - values).var() / variance).item<double>()
-                               : NAN;
+  const double explained =
+      ppo::explained_variance(rollout_.returns().data(), rollout_.values().data(), rollout_.rows());
   return {{"policy_loss", t.policy_loss / n},
           {"value_loss", t.value_loss / n},
           {"entropy", t.entropy / n},

@@ -7,6 +7,8 @@
 
 #include <torch/types.h>
 
+#include <vector>
+
 #include "agents/common/on_policy.h"
 
 namespace rl {
@@ -83,6 +85,8 @@ class PpoAgent final : public OnPolicyAgent {
     std::vector<uint8_t> legal;
     std::vector<float> log_prob_gradient, entropy_gradient, value_gradient;
   } minibatch_;
+  // The engine's minibatch order of an epoch [rollout rows] (torch::randperm's draws).
+  std::vector<int64_t> permutation_;
 };
 
 void register_ppo_agent(AgentRegistry& registry);

@@ -106,4 +106,30 @@ void normalize_advantages(const float* advantages, int batch, float* out) {
   for (int i = 0; i < batch; ++i) out[i] = static_cast<float>((advantages[i] - mean) * scale);
 }
 
+namespace {
+
+// Unbiased variance of element(i) for i < n, two passes in double, rounded to float.
+template <typename Element>
+float unbiased_variance(int64_t n, const Element& element) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += element(i);
+  const double mean = sum / static_cast<double>(n);
+  double squares = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = element(i) - mean;
+    squares += d * d;
+  }
+  return static_cast<float>(squares / static_cast<double>(n - 1));
+}
+
+}  // namespace
+
+double explained_variance(const float* returns, const float* values, int64_t n) {
+  if (n < 2) return NAN;
+  const float variance = unbiased_variance(n, [&](int64_t i) { return returns[i]; });
+  if (!(variance > 0)) return NAN;
+  const float residual = unbiased_variance(n, [&](int64_t i) { return returns[i] - values[i]; });
+  return 1.0 - static_cast<double>(residual / variance);
+}
+
 }  // namespace rl::ppo

@@ -12,6 +12,8 @@
 // Where the two sides of a max are equal, the gradient is split between them as autograd does.
 #pragma once
 
+#include <cstdint>
+
 namespace rl::ppo {
 
 struct LossSettings {
@@ -52,5 +54,10 @@ LossValues minibatch_loss(const MinibatchTerms& terms, const LossSettings& setti
 // out = (advantages - mean) / (std + 1e-8), the std unbiased, as PPO's per-minibatch
 // normalization; a single row is copied unchanged.
 void normalize_advantages(const float* advantages, int batch, float* out);
+
+// 1 - Var(returns - values) / Var(returns) over `n` rows, each variance unbiased, accumulated in
+// double and rounded to float as torch.var of float tensors is; NaN when Var(returns) is 0 (or
+// n < 2). The update's explained_variance metric, without tensors.
+double explained_variance(const float* returns, const float* values, int64_t n);
 
 }  // namespace rl::ppo

@@ -15,6 +15,7 @@
 #include "agents/common/distributions.h"
 #include "agents/common/nn/actor_critic_engine.h"
 #include "agents/common/nn/fast_math.h"
+#include "agents/ppo/minibatch_order.h"
 #include "agents/ppo/ppo_agent.h"
 #include "agents/ppo/ppo_losses.h"
 #include "agents/trainer.h"
@@ -380,6 +381,35 @@ TEST_CASE("ppo engine: training is deterministic per seed (categorical and Gauss
     CHECK(two_threads.final_return == first.final_return);
     const Trained torch_backend = train_ppo(env_id, yaml, "torch");
     CHECK(torch_backend.checkpoint != first.checkpoint);  // Another optimizer state format.
+  }
+}
+
+TEST_CASE("ppo engine: explained variance on flat buffers matches the tensor formula") {
+  torch::manual_seed(5);
+  for (const int64_t n : {2, 37, 4096}) {
+    const torch::Tensor returns = torch::randn({n}) * 3 + 1;
+    const torch::Tensor values = returns * 0.7 + torch::randn({n});
+    const double expected = 1.0 - ((returns - values).var() / returns.var()).item<double>();
+    CAPTURE(n);
+    CHECK(ppo::explained_variance(returns.data_ptr<float>(), values.data_ptr<float>(), n) ==
+          doctest::Approx(expected).epsilon(1e-6));
+  }
+  const std::vector<float> constant(8, 2.f), values(8, 1.f);
+  CHECK(std::isnan(ppo::explained_variance(constant.data(), values.data(), 8)));
+  CHECK(std::isnan(ppo::explained_variance(constant.data(), values.data(), 1)));
+}
+
+TEST_CASE("ppo engine: the minibatch order is torch::randperm's permutation, drawn the same way") {
+  for (const int64_t n : {1, 2, 7, 2048}) {
+    at::Generator ours = at::make_generator<at::CPUGeneratorImpl>(17);
+    at::Generator theirs = at::make_generator<at::CPUGeneratorImpl>(17);
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int epoch = 0; epoch < 3; ++epoch) {  // The generators stay in step.
+      ppo::random_permutation(ours, n, order.data());
+      const torch::Tensor expected = torch::randperm(n, theirs, torch::kInt64);
+      CAPTURE(n);
+      CHECK(std::equal(order.begin(), order.end(), expected.data_ptr<int64_t>()));
+    }
   }
 }
 

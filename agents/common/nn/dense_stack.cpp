@@ -56,12 +56,20 @@ void activation_backward(float* __restrict g, const float* __restrict y, int64_t
   }
 }
 
-// bias_grad[o] = sum over rows of g[r, o].
+// activation_backward() on g [rows, width], and the column sums of the result (the bias
+// gradient: sums[o] = sum over rows of g[r, o], in row order) in the same pass over g.
 RLCADE_VECTOR_CLONES
-void column_sums(const float* __restrict g, int rows, int64_t width, float* __restrict sums) {
+void activation_backward_column_sums(float* __restrict g, const float* __restrict y, int rows,
+                                     int64_t width, Activation activation, float* __restrict sums) {
   std::fill(sums, sums + width, 0.f);
   for (int r = 0; r < rows; ++r) {
-    const float* row = g + r * width;
+    float* row = g + r * width;
+    const float* yr = y + r * width;
+    if (activation == Activation::kRelu) {
+      for (int64_t o = 0; o < width; ++o) row[o] = yr[o] > 0.f ? row[o] : 0.f;
+    } else if (activation == Activation::kTanh) {
+      for (int64_t o = 0; o < width; ++o) row[o] *= 1.f - yr[o] * yr[o];
+    }
     for (int64_t o = 0; o < width; ++o) sums[o] += row[o];
   }
 }
@@ -159,14 +167,16 @@ const float* DenseStack::backward(float* output_gradient, int batch, BackwardMod
   float* g = output_gradient;  // d loss / d (activated) output of layer i.
   for (size_t i = layers_.size(); i-- > 0;) {
     const int in = static_cast<int>(widths_[i]), out = static_cast<int>(widths_[i + 1]);
-    activation_backward(g, outputs_[i].data(), static_cast<int64_t>(batch) * out,
-                        activation_after(i));
     const float* x = i == 0 ? input_ : outputs_[i - 1].data();
     if (mode.parameter_gradients) {
-      // dW = g^T x [out, in]; db = column sums of g.
+      // db = column sums of g (after the activation's derivative); dW = g^T x [out, in].
+      activation_backward_column_sums(g, outputs_[i].data(), batch, out, activation_after(i),
+                                      gradient_buffer(layers_[i]->bias));
       sgemm(true, false, out, in, batch, 1.f, g, out, x, in, 0.f,
             gradient_buffer(layers_[i]->weight), in);
-      column_sums(g, batch, out, gradient_buffer(layers_[i]->bias));
+    } else {
+      activation_backward(g, outputs_[i].data(), static_cast<int64_t>(batch) * out,
+                          activation_after(i));
     }
     if (i == 0 && !mode.input_gradient) return nullptr;
     // d loss / d x = g W [batch, in].

@@ -10,14 +10,15 @@ namespace {
 constexpr float kIllegalLogit = -1e8f;  // As Categorical in agents/common/distributions.cpp.
 constexpr double kLogTwoPi = 1.8378770664093453;
 
-// log N(actions; mean, exp(log_std)^2) summed over each row's `dim` elements.
-void gaussian_log_probs(const float* mean, const float* log_std, const float* actions, int batch,
-                        int64_t dim, float* log_probs) {
+// log N(actions; mean, exp(log_std)^2) summed over each row's `dim` elements, given
+// inverse_std[d] = exp(-log_std[d]).
+void gaussian_log_probs(const float* mean, const float* log_std, const float* inverse_std,
+                        const float* actions, int batch, int64_t dim, float* log_probs) {
   for (int r = 0; r < batch; ++r) {
     float sum = 0.f;
     for (int64_t d = 0; d < dim; ++d) {
       const size_t i = static_cast<size_t>(r) * dim + d;
-      const float z = (actions[i] - mean[i]) * std::exp(-log_std[d]);
+      const float z = (actions[i] - mean[i]) * inverse_std[d];
       sum += -0.5f * z * z - log_std[d] - static_cast<float>(0.5 * kLogTwoPi);
     }
     log_probs[r] = sum;
@@ -101,17 +102,27 @@ void CategoricalHead::backward(const int64_t* actions, const float* log_prob_gra
   }
 }
 
+const float* DiagGaussianHead::inverse_stds(const float* log_std) const {
+  for (int64_t d = 0; d < dim_; ++d) inverse_std_[d] = std::exp(-log_std[d]);
+  return inverse_std_.data();
+}
+
 void DiagGaussianHead::sample(const float* mean, const float* log_std, const float* noise,
                               int batch, float* actions, float* log_probs) const {
-  const size_t n = static_cast<size_t>(batch) * dim_;
   if (noise) {
-    for (size_t i = 0; i < n; ++i) {
-      actions[i] = mean[i] + std::exp(log_std[i % dim_]) * noise[i];
+    for (int64_t d = 0; d < dim_; ++d) std_[d] = std::exp(log_std[d]);
+    for (int r = 0; r < batch; ++r) {
+      for (int64_t d = 0; d < dim_; ++d) {
+        const size_t i = static_cast<size_t>(r) * dim_ + d;
+        actions[i] = mean[i] + std_[d] * noise[i];
+      }
     }
   } else {
-    std::copy_n(mean, n, actions);
+    std::copy_n(mean, static_cast<size_t>(batch) * dim_, actions);
   }
-  if (log_probs) gaussian_log_probs(mean, log_std, actions, batch, dim_, log_probs);
+  if (log_probs) {
+    gaussian_log_probs(mean, log_std, inverse_stds(log_std), actions, batch, dim_, log_probs);
+  }
 }
 
 void DiagGaussianHead::evaluate(const float* mean, const float* log_std, const float* actions,
@@ -120,7 +131,7 @@ void DiagGaussianHead::evaluate(const float* mean, const float* log_std, const f
   for (int64_t d = 0; d < dim_; ++d) {
     entropy += static_cast<float>(0.5 + 0.5 * kLogTwoPi) + log_std[d];
   }
-  gaussian_log_probs(mean, log_std, actions, batch, dim_, log_probs);
+  gaussian_log_probs(mean, log_std, inverse_stds(log_std), actions, batch, dim_, log_probs);
   std::fill(entropies, entropies + batch, entropy);
 }
 
@@ -130,11 +141,12 @@ void DiagGaussianHead::backward(const float* mean, const float* log_std, const f
   // With z = (a - mean) / std: d log p / d mean = z / std, d log p / d log_std = z^2 - 1,
   // d H / d log_std = 1.
   std::fill(log_std_gradient, log_std_gradient + dim_, 0.f);
+  const float* inverse_std_of = inverse_stds(log_std);
   for (int r = 0; r < batch; ++r) {
     const float g = log_prob_gradient[r];
     for (int64_t d = 0; d < dim_; ++d) {
       const size_t i = static_cast<size_t>(r) * dim_ + d;
-      const float inverse_std = std::exp(-log_std[d]);
+      const float inverse_std = inverse_std_of[d];
       const float z = (actions[i] - mean[i]) * inverse_std;
       mean_gradient[i] = g * z * inverse_std;
       log_std_gradient[d] += g * (z * z - 1.f) + entropy_gradient[r];

@@ -39,7 +39,8 @@ class CategoricalHead {
 // Diagonal Gaussian N(mean, exp(log_std)^2) with one log-std per action dimension.
 class DiagGaussianHead {
  public:
-  explicit DiagGaussianHead(int64_t action_dim = 0) : dim_(action_dim) {}
+  explicit DiagGaussianHead(int64_t action_dim = 0)
+      : dim_(action_dim), std_(action_dim), inverse_std_(action_dim) {}
 
   // actions = mean + exp(log_std) * noise (noise [batch, dim]), or the mean when `noise` is
   // null; `log_probs` [batch] of those actions may be null.
@@ -54,7 +55,11 @@ class DiagGaussianHead {
                 float* mean_gradient, float* log_std_gradient) const;
 
  private:
+  // exp(-log_std) [dim] into inverse_std_ (each once per call, not once per row).
+  const float* inverse_stds(const float* log_std) const;
+
   int64_t dim_;
+  mutable std::vector<float> std_, inverse_std_;  // Per-call scratch [dim].
 };
 
 }  // namespace rl::nn
