@@ -26,9 +26,11 @@ Switches to bisect against rlcade (each flips one difference to rlcade's current
   --rlcade-net         rlcade's layout: a shared 64-unit ReLU layer before both LSTMs, no
                        layer per head after them, orthogonal weights and zero biases
 
-Run (one seed takes about 1-3 CPU minutes for 100k steps; CPU is shared, so nice it):
+Run (one seed of 100k steps takes 2.5-3 CPU minutes; CPU is shared, so nice it):
   nice -n 10 /usr/bin/python3 tools/recurrent_ppo_reference.py --seed 1
-Prints one line per evaluation (every 20k steps) and a final line `final <seed> <mean>`.
+Prints the first update's max |ratio - 1| (0 up to rounding: the re-run reproduces acting), one
+line per evaluation (every 20k steps) and a final line `final <seed> <mean>`.
+Measured 2026-12-04 (docs/benchmarks.md, Recurrent PPO, fourth round): seeds 1-3 end at 500.
 Needs Debian's python3-torch (/usr/bin/python3), nothing from PyPI.
 """
 
