@@ -112,6 +112,8 @@ PpoAgent::Totals PpoAgent::torch_learn() {
         clipped = ((ratio - 1).abs() > clip).to(torch::kFloat32).mean().item<double>();
         if (epoch == 0 && start == 0) {
           last_update_.first_ratio_max_deviation = (ratio - 1).abs().max().item<double>();
+          last_update_.first_value_max_deviation =
+              (now.value - r.values.index_select(0, index)).abs().max().item<double>();
         }
       }
       if (ppo_.target_kl > 0 && mean_over_ranks(kl) > ppo_.target_kl) {

@@ -41,6 +41,8 @@ torch::Tensor clipped_surrogate_loss(const torch::Tensor& new_log_probs,
 // What happened inside the last update (for metrics and tests).
 struct PpoUpdateStats {
   double first_ratio_max_deviation = 0.0;  // max |ratio - 1| on epoch 0, minibatch 0.
+  // LibTorch backend: max |V - V stored while acting| on epoch 0, minibatch 0.
+  double first_value_max_deviation = 0.0;
   int64_t epochs_run = 0;
   int64_t minibatches_run = 0;
   bool stopped_early = false;  // By target_kl.
