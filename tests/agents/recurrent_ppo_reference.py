@@ -27,7 +27,7 @@ Switches to bisect against rlcade (each flips one difference to rlcade's current
                        layer per head after them, orthogonal weights and zero biases
 
 Run (one seed of 100k steps takes 2.5-3 CPU minutes; CPU is shared, so nice it):
-  nice -n 10 /usr/bin/python3 tools/recurrent_ppo_reference.py --seed 1
+  nice -n 10 /usr/bin/python3 tests/agents/recurrent_ppo_reference.py --seed 1
 Prints the first update's max |ratio - 1| (0 up to rounding: the re-run reproduces acting), one
 line per evaluation (every 20k steps) and a final line `final <seed> <mean>`.
 Measured 2026-12-04 (docs/benchmarks.md, Recurrent PPO, fourth round): seeds 1-3 end at 500.
