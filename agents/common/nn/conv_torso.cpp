@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "agents/common/nn/blas.h"
+#include "agents/common/nn/gradient_products.h"
 #include "agents/vector_clones.h"
 
 namespace rl::nn {
@@ -233,11 +234,11 @@ void ConvTorso::backward(const ConvTorsoLayers& layers, int batch) {
   // Hidden layer: dW = dhidden^T features, db = row sums of dhidden^T, dfeatures = dhidden W
   // ([batch, features]: each sample's row contiguous for the conv backward; a [features, batch]
   // product read back column by column missed the cache on nearly every element).
-  sgemm(false, false, hidden_units_, feature_size_, batch, 1.f, dhidden_t_.data(), batch,
-        features_.data(), feature_size_, 0.f, g.hidden_weight, feature_size_);
+  dense_weight_gradient(dhidden_t_.data(), hidden_units_, batch, features_.data(), feature_size_,
+                        g.hidden_weight);
   row_sums(dhidden_t_.data(), hidden_units_, batch, g.hidden_bias);
-  sgemm(true, false, batch, feature_size_, hidden_units_, 1.f, dhidden_t_.data(), batch,
-        hidden_weight, feature_size_, 0.f, dfeatures_.data(), feature_size_);
+  dense_input_gradient(dhidden_t_.data(), hidden_units_, batch, hidden_weight, feature_size_,
+                       dfeatures_.data());
   convolve_backward(g, batch);
 }
 

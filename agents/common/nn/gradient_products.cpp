@@ -1,0 +1,145 @@
+#include "agents/common/nn/gradient_products.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "agents/common/nn/blas.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define RLCADE_GRADIENT_PRODUCTS_AVX512 1
+#endif
+
+namespace rl::nn {
+
+namespace {
+
+#ifdef RLCADE_GRADIENT_PRODUCTS_AVX512
+
+// The row operand of a product: element (row r, step s) at data[r * row_stride + s * step_stride].
+struct StridedRows {
+  const float* data;
+  int64_t row_stride, step_stride;
+};
+
+constexpr int kPanelWidth = 32;  // Columns per panel: two AVX-512 registers.
+constexpr int kTileRows = 8;     // Rows per tile: 16 accumulators.
+
+__attribute__((target("avx512f"))) inline __mmask16 lane_mask(int lanes) {
+  if (lanes >= 16) return static_cast<__mmask16>(0xFFFF);
+  if (lanes <= 0) return 0;
+  return static_cast<__mmask16>((1u << lanes) - 1u);
+}
+
+// c[r, 0..width) for r in [0, Rows) = sum over s in [0, steps) of rows(r, s) * panel[s, 0..width),
+// one fused multiply-add chain per element in step order; panel rows are kPanelWidth floats.
+template <int Rows>
+__attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps,
+                                                     const float* panel, int width, float* c,
+                                                     int64_t ldc) {
+  __m512 low[Rows], high[Rows];
+  for (int i = 0; i < Rows; ++i) low[i] = high[i] = _mm512_setzero_ps();
+  for (int s = 0; s < steps; ++s) {
+    const __m512 v_low = _mm512_loadu_ps(panel + s * kPanelWidth);
+    const __m512 v_high = _mm512_loadu_ps(panel + s * kPanelWidth + 16);
+    const float* column = rows.data + s * rows.step_stride;
+    for (int i = 0; i < Rows; ++i) {
+      const __m512 scalar = _mm512_set1_ps(column[i * rows.row_stride]);
+      low[i] = _mm512_fmadd_ps(scalar, v_low, low[i]);
+      high[i] = _mm512_fmadd_ps(scalar, v_high, high[i]);
+    }
+  }
+  const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
+  for (int i = 0; i < Rows; ++i) {
+    _mm512_mask_storeu_ps(c + i * ldc, low_mask, low[i]);
+    _mm512_mask_storeu_ps(c + i * ldc + 16, high_mask, high[i]);
+  }
+}
+
+template <int Rows>
+__attribute__((target("avx512f"))) void product_rows(StridedRows rows, int row_count, int steps,
+                                                     const float* panel, int width, float* c,
+                                                     int64_t ldc) {
+  if constexpr (Rows > 0) {
+    if (row_count == Rows) return product_tile<Rows>(rows, steps, panel, width, c, ldc);
+    product_rows<Rows - 1>(rows, row_count, steps, panel, width, c, ldc);
+  }
+}
+
+// c [row_count, columns] = rows [row_count, steps] x v [steps, columns] (row strides ldv, ldc):
+// v is copied panel by panel (kPanelWidth columns, zero-padded) into contiguous memory, so the
+// kernel never walks v's long rows at a large stride.
+__attribute__((target("avx512f"))) void strided_product(StridedRows rows, int64_t row_count,
+                                                        int steps, const float* v, int64_t ldv,
+                                                        int64_t columns, float* c, int64_t ldc) {
+  thread_local std::vector<float> panel;
+  panel.resize(std::max<size_t>(panel.size(), static_cast<size_t>(steps) * kPanelWidth));
+  for (int64_t c0 = 0; c0 < columns; c0 += kPanelWidth) {
+    const int width = static_cast<int>(std::min<int64_t>(kPanelWidth, columns - c0));
+    const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
+    for (int s = 0; s < steps; ++s) {
+      const float* source = v + s * ldv + c0;
+      _mm512_storeu_ps(panel.data() + s * kPanelWidth, _mm512_maskz_loadu_ps(low_mask, source));
+      _mm512_storeu_ps(panel.data() + s * kPanelWidth + 16,
+                       _mm512_maskz_loadu_ps(high_mask, source + 16));
+    }
+    int64_t r0 = 0;
+    for (; r0 + kTileRows <= row_count; r0 += kTileRows) {
+      product_tile<kTileRows>({rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
+                              steps, panel.data(), width, c + r0 * ldc + c0, ldc);
+    }
+    product_rows<kTileRows - 1>({rows.data + r0 * rows.row_stride, rows.row_stride,
+                                 rows.step_stride},
+                                static_cast<int>(row_count - r0), steps, panel.data(), width,
+                                c + r0 * ldc + c0, ldc);
+  }
+}
+
+bool has_avx512() {
+  static const bool supported = __builtin_cpu_supports("avx512f");
+  return supported;
+}
+
+#endif
+
+}  // namespace
+
+bool gradient_product_kernels_available() {
+#ifdef RLCADE_GRADIENT_PRODUCTS_AVX512
+  return has_avx512();
+#else
+  return false;
+#endif
+}
+
+void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int batch,
+                           const float* inputs, int64_t input_size, float* weight_gradient) {
+#ifdef RLCADE_GRADIENT_PRODUCTS_AVX512
+  if (has_avx512()) {
+    // Rows: outputs, steps: the batch (contiguous in output_gradient_t's rows).
+    strided_product({output_gradient_t, batch, 1}, outputs, batch, inputs, input_size, input_size,
+                    weight_gradient, input_size);
+    return;
+  }
+#endif
+  sgemm(false, false, static_cast<int>(outputs), static_cast<int>(input_size), batch, 1.f,
+        output_gradient_t, batch, inputs, static_cast<int>(input_size), 0.f, weight_gradient,
+        static_cast<int>(input_size));
+}
+
+void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int batch,
+                          const float* weight, int64_t input_size, float* input_gradient) {
+#ifdef RLCADE_GRADIENT_PRODUCTS_AVX512
+  if (has_avx512()) {
+    // Rows: the batch (contiguous down output_gradient_t's columns), steps: outputs.
+    strided_product({output_gradient_t, 1, batch}, batch, static_cast<int>(outputs), weight,
+                    input_size, input_size, input_gradient, input_size);
+    return;
+  }
+#endif
+  sgemm(true, false, batch, static_cast<int>(input_size), static_cast<int>(outputs), 1.f,
+        output_gradient_t, batch, weight, static_cast<int>(input_size), 0.f, input_gradient,
+        static_cast<int>(input_size));
+}
+
+}  // namespace rl::nn

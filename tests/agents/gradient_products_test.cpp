@@ -1,0 +1,117 @@
+#include "agents/common/nn/gradient_products.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "agents/common/nn/blas.h"
+
+namespace rl {
+namespace {
+
+std::vector<float> random_values(size_t n, std::mt19937& rng, double zero_fraction) {
+  std::normal_distribution<float> normal(0.f, 1.f);
+  std::uniform_real_distribution<double> uniform(0., 1.);
+  std::vector<float> values(n);
+  for (float& v : values) v = uniform(rng) < zero_fraction ? 0.f : normal(rng);
+  return values;
+}
+
+// c[r, j] = sum over s of a(r, s) * v[s, j], plainly: as the kernels promise it (one fused
+// multiply-add chain per element in step order), in double, and the sum of the terms' magnitudes
+// (for the rounding tolerance).
+struct Reference {
+  std::vector<float> chain, wide, magnitude;
+};
+
+Reference reference_product(int64_t rows, int64_t steps, int64_t columns, auto&& a_of,
+                            const std::vector<float>& v) {
+  Reference c;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < columns; ++j) {
+      float chain = 0.f;
+      double wide = 0., magnitude = 0.;
+      for (int64_t s = 0; s < steps; ++s) {
+        chain = std::fma(a_of(r, s), v[s * columns + j], chain);
+        wide += static_cast<double>(a_of(r, s)) * v[s * columns + j];
+        magnitude += std::fabs(static_cast<double>(a_of(r, s)) * v[s * columns + j]);
+      }
+      c.chain.push_back(chain);
+      c.wide.push_back(static_cast<float>(wide));
+      c.magnitude.push_back(static_cast<float>(magnitude * static_cast<double>(steps)));
+    }
+  }
+  return c;
+}
+
+// Within float rounding of the double sum; bit for bit the fma chain when the kernels run.
+void check_product(const std::vector<float>& actual, const Reference& expected) {
+  REQUIRE(actual.size() == expected.wide.size());
+  const bool exact = nn::gradient_product_kernels_available();
+  for (size_t i = 0; i < actual.size(); ++i) {
+    CAPTURE(i);
+    CHECK(std::fabs(actual[i] - expected.wide[i]) <= 1e-6f * expected.magnitude[i]);
+    if (exact) CHECK(std::memcmp(&actual[i], &expected.chain[i], sizeof(float)) == 0);
+  }
+}
+
+// Odd shapes: partial 8-row tiles, partial 32-column panels, single rows and steps.
+const int kOutputs[] = {1, 7, 8, 13, 20};
+const int kBatches[] = {1, 3, 9, 32};
+const int kInputs[] = {1, 5, 31, 33, 70};
+
+TEST_CASE("gradient_products: weight gradient dW = dy^T x on odd shapes") {
+  if (!blas_available() && !nn::gradient_product_kernels_available()) return;
+  std::mt19937 rng(5);
+  for (int outputs : kOutputs) {
+    for (int batch : kBatches) {
+      for (int inputs : kInputs) {
+        CAPTURE(outputs);
+        CAPTURE(batch);
+        CAPTURE(inputs);
+        const auto dy_t = random_values(static_cast<size_t>(outputs * batch), rng, 0.4);
+        const auto x = random_values(static_cast<size_t>(batch * inputs), rng, 0.3);
+        std::vector<float> dw(static_cast<size_t>(outputs * inputs), 99.f);
+        nn::dense_weight_gradient(dy_t.data(), outputs, batch, x.data(), inputs, dw.data());
+        const auto a_of = [&](int64_t o, int64_t b) { return dy_t[o * batch + b]; };
+        check_product(dw, reference_product(outputs, batch, inputs, a_of, x));
+      }
+    }
+  }
+}
+
+TEST_CASE("gradient_products: input gradient dx = dy W on odd shapes") {
+  if (!blas_available() && !nn::gradient_product_kernels_available()) return;
+  std::mt19937 rng(6);
+  for (int outputs : kOutputs) {
+    for (int batch : kBatches) {
+      for (int inputs : kInputs) {
+        CAPTURE(outputs);
+        CAPTURE(batch);
+        CAPTURE(inputs);
+        const auto dy_t = random_values(static_cast<size_t>(outputs * batch), rng, 0.4);
+        const auto w = random_values(static_cast<size_t>(outputs * inputs), rng, 0.);
+        std::vector<float> dx(static_cast<size_t>(batch * inputs), 99.f);
+        nn::dense_input_gradient(dy_t.data(), outputs, batch, w.data(), inputs, dx.data());
+        const auto a_of = [&](int64_t b, int64_t o) { return dy_t[o * batch + b]; };
+        check_product(dx, reference_product(batch, outputs, inputs, a_of, w));
+      }
+    }
+  }
+}
+
+TEST_CASE("gradient_products: leaves memory past the output alone") {
+  std::mt19937 rng(7);
+  const int outputs = 3, batch = 2, inputs = 17;
+  const auto dy_t = random_values(outputs * batch, rng, 0.);
+  const auto x = random_values(batch * inputs, rng, 0.);
+  std::vector<float> dw(outputs * inputs + 40, 7.f);
+  nn::dense_weight_gradient(dy_t.data(), outputs, batch, x.data(), inputs, dw.data());
+  for (size_t i = outputs * inputs; i < dw.size(); ++i) CHECK(dw[i] == 7.f);
+}
+
+}  // namespace
+}  // namespace rl
