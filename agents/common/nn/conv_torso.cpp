@@ -4,8 +4,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "agents/common/nn/batch_products.h"
 #include "agents/common/nn/blas.h"
-#include "agents/common/nn/gradient_products.h"
 #include "agents/vector_clones.h"
 
 namespace rl::nn {
@@ -98,6 +98,7 @@ void ConvTorso::reserve(int batch) {
   capacity_ = batch;
   conv_.resize(static_cast<size_t>(batch * feature_size_));
   features_.resize(static_cast<size_t>(batch * feature_size_));
+  features_t_.resize(features_.size());
   hidden_t_.resize(static_cast<size_t>(hidden_units_ * batch));
   dhidden_t_.resize(hidden_t_.size());
   dfeatures_.resize(features_.size());
@@ -168,6 +169,18 @@ void ConvTorso::convolve(const Weights& w, int batch) {
       }
     }
   }
+  if (hidden_by_kernel(batch)) transpose_features(batch);
+}
+
+bool ConvTorso::hidden_by_kernel(int batch) const {
+  return batch >= kMinKernelBatch && batch_product_kernels_available();
+}
+
+void ConvTorso::transpose_features(int batch) {
+  for (int b = 0; b < batch; ++b) {
+    const float* features = features_.data() + b * feature_size_;
+    for (int64_t j = 0; j < feature_size_; ++j) features_t_[j * batch + b] = features[j];
+  }
 }
 
 RLCADE_VECTOR_CLONES
@@ -220,8 +233,13 @@ const float* ConvTorso::forward_active(const ConvTorsoLayers& layers, int batch)
                   values_of(layers.hidden->weight), values_of(layers.hidden->bias)};
   convolve(w, batch);
   // The hidden layer transposed, [hidden, batch] = W features^T.
-  sgemm(false, true, hidden_units_, batch, feature_size_, 1.f, w.hidden_weight, feature_size_,
-        features_.data(), feature_size_, 0.f, hidden_t_.data(), batch);
+  if (hidden_by_kernel(batch)) {
+    dense_forward_transposed(w.hidden_weight, hidden_units_, feature_size_, features_t_.data(),
+                             batch, hidden_t_.data());
+  } else {
+    sgemm(false, true, hidden_units_, batch, feature_size_, 1.f, w.hidden_weight, feature_size_,
+          features_.data(), feature_size_, 0.f, hidden_t_.data(), batch);
+  }
   add_row_bias_relu(hidden_t_.data(), hidden_units_, batch, w.hidden_bias);
   return hidden_t_.data();
 }

@@ -76,6 +76,12 @@ class ConvTorso {
   void convolve(const Weights& w, int batch);
   // Conv weight and bias gradients from dfeatures_.
   void convolve_backward(const Gradients& g, int batch);
+  // Whether the hidden layer's forward pass runs on the batch_products.h kernel (from
+  // features_t_), else on sgemm (from features_): the kernel pays from kMinKernelBatch samples.
+  static constexpr int kMinKernelBatch = 16;
+  bool hidden_by_kernel(int batch) const;
+  // features_t_ = features_ transposed.
+  void transpose_features(int batch);
   // The conv and hidden layers on the active pixels found last.
   const float* forward_active(const ConvTorsoLayers& layers, int batch);
 
@@ -94,11 +100,12 @@ class ConvTorso {
   std::vector<int64_t> first_active_;  // [batch + 1]: sample b's are [first[b], first[b + 1]).
   std::vector<float> tap_weights_;     // [patch_size, filters]: the conv weight transposed.
   std::vector<float> tap_gradients_;   // [patch_size, filters]: its gradient, accumulating.
-  std::vector<float> conv_;       // [batch, positions, filters]: conv sums, then their gradient.
-  std::vector<float> features_;   // [batch, filters * positions]: ReLU(conv + bias), torch order.
-  std::vector<float> hidden_t_;   // [hidden_units, batch]: ReLU(W features^T + b).
-  std::vector<float> dhidden_t_;  // [hidden_units, batch]
-  std::vector<float> dfeatures_;  // [batch, filters * positions]: before the conv's ReLU mask.
+  std::vector<float> conv_;        // [batch, positions, filters]: conv sums, then their gradient.
+  std::vector<float> features_;    // [batch, filters * positions]: ReLU(conv + bias), torch order.
+  std::vector<float> features_t_;  // [filters * positions, batch]: features_ transposed.
+  std::vector<float> hidden_t_;    // [hidden_units, batch]: ReLU(W features^T + b).
+  std::vector<float> dhidden_t_;   // [hidden_units, batch]
+  std::vector<float> dfeatures_;   // [batch, filters * positions]: before the conv's ReLU mask.
 };
 
 // Linear heads on a torso output stored transposed (features_t [inputs, batch]): outputs [batch,

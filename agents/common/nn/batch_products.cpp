@@ -1,4 +1,4 @@
-#include "agents/common/nn/gradient_products.h"
+#include "agents/common/nn/batch_products.h"
 
 #include <algorithm>
 #include <vector>
@@ -7,14 +7,14 @@
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
-#define RLCADE_GRADIENT_PRODUCTS_AVX512 1
+#define RLCADE_BATCH_PRODUCTS_AVX512 1
 #endif
 
 namespace rl::nn {
 
 namespace {
 
-#ifdef RLCADE_GRADIENT_PRODUCTS_AVX512
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
 
 // The row operand of a product: element (row r, step s) at data[r * row_stride + s * step_stride].
 struct StridedRows {
@@ -31,28 +31,50 @@ __attribute__((target("avx512f"))) inline __mmask16 lane_mask(int lanes) {
   return static_cast<__mmask16>((1u << lanes) - 1u);
 }
 
-// c[r, 0..width) for r in [0, Rows) = sum over s in [0, steps) of rows(r, s) * panel[s, 0..width),
-// one fused multiply-add chain per element in step order; panel rows are kPanelWidth floats.
+// Steps summed in one chain before the chain's total is added to the result: OpenBLAS's block of
+// the reduced dimension for this kernel family (SGEMM_DEFAULT_Q of SKYLAKEX/COOPERLAKE), split
+// the way its level-3 driver splits it, so that long sums round as its sums do.
+constexpr int kChainSteps = 320;
+constexpr int kChainRounding = 16;
+
+int chain_length(int remaining) {
+  if (remaining >= 2 * kChainSteps) return kChainSteps;
+  if (remaining <= kChainSteps) return remaining;
+  return (remaining / 2 + kChainRounding - 1) / kChainRounding * kChainRounding;
+}
+
+// c[r, 0..width) for r in [0, Rows) = sum over s in [0, steps) of rows(r, s) * panel[s, 0..width):
+// per element, fused multiply-add chains in step order over blocks of chain_length() steps,
+// each chain's total added to the result in turn; panel rows are kPanelWidth floats.
 template <int Rows>
 __attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps,
                                                      const float* panel, int width, float* c,
                                                      int64_t ldc) {
-  __m512 low[Rows], high[Rows];
-  for (int i = 0; i < Rows; ++i) low[i] = high[i] = _mm512_setzero_ps();
-  for (int s = 0; s < steps; ++s) {
-    const __m512 v_low = _mm512_loadu_ps(panel + s * kPanelWidth);
-    const __m512 v_high = _mm512_loadu_ps(panel + s * kPanelWidth + 16);
-    const float* column = rows.data + s * rows.step_stride;
-    for (int i = 0; i < Rows; ++i) {
-      const __m512 scalar = _mm512_set1_ps(column[i * rows.row_stride]);
-      low[i] = _mm512_fmadd_ps(scalar, v_low, low[i]);
-      high[i] = _mm512_fmadd_ps(scalar, v_high, high[i]);
+  __m512 low[Rows], high[Rows], total_low[Rows], total_high[Rows];
+  for (int i = 0; i < Rows; ++i) total_low[i] = total_high[i] = _mm512_setzero_ps();
+  for (int first = 0; first < steps;) {
+    const int end = first + chain_length(steps - first);
+    for (int i = 0; i < Rows; ++i) low[i] = high[i] = _mm512_setzero_ps();
+    for (int s = first; s < end; ++s) {
+      const __m512 v_low = _mm512_loadu_ps(panel + s * kPanelWidth);
+      const __m512 v_high = _mm512_loadu_ps(panel + s * kPanelWidth + 16);
+      const float* column = rows.data + s * rows.step_stride;
+      for (int i = 0; i < Rows; ++i) {
+        const __m512 scalar = _mm512_set1_ps(column[i * rows.row_stride]);
+        low[i] = _mm512_fmadd_ps(scalar, v_low, low[i]);
+        high[i] = _mm512_fmadd_ps(scalar, v_high, high[i]);
+      }
     }
+    for (int i = 0; i < Rows; ++i) {
+      total_low[i] = _mm512_add_ps(total_low[i], low[i]);
+      total_high[i] = _mm512_add_ps(total_high[i], high[i]);
+    }
+    first = end;
   }
   const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
   for (int i = 0; i < Rows; ++i) {
-    _mm512_mask_storeu_ps(c + i * ldc, low_mask, low[i]);
-    _mm512_mask_storeu_ps(c + i * ldc + 16, high_mask, high[i]);
+    _mm512_mask_storeu_ps(c + i * ldc, low_mask, total_low[i]);
+    _mm512_mask_storeu_ps(c + i * ldc + 16, high_mask, total_high[i]);
   }
 }
 
@@ -88,10 +110,9 @@ __attribute__((target("avx512f"))) void strided_product(StridedRows rows, int64_
       product_tile<kTileRows>({rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
                               steps, panel.data(), width, c + r0 * ldc + c0, ldc);
     }
-    product_rows<kTileRows - 1>({rows.data + r0 * rows.row_stride, rows.row_stride,
-                                 rows.step_stride},
-                                static_cast<int>(row_count - r0), steps, panel.data(), width,
-                                c + r0 * ldc + c0, ldc);
+    product_rows<kTileRows - 1>(
+        {rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
+        static_cast<int>(row_count - r0), steps, panel.data(), width, c + r0 * ldc + c0, ldc);
   }
 }
 
@@ -104,17 +125,31 @@ bool has_avx512() {
 
 }  // namespace
 
-bool gradient_product_kernels_available() {
-#ifdef RLCADE_GRADIENT_PRODUCTS_AVX512
+bool batch_product_kernels_available() {
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
   return has_avx512();
 #else
   return false;
 #endif
 }
 
+void dense_forward_transposed(const float* weight, int64_t outputs, int64_t input_size,
+                              const float* inputs_t, int batch, float* outputs_t) {
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+  if (has_avx512()) {
+    // Rows: outputs, steps: the inputs (contiguous in the weight's rows), columns: the batch.
+    strided_product({weight, input_size, 1}, outputs, static_cast<int>(input_size), inputs_t, batch,
+                    batch, outputs_t, batch);
+    return;
+  }
+#endif
+  sgemm(false, false, static_cast<int>(outputs), batch, static_cast<int>(input_size), 1.f, weight,
+        static_cast<int>(input_size), inputs_t, batch, 0.f, outputs_t, batch);
+}
+
 void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int batch,
                            const float* inputs, int64_t input_size, float* weight_gradient) {
-#ifdef RLCADE_GRADIENT_PRODUCTS_AVX512
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
   if (has_avx512()) {
     // Rows: outputs, steps: the batch (contiguous in output_gradient_t's rows).
     strided_product({output_gradient_t, batch, 1}, outputs, batch, inputs, input_size, input_size,
@@ -129,7 +164,7 @@ void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int 
 
 void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int batch,
                           const float* weight, int64_t input_size, float* input_gradient) {
-#ifdef RLCADE_GRADIENT_PRODUCTS_AVX512
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
   if (has_avx512()) {
     // Rows: the batch (contiguous down output_gradient_t's columns), steps: outputs.
     strided_product({output_gradient_t, 1, batch}, batch, static_cast<int>(outputs), weight,

@@ -1,4 +1,4 @@
-#include "agents/common/nn/gradient_products.h"
+#include "agents/common/nn/batch_products.h"
 
 #include <doctest/doctest.h>
 
@@ -20,9 +20,24 @@ std::vector<float> random_values(size_t n, std::mt19937& rng, double zero_fracti
   return values;
 }
 
-// c[r, j] = sum over s of a(r, s) * v[s, j], plainly: as the kernels promise it (one fused
-// multiply-add chain per element in step order), in double, and the sum of the terms' magnitudes
-// (for the rounding tolerance).
+// The kernels' chain lengths over `steps` (batch_products.h): 320 while at least 640 remain,
+// then the rest in two halves rounded up to 16, or whole when at most 320.
+std::vector<int64_t> chain_ends(int64_t steps) {
+  std::vector<int64_t> ends;
+  for (int64_t first = 0; first < steps;) {
+    const int64_t remaining = steps - first;
+    const int64_t length = remaining >= 640   ? 320
+                           : remaining <= 320 ? remaining
+                                              : (remaining / 2 + 15) / 16 * 16;
+    first += length;
+    ends.push_back(first);
+  }
+  return ends;
+}
+
+// c[r, j] = sum over s of a(r, s) * v[s, j], plainly: as the kernels promise it (fused
+// multiply-add chains in step order, restarted at chain_ends(), their totals added in turn), in
+// double, and the sum of the terms' magnitudes (for the rounding tolerance).
 struct Reference {
   std::vector<float> chain, wide, magnitude;
 };
@@ -32,14 +47,20 @@ Reference reference_product(int64_t rows, int64_t steps, int64_t columns, auto&&
   Reference c;
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < columns; ++j) {
-      float chain = 0.f;
+      float chain = 0.f, total = 0.f;
       double wide = 0., magnitude = 0.;
-      for (int64_t s = 0; s < steps; ++s) {
+      const std::vector<int64_t> ends = chain_ends(steps);
+      for (int64_t s = 0, next_end = 0; s < steps; ++s) {
         chain = std::fma(a_of(r, s), v[s * columns + j], chain);
+        if (s + 1 == ends[next_end]) {
+          total += chain;
+          chain = 0.f;
+          ++next_end;
+        }
         wide += static_cast<double>(a_of(r, s)) * v[s * columns + j];
         magnitude += std::fabs(static_cast<double>(a_of(r, s)) * v[s * columns + j]);
       }
-      c.chain.push_back(chain);
+      c.chain.push_back(total);
       c.wide.push_back(static_cast<float>(wide));
       c.magnitude.push_back(static_cast<float>(magnitude * static_cast<double>(steps)));
     }
@@ -50,7 +71,7 @@ Reference reference_product(int64_t rows, int64_t steps, int64_t columns, auto&&
 // Within float rounding of the double sum; bit for bit the fma chain when the kernels run.
 void check_product(const std::vector<float>& actual, const Reference& expected) {
   REQUIRE(actual.size() == expected.wide.size());
-  const bool exact = nn::gradient_product_kernels_available();
+  const bool exact = nn::batch_product_kernels_available();
   for (size_t i = 0; i < actual.size(); ++i) {
     CAPTURE(i);
     CHECK(std::fabs(actual[i] - expected.wide[i]) <= 1e-6f * expected.magnitude[i]);
@@ -63,8 +84,29 @@ const int kOutputs[] = {1, 7, 8, 13, 20};
 const int kBatches[] = {1, 3, 9, 32};
 const int kInputs[] = {1, 5, 31, 33, 70};
 
-TEST_CASE("gradient_products: weight gradient dW = dy^T x on odd shapes") {
-  if (!blas_available() && !nn::gradient_product_kernels_available()) return;
+TEST_CASE("batch_products: forward y^T = W x^T on odd shapes, long sums in several chains") {
+  if (!blas_available() && !nn::batch_product_kernels_available()) return;
+  std::mt19937 rng(4);
+  // 641 inputs: chains of 320, 160 and 161; 1000: 320, 320, 192 and 168.
+  for (int outputs : {1, 9, 16}) {
+    for (int batch : {1, 17, 32, 40}) {
+      for (int inputs : {3, 33, 641, 1000}) {
+        CAPTURE(outputs);
+        CAPTURE(batch);
+        CAPTURE(inputs);
+        const auto w = random_values(static_cast<size_t>(outputs * inputs), rng, 0.);
+        const auto x_t = random_values(static_cast<size_t>(inputs * batch), rng, 0.3);
+        std::vector<float> y_t(static_cast<size_t>(outputs * batch), 99.f);
+        nn::dense_forward_transposed(w.data(), outputs, inputs, x_t.data(), batch, y_t.data());
+        const auto a_of = [&](int64_t o, int64_t i) { return w[o * inputs + i]; };
+        check_product(y_t, reference_product(outputs, inputs, batch, a_of, x_t));
+      }
+    }
+  }
+}
+
+TEST_CASE("batch_products: weight gradient dW = dy^T x on odd shapes") {
+  if (!blas_available() && !nn::batch_product_kernels_available()) return;
   std::mt19937 rng(5);
   for (int outputs : kOutputs) {
     for (int batch : kBatches) {
@@ -83,8 +125,8 @@ TEST_CASE("gradient_products: weight gradient dW = dy^T x on odd shapes") {
   }
 }
 
-TEST_CASE("gradient_products: input gradient dx = dy W on odd shapes") {
-  if (!blas_available() && !nn::gradient_product_kernels_available()) return;
+TEST_CASE("batch_products: input gradient dx = dy W on odd shapes") {
+  if (!blas_available() && !nn::batch_product_kernels_available()) return;
   std::mt19937 rng(6);
   for (int outputs : kOutputs) {
     for (int batch : kBatches) {
@@ -103,7 +145,7 @@ TEST_CASE("gradient_products: input gradient dx = dy W on odd shapes") {
   }
 }
 
-TEST_CASE("gradient_products: leaves memory past the output alone") {
+TEST_CASE("batch_products: leaves memory past the output alone") {
   std::mt19937 rng(7);
   const int outputs = 3, batch = 2, inputs = 17;
   const auto dy_t = random_values(outputs * batch, rng, 0.);
