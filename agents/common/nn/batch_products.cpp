@@ -43,21 +43,22 @@ int chain_length(int remaining) {
   return (remaining / 2 + kChainRounding - 1) / kChainRounding * kChainRounding;
 }
 
-// c[r, 0..width) for r in [0, Rows) = sum over s in [0, steps) of rows(r, s) * panel[s, 0..width):
+// c[r, 0..width) for r in [0, Rows) = sum over s in [0, steps) of rows(r, s) * v[s, 0..width):
 // per element, fused multiply-add chains in step order over blocks of chain_length() steps,
-// each chain's total added to the result in turn; panel rows are kPanelWidth floats.
+// each chain's total added to the result in turn; v's rows are ldv floats apart.
 template <int Rows>
-__attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps,
-                                                     const float* panel, int width, float* c,
+__attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps, const float* v,
+                                                     int64_t ldv, int width, float* c,
                                                      int64_t ldc) {
+  const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
   __m512 low[Rows], high[Rows], total_low[Rows], total_high[Rows];
   for (int i = 0; i < Rows; ++i) total_low[i] = total_high[i] = _mm512_setzero_ps();
   for (int first = 0; first < steps;) {
     const int end = first + chain_length(steps - first);
     for (int i = 0; i < Rows; ++i) low[i] = high[i] = _mm512_setzero_ps();
     for (int s = first; s < end; ++s) {
-      const __m512 v_low = _mm512_loadu_ps(panel + s * kPanelWidth);
-      const __m512 v_high = _mm512_loadu_ps(panel + s * kPanelWidth + 16);
+      const __m512 v_low = _mm512_maskz_loadu_ps(low_mask, v + s * ldv);
+      const __m512 v_high = _mm512_maskz_loadu_ps(high_mask, v + s * ldv + 16);
       const float* column = rows.data + s * rows.step_stride;
       for (int i = 0; i < Rows; ++i) {
         const __m512 scalar = _mm512_set1_ps(column[i * rows.row_stride]);
@@ -71,7 +72,6 @@ __attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps
     }
     first = end;
   }
-  const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
   for (int i = 0; i < Rows; ++i) {
     _mm512_mask_storeu_ps(c + i * ldc, low_mask, total_low[i]);
     _mm512_mask_storeu_ps(c + i * ldc + 16, high_mask, total_high[i]);
@@ -80,39 +80,48 @@ __attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps
 
 template <int Rows>
 __attribute__((target("avx512f"))) void product_rows(StridedRows rows, int row_count, int steps,
-                                                     const float* panel, int width, float* c,
-                                                     int64_t ldc) {
+                                                     const float* v, int64_t ldv, int width,
+                                                     float* c, int64_t ldc) {
   if constexpr (Rows > 0) {
-    if (row_count == Rows) return product_tile<Rows>(rows, steps, panel, width, c, ldc);
-    product_rows<Rows - 1>(rows, row_count, steps, panel, width, c, ldc);
+    if (row_count == Rows) return product_tile<Rows>(rows, steps, v, ldv, width, c, ldc);
+    product_rows<Rows - 1>(rows, row_count, steps, v, ldv, width, c, ldc);
   }
 }
 
-// c [row_count, columns] = rows [row_count, steps] x v [steps, columns] (row strides ldv, ldc):
-// v is copied panel by panel (kPanelWidth columns, zero-padded) into contiguous memory, so the
-// kernel never walks v's long rows at a large stride.
+// c [row_count, columns] = rows [row_count, steps] x v [steps, columns] (row strides ldv, ldc),
+// kPanelWidth columns at a time. With `pack`, each such panel of v is first copied into
+// contiguous memory: worth it when v's rows are a multiple of 4 kB apart, which would put every
+// row of a panel in the same L1 cache set.
 __attribute__((target("avx512f"))) void strided_product(StridedRows rows, int64_t row_count,
                                                         int steps, const float* v, int64_t ldv,
-                                                        int64_t columns, float* c, int64_t ldc) {
+                                                        int64_t columns, float* c, int64_t ldc,
+                                                        bool pack) {
   thread_local std::vector<float> panel;
-  panel.resize(std::max<size_t>(panel.size(), static_cast<size_t>(steps) * kPanelWidth));
+  if (pack) panel.resize(std::max<size_t>(panel.size(), static_cast<size_t>(steps) * kPanelWidth));
   for (int64_t c0 = 0; c0 < columns; c0 += kPanelWidth) {
     const int width = static_cast<int>(std::min<int64_t>(kPanelWidth, columns - c0));
-    const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
-    for (int s = 0; s < steps; ++s) {
-      const float* source = v + s * ldv + c0;
-      _mm512_storeu_ps(panel.data() + s * kPanelWidth, _mm512_maskz_loadu_ps(low_mask, source));
-      _mm512_storeu_ps(panel.data() + s * kPanelWidth + 16,
-                       _mm512_maskz_loadu_ps(high_mask, source + 16));
+    const float* block = v + c0;
+    int64_t block_stride = ldv;
+    if (pack) {
+      const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
+      for (int s = 0; s < steps; ++s) {
+        const float* source = v + s * ldv + c0;
+        _mm512_storeu_ps(panel.data() + s * kPanelWidth, _mm512_maskz_loadu_ps(low_mask, source));
+        _mm512_storeu_ps(panel.data() + s * kPanelWidth + 16,
+                         _mm512_maskz_loadu_ps(high_mask, source + 16));
+      }
+      block = panel.data();
+      block_stride = kPanelWidth;
     }
     int64_t r0 = 0;
     for (; r0 + kTileRows <= row_count; r0 += kTileRows) {
       product_tile<kTileRows>({rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
-                              steps, panel.data(), width, c + r0 * ldc + c0, ldc);
+                              steps, block, block_stride, width, c + r0 * ldc + c0, ldc);
     }
     product_rows<kTileRows - 1>(
         {rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
-        static_cast<int>(row_count - r0), steps, panel.data(), width, c + r0 * ldc + c0, ldc);
+        static_cast<int>(row_count - r0), steps, block, block_stride, width, c + r0 * ldc + c0,
+        ldc);
   }
 }
 
@@ -139,7 +148,7 @@ void dense_forward_transposed(const float* weight, int64_t outputs, int64_t inpu
   if (has_avx512()) {
     // Rows: outputs, steps: the inputs (contiguous in the weight's rows), columns: the batch.
     strided_product({weight, input_size, 1}, outputs, static_cast<int>(input_size), inputs_t, batch,
-                    batch, outputs_t, batch);
+                    batch, outputs_t, batch, /*pack=*/false);
     return;
   }
 #endif
@@ -153,7 +162,7 @@ void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int 
   if (has_avx512()) {
     // Rows: outputs, steps: the batch (contiguous in output_gradient_t's rows).
     strided_product({output_gradient_t, batch, 1}, outputs, batch, inputs, input_size, input_size,
-                    weight_gradient, input_size);
+                    weight_gradient, input_size, /*pack=*/true);
     return;
   }
 #endif
@@ -168,7 +177,7 @@ void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int b
   if (has_avx512()) {
     // Rows: the batch (contiguous down output_gradient_t's columns), steps: outputs.
     strided_product({output_gradient_t, 1, batch}, batch, static_cast<int>(outputs), weight,
-                    input_size, input_size, input_gradient, input_size);
+                    input_size, input_size, input_gradient, input_size, /*pack=*/true);
     return;
   }
 #endif
