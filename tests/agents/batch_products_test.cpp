@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <vector>
 
@@ -79,68 +80,86 @@ void check_product(const std::vector<float>& actual, const Reference& expected) 
   }
 }
 
+// A layer's shape: outputs x inputs, on a batch.
+struct Shape {
+  int outputs, batch, inputs;
+};
+
+// Calls check(shape) for every combination of the given sizes, naming the shape on failure.
+void for_each_shape(std::initializer_list<int> outputs, std::initializer_list<int> batches,
+                    std::initializer_list<int> inputs, auto&& check) {
+  for (int o : outputs) {
+    for (int b : batches) {
+      for (int i : inputs) {
+        CAPTURE(o);
+        CAPTURE(b);
+        CAPTURE(i);
+        check(Shape{o, b, i});
+      }
+    }
+  }
+}
+
 // Odd shapes: partial 8-row tiles, partial 32-column panels, single rows and steps.
-const int kOutputs[] = {1, 7, 8, 13, 20};
-const int kBatches[] = {1, 3, 9, 32};
-const int kInputs[] = {1, 5, 31, 33, 70};
+const auto kOutputs = {1, 7, 8, 13, 20};
+const auto kBatches = {1, 3, 9, 32};
+const auto kInputs = {1, 5, 31, 33, 70};
+
+size_t count(int rows, int columns) { return static_cast<size_t>(rows) * columns; }
 
 TEST_CASE("batch_products: forward y^T = W x^T on odd shapes, long sums in several chains") {
   if (!blas_available() && !nn::batch_product_kernels_available()) return;
   std::mt19937 rng(4);
   // 641 inputs: chains of 320, 160 and 161; 1000: 320, 320, 192 and 168.
-  for (int outputs : {1, 9, 16}) {
-    for (int batch : {1, 17, 32, 40}) {
-      for (int inputs : {3, 33, 641, 1000}) {
-        CAPTURE(outputs);
-        CAPTURE(batch);
-        CAPTURE(inputs);
-        const auto w = random_values(static_cast<size_t>(outputs * inputs), rng, 0.);
-        const auto x_t = random_values(static_cast<size_t>(inputs * batch), rng, 0.3);
-        std::vector<float> y_t(static_cast<size_t>(outputs * batch), 99.f);
-        nn::dense_forward_transposed(w.data(), outputs, inputs, x_t.data(), batch, y_t.data());
-        const auto a_of = [&](int64_t o, int64_t i) { return w[o * inputs + i]; };
-        check_product(y_t, reference_product(outputs, inputs, batch, a_of, x_t));
-      }
-    }
-  }
+  for_each_shape({1, 9, 16}, {1, 17, 32, 40}, {3, 33, 641, 1000}, [&](Shape s) {
+    const auto w = random_values(count(s.outputs, s.inputs), rng, 0.);
+    const auto x_t = random_values(count(s.inputs, s.batch), rng, 0.3);
+    std::vector<float> y_t(count(s.outputs, s.batch), 99.f);
+    nn::dense_forward_transposed(w.data(), s.outputs, s.inputs, x_t.data(), s.batch, y_t.data());
+    const auto a_of = [&](int64_t o, int64_t i) { return w[o * s.inputs + i]; };
+    check_product(y_t, reference_product(s.outputs, s.inputs, s.batch, a_of, x_t));
+  });
 }
 
 TEST_CASE("batch_products: weight gradient dW = dy^T x on odd shapes") {
   if (!blas_available() && !nn::batch_product_kernels_available()) return;
   std::mt19937 rng(5);
-  for (int outputs : kOutputs) {
-    for (int batch : kBatches) {
-      for (int inputs : kInputs) {
-        CAPTURE(outputs);
-        CAPTURE(batch);
-        CAPTURE(inputs);
-        const auto dy_t = random_values(static_cast<size_t>(outputs * batch), rng, 0.4);
-        const auto x = random_values(static_cast<size_t>(batch * inputs), rng, 0.3);
-        std::vector<float> dw(static_cast<size_t>(outputs * inputs), 99.f);
-        nn::dense_weight_gradient(dy_t.data(), outputs, batch, x.data(), inputs, dw.data());
-        const auto a_of = [&](int64_t o, int64_t b) { return dy_t[o * batch + b]; };
-        check_product(dw, reference_product(outputs, batch, inputs, a_of, x));
-      }
-    }
-  }
+  for_each_shape(kOutputs, kBatches, kInputs, [&](Shape s) {
+    const auto dy_t = random_values(count(s.outputs, s.batch), rng, 0.4);
+    const auto x = random_values(count(s.batch, s.inputs), rng, 0.3);
+    std::vector<float> dw(count(s.outputs, s.inputs), 99.f);
+    nn::dense_weight_gradient(dy_t.data(), s.outputs, s.batch, x.data(), s.inputs, dw.data());
+    const auto a_of = [&](int64_t o, int64_t b) { return dy_t[o * s.batch + b]; };
+    check_product(dw, reference_product(s.outputs, s.batch, s.inputs, a_of, x));
+  });
 }
 
 TEST_CASE("batch_products: input gradient dx = dy W on odd shapes") {
   if (!blas_available() && !nn::batch_product_kernels_available()) return;
   std::mt19937 rng(6);
-  for (int outputs : kOutputs) {
-    for (int batch : kBatches) {
-      for (int inputs : kInputs) {
-        CAPTURE(outputs);
-        CAPTURE(batch);
-        CAPTURE(inputs);
-        const auto dy_t = random_values(static_cast<size_t>(outputs * batch), rng, 0.4);
-        const auto w = random_values(static_cast<size_t>(outputs * inputs), rng, 0.);
-        std::vector<float> dx(static_cast<size_t>(batch * inputs), 99.f);
-        nn::dense_input_gradient(dy_t.data(), outputs, batch, w.data(), inputs, dx.data());
-        const auto a_of = [&](int64_t b, int64_t o) { return dy_t[o * batch + b]; };
-        check_product(dx, reference_product(batch, outputs, inputs, a_of, w));
+  for_each_shape(kOutputs, kBatches, kInputs, [&](Shape s) {
+    const auto dy_t = random_values(count(s.outputs, s.batch), rng, 0.4);
+    const auto w = random_values(count(s.outputs, s.inputs), rng, 0.);
+    std::vector<float> dx(count(s.batch, s.inputs), 99.f);
+    nn::dense_input_gradient(dy_t.data(), s.outputs, s.batch, w.data(), s.inputs, dx.data());
+    const auto a_of = [&](int64_t b, int64_t o) { return dy_t[o * s.batch + b]; };
+    check_product(dx, reference_product(s.batch, s.outputs, s.inputs, a_of, w));
+  });
+}
+
+TEST_CASE("batch_products: transpose on odd shapes, 16x16 blocks and their edges") {
+  for (int rows : {1, 15, 16, 33}) {
+    for (int columns : {1, 16, 17, 40}) {
+      CAPTURE(rows);
+      CAPTURE(columns);
+      std::vector<float> in(count(rows, columns));
+      for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i);
+      std::vector<float> out(in.size() + 1, -1.f);
+      nn::transpose(in.data(), rows, columns, out.data());
+      for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < columns; ++c) CHECK(out[c * rows + r] == in[r * columns + c]);
       }
+      CHECK(out.back() == -1.f);
     }
   }
 }

@@ -125,6 +125,40 @@ __attribute__((target("avx512f"))) void strided_product(StridedRows rows, int64_
   }
 }
 
+// The low (or high) 64-bit halves of each 128-bit lane of a and b, interleaved.
+__attribute__((target("avx512f"))) inline __m512 interleave_pairs(__m512 a, __m512 b, bool high) {
+  const __m512d x = _mm512_castps_pd(a), y = _mm512_castps_pd(b);
+  return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(x, y) : _mm512_unpacklo_pd(x, y));
+}
+
+// out[j * ldo + i] = in[i * ldi + j] for i, j in [0, 16): three rounds of shuffles within and
+// across the 128-bit lanes.
+__attribute__((target("avx512f"))) void transpose_16x16(const float* in, int64_t ldi, float* out,
+                                                        int64_t ldo) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(in + i * ldi);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = interleave_pairs(t[i], t[i + 2], false);
+    r[i + 1] = interleave_pairs(t[i], t[i + 2], true);
+    r[i + 2] = interleave_pairs(t[i + 1], t[i + 3], false);
+    r[i + 3] = interleave_pairs(t[i + 1], t[i + 3], true);
+  }
+  for (int i = 0; i < 16; i += 8) {
+    for (int k = 0; k < 4; ++k) {
+      t[i + k] = _mm512_shuffle_f32x4(r[i + k], r[i + k + 4], 0x88);
+      t[i + k + 4] = _mm512_shuffle_f32x4(r[i + k], r[i + k + 4], 0xdd);
+    }
+  }
+  for (int k = 0; k < 8; ++k) {
+    _mm512_storeu_ps(out + k * ldo, _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88));
+    _mm512_storeu_ps(out + (k + 8) * ldo, _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd));
+  }
+}
+
 bool has_avx512() {
   static const bool supported = __builtin_cpu_supports("avx512f");
   return supported;
@@ -184,6 +218,29 @@ void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int b
   sgemm(true, false, batch, static_cast<int>(input_size), static_cast<int>(outputs), 1.f,
         output_gradient_t, batch, weight, static_cast<int>(input_size), 0.f, input_gradient,
         static_cast<int>(input_size));
+}
+
+void transpose(const float* in, int64_t rows, int64_t columns, float* out) {
+  int64_t full_rows = 0, full_columns = 0;
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+  if (has_avx512()) {
+    full_rows = rows / 16 * 16;
+    full_columns = columns / 16 * 16;
+    for (int64_t c0 = 0; c0 < full_columns; c0 += 16) {
+      for (int64_t r0 = 0; r0 < full_rows; r0 += 16) {
+        transpose_16x16(in + r0 * columns + c0, columns, out + c0 * rows + r0, rows);
+      }
+    }
+  }
+#endif
+  // What the blocks left (everything without AVX-512): 16 columns (a cache line of each row) at
+  // a time, so that the rows read and the rows written stay in the L1 cache.
+  for (int64_t c0 = 0; c0 < columns; c0 += 16) {
+    const int64_t c_end = std::min(c0 + 16, columns);
+    for (int64_t r = c0 < full_columns ? full_rows : 0; r < rows; ++r) {
+      for (int64_t c = c0; c < c_end; ++c) out[c * rows + r] = in[r * columns + c];
+    }
+  }
 }
 
 }  // namespace rl::nn

@@ -33,4 +33,8 @@ void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int 
 void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int batch,
                           const float* weight, int64_t input_size, float* input_gradient);
 
+// out[c, r] = in[r, c] for in [rows, columns] row-major: a batch of inputs transposed for
+// dense_forward_transposed().
+void transpose(const float* in, int64_t rows, int64_t columns, float* out);
+
 }  // namespace rl::nn

@@ -177,16 +177,7 @@ bool ConvTorso::hidden_by_kernel(int batch) const {
 }
 
 void ConvTorso::transpose_features(int batch) {
-  // A block of 16 features (one cache line of each sample's row) at a time, so that both the rows
-  // read and the rows written stay in the L1 cache.
-  constexpr int64_t kBlock = 16;
-  for (int64_t j0 = 0; j0 < feature_size_; j0 += kBlock) {
-    const int64_t j_end = std::min(j0 + kBlock, feature_size_);
-    for (int b = 0; b < batch; ++b) {
-      const float* features = features_.data() + b * feature_size_;
-      for (int64_t j = j0; j < j_end; ++j) features_t_[j * batch + b] = features[j];
-    }
-  }
+  transpose(features_.data(), batch, feature_size_, features_t_.data());
 }
 
 RLCADE_VECTOR_CLONES
