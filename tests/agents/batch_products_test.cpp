@@ -121,30 +121,30 @@ TEST_CASE("batch_products: forward y^T = W x^T on odd shapes, long sums in sever
   });
 }
 
-TEST_CASE("batch_products: weight gradient dW = dy^T x on odd shapes") {
+TEST_CASE("batch_products: weight gradient dW = dy^T x and input gradient dx = dy W, odd shapes") {
   if (!blas_available() && !nn::batch_product_kernels_available()) return;
   std::mt19937 rng(5);
-  for_each_shape(kOutputs, kBatches, kInputs, [&](Shape s) {
-    const auto dy_t = random_values(count(s.outputs, s.batch), rng, 0.4);
-    const auto x = random_values(count(s.batch, s.inputs), rng, 0.3);
-    std::vector<float> dw(count(s.outputs, s.inputs), 99.f);
-    nn::dense_weight_gradient(dy_t.data(), s.outputs, s.batch, x.data(), s.inputs, dw.data());
-    const auto a_of = [&](int64_t o, int64_t b) { return dy_t[o * s.batch + b]; };
-    check_product(dw, reference_product(s.outputs, s.batch, s.inputs, a_of, x));
-  });
-}
-
-TEST_CASE("batch_products: input gradient dx = dy W on odd shapes") {
-  if (!blas_available() && !nn::batch_product_kernels_available()) return;
-  std::mt19937 rng(6);
-  for_each_shape(kOutputs, kBatches, kInputs, [&](Shape s) {
-    const auto dy_t = random_values(count(s.outputs, s.batch), rng, 0.4);
-    const auto w = random_values(count(s.outputs, s.inputs), rng, 0.);
-    std::vector<float> dx(count(s.batch, s.inputs), 99.f);
-    nn::dense_input_gradient(dy_t.data(), s.outputs, s.batch, w.data(), s.inputs, dx.data());
-    const auto a_of = [&](int64_t b, int64_t o) { return dy_t[o * s.batch + b]; };
-    check_product(dx, reference_product(s.batch, s.outputs, s.inputs, a_of, w));
-  });
+  for (const bool weight_gradient : {true, false}) {
+    CAPTURE(weight_gradient);
+    for_each_shape(kOutputs, kBatches, kInputs, [&](Shape s) {
+      const auto dy_t = random_values(count(s.outputs, s.batch), rng, 0.4);
+      // dW: rows are outputs, steps the batch, v = x [batch, inputs] (with zeros, as after a
+      // ReLU); dx: rows are the batch, steps outputs, v = W [outputs, inputs].
+      const int rows = weight_gradient ? s.outputs : s.batch;
+      const int steps = weight_gradient ? s.batch : s.outputs;
+      const auto v = random_values(count(steps, s.inputs), rng, weight_gradient ? 0.3 : 0.);
+      std::vector<float> out(count(rows, s.inputs), 99.f);
+      if (weight_gradient) {
+        nn::dense_weight_gradient(dy_t.data(), s.outputs, s.batch, v.data(), s.inputs, out.data());
+      } else {
+        nn::dense_input_gradient(dy_t.data(), s.outputs, s.batch, v.data(), s.inputs, out.data());
+      }
+      const auto a_of = [&](int64_t row, int64_t step) {
+        return weight_gradient ? dy_t[row * s.batch + step] : dy_t[step * s.batch + row];
+      };
+      check_product(out, reference_product(rows, steps, s.inputs, a_of, v));
+    });
+  }
 }
 
 TEST_CASE("batch_products: transpose on odd shapes, 16x16 blocks and their edges") {
