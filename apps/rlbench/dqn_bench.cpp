@@ -56,7 +56,7 @@ RLBENCH_CASE("dqn_cartpole_e2e",
 constexpr int64_t kMinatarLearningStarts = 5000;
 constexpr int64_t kMinatarLogEvery = 1000;  // Divides kMinatarLearningStarts: that row is timed.
 
-std::string minatar_config(int64_t steps, uint64_t seed) {
+std::string minatar_config(int64_t steps, uint64_t seed, int learner_threads) {
   return "name: rlbench_dqn_minatar_breakout\n"
          "seed: " +
          std::to_string(seed) +
@@ -85,26 +85,41 @@ std::string minatar_config(int64_t steps, uint64_t seed) {
          "  epsilon_start: 1.0\n"
          "  epsilon_end: 0.1\n"
          "  exploration_steps: 100000\n"
-         "  eval_epsilon: 0.1\n" +
+         "  eval_epsilon: 0.1\n"
+         "  learner_threads: " +
+         std::to_string(learner_threads) + "\n" +
          bench_train_section(steps, /*eval_episodes=*/1, kMinatarLogEvery);
 }
 
-BenchResults run_dqn_minatar(const BenchOptions& options) {
+// One row of the MinAtar workload with the learner on `learner_threads` threads (2: the target
+// network's values on a second core beside the online forward pass).
+BenchResult run_dqn_minatar(const BenchOptions& options, const std::string& name,
+                            int learner_threads) {
   const int64_t steps = options.steps.value_or(30000);
   if (steps <= kMinatarLearningStarts || steps % kMinatarLogEvery != 0) {
-    throw std::invalid_argument("dqn_minatar_breakout needs --steps above " +
+    throw std::invalid_argument(name + " needs --steps above " +
                                 std::to_string(kMinatarLearningStarts) + ", a multiple of " +
                                 std::to_string(kMinatarLogEvery));
   }
-  return {run_training_case("dqn_minatar_breakout",
-                            "minatar/breakout-v0, MinAtar paper DQN (one update per frame)",
-                            minatar_config(steps, options.seed), kMinatarLearningStarts)};
+  return run_training_case(
+      name,
+      "minatar/breakout-v0, MinAtar paper DQN (one update per frame)" +
+          std::string(learner_threads > 1 ? ", target values on a second core" : ""),
+      minatar_config(steps, options.seed, learner_threads), kMinatarLearningStarts);
 }
 
 RLBENCH_CASE("dqn_minatar_breakout",
              "DQN training on MinAtar Breakout with the paper's settings: frames/s overall and "
              "after learning starts (--steps N, default 30000)",
-             false, run_dqn_minatar);
+             false, [](const BenchOptions& options) -> BenchResults {
+               return {run_dqn_minatar(options, "dqn_minatar_breakout", 1)};
+             });
+
+RLBENCH_CASE("dqn_minatar_breakout_2threads",
+             "dqn_minatar_breakout with agent.learner_threads: 2 (target values on a second core)",
+             false, [](const BenchOptions& options) -> BenchResults {
+               return {run_dqn_minatar(options, "dqn_minatar_breakout_2threads", 2)};
+             });
 
 }  // namespace
 }  // namespace rl::bench

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "agents/common/nn/batch_products.h"
 #include "agents/common/nn/blas.h"
 #include "agents/vector_clones.h"
 
@@ -97,6 +98,7 @@ void ConvTorso::reserve(int batch) {
   capacity_ = batch;
   conv_.resize(static_cast<size_t>(batch * feature_size_));
   features_.resize(static_cast<size_t>(batch * feature_size_));
+  features_t_.resize(features_.size());
   hidden_t_.resize(static_cast<size_t>(hidden_units_ * batch));
   dhidden_t_.resize(hidden_t_.size());
   dfeatures_.resize(features_.size());
@@ -167,6 +169,15 @@ void ConvTorso::convolve(const Weights& w, int batch) {
       }
     }
   }
+  if (hidden_by_kernel(batch)) transpose_features(batch);
+}
+
+bool ConvTorso::hidden_by_kernel(int batch) const {
+  return batch >= kMinKernelBatch && batch_product_kernels_available();
+}
+
+void ConvTorso::transpose_features(int batch) {
+  transpose(features_.data(), batch, feature_size_, features_t_.data());
 }
 
 RLCADE_VECTOR_CLONES
@@ -219,8 +230,13 @@ const float* ConvTorso::forward_active(const ConvTorsoLayers& layers, int batch)
                   values_of(layers.hidden->weight), values_of(layers.hidden->bias)};
   convolve(w, batch);
   // The hidden layer transposed, [hidden, batch] = W features^T.
-  sgemm(false, true, hidden_units_, batch, feature_size_, 1.f, w.hidden_weight, feature_size_,
-        features_.data(), feature_size_, 0.f, hidden_t_.data(), batch);
+  if (hidden_by_kernel(batch)) {
+    dense_forward_transposed(w.hidden_weight, hidden_units_, feature_size_, features_t_.data(),
+                             batch, hidden_t_.data());
+  } else {
+    sgemm(false, true, hidden_units_, batch, feature_size_, 1.f, w.hidden_weight, feature_size_,
+          features_.data(), feature_size_, 0.f, hidden_t_.data(), batch);
+  }
   add_row_bias_relu(hidden_t_.data(), hidden_units_, batch, w.hidden_bias);
   return hidden_t_.data();
 }
@@ -233,11 +249,11 @@ void ConvTorso::backward(const ConvTorsoLayers& layers, int batch) {
   // Hidden layer: dW = dhidden^T features, db = row sums of dhidden^T, dfeatures = dhidden W
   // ([batch, features]: each sample's row contiguous for the conv backward; a [features, batch]
   // product read back column by column missed the cache on nearly every element).
-  sgemm(false, false, hidden_units_, feature_size_, batch, 1.f, dhidden_t_.data(), batch,
-        features_.data(), feature_size_, 0.f, g.hidden_weight, feature_size_);
+  dense_weight_gradient(dhidden_t_.data(), hidden_units_, batch, features_.data(), feature_size_,
+                        g.hidden_weight);
   row_sums(dhidden_t_.data(), hidden_units_, batch, g.hidden_bias);
-  sgemm(true, false, batch, feature_size_, hidden_units_, 1.f, dhidden_t_.data(), batch,
-        hidden_weight, feature_size_, 0.f, dfeatures_.data(), feature_size_);
+  dense_input_gradient(dhidden_t_.data(), hidden_units_, batch, hidden_weight, feature_size_,
+                       dfeatures_.data());
   convolve_backward(g, batch);
 }
 

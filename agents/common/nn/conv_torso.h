@@ -7,7 +7,9 @@
 //
 // Layout: the torso's output is transposed, [hidden_units, batch] row-major (OpenBLAS
 // multiplies the 1024->128 hidden layer ~1.5x faster in this orientation than as [batch,
-// hidden]). Results agree with LibTorch's to float rounding (tests/agents/conv_stack_test.cpp).
+// hidden]). From 16 samples the hidden layer's products run on the batch_products.h kernels
+// (no packing of the weights; sgemm's sums bit for bit where OpenBLAS runs its AVX-512
+// kernels). Results agree with LibTorch's to float rounding (tests/agents/conv_stack_test.cpp).
 #pragma once
 
 #include <torch/nn/modules/conv.h>
@@ -76,6 +78,12 @@ class ConvTorso {
   void convolve(const Weights& w, int batch);
   // Conv weight and bias gradients from dfeatures_.
   void convolve_backward(const Gradients& g, int batch);
+  // Whether the hidden layer's forward pass runs on the batch_products.h kernel (from
+  // features_t_), else on sgemm (from features_): the kernel pays from kMinKernelBatch samples.
+  static constexpr int kMinKernelBatch = 16;
+  bool hidden_by_kernel(int batch) const;
+  // features_t_ = features_ transposed.
+  void transpose_features(int batch);
   // The conv and hidden layers on the active pixels found last.
   const float* forward_active(const ConvTorsoLayers& layers, int batch);
 
@@ -94,11 +102,12 @@ class ConvTorso {
   std::vector<int64_t> first_active_;  // [batch + 1]: sample b's are [first[b], first[b + 1]).
   std::vector<float> tap_weights_;     // [patch_size, filters]: the conv weight transposed.
   std::vector<float> tap_gradients_;   // [patch_size, filters]: its gradient, accumulating.
-  std::vector<float> conv_;       // [batch, positions, filters]: conv sums, then their gradient.
-  std::vector<float> features_;   // [batch, filters * positions]: ReLU(conv + bias), torch order.
-  std::vector<float> hidden_t_;   // [hidden_units, batch]: ReLU(W features^T + b).
-  std::vector<float> dhidden_t_;  // [hidden_units, batch]
-  std::vector<float> dfeatures_;  // [batch, filters * positions]: before the conv's ReLU mask.
+  std::vector<float> conv_;        // [batch, positions, filters]: conv sums, then their gradient.
+  std::vector<float> features_;    // [batch, filters * positions]: ReLU(conv + bias), torch order.
+  std::vector<float> features_t_;  // [filters * positions, batch]: features_ transposed.
+  std::vector<float> hidden_t_;    // [hidden_units, batch]: ReLU(W features^T + b).
+  std::vector<float> dhidden_t_;   // [hidden_units, batch]
+  std::vector<float> dfeatures_;   // [batch, filters * positions]: before the conv's ReLU mask.
 };
 
 // Linear heads on a torso output stored transposed (features_t [inputs, batch]): outputs [batch,

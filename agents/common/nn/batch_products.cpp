@@ -1,0 +1,246 @@
+#include "agents/common/nn/batch_products.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "agents/common/nn/blas.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define RLCADE_BATCH_PRODUCTS_AVX512 1
+#endif
+
+namespace rl::nn {
+
+namespace {
+
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+
+// The row operand of a product: element (row r, step s) at data[r * row_stride + s * step_stride].
+struct StridedRows {
+  const float* data;
+  int64_t row_stride, step_stride;
+};
+
+constexpr int kPanelWidth = 32;  // Columns per panel: two AVX-512 registers.
+constexpr int kTileRows = 8;     // Rows per tile: 16 accumulators.
+
+__attribute__((target("avx512f"))) inline __mmask16 lane_mask(int lanes) {
+  if (lanes >= 16) return static_cast<__mmask16>(0xFFFF);
+  if (lanes <= 0) return 0;
+  return static_cast<__mmask16>((1u << lanes) - 1u);
+}
+
+// Steps summed in one chain before the chain's total is added to the result: OpenBLAS's block of
+// the reduced dimension for this kernel family (SGEMM_DEFAULT_Q of SKYLAKEX/COOPERLAKE), split
+// the way its level-3 driver splits it, so that long sums round as its sums do.
+constexpr int kChainSteps = 320;
+constexpr int kChainRounding = 16;
+
+int chain_length(int remaining) {
+  if (remaining >= 2 * kChainSteps) return kChainSteps;
+  if (remaining <= kChainSteps) return remaining;
+  return (remaining / 2 + kChainRounding - 1) / kChainRounding * kChainRounding;
+}
+
+// c[r, 0..width) for r in [0, Rows) = sum over s in [0, steps) of rows(r, s) * v[s, 0..width):
+// per element, fused multiply-add chains in step order over blocks of chain_length() steps,
+// each chain's total added to the result in turn; v's rows are ldv floats apart.
+template <int Rows>
+__attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps, const float* v,
+                                                     int64_t ldv, int width, float* c,
+                                                     int64_t ldc) {
+  const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
+  __m512 low[Rows], high[Rows], total_low[Rows], total_high[Rows];
+  for (int i = 0; i < Rows; ++i) total_low[i] = total_high[i] = _mm512_setzero_ps();
+  for (int first = 0; first < steps;) {
+    const int end = first + chain_length(steps - first);
+    for (int i = 0; i < Rows; ++i) low[i] = high[i] = _mm512_setzero_ps();
+    for (int s = first; s < end; ++s) {
+      const __m512 v_low = _mm512_maskz_loadu_ps(low_mask, v + s * ldv);
+      const __m512 v_high = _mm512_maskz_loadu_ps(high_mask, v + s * ldv + 16);
+      const float* column = rows.data + s * rows.step_stride;
+      for (int i = 0; i < Rows; ++i) {
+        const __m512 scalar = _mm512_set1_ps(column[i * rows.row_stride]);
+        low[i] = _mm512_fmadd_ps(scalar, v_low, low[i]);
+        high[i] = _mm512_fmadd_ps(scalar, v_high, high[i]);
+      }
+    }
+    for (int i = 0; i < Rows; ++i) {
+      total_low[i] = _mm512_add_ps(total_low[i], low[i]);
+      total_high[i] = _mm512_add_ps(total_high[i], high[i]);
+    }
+    first = end;
+  }
+  for (int i = 0; i < Rows; ++i) {
+    _mm512_mask_storeu_ps(c + i * ldc, low_mask, total_low[i]);
+    _mm512_mask_storeu_ps(c + i * ldc + 16, high_mask, total_high[i]);
+  }
+}
+
+template <int Rows>
+__attribute__((target("avx512f"))) void product_rows(StridedRows rows, int row_count, int steps,
+                                                     const float* v, int64_t ldv, int width,
+                                                     float* c, int64_t ldc) {
+  if constexpr (Rows > 0) {
+    if (row_count == Rows) return product_tile<Rows>(rows, steps, v, ldv, width, c, ldc);
+    product_rows<Rows - 1>(rows, row_count, steps, v, ldv, width, c, ldc);
+  }
+}
+
+// c [row_count, columns] = rows [row_count, steps] x v [steps, columns] (row strides ldv, ldc),
+// kPanelWidth columns at a time. With `pack`, each such panel of v is first copied into
+// contiguous memory: worth it when v's rows are a multiple of 4 kB apart, which would put every
+// row of a panel in the same L1 cache set.
+__attribute__((target("avx512f"))) void strided_product(StridedRows rows, int64_t row_count,
+                                                        int steps, const float* v, int64_t ldv,
+                                                        int64_t columns, float* c, int64_t ldc,
+                                                        bool pack) {
+  thread_local std::vector<float> panel;
+  if (pack) panel.resize(std::max<size_t>(panel.size(), static_cast<size_t>(steps) * kPanelWidth));
+  for (int64_t c0 = 0; c0 < columns; c0 += kPanelWidth) {
+    const int width = static_cast<int>(std::min<int64_t>(kPanelWidth, columns - c0));
+    const float* block = v + c0;
+    int64_t block_stride = ldv;
+    if (pack) {
+      const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
+      for (int s = 0; s < steps; ++s) {
+        const float* source = v + s * ldv + c0;
+        _mm512_storeu_ps(panel.data() + s * kPanelWidth, _mm512_maskz_loadu_ps(low_mask, source));
+        _mm512_storeu_ps(panel.data() + s * kPanelWidth + 16,
+                         _mm512_maskz_loadu_ps(high_mask, source + 16));
+      }
+      block = panel.data();
+      block_stride = kPanelWidth;
+    }
+    int64_t r0 = 0;
+    for (; r0 + kTileRows <= row_count; r0 += kTileRows) {
+      product_tile<kTileRows>({rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
+                              steps, block, block_stride, width, c + r0 * ldc + c0, ldc);
+    }
+    product_rows<kTileRows - 1>(
+        {rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
+        static_cast<int>(row_count - r0), steps, block, block_stride, width, c + r0 * ldc + c0,
+        ldc);
+  }
+}
+
+// The low (or high) 64-bit halves of each 128-bit lane of a and b, interleaved.
+__attribute__((target("avx512f"))) inline __m512 interleave_pairs(__m512 a, __m512 b, bool high) {
+  const __m512d x = _mm512_castps_pd(a), y = _mm512_castps_pd(b);
+  return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(x, y) : _mm512_unpacklo_pd(x, y));
+}
+
+// out[j * ldo + i] = in[i * ldi + j] for i, j in [0, 16): three rounds of shuffles within and
+// across the 128-bit lanes.
+__attribute__((target("avx512f"))) void transpose_16x16(const float* in, int64_t ldi, float* out,
+                                                        int64_t ldo) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(in + i * ldi);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = interleave_pairs(t[i], t[i + 2], false);
+    r[i + 1] = interleave_pairs(t[i], t[i + 2], true);
+    r[i + 2] = interleave_pairs(t[i + 1], t[i + 3], false);
+    r[i + 3] = interleave_pairs(t[i + 1], t[i + 3], true);
+  }
+  for (int i = 0; i < 16; i += 8) {
+    for (int k = 0; k < 4; ++k) {
+      t[i + k] = _mm512_shuffle_f32x4(r[i + k], r[i + k + 4], 0x88);
+      t[i + k + 4] = _mm512_shuffle_f32x4(r[i + k], r[i + k + 4], 0xdd);
+    }
+  }
+  for (int k = 0; k < 8; ++k) {
+    _mm512_storeu_ps(out + k * ldo, _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88));
+    _mm512_storeu_ps(out + (k + 8) * ldo, _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd));
+  }
+}
+
+bool has_avx512() {
+  static const bool supported = __builtin_cpu_supports("avx512f");
+  return supported;
+}
+
+#endif
+
+}  // namespace
+
+bool batch_product_kernels_available() {
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+  return has_avx512();
+#else
+  return false;
+#endif
+}
+
+void dense_forward_transposed(const float* weight, int64_t outputs, int64_t input_size,
+                              const float* inputs_t, int batch, float* outputs_t) {
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+  if (has_avx512()) {
+    // Rows: outputs, steps: the inputs (contiguous in the weight's rows), columns: the batch.
+    strided_product({weight, input_size, 1}, outputs, static_cast<int>(input_size), inputs_t, batch,
+                    batch, outputs_t, batch, /*pack=*/false);
+    return;
+  }
+#endif
+  sgemm(false, false, static_cast<int>(outputs), batch, static_cast<int>(input_size), 1.f, weight,
+        static_cast<int>(input_size), inputs_t, batch, 0.f, outputs_t, batch);
+}
+
+void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int batch,
+                           const float* inputs, int64_t input_size, float* weight_gradient) {
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+  if (has_avx512()) {
+    // Rows: outputs, steps: the batch (contiguous in output_gradient_t's rows).
+    strided_product({output_gradient_t, batch, 1}, outputs, batch, inputs, input_size, input_size,
+                    weight_gradient, input_size, /*pack=*/true);
+    return;
+  }
+#endif
+  sgemm(false, false, static_cast<int>(outputs), static_cast<int>(input_size), batch, 1.f,
+        output_gradient_t, batch, inputs, static_cast<int>(input_size), 0.f, weight_gradient,
+        static_cast<int>(input_size));
+}
+
+void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int batch,
+                          const float* weight, int64_t input_size, float* input_gradient) {
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+  if (has_avx512()) {
+    // Rows: the batch (contiguous down output_gradient_t's columns), steps: outputs.
+    strided_product({output_gradient_t, 1, batch}, batch, static_cast<int>(outputs), weight,
+                    input_size, input_size, input_gradient, input_size, /*pack=*/true);
+    return;
+  }
+#endif
+  sgemm(true, false, batch, static_cast<int>(input_size), static_cast<int>(outputs), 1.f,
+        output_gradient_t, batch, weight, static_cast<int>(input_size), 0.f, input_gradient,
+        static_cast<int>(input_size));
+}
+
+void transpose(const float* in, int64_t rows, int64_t columns, float* out) {
+  int64_t full_rows = 0, full_columns = 0;
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+  if (has_avx512()) {
+    full_rows = rows / 16 * 16;
+    full_columns = columns / 16 * 16;
+    for (int64_t c0 = 0; c0 < full_columns; c0 += 16) {
+      for (int64_t r0 = 0; r0 < full_rows; r0 += 16) {
+        transpose_16x16(in + r0 * columns + c0, columns, out + c0 * rows + r0, rows);
+      }
+    }
+  }
+#endif
+  // What the blocks left (everything without AVX-512): 16 columns (a cache line of each row) at
+  // a time, so that the rows read and the rows written stay in the L1 cache.
+  for (int64_t c0 = 0; c0 < columns; c0 += 16) {
+    const int64_t c_end = std::min(c0 + 16, columns);
+    for (int64_t r = c0 < full_columns ? full_rows : 0; r < rows; ++r) {
+      for (int64_t c = c0; c < c_end; ++c) out[c * rows + r] = in[r * columns + c];
+    }
+  }
+}
+
+}  // namespace rl::nn
