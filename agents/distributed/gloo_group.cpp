@@ -4,12 +4,16 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include "agents/distributed/gloo_direct.h"
 #include "core/config.h"
 #include "core/crc32.h"
 
@@ -90,6 +94,16 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchSpec& spec) {
   }
 }
 
+// RLCADE_COLLECTIVES=process_group runs the sums on ProcessGroupGloo's worker thread instead of
+// the calling thread (gloo_direct.h), to compare the two.
+bool direct_sums_wanted() {
+  const char* mode = std::getenv("RLCADE_COLLECTIVES");
+  if (!mode || std::string(mode) == "direct") return true;
+  if (std::string(mode) == "process_group") return false;
+  throw DistributedError("RLCADE_COLLECTIVES is '" + std::string(mode) +
+                         "': use 'direct' (the default) or 'process_group'");
+}
+
 std::string rank_list(const std::vector<int>& ranks) {
   std::string text = ranks.size() == 1 ? "rank " : "ranks ";
   for (size_t i = 0; i < ranks.size(); ++i) text += (i ? ", " : "") + std::to_string(ranks[i]);
@@ -103,21 +117,35 @@ struct GlooGroup::State {
   GroupOptions options;
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::TCPStore> heartbeat_store;  // The heartbeat thread's own connection.
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;    // Broadcasts (and sums without `direct`).
+  std::unique_ptr<DirectGloo> direct;  // Sums in the calling thread; null: RLCADE_COLLECTIVES.
   std::thread heartbeat;
   std::mutex mutex;
   std::condition_variable stop_signal;
   bool stopping = false;
   Traffic traffic;  // Written by the calling thread only.
+  // RLCADE_COLLECTIVE_TRACE: each collective's entry and exit (steady clock, ns) and bytes,
+  // written to <prefix>.rank<R>.tsv when the group closes (rlbench --case ddppo_scaling reads
+  // them: who waited for whom, and how long a collective took once both ranks were in it).
+  std::string trace_prefix;
+  struct TraceRow {
+    int64_t entry_ns, exit_ns, bytes;
+    char kind;  // g: gradient all-reduce, s: sum, b: broadcast.
+  };
+  std::vector<TraceRow> trace;
+  void write_trace() const;
 
   // The ranks whose heartbeat has not moved over two periods (empty when all are alive).
   // Throws DistributedError when the store itself is gone.
   std::vector<int> silent_ranks();
   // Turns a failed collective into an error naming the missing rank.
   [[noreturn]] void fail(const std::string& operation, const std::exception& e);
-  // Waits for `work` (a collective on `buffers`), counting it in `traffic`.
-  void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::vector<at::Tensor>& buffers,
-            const std::string& operation);
+  // Runs `collective` (of `bytes`), counting it in `traffic` (and the trace) under `kind`;
+  // turns a failure into an error naming the missing rank.
+  void run(const std::function<void()>& collective, int64_t bytes, const std::string& operation,
+           char kind);
+  // Sums the contiguous `buffer` over the ranks (direct when it is on, else ProcessGroupGloo).
+  void all_reduce(at::Tensor& buffer, const std::string& operation, char kind);
   void beat();
   void check_joined();
   void check_config();
@@ -182,18 +210,54 @@ void GlooGroup::State::fail(const std::string& operation, const std::exception& 
                          " failed: " + who + " (" + cause + ")");
 }
 
-void GlooGroup::State::wait(const c10::intrusive_ptr<c10d::Work>& work,
-                            const std::vector<at::Tensor>& buffers, const std::string& operation) {
-  const auto start = std::chrono::steady_clock::now();
+void GlooGroup::State::run(const std::function<void()>& collective, int64_t bytes,
+                           const std::string& operation, char kind) {
+  const auto entry = std::chrono::steady_clock::now();
   try {
-    work->wait(options.timeout);
+    collective();
   } catch (const std::exception& e) {
     fail(operation, e);
   }
+  const auto exit = std::chrono::steady_clock::now();
   ++traffic.collectives;
-  for (const at::Tensor& b : buffers) traffic.bytes += static_cast<int64_t>(b.nbytes());
-  traffic.seconds +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  traffic.bytes += bytes;
+  const double seconds = std::chrono::duration<double>(exit - entry).count();
+  traffic.seconds += seconds;
+  if (kind == 'g') {
+    ++traffic.gradient_reduces;
+    traffic.gradient_seconds += seconds;
+  }
+  if (!trace_prefix.empty()) {
+    const auto ns = [](auto t) {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+    };
+    trace.push_back({ns(entry), ns(exit), bytes, kind});
+  }
+}
+
+void GlooGroup::State::all_reduce(at::Tensor& buffer, const std::string& operation, char kind) {
+  const auto bytes = static_cast<int64_t>(buffer.nbytes());
+  if (direct && buffer.scalar_type() == at::kFloat) {
+    run([&] { direct->sum(buffer.data_ptr<float>(), buffer.numel()); }, bytes, operation, kind);
+  } else if (direct && buffer.scalar_type() == at::kDouble) {
+    run([&] { direct->sum(buffer.data_ptr<double>(), buffer.numel()); }, bytes, operation, kind);
+  } else {
+    std::vector<at::Tensor> buffers{buffer};
+    run([&] { group->allreduce(buffers)->wait(options.timeout); }, bytes, operation, kind);
+  }
+}
+
+void GlooGroup::State::write_trace() const {
+  if (trace_prefix.empty()) return;
+  const std::string path = trace_prefix + ".rank" + std::to_string(spec.rank) + ".tsv";
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (!file) return;  // A diagnostic aid: never fail training over it.
+  std::fprintf(file, "kind\tentry_ns\texit_ns\tbytes\n");
+  for (const TraceRow& row : trace) {
+    std::fprintf(file, "%c\t%lld\t%lld\t%lld\n", row.kind, static_cast<long long>(row.entry_ns),
+                 static_cast<long long>(row.exit_ns), static_cast<long long>(row.bytes));
+  }
+  std::fclose(file);
 }
 
 // Every rank publishes its config hash; waits until all have (naming the ranks that did not
@@ -254,15 +318,21 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
   state->check_config();
   state->heartbeat_store = open_store(spec, false, options.timeout);
   auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.timeout);
-  gloo_options->devices.push_back(gloo_device(spec));
+  const std::shared_ptr<::gloo::transport::Device> device = gloo_device(spec);
+  gloo_options->devices.push_back(device);
   gloo_options->threads = 1;
   try {
     state->group = c10::make_intrusive<c10d::ProcessGroupGloo>(state->store, spec.rank,
                                                                spec.world_size, gloo_options);
+    if (direct_sums_wanted()) {
+      state->direct = std::make_unique<DirectGloo>(state->store, spec.rank, spec.world_size, device,
+                                                   options.timeout);
+    }
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(spec.rank) +
                            ": Gloo could not connect the ranks: " + message_of(e));
   }
+  if (const char* trace = std::getenv("RLCADE_COLLECTIVE_TRACE")) state->trace_prefix = trace;
   state->heartbeat = std::thread([raw = state.get()] { raw->beat(); });
   return std::unique_ptr<GlooGroup>(new GlooGroup(std::move(state)));
 }
@@ -270,6 +340,7 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
 GlooGroup::GlooGroup(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 GlooGroup::~GlooGroup() {
+  state_->write_trace();
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->stopping = true;
@@ -294,11 +365,7 @@ void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
   std::vector<at::Tensor> flat_views;
   for (const at::Tensor& g : gradients) flat_views.push_back(g.reshape({-1}));
   at::Tensor flat = at::cat(flat_views);
-  std::vector<at::Tensor> buffers{flat};
-  const double before = state_->traffic.seconds;
-  state_->wait(state_->group->allreduce(buffers), buffers, "the gradient all-reduce");
-  ++state_->traffic.gradient_reduces;
-  state_->traffic.gradient_seconds += state_->traffic.seconds - before;
+  state_->all_reduce(flat, "the gradient all-reduce", 'g');
   flat.div_(static_cast<double>(world_size()));
   int64_t offset = 0;
   for (at::Tensor& g : gradients) {
@@ -310,10 +377,9 @@ void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
 
 void GlooGroup::sum(std::span<double> values) {
   if (values.empty()) return;
-  std::vector<at::Tensor> buffers{at::from_blob(values.data(),
-                                                {static_cast<int64_t>(values.size())},
-                                                at::TensorOptions().dtype(at::kDouble))};
-  state_->wait(state_->group->allreduce(buffers), buffers, "an all-reduce of statistics");
+  at::Tensor buffer = at::from_blob(values.data(), {static_cast<int64_t>(values.size())},
+                                    at::TensorOptions().dtype(at::kDouble));
+  state_->all_reduce(buffer, "an all-reduce of statistics", 's');
 }
 
 void GlooGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
@@ -322,8 +388,8 @@ void GlooGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
   for (const at::Tensor& tensor : tensors) {
     // Gloo needs a contiguous buffer: broadcast a copy when the tensor is not one.
     std::vector<at::Tensor> buffer{tensor.is_contiguous() ? tensor : tensor.contiguous()};
-    state_->wait(state_->group->broadcast(buffer, options), buffer,
-                 "the broadcast of rank 0's weights");
+    state_->run([&] { state_->group->broadcast(buffer, options)->wait(state_->options.timeout); },
+                static_cast<int64_t>(buffer[0].nbytes()), "the broadcast of rank 0's weights", 'b');
     if (!buffer[0].is_same(tensor)) const_cast<at::Tensor&>(tensor).copy_(buffer[0]);
   }
 }
