@@ -3,6 +3,7 @@
 #include <gloo/allreduce_ring.h>
 #include <gloo/rendezvous/context.h>
 
+#include <csignal>
 #include <cstring>
 #include <map>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -44,6 +45,13 @@ class RingSums {
   std::map<int64_t, Ring> rings_;
 };
 
+void ignore_broken_pipes() {
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    ::signal(SIGPIPE, SIG_IGN);
+  }
+}
+
 }  // namespace
 
 struct DirectGloo::State {
@@ -54,7 +62,7 @@ struct DirectGloo::State {
 
 DirectGloo::DirectGloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
                        const std::shared_ptr<gloo::transport::Device>& device,
-                       std::chrono::milliseconds timeout)
+                       std::chrono::milliseconds timeout, bool busy_poll)
     : state_(std::make_unique<State>()) {
   state_->context = std::make_shared<gloo::rendezvous::Context>(rank, world_size);
   state_->context->setTimeout(timeout);
@@ -62,9 +70,11 @@ DirectGloo::DirectGloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, i
       c10::make_intrusive<c10d::PrefixStore>(kStorePrefix, store));
   std::shared_ptr<gloo::transport::Device> shared_device = device;
   state_->context->connectFullMesh(gloo_store, shared_device);
-  // Blocking reads in the calling thread (no busy polling: the cores are the ranks').
+  // A write to a rank that died must become an error (EPIPE), not end this process: in
+  // synchronous mode the calling thread writes to the socket itself, without MSG_NOSIGNAL.
+  ignore_broken_pipes();
   for (int r = 0; r < world_size; ++r) {
-    if (r != rank) state_->context->getPair(r)->setSync(true, false);
+    if (r != rank) state_->context->getPair(r)->setSync(true, busy_poll);
   }
 }
 

@@ -9,7 +9,9 @@
 // Here the only wake-up is the kernel's, when the other rank's data arrives.
 //
 // The pairs of this context belong to it alone (GlooGroup keeps ProcessGroupGloo for the
-// broadcasts): every rank must make the same calls in the same order, from one thread.
+// broadcasts): every rank must make the same calls in the same order, from one thread. The
+// constructor sets SIGPIPE to be ignored when it has its default action (writes to a rank that
+// died then fail with an error instead of ending the process).
 #pragma once
 
 #include <c10/util/intrusive_ptr.h>
@@ -30,11 +32,14 @@ namespace rl::distributed {
 class DirectGloo {
  public:
   // Connects every pair of ranks through `store` (keys under a prefix of their own) on
-  // `device`. Throws what Gloo throws (gloo::Exception, std::runtime_error) when a rank does not
-  // connect within `timeout`.
+  // `device`. With `busy_poll`, a rank waiting for data spins on the socket instead of sleeping
+  // in a blocking read: no wake-up, but a core held for as long as it waits (also while
+  // another rank evaluates), so only for ranks that each have a core to themselves. Throws what
+  // Gloo throws (gloo::Exception, std::runtime_error) when a rank does not connect within
+  // `timeout`.
   DirectGloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
              const std::shared_ptr<gloo::transport::Device>& device,
-             std::chrono::milliseconds timeout);
+             std::chrono::milliseconds timeout, bool busy_poll);
   ~DirectGloo();
 
   // Replaces data[0..count) by its element-wise sum over the ranks. Throws gloo::Exception (a

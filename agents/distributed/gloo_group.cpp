@@ -94,14 +94,19 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchSpec& spec) {
   }
 }
 
-// RLCADE_COLLECTIVES=process_group runs the sums on ProcessGroupGloo's worker thread instead of
-// the calling thread (gloo_direct.h), to compare the two.
-bool direct_sums_wanted() {
+// How the sums run, from RLCADE_COLLECTIVES (to compare them; docs/distributed.md): in the
+// calling thread with blocking reads (direct, the default) or busy polling (direct_busy_poll),
+// or on ProcessGroupGloo's worker thread (process_group).
+enum class SumMode { kDirect, kDirectBusyPoll, kProcessGroup };
+
+SumMode sum_mode() {
   const char* mode = std::getenv("RLCADE_COLLECTIVES");
-  if (!mode || std::string(mode) == "direct") return true;
-  if (std::string(mode) == "process_group") return false;
-  throw DistributedError("RLCADE_COLLECTIVES is '" + std::string(mode) +
-                         "': use 'direct' (the default) or 'process_group'");
+  const std::string name = mode ? mode : "direct";
+  if (name == "direct") return SumMode::kDirect;
+  if (name == "direct_busy_poll") return SumMode::kDirectBusyPoll;
+  if (name == "process_group") return SumMode::kProcessGroup;
+  throw DistributedError("RLCADE_COLLECTIVES is '" + name +
+                         "': use 'direct' (the default), 'direct_busy_poll' or 'process_group'");
 }
 
 std::string rank_list(const std::vector<int>& ranks) {
@@ -118,7 +123,7 @@ struct GlooGroup::State {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::TCPStore> heartbeat_store;  // The heartbeat thread's own connection.
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;    // Broadcasts (and sums without `direct`).
-  std::unique_ptr<DirectGloo> direct;  // Sums in the calling thread; null: RLCADE_COLLECTIVES.
+  std::unique_ptr<DirectGloo> direct;  // Sums in the calling thread (null: process_group).
   std::thread heartbeat;
   std::mutex mutex;
   std::condition_variable stop_signal;
@@ -308,6 +313,7 @@ void GlooGroup::State::check_config() {
 }
 
 std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const GroupOptions& options) {
+  const SumMode mode = sum_mode();
   check_launch(spec);
   auto state = std::make_unique<State>();
   state->spec = spec;
@@ -324,9 +330,10 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
   try {
     state->group = c10::make_intrusive<c10d::ProcessGroupGloo>(state->store, spec.rank,
                                                                spec.world_size, gloo_options);
-    if (direct_sums_wanted()) {
-      state->direct = std::make_unique<DirectGloo>(state->store, spec.rank, spec.world_size, device,
-                                                   options.timeout);
+    if (mode != SumMode::kProcessGroup) {
+      state->direct =
+          std::make_unique<DirectGloo>(state->store, spec.rank, spec.world_size, device,
+                                       options.timeout, mode == SumMode::kDirectBusyPoll);
     }
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(spec.rank) +

@@ -5,7 +5,9 @@
 // network and minibatch on LibTorch (its optimizer needs LibTorch's own gradients; the engine
 // computes the same minibatch in less time, so training's share is higher: rank 0's collectives
 // line of the 2-process run gives it); a warm-up all-reduce before each timed one keeps waiting
-// for the slower rank out of the figure).
+// for the slower rank out of the figure). The 2-process run is repeated with the sums on
+// ProcessGroupGloo's worker thread (the path before gloo_direct.h) and with busy-polling sums,
+// and each 2-process line is followed by where both ranks' time at collectives went (traces).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
@@ -168,12 +170,15 @@ std::string trace_breakdown(const fs::path& prefix) {
   return text;
 }
 
-// Trains `steps` env steps in `processes` processes (2 processes: with both ranks' collective
-// traces, summarized in `collectives_breakdown`).
-RunFigures distributed_run(int64_t steps, int processes, const fs::path& out) {
+// Trains `steps` env steps in `processes` processes, with the sums run as RLCADE_COLLECTIVES
+// `collectives` says (agents/distributed/gloo_group.cpp; empty: the default). 2 processes:
+// with both ranks' collective traces, summarized in `collectives_breakdown`.
+RunFigures distributed_run(int64_t steps, int processes, const fs::path& out,
+                           const std::string& collectives = "") {
   std::string command = rltrain_command(steps, processes, out);
   const fs::path trace = out.string() + ".trace";
   if (processes == 2) command = "RLCADE_COLLECTIVE_TRACE='" + trace.string() + "' " + command;
+  if (!collectives.empty()) command = "RLCADE_COLLECTIVES=" + collectives + " " + command;
   RunFigures figures = run_rltrain({command}, {out});
   if (processes == 2) figures.collectives_breakdown = trace_breakdown(trace);
   return figures;
@@ -278,11 +283,17 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
     print_figures("1 process", one);
     const RunFigures two = distributed_run(steps, 2, out / "n2");
     print_figures("2 processes (--nproc 2)", two);
+    const RunFigures threaded = distributed_run(steps, 2, out / "n2pg", "process_group");
+    print_figures("2 processes, ProcessGroupGloo sums", threaded);
+    const RunFigures polling = distributed_run(steps, 2, out / "n2poll", "direct_busy_poll");
+    print_figures("2 processes, busy-polling sums", polling);
     const RunFigures pair = independent_pair(steps, out / "pair");
     print_figures("2 independent 1-process runs", pair);
     speed.metrics = {{"steps_per_second_1proc", one.steps_per_second},
                      {"steps_per_second_2proc", two.steps_per_second},
                      {"speedup", two.steps_per_second / one.steps_per_second},
+                     {"steps_per_second_2proc_process_group", threaded.steps_per_second},
+                     {"steps_per_second_2proc_busy_poll", polling.steps_per_second},
                      {"steps_per_second_2_independent", pair.steps_per_second},
                      {"independent_speedup", pair.steps_per_second / one.steps_per_second},
                      {"cpu_seconds_1proc", one.cpu_seconds},
