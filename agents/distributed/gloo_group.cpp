@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -151,6 +152,9 @@ struct GlooGroup::State {
            char kind);
   // Sums the contiguous `buffer` over the ranks (direct when it is on, else ProcessGroupGloo).
   void all_reduce(at::Tensor& buffer, const std::string& operation, char kind);
+  // Replaces the gradients of `parameters` by their average over the ranks, weighted by
+  // `weight` when it is given (GlooGroup::average_gradients).
+  void reduce_gradients(const std::vector<at::Tensor>& parameters, std::optional<double> weight);
   void beat();
   void check_joined();
   void check_config();
@@ -360,6 +364,19 @@ int GlooGroup::rank() const { return state_->spec.rank; }
 int GlooGroup::world_size() const { return state_->spec.world_size; }
 
 void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
+  state_->reduce_gradients(parameters, std::nullopt);
+}
+
+void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters, double weight) {
+  if (!(weight > 0)) {
+    throw std::invalid_argument("average_gradients: the weight must be positive, got " +
+                                std::to_string(weight));
+  }
+  state_->reduce_gradients(parameters, weight);
+}
+
+void GlooGroup::State::reduce_gradients(const std::vector<at::Tensor>& parameters,
+                                        std::optional<double> weight) {
   std::vector<at::Tensor> gradients;
   gradients.reserve(parameters.size());
   for (const at::Tensor& p : parameters) {
@@ -368,12 +385,19 @@ void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
     gradients.push_back(gradient);
   }
   if (gradients.empty()) return;
-  // One buffer, one all-reduce: the gradients of the small networks are latency-bound.
+  // One buffer, one all-reduce: the gradients of the small networks are latency-bound. A
+  // weighted average adds the weight as one more element and scales the gradients by it.
   std::vector<at::Tensor> flat_views;
   for (const at::Tensor& g : gradients) flat_views.push_back(g.reshape({-1}));
+  if (weight) flat_views.push_back(at::ones({1}, gradients.front().options()));
   at::Tensor flat = at::cat(flat_views);
-  state_->all_reduce(flat, "the gradient all-reduce", 'g');
-  flat.div_(static_cast<double>(world_size()));
+  if (weight) flat.mul_(*weight);
+  all_reduce(flat, "the gradient all-reduce", 'g');
+  if (weight) {
+    flat.div_(flat[flat.numel() - 1].item<double>());
+  } else {
+    flat.div_(static_cast<double>(spec.world_size));
+  }
   int64_t offset = 0;
   for (at::Tensor& g : gradients) {
     const int64_t n = g.numel();
@@ -398,6 +422,22 @@ void GlooGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
     state_->run([&] { state_->group->broadcast(buffer, options)->wait(state_->options.timeout); },
                 static_cast<int64_t>(buffer[0].nbytes()), "the broadcast of rank 0's weights", 'b');
     if (!buffer[0].is_same(tensor)) const_cast<at::Tensor&>(tensor).copy_(buffer[0]);
+  }
+}
+
+int64_t GlooGroup::add_to_counter(const std::string& key, int64_t amount) {
+  try {
+    return state_->store->add(key, amount);
+  } catch (const std::exception& e) {
+    state_->fail("the counter '" + key + "'", e);
+  }
+}
+
+void GlooGroup::remove_counter(const std::string& key) {
+  try {
+    state_->store->deleteKey(key);
+  } catch (const std::exception& e) {
+    state_->fail("removing the counter '" + key + "'", e);
   }
 }
 
