@@ -8,6 +8,9 @@
 // wake-up that, on a machine with a core per rank, waits for a core the other threads hold.
 // Here the only wake-up is the kernel's, when the other rank's data arrives.
 //
+// Only for 2 ranks: the ring adds the other ranks' buffers to each rank's own in that rank's
+// order, which gives every rank the same bits only when there are two (a + b == b + a).
+//
 // The pairs of this context belong to it alone (GlooGroup keeps ProcessGroupGloo for the
 // broadcasts): every rank must make the same calls in the same order, from one thread. The
 // constructor sets SIGPIPE to be ignored when it has its default action (writes to a rank that

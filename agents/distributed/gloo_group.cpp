@@ -334,7 +334,10 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
   try {
     state->group = c10::make_intrusive<c10d::ProcessGroupGloo>(state->store, spec.rank,
                                                                spec.world_size, gloo_options);
-    if (mode != SumMode::kProcessGroup) {
+    // Gloo's ring sums in each rank's own order: with 2 ranks a + b == b + a exactly, with more
+    // the ranks could round differently and their weights drift apart, so they keep
+    // ProcessGroupGloo's sums (reduce-scatter then all-gather: one order for every rank).
+    if (mode != SumMode::kProcessGroup && spec.world_size == 2) {
       state->direct =
           std::make_unique<DirectGloo>(state->store, spec.rank, spec.world_size, device,
                                        options.timeout, mode == SumMode::kDirectBusyPoll);
