@@ -95,19 +95,19 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchSpec& spec) {
   }
 }
 
-// How the sums run, from RLCADE_COLLECTIVES (to compare them; docs/distributed.md): in the
-// calling thread with blocking reads (direct, the default) or busy polling (direct_busy_poll),
-// or on ProcessGroupGloo's worker thread (process_group).
+// How the sums run, from RLCADE_COLLECTIVES (to compare them; docs/distributed.md): on
+// ProcessGroupGloo's worker thread (process_group, the default), or in the calling thread with
+// blocking reads (direct) or busy polling (direct_busy_poll).
 enum class SumMode { kDirect, kDirectBusyPoll, kProcessGroup };
 
 SumMode sum_mode() {
   const char* mode = std::getenv("RLCADE_COLLECTIVES");
-  const std::string name = mode ? mode : "direct";
+  const std::string name = mode ? mode : "process_group";
   if (name == "direct") return SumMode::kDirect;
   if (name == "direct_busy_poll") return SumMode::kDirectBusyPoll;
   if (name == "process_group") return SumMode::kProcessGroup;
   throw DistributedError("RLCADE_COLLECTIVES is '" + name +
-                         "': use 'direct' (the default), 'direct_busy_poll' or 'process_group'");
+                         "': use 'process_group' (the default), 'direct' or 'direct_busy_poll'");
 }
 
 std::string rank_list(const std::vector<int>& ranks) {
@@ -124,7 +124,7 @@ struct GlooGroup::State {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::TCPStore> heartbeat_store;  // The heartbeat thread's own connection.
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;    // Broadcasts (and sums without `direct`).
-  std::unique_ptr<DirectGloo> direct;  // Sums in the calling thread (null: process_group).
+  std::unique_ptr<DirectGloo> direct;  // Sums in the calling thread (RLCADE_COLLECTIVES).
   std::thread heartbeat;
   std::mutex mutex;
   std::condition_variable stop_signal;

@@ -200,7 +200,10 @@ TEST_CASE("distributed: launch from torchrun's and SLURM's variables") {
                        std::invalid_argument);
 }
 
-TEST_CASE("distributed: a rank alive but silent ends the other's sum after the timeout") {
+// Rank 1 joins but is 6 s late to a sum, with the sums run as RLCADE_COLLECTIVES=`mode` says.
+void check_silent_rank_times_out(const char* mode) {
+  CAPTURE(mode);
+  ::setenv("RLCADE_COLLECTIVES", mode, 1);
   StoreServer store;
   std::vector<std::string> errors(2);
   std::vector<double> waited(2);
@@ -223,10 +226,16 @@ TEST_CASE("distributed: a rank alive but silent ends the other's sum after the t
     });
   }
   for (auto& t : ranks) t.join();
+  ::unsetenv("RLCADE_COLLECTIVES");
   CHECK(errors[0].find("rank 0: an all-reduce of statistics failed: the other ranks are alive but "
                        "did not answer within 1.5 s") != std::string::npos);
   CHECK(waited[0] < 5.5);  // The timeout and the heartbeat check, not rank 1's sleep.
   CHECK(errors[1].find("rank 1: an all-reduce of statistics failed") != std::string::npos);
+}
+
+TEST_CASE("distributed: a rank alive but silent ends the other's sum after the timeout") {
+  check_silent_rank_times_out("process_group");
+  check_silent_rank_times_out("direct");
 }
 
 TEST_CASE("distributed: sums in the calling thread equal ProcessGroupGloo's") {
