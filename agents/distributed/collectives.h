@@ -6,8 +6,10 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace rl::distributed {
@@ -29,10 +31,20 @@ class Collectives {
   // Replaces the gradient of every tensor in `parameters` by its mean over the ranks (an
   // undefined gradient counts as zeros and becomes defined).
   virtual void average_gradients(const std::vector<at::Tensor>& parameters) = 0;
+  // The same, weighted: each rank's gradient counts `weight` times (its rows, when the ranks'
+  // minibatches differ in size), so the result is sum(weight_r x gradient_r) / sum(weight_r).
+  // The weights ride in the gradients' all-reduce. `weight` must be positive.
+  virtual void average_gradients(const std::vector<at::Tensor>& parameters, double weight) = 0;
   // Replaces `values` by their element-wise sum over the ranks.
   virtual void sum(std::span<double> values) = 0;
   // Copies rank `root`'s `tensors` into every other rank's (same shapes and types everywhere).
   virtual void broadcast(const std::vector<at::Tensor>& tensors, int root) = 0;
+
+  // A counter shared by the ranks outside the collectives (no rank waits for another): adds
+  // `amount` to the counter `key` (created at 0) and returns its new value; amount 0 reads it.
+  virtual int64_t add_to_counter(const std::string& key, int64_t amount) = 0;
+  // Removes the counter `key` (when no rank reads it any more).
+  virtual void remove_counter(const std::string& key) = 0;
 };
 
 }  // namespace rl::distributed

@@ -4,12 +4,17 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include "agents/distributed/gloo_direct.h"
 #include "core/config.h"
 #include "core/crc32.h"
 
@@ -90,6 +95,21 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchSpec& spec) {
   }
 }
 
+// How the sums run, from RLCADE_COLLECTIVES (to compare them; docs/distributed.md): on
+// ProcessGroupGloo's worker thread (process_group, the default), or in the calling thread with
+// blocking reads (direct) or busy polling (direct_busy_poll).
+enum class SumMode { kDirect, kDirectBusyPoll, kProcessGroup };
+
+SumMode sum_mode() {
+  const char* mode = std::getenv("RLCADE_COLLECTIVES");
+  const std::string name = mode ? mode : "process_group";
+  if (name == "direct") return SumMode::kDirect;
+  if (name == "direct_busy_poll") return SumMode::kDirectBusyPoll;
+  if (name == "process_group") return SumMode::kProcessGroup;
+  throw DistributedError("RLCADE_COLLECTIVES is '" + name +
+                         "': use 'process_group' (the default), 'direct' or 'direct_busy_poll'");
+}
+
 std::string rank_list(const std::vector<int>& ranks) {
   std::string text = ranks.size() == 1 ? "rank " : "ranks ";
   for (size_t i = 0; i < ranks.size(); ++i) text += (i ? ", " : "") + std::to_string(ranks[i]);
@@ -103,21 +123,38 @@ struct GlooGroup::State {
   GroupOptions options;
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::TCPStore> heartbeat_store;  // The heartbeat thread's own connection.
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;    // Broadcasts (and sums without `direct`).
+  std::unique_ptr<DirectGloo> direct;  // Sums in the calling thread (RLCADE_COLLECTIVES).
   std::thread heartbeat;
   std::mutex mutex;
   std::condition_variable stop_signal;
   bool stopping = false;
   Traffic traffic;  // Written by the calling thread only.
+  // RLCADE_COLLECTIVE_TRACE: each collective's entry and exit (steady clock, ns) and bytes,
+  // written to <prefix>.rank<R>.tsv when the group closes (rlbench --case ddppo_scaling reads
+  // them: who waited for whom, and how long a collective took once both ranks were in it).
+  std::string trace_prefix;
+  struct TraceRow {
+    int64_t entry_ns, exit_ns, bytes;
+    char kind;  // g: gradient all-reduce, s: sum, b: broadcast.
+  };
+  std::vector<TraceRow> trace;
+  void write_trace() const;
 
   // The ranks whose heartbeat has not moved over two periods (empty when all are alive).
   // Throws DistributedError when the store itself is gone.
   std::vector<int> silent_ranks();
   // Turns a failed collective into an error naming the missing rank.
   [[noreturn]] void fail(const std::string& operation, const std::exception& e);
-  // Waits for `work` (a collective on `buffers`), counting it in `traffic`.
-  void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::vector<at::Tensor>& buffers,
-            const std::string& operation);
+  // Runs `collective` (of `bytes`), counting it in `traffic` (and the trace) under `kind`;
+  // turns a failure into an error naming the missing rank.
+  void run(const std::function<void()>& collective, int64_t bytes, const std::string& operation,
+           char kind);
+  // Sums the contiguous `buffer` over the ranks (direct when it is on, else ProcessGroupGloo).
+  void all_reduce(at::Tensor& buffer, const std::string& operation, char kind);
+  // Replaces the gradients of `parameters` by their average over the ranks, weighted by
+  // `weight` when it is given (GlooGroup::average_gradients).
+  void reduce_gradients(const std::vector<at::Tensor>& parameters, std::optional<double> weight);
   void beat();
   void check_joined();
   void check_config();
@@ -182,18 +219,54 @@ void GlooGroup::State::fail(const std::string& operation, const std::exception& 
                          " failed: " + who + " (" + cause + ")");
 }
 
-void GlooGroup::State::wait(const c10::intrusive_ptr<c10d::Work>& work,
-                            const std::vector<at::Tensor>& buffers, const std::string& operation) {
-  const auto start = std::chrono::steady_clock::now();
+void GlooGroup::State::run(const std::function<void()>& collective, int64_t bytes,
+                           const std::string& operation, char kind) {
+  const auto entry = std::chrono::steady_clock::now();
   try {
-    work->wait(options.timeout);
+    collective();
   } catch (const std::exception& e) {
     fail(operation, e);
   }
+  const auto exit = std::chrono::steady_clock::now();
   ++traffic.collectives;
-  for (const at::Tensor& b : buffers) traffic.bytes += static_cast<int64_t>(b.nbytes());
-  traffic.seconds +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  traffic.bytes += bytes;
+  const double seconds = std::chrono::duration<double>(exit - entry).count();
+  traffic.seconds += seconds;
+  if (kind == 'g') {
+    ++traffic.gradient_reduces;
+    traffic.gradient_seconds += seconds;
+  }
+  if (!trace_prefix.empty()) {
+    const auto ns = [](auto t) {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+    };
+    trace.push_back({ns(entry), ns(exit), bytes, kind});
+  }
+}
+
+void GlooGroup::State::all_reduce(at::Tensor& buffer, const std::string& operation, char kind) {
+  const auto bytes = static_cast<int64_t>(buffer.nbytes());
+  if (direct && buffer.scalar_type() == at::kFloat) {
+    run([&] { direct->sum(buffer.data_ptr<float>(), buffer.numel()); }, bytes, operation, kind);
+  } else if (direct && buffer.scalar_type() == at::kDouble) {
+    run([&] { direct->sum(buffer.data_ptr<double>(), buffer.numel()); }, bytes, operation, kind);
+  } else {
+    std::vector<at::Tensor> buffers{buffer};
+    run([&] { group->allreduce(buffers)->wait(options.timeout); }, bytes, operation, kind);
+  }
+}
+
+void GlooGroup::State::write_trace() const {
+  if (trace_prefix.empty()) return;
+  const std::string path = trace_prefix + ".rank" + std::to_string(spec.rank) + ".tsv";
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (!file) return;  // A diagnostic aid: never fail training over it.
+  std::fprintf(file, "kind\tentry_ns\texit_ns\tbytes\n");
+  for (const TraceRow& row : trace) {
+    std::fprintf(file, "%c\t%lld\t%lld\t%lld\n", row.kind, static_cast<long long>(row.entry_ns),
+                 static_cast<long long>(row.exit_ns), static_cast<long long>(row.bytes));
+  }
+  std::fclose(file);
 }
 
 // Every rank publishes its config hash; waits until all have (naming the ranks that did not
@@ -244,6 +317,7 @@ void GlooGroup::State::check_config() {
 }
 
 std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const GroupOptions& options) {
+  const SumMode mode = sum_mode();
   check_launch(spec);
   auto state = std::make_unique<State>();
   state->spec = spec;
@@ -254,15 +328,25 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
   state->check_config();
   state->heartbeat_store = open_store(spec, false, options.timeout);
   auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.timeout);
-  gloo_options->devices.push_back(gloo_device(spec));
+  const std::shared_ptr<::gloo::transport::Device> device = gloo_device(spec);
+  gloo_options->devices.push_back(device);
   gloo_options->threads = 1;
   try {
     state->group = c10::make_intrusive<c10d::ProcessGroupGloo>(state->store, spec.rank,
                                                                spec.world_size, gloo_options);
+    // Gloo's ring sums in each rank's own order: with 2 ranks a + b == b + a exactly, with more
+    // the ranks could round differently and their weights drift apart, so they keep
+    // ProcessGroupGloo's sums (reduce-scatter then all-gather: one order for every rank).
+    if (mode != SumMode::kProcessGroup && spec.world_size == 2) {
+      state->direct =
+          std::make_unique<DirectGloo>(state->store, spec.rank, spec.world_size, device,
+                                       options.timeout, mode == SumMode::kDirectBusyPoll);
+    }
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(spec.rank) +
                            ": Gloo could not connect the ranks: " + message_of(e));
   }
+  if (const char* trace = std::getenv("RLCADE_COLLECTIVE_TRACE")) state->trace_prefix = trace;
   state->heartbeat = std::thread([raw = state.get()] { raw->beat(); });
   return std::unique_ptr<GlooGroup>(new GlooGroup(std::move(state)));
 }
@@ -270,6 +354,7 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
 GlooGroup::GlooGroup(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 GlooGroup::~GlooGroup() {
+  state_->write_trace();
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->stopping = true;
@@ -282,6 +367,19 @@ int GlooGroup::rank() const { return state_->spec.rank; }
 int GlooGroup::world_size() const { return state_->spec.world_size; }
 
 void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
+  state_->reduce_gradients(parameters, std::nullopt);
+}
+
+void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters, double weight) {
+  if (!(weight > 0)) {
+    throw std::invalid_argument("average_gradients: the weight must be positive, got " +
+                                std::to_string(weight));
+  }
+  state_->reduce_gradients(parameters, weight);
+}
+
+void GlooGroup::State::reduce_gradients(const std::vector<at::Tensor>& parameters,
+                                        std::optional<double> weight) {
   std::vector<at::Tensor> gradients;
   gradients.reserve(parameters.size());
   for (const at::Tensor& p : parameters) {
@@ -290,16 +388,19 @@ void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
     gradients.push_back(gradient);
   }
   if (gradients.empty()) return;
-  // One buffer, one all-reduce: the gradients of the small networks are latency-bound.
+  // One buffer, one all-reduce: the gradients of the small networks are latency-bound. A
+  // weighted average adds the weight as one more element and scales the gradients by it.
   std::vector<at::Tensor> flat_views;
   for (const at::Tensor& g : gradients) flat_views.push_back(g.reshape({-1}));
+  if (weight) flat_views.push_back(at::ones({1}, gradients.front().options()));
   at::Tensor flat = at::cat(flat_views);
-  std::vector<at::Tensor> buffers{flat};
-  const double before = state_->traffic.seconds;
-  state_->wait(state_->group->allreduce(buffers), buffers, "the gradient all-reduce");
-  ++state_->traffic.gradient_reduces;
-  state_->traffic.gradient_seconds += state_->traffic.seconds - before;
-  flat.div_(static_cast<double>(world_size()));
+  if (weight) flat.mul_(*weight);
+  all_reduce(flat, "the gradient all-reduce", 'g');
+  if (weight) {
+    flat.div_(flat[flat.numel() - 1].item<double>());
+  } else {
+    flat.div_(static_cast<double>(spec.world_size));
+  }
   int64_t offset = 0;
   for (at::Tensor& g : gradients) {
     const int64_t n = g.numel();
@@ -310,10 +411,9 @@ void GlooGroup::average_gradients(const std::vector<at::Tensor>& parameters) {
 
 void GlooGroup::sum(std::span<double> values) {
   if (values.empty()) return;
-  std::vector<at::Tensor> buffers{at::from_blob(values.data(),
-                                                {static_cast<int64_t>(values.size())},
-                                                at::TensorOptions().dtype(at::kDouble))};
-  state_->wait(state_->group->allreduce(buffers), buffers, "an all-reduce of statistics");
+  at::Tensor buffer = at::from_blob(values.data(), {static_cast<int64_t>(values.size())},
+                                    at::TensorOptions().dtype(at::kDouble));
+  state_->all_reduce(buffer, "an all-reduce of statistics", 's');
 }
 
 void GlooGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
@@ -322,9 +422,25 @@ void GlooGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
   for (const at::Tensor& tensor : tensors) {
     // Gloo needs a contiguous buffer: broadcast a copy when the tensor is not one.
     std::vector<at::Tensor> buffer{tensor.is_contiguous() ? tensor : tensor.contiguous()};
-    state_->wait(state_->group->broadcast(buffer, options), buffer,
-                 "the broadcast of rank 0's weights");
+    state_->run([&] { state_->group->broadcast(buffer, options)->wait(state_->options.timeout); },
+                static_cast<int64_t>(buffer[0].nbytes()), "the broadcast of rank 0's weights", 'b');
     if (!buffer[0].is_same(tensor)) const_cast<at::Tensor&>(tensor).copy_(buffer[0]);
+  }
+}
+
+int64_t GlooGroup::add_to_counter(const std::string& key, int64_t amount) {
+  try {
+    return state_->store->add(key, amount);
+  } catch (const std::exception& e) {
+    state_->fail("the counter '" + key + "'", e);
+  }
+}
+
+void GlooGroup::remove_counter(const std::string& key) {
+  try {
+    state_->store->deleteKey(key);
+  } catch (const std::exception& e) {
+    state_->fail("removing the counter '" + key + "'", e);
   }
 }
 

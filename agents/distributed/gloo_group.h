@@ -42,8 +42,11 @@ class GlooGroup final : public Collectives {
   int rank() const override;
   int world_size() const override;
   void average_gradients(const std::vector<at::Tensor>& parameters) override;
+  void average_gradients(const std::vector<at::Tensor>& parameters, double weight) override;
   void sum(std::span<double> values) override;
   void broadcast(const std::vector<at::Tensor>& tensors, int root) override;
+  int64_t add_to_counter(const std::string& key, int64_t amount) override;
+  void remove_counter(const std::string& key) override;
 
   // Rank 0 publishes `value` under `key`; every rank returns it (waits up to the timeout).
   std::string share_from_rank0(const std::string& key, const std::string& value);

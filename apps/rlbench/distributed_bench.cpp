@@ -5,12 +5,15 @@
 // network and minibatch on LibTorch (its optimizer needs LibTorch's own gradients; the engine
 // computes the same minibatch in less time, so training's share is higher: rank 0's collectives
 // line of the 2-process run gives it); a warm-up all-reduce before each timed one keeps waiting
-// for the slower rank out of the figure).
+// for the slower rank out of the figure). The 2-process run (sums on ProcessGroupGloo's worker
+// thread) is repeated with the sums in the calling thread (gloo_direct.h) and busy-polling,
+// and each 2-process line is followed by where both ranks' time at collectives went (traces).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -64,7 +67,8 @@ struct RunFigures {
   double steps_per_second = 0;  // Summed over the runs (each from its summary.json).
   double cpu_seconds = 0;       // User + system CPU of every process of the runs.
   double system_seconds = 0;
-  std::string collectives;  // Rank 0's line on its collectives (multi-process runs).
+  std::string collectives;            // Rank 0's line on its collectives (multi-process runs).
+  std::string collectives_breakdown;  // Both ranks' waiting and collective times (2 processes).
 };
 
 double child_cpu_seconds(bool system_only) {
@@ -109,9 +113,75 @@ RunFigures run_rltrain(const std::vector<std::string>& commands,
   return figures;
 }
 
-// Trains `steps` env steps in `processes` processes.
-RunFigures distributed_run(int64_t steps, int processes, const fs::path& out) {
-  return run_rltrain({rltrain_command(steps, processes, out)}, {out});
+// One collective as one rank saw it (RLCADE_COLLECTIVE_TRACE, agents/distributed/gloo_group.h).
+struct TracedCollective {
+  char kind = 0;
+  int64_t entry_ns = 0, exit_ns = 0;
+};
+
+std::vector<TracedCollective> read_trace(const fs::path& path) {
+  std::istringstream text(read_file(path.string()));
+  std::vector<TracedCollective> rows;
+  std::string line;
+  std::getline(text, line);  // The header.
+  while (std::getline(text, line)) {
+    TracedCollective row;
+    long long entry = 0, exit = 0, bytes = 0;
+    if (std::sscanf(line.c_str(), "%c\t%lld\t%lld\t%lld", &row.kind, &entry, &exit, &bytes) != 4) {
+      throw std::runtime_error("ddppo_scaling: bad line in " + path.string() + ": " + line);
+    }
+    row.entry_ns = entry;
+    row.exit_ns = exit;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// Where each rank's time at collectives went, from both ranks' traces: waiting for the other
+// rank to arrive (the later arrival sets the start), and the collective itself once both were
+// in it (data, and the hand-offs between threads), for gradient all-reduces and the rest.
+std::string trace_breakdown(const fs::path& prefix) {
+  const std::vector<TracedCollective> ranks[2] = {read_trace(prefix.string() + ".rank0.tsv"),
+                                                  read_trace(prefix.string() + ".rank1.tsv")};
+  if (ranks[0].size() != ranks[1].size()) {
+    return "the ranks' traces differ in length (" + std::to_string(ranks[0].size()) + " and " +
+           std::to_string(ranks[1].size()) + " collectives)";
+  }
+  double waiting[2] = {0, 0}, inside[2][2] = {{0, 0}, {0, 0}};  // [rank][gradient?]
+  int64_t counts[2] = {0, 0};
+  for (size_t i = 0; i < ranks[0].size(); ++i) {
+    const int64_t both_in = std::max(ranks[0][i].entry_ns, ranks[1][i].entry_ns);
+    const int gradient = ranks[0][i].kind == 'g' ? 1 : 0;
+    ++counts[gradient];
+    for (int r = 0; r < 2; ++r) {
+      waiting[r] += static_cast<double>(both_in - ranks[r][i].entry_ns) / 1e9;
+      inside[r][gradient] += static_cast<double>(ranks[r][i].exit_ns - both_in) / 1e9;
+    }
+  }
+  char text[400];
+  std::snprintf(text, sizeof text,
+                "waiting for the other rank: rank 0 %.2f s, rank 1 %.2f s; once both were in: "
+                "%lld gradient all-reduces %.2f/%.2f s (%.2f ms each), %lld others %.2f/%.2f s "
+                "(%.2f ms each) on rank 0/1",
+                waiting[0], waiting[1], static_cast<long long>(counts[1]), inside[0][1],
+                inside[1][1], counts[1] ? 1e3 * inside[0][1] / counts[1] : 0.0,
+                static_cast<long long>(counts[0]), inside[0][0], inside[1][0],
+                counts[0] ? 1e3 * inside[0][0] / counts[0] : 0.0);
+  return text;
+}
+
+// Trains `steps` env steps in `processes` processes, with the sums run as RLCADE_COLLECTIVES
+// `collectives` says (agents/distributed/gloo_group.cpp; empty: the default). 2 processes:
+// with both ranks' collective traces, summarized in `collectives_breakdown`.
+RunFigures distributed_run(int64_t steps, int processes, const fs::path& out,
+                           const std::string& collectives = "") {
+  std::string command = rltrain_command(steps, processes, out);
+  const fs::path trace = out.string() + ".trace";
+  if (processes == 2) command = "RLCADE_COLLECTIVE_TRACE='" + trace.string() + "' " + command;
+  if (!collectives.empty()) command = "RLCADE_COLLECTIVES=" + collectives + " " + command;
+  RunFigures figures = run_rltrain({command}, {out});
+  if (processes == 2) figures.collectives_breakdown = trace_breakdown(trace);
+  return figures;
 }
 
 // Two independent one-process runs of `steps` / 2 at the same time: what two processes get
@@ -195,6 +265,9 @@ void print_figures(const char* what, const RunFigures& f) {
   std::printf("ddppo_scaling: %-34s %7.0f env steps/s, %6.1f CPU s (%5.1f system)\n", what,
               f.steps_per_second, f.cpu_seconds, f.system_seconds);
   if (!f.collectives.empty()) std::printf("ddppo_scaling:   rank 0: %s\n", f.collectives.c_str());
+  if (!f.collectives_breakdown.empty()) {
+    std::printf("ddppo_scaling:   %s\n", f.collectives_breakdown.c_str());
+  }
 }
 
 BenchResults run_ddppo_scaling(const BenchOptions& options) {
@@ -210,11 +283,17 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
     print_figures("1 process", one);
     const RunFigures two = distributed_run(steps, 2, out / "n2");
     print_figures("2 processes (--nproc 2)", two);
+    const RunFigures direct = distributed_run(steps, 2, out / "n2direct", "direct");
+    print_figures("2 processes, sums in calling thread", direct);
+    const RunFigures polling = distributed_run(steps, 2, out / "n2poll", "direct_busy_poll");
+    print_figures("2 processes, busy-polling sums", polling);
     const RunFigures pair = independent_pair(steps, out / "pair");
     print_figures("2 independent 1-process runs", pair);
     speed.metrics = {{"steps_per_second_1proc", one.steps_per_second},
                      {"steps_per_second_2proc", two.steps_per_second},
                      {"speedup", two.steps_per_second / one.steps_per_second},
+                     {"steps_per_second_2proc_direct", direct.steps_per_second},
+                     {"steps_per_second_2proc_busy_poll", polling.steps_per_second},
                      {"steps_per_second_2_independent", pair.steps_per_second},
                      {"independent_speedup", pair.steps_per_second / one.steps_per_second},
                      {"cpu_seconds_1proc", one.cpu_seconds},

@@ -200,5 +200,77 @@ TEST_CASE("distributed: launch from torchrun's and SLURM's variables") {
                        std::invalid_argument);
 }
 
+// Rank 1 joins but is 6 s late to a sum, with the sums run as RLCADE_COLLECTIVES=`mode` says.
+void check_silent_rank_times_out(const char* mode) {
+  CAPTURE(mode);
+  ::setenv("RLCADE_COLLECTIVES", mode, 1);
+  StoreServer store;
+  std::vector<std::string> errors(2);
+  std::vector<double> waited(2);
+  std::vector<std::thread> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    ranks.emplace_back([&, rank] {
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        const auto group = GlooGroup::connect(loopback_rank(rank, 2, store.port(), "test"),
+                                              {std::chrono::milliseconds(1500), "same"});
+        // Rank 1 stays connected (its heartbeat goes on) but is late to the sum.
+        if (rank == 1) std::this_thread::sleep_for(std::chrono::seconds(6));
+        double values[1] = {1.0};
+        group->sum(values);
+      } catch (const std::exception& e) {
+        errors[rank] = e.what();
+      }
+      waited[rank] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    });
+  }
+  for (auto& t : ranks) t.join();
+  ::unsetenv("RLCADE_COLLECTIVES");
+  CHECK(errors[0].find("rank 0: an all-reduce of statistics failed: the other ranks are alive but "
+                       "did not answer within 1.5 s") != std::string::npos);
+  CHECK(waited[0] < 5.5);  // The timeout and the heartbeat check, not rank 1's sleep.
+  CHECK(errors[1].find("rank 1: an all-reduce of statistics failed") != std::string::npos);
+}
+
+TEST_CASE("distributed: a rank alive but silent ends the other's sum after the timeout") {
+  check_silent_rank_times_out("process_group");
+  check_silent_rank_times_out("direct");
+}
+
+TEST_CASE("distributed: sums in the calling thread equal ProcessGroupGloo's") {
+  const auto sums_with = [](const char* mode) {
+    ::setenv("RLCADE_COLLECTIVES", mode, 1);
+    std::vector<std::vector<double>> sums(2);
+    run_two_ranks([&](GlooGroup& group) {
+      std::vector<double> values = {0.25 + group.rank(), -3.0 * group.rank(), 1e-9};
+      for (int repeat = 0; repeat < 3; ++repeat) group.sum(values);     // The rings are reused.
+      std::vector<double> small = {static_cast<double>(group.rank())};  // Another size.
+      group.sum(small);
+      values.push_back(small[0]);
+      sums[group.rank()] = values;
+    });
+    ::unsetenv("RLCADE_COLLECTIVES");
+    CHECK(sums[0] == sums[1]);
+    return sums[0];
+  };
+  const std::vector<double> direct = sums_with("direct");
+  CHECK(direct == std::vector<double>{6.0, -12.0, 8e-9, 1.0});
+  CHECK(direct == sums_with("process_group"));
+  CHECK(direct == sums_with("direct_busy_poll"));
+}
+
+TEST_CASE("distributed: an unknown RLCADE_COLLECTIVES is refused, naming the variable") {
+  ::setenv("RLCADE_COLLECTIVES", "threads", 1);
+  std::string error;
+  try {
+    GlooGroup::connect(LaunchSpec{}, {std::chrono::seconds(5), "x"});
+  } catch (const DistributedError& e) {
+    error = e.what();
+  }
+  ::unsetenv("RLCADE_COLLECTIVES");
+  CHECK(error.find("RLCADE_COLLECTIVES is 'threads'") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace rl::distributed

@@ -2,8 +2,8 @@
 // CartPole into one run folder written by rank 0; a killed rank makes the other exit with an
 // error naming it; ranks with different configs, a port in use and an unreachable master get
 // clear errors; DQN and SAC train data-parallel; a resume with another number of processes
-// warns; distributed.split_envs divides the envs over the ranks; --seeds runs each seed in N
-// processes.
+// warns; a resumed DQN run gives rank 1 its own replay; distributed.split_envs divides the envs
+// over the ranks; --seeds runs each seed in N processes.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -224,6 +224,32 @@ TEST_CASE("rltrain --nproc 2: data-parallel SAC on Pendulum") {
   check_two_process_run("sac_pendulum.yaml",
                         " --set train.total_steps=3000 --set agent.learning_starts=1000"
                         " --set agent.train_frequency=2");
+}
+
+TEST_CASE("rltrain --nproc 2: a resumed DQN run gives each rank its own replay buffer back") {
+  test::TempDir dir("nproc_dqn_resume");
+  const fs::path run = dir.path / "run";
+  const fs::path rank1_replay = run / "checkpoints" / "replay_rank1.bin";
+  const test::AppResult first =
+      test::run_app("rltrain", test::shell_quoted(config("dqn_cartpole.yaml")) +
+                                   " --nproc 2 --out " + test::shell_quoted(run) +
+                                   " --set train.total_steps=3000 --set train.eval_every=0"
+                                   " --set train.eval_episodes=2 --set agent.learning_starts=1000"
+                                   " --set agent.train_frequency=2 --set agent.gradient_steps=1");
+  CAPTURE(first.output);
+  REQUIRE(first.exit_code == 0);
+  const std::string before = read_file(rank1_replay.string());
+  // Rank 1's 1500 CartPole transitions: 16-byte observations after a header of under 300 bytes.
+  REQUIRE(before.size() > 20000);
+  const test::AppResult resumed = test::run_app(
+      "rltrain", "--resume " + test::shell_quoted(run) + " --nproc 2 --set train.total_steps=3400");
+  CAPTURE(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(test::contains(resumed.output, "resuming " + run.string() + " at step 3000"));
+  const std::string after = read_file(rank1_replay.string());
+  CHECK(after.size() > before.size());
+  // Rank 1 kept its own first observations (rank 0's copy, or a fresh buffer, has other ones).
+  CHECK(after.find(before.substr(300, 256)) != std::string::npos);
 }
 
 TEST_CASE("rltrain: resuming with another number of processes warns, naming both") {

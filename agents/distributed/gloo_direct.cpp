@@ -1,0 +1,91 @@
+#include "agents/distributed/gloo_direct.h"
+
+#include <gloo/allreduce_ring.h>
+#include <gloo/rendezvous/context.h>
+
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <vector>
+
+namespace rl::distributed {
+
+namespace {
+
+constexpr char kStorePrefix[] = "rlcade/direct";
+
+// Gloo's ring all-reduce binds the buffers it reduces when it is built (it registers them with
+// the pairs), so each size of sum gets a buffer and an algorithm of its own, built on its first
+// use. Every rank builds them in the same order (the same calls), so their slots match.
+template <typename T>
+class RingSums {
+ public:
+  void sum(const std::shared_ptr<gloo::Context>& context, T* data, int64_t count) {
+    auto found = rings_.find(count);
+    if (found == rings_.end()) {
+      Ring ring;
+      ring.buffer = std::make_unique<std::vector<T>>(static_cast<size_t>(count));
+      ring.algorithm = std::make_unique<gloo::AllreduceRing<T>>(
+          context, std::vector<T*>{ring.buffer->data()}, static_cast<int>(count));
+      found = rings_.emplace(count, std::move(ring)).first;
+    }
+    Ring& ring = found->second;
+    std::memcpy(ring.buffer->data(), data, sizeof(T) * static_cast<size_t>(count));
+    ring.algorithm->run();
+    std::memcpy(data, ring.buffer->data(), sizeof(T) * static_cast<size_t>(count));
+  }
+
+ private:
+  struct Ring {
+    std::unique_ptr<std::vector<T>> buffer;  // Stays where the algorithm registered it.
+    std::unique_ptr<gloo::AllreduceRing<T>> algorithm;
+  };
+  std::map<int64_t, Ring> rings_;
+};
+
+void ignore_broken_pipes() {
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    ::signal(SIGPIPE, SIG_IGN);
+  }
+}
+
+}  // namespace
+
+struct DirectGloo::State {
+  std::shared_ptr<gloo::rendezvous::Context> context;
+  RingSums<float> float_sums;
+  RingSums<double> double_sums;
+};
+
+DirectGloo::DirectGloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
+                       const std::shared_ptr<gloo::transport::Device>& device,
+                       std::chrono::milliseconds timeout, bool busy_poll)
+    : state_(std::make_unique<State>()) {
+  state_->context = std::make_shared<gloo::rendezvous::Context>(rank, world_size);
+  state_->context->setTimeout(timeout);
+  c10d::ProcessGroupGloo::GlooStore gloo_store(
+      c10::make_intrusive<c10d::PrefixStore>(kStorePrefix, store));
+  std::shared_ptr<gloo::transport::Device> shared_device = device;
+  state_->context->connectFullMesh(gloo_store, shared_device);
+  // A write to a rank that died must become an error (EPIPE), not end this process: in
+  // synchronous mode the calling thread writes to the socket itself, without MSG_NOSIGNAL.
+  ignore_broken_pipes();
+  for (int r = 0; r < world_size; ++r) {
+    if (r != rank) state_->context->getPair(r)->setSync(true, busy_poll);
+  }
+}
+
+DirectGloo::~DirectGloo() = default;
+
+void DirectGloo::sum(float* data, int64_t count) {
+  if (count > 0) state_->float_sums.sum(state_->context, data, count);
+}
+
+void DirectGloo::sum(double* data, int64_t count) {
+  if (count > 0) state_->double_sums.sum(state_->context, data, count);
+}
+
+}  // namespace rl::distributed
