@@ -5,8 +5,8 @@
 // network and minibatch on LibTorch (its optimizer needs LibTorch's own gradients; the engine
 // computes the same minibatch in less time, so training's share is higher: rank 0's collectives
 // line of the 2-process run gives it); a warm-up all-reduce before each timed one keeps waiting
-// for the slower rank out of the figure). The 2-process run (sums on ProcessGroupGloo's worker
-// thread) is repeated with the sums in the calling thread (gloo_direct.h) and busy-polling,
+// for the slower rank out of the figure). The 2-process run (sums in the calling thread,
+// gloo_direct.h) is repeated with ProcessGroupGloo's sums and with busy-polling sums,
 // and each 2-process line is followed by where both ranks' time at collectives went (traces).
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -282,9 +282,9 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
     const RunFigures one = distributed_run(steps, 1, out / "n1");
     print_figures("1 process", one);
     const RunFigures two = distributed_run(steps, 2, out / "n2");
-    print_figures("2 processes (--nproc 2)", two);
-    const RunFigures direct = distributed_run(steps, 2, out / "n2direct", "direct");
-    print_figures("2 processes, sums in calling thread", direct);
+    print_figures("2 processes (--nproc 2: sums in the calling thread)", two);
+    const RunFigures pg = distributed_run(steps, 2, out / "n2pg", "process_group");
+    print_figures("2 processes, ProcessGroupGloo's sums", pg);
     const RunFigures polling = distributed_run(steps, 2, out / "n2poll", "direct_busy_poll");
     print_figures("2 processes, busy-polling sums", polling);
     const RunFigures pair = independent_pair(steps, out / "pair");
@@ -292,7 +292,7 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
     speed.metrics = {{"steps_per_second_1proc", one.steps_per_second},
                      {"steps_per_second_2proc", two.steps_per_second},
                      {"speedup", two.steps_per_second / one.steps_per_second},
-                     {"steps_per_second_2proc_direct", direct.steps_per_second},
+                     {"steps_per_second_2proc_process_group", pg.steps_per_second},
                      {"steps_per_second_2proc_busy_poll", polling.steps_per_second},
                      {"steps_per_second_2_independent", pair.steps_per_second},
                      {"independent_speedup", pair.steps_per_second / one.steps_per_second},
