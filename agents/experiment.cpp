@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "agents/torch_setup.h"
+
 namespace rl {
 
 std::unique_ptr<Env> Experiment::make_env() {
@@ -31,6 +33,10 @@ Experiment build_experiment(ConfigDocument document, int processes) {
   context.total_steps = run.train.total_steps;
   context.seed = run.seed;
   context.threads = static_cast<int>(run.train.threads);
+  // Initialisation already runs BLAS/LAPACK (orthogonal init is a QR), whose reductions round
+  // differently with another thread count: use the run's threads from here on, so that a seed
+  // gives the same weights whatever OPENBLAS_NUM_THREADS the process started with.
+  set_compute_threads(context.threads);
   e.agent = AgentRegistry::global().make(run.agent_type, e.config.agent_section, context);
   e.config.agent_section.finish();
   e.resolved_yaml = e.config.document.resolved_yaml();
