@@ -221,6 +221,11 @@ void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int b
 }
 
 void transpose(const float* in, int64_t rows, int64_t columns, float* out) {
+  transpose(in, columns, rows, columns, out, rows);
+}
+
+void transpose(const float* in, int64_t in_stride, int64_t rows, int64_t columns, float* out,
+               int64_t out_stride) {
   int64_t full_rows = 0, full_columns = 0;
 #ifdef RLCADE_BATCH_PRODUCTS_AVX512
   if (has_avx512()) {
@@ -228,7 +233,8 @@ void transpose(const float* in, int64_t rows, int64_t columns, float* out) {
     full_columns = columns / 16 * 16;
     for (int64_t c0 = 0; c0 < full_columns; c0 += 16) {
       for (int64_t r0 = 0; r0 < full_rows; r0 += 16) {
-        transpose_16x16(in + r0 * columns + c0, columns, out + c0 * rows + r0, rows);
+        transpose_16x16(in + r0 * in_stride + c0, in_stride, out + c0 * out_stride + r0,
+                        out_stride);
       }
     }
   }
@@ -238,7 +244,7 @@ void transpose(const float* in, int64_t rows, int64_t columns, float* out) {
   for (int64_t c0 = 0; c0 < columns; c0 += 16) {
     const int64_t c_end = std::min(c0 + 16, columns);
     for (int64_t r = c0 < full_columns ? full_rows : 0; r < rows; ++r) {
-      for (int64_t c = c0; c < c_end; ++c) out[c * rows + r] = in[r * columns + c];
+      for (int64_t c = c0; c < c_end; ++c) out[c * out_stride + r] = in[r * in_stride + c];
     }
   }
 }

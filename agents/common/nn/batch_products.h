@@ -36,5 +36,9 @@ void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int b
 // out[c, r] = in[r, c] for in [rows, columns] row-major: a batch of inputs transposed for
 // dense_forward_transposed().
 void transpose(const float* in, int64_t rows, int64_t columns, float* out);
+// The same between strided matrices: out[c * out_stride + r] = in[r * in_stride + c] for r in
+// [0, rows), c in [0, columns); nothing else of out is written.
+void transpose(const float* in, int64_t in_stride, int64_t rows, int64_t columns, float* out,
+               int64_t out_stride);
 
 }  // namespace rl::nn

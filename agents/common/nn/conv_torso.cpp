@@ -6,6 +6,7 @@
 
 #include "agents/common/nn/batch_products.h"
 #include "agents/common/nn/blas.h"
+#include "agents/common/nn/nonzero_scan.h"
 #include "agents/vector_clones.h"
 
 namespace rl::nn {
@@ -29,6 +30,12 @@ void row_sums(const float* x, int64_t rows, int64_t columns, float* sums) {
     const float* row = x + r * columns;
     sums[r] = std::accumulate(row, row + columns, 0.f);
   }
+}
+
+// x = max(x, 0) element-wise.
+RLCADE_VECTOR_CLONES
+void relu_in_place(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.f);
 }
 
 // Zeroes gradient entries whose forward activation was clamped by ReLU.
@@ -91,6 +98,14 @@ ConvTorso::ConvTorso(const ConvTorsoLayers& layers, const std::vector<int64_t>& 
         std::to_string(channels_) + " channels and the hidden layer " +
         std::to_string(feature_size_) + " inputs");
   }
+  const int64_t observation_size = channels_ * height_ * width_;
+  nonzero_.resize(static_cast<size_t>(observation_size));
+  pixel_places_.reserve(static_cast<size_t>(observation_size));
+  for (int64_t i = 0; i < observation_size; ++i) {
+    const int64_t c = i / (height_ * width_), y = (i / width_) % height_, x = i % width_;
+    pixel_places_.push_back(
+        {static_cast<int32_t>(c), static_cast<int32_t>(y), static_cast<int32_t>(x), 0.f});
+  }
 }
 
 void ConvTorso::reserve(int batch) {
@@ -102,6 +117,7 @@ void ConvTorso::reserve(int batch) {
   hidden_t_.resize(static_cast<size_t>(hidden_units_ * batch));
   dhidden_t_.resize(hidden_t_.size());
   dfeatures_.resize(features_.size());
+  dconv_.resize(features_.size());
   // Room for every input being nonzero: find_active_pixels() never allocates.
   active_.reserve(static_cast<size_t>(batch * channels_ * height_ * width_));
   first_active_.reserve(static_cast<size_t>(batch) + 1);
@@ -109,17 +125,17 @@ void ConvTorso::reserve(int batch) {
 
 template <typename Input>
 void ConvTorso::find_active_pixels(const Input* observations, int batch) {
-  const int64_t plane = height_ * width_;
-  const int64_t observation_size = channels_ * plane;
+  const int64_t observation_size = channels_ * height_ * width_;
   active_.clear();
   first_active_.assign(batch + 1, 0);
   for (int b = 0; b < batch; ++b) {
     const Input* observation = observations + b * observation_size;
-    for (int64_t i = 0; i < observation_size; ++i) {
-      if (observation[i] == 0) continue;
-      const int64_t c = i / plane, y = (i % plane) / width_, x = i % width_;
-      active_.push_back({static_cast<int32_t>(c), static_cast<int32_t>(y), static_cast<int32_t>(x),
-                         static_cast<float>(observation[i]) * observation_scale_});
+    const int64_t count = nonzero_indices(observation, observation_size, nonzero_.data());
+    for (int64_t k = 0; k < count; ++k) {
+      const int32_t i = nonzero_[k];
+      ActivePixel pixel = pixel_places_[i];
+      pixel.value = static_cast<float>(observation[i]) * observation_scale_;
+      active_.push_back(pixel);
     }
     first_active_[b + 1] = static_cast<int64_t>(active_.size());
   }
@@ -150,56 +166,83 @@ void ConvTorso::convolve(const Weights& w, int batch) {
       tap_weights_[tap * filters_ + f] = w.conv_weight[f * patch_size_ + tap];
     }
   }
+  const int64_t position_stride = batch * filters_;
   for (int b = 0; b < batch; ++b) {
-    // Sums per position, [positions, filters]; only nonzero inputs contribute.
-    float* sums = conv_.data() + b * feature_size_;
+    // Sample b's sums, one row of filters per position; only nonzero inputs contribute.
+    float* sums = conv_.data() + b * filters_;
     for (int64_t p = 0; p < positions_; ++p) {
-      std::copy(w.conv_bias, w.conv_bias + filters_, sums + p * filters_);
+      float* out = sums + p * position_stride;
+      for (int64_t f = 0; f < filters_; ++f) out[f] = w.conv_bias[f];
     }
     for_each_tap(b, [&](int64_t tap, int64_t position, float value) {
       const float* weights = tap_weights_.data() + tap * filters_;
-      float* out = sums + position * filters_;
+      float* out = sums + position * position_stride;
       for (int64_t f = 0; f < filters_; ++f) out[f] += weights[f] * value;
     });
-    // ReLU, reordered to the [filters, positions] layout Flatten gives.
-    float* features = features_.data() + b * feature_size_;
-    for (int64_t p = 0; p < positions_; ++p) {
-      for (int64_t f = 0; f < filters_; ++f) {
-        features[f * positions_ + p] = std::max(sums[p * filters_ + f], 0.f);
-      }
-    }
   }
-  if (hidden_by_kernel(batch)) transpose_features(batch);
+  relu_in_place(conv_.data(), batch * feature_size_);
+  if (hidden_by_kernel(batch)) {
+    // Straight into the kernel's [features, batch]: position p's [batch, filters] block is the
+    // columns p, positions + p, ... of it.
+    for (int64_t p = 0; p < positions_; ++p) {
+      transpose(conv_.data() + p * position_stride, filters_, batch, filters_,
+                features_t_.data() + p * batch, positions_ * batch);
+    }
+  } else {
+    flatten_features(batch);
+  }
 }
 
 bool ConvTorso::hidden_by_kernel(int batch) const {
   return batch >= kMinKernelBatch && batch_product_kernels_available();
 }
 
-void ConvTorso::transpose_features(int batch) {
-  transpose(features_.data(), batch, feature_size_, features_t_.data());
+void ConvTorso::flatten_features(int batch) {
+  // Sample b's [positions, filters] (rows batch * filters apart) to [filters, positions].
+  for (int b = 0; b < batch; ++b) {
+    transpose(conv_.data() + b * filters_, batch * filters_, positions_, filters_,
+              features_.data() + b * feature_size_, positions_);
+  }
+}
+
+void ConvTorso::sum_bias_gradient(int batch, float* bias_gradient) const {
+  // Sample by sample, position by position, as the conv's sums were laid out before.
+  const int64_t position_stride = batch * filters_;
+  const auto sum = [&](float* total) {
+    for (int b = 0; b < batch; ++b) {
+      for (int64_t p = 0; p < positions_; ++p) {
+        const float* d = dconv_.data() + p * position_stride + b * filters_;
+        for (int64_t f = 0; f < filters_; ++f) total[f] += d[f];
+      }
+    }
+  };
+  std::fill(bias_gradient, bias_gradient + filters_, 0.f);
+  constexpr int64_t kRegisterFilters = 16;  // The MinAtar CNN's: totals kept in a register.
+  if (filters_ == kRegisterFilters) {
+    float total[kRegisterFilters] = {};
+    sum(total);
+    std::copy(total, total + kRegisterFilters, bias_gradient);
+  } else {
+    sum(bias_gradient);
+  }
 }
 
 RLCADE_VECTOR_CLONES
 void ConvTorso::convolve_backward(const Gradients& g, int batch) {
-  std::fill(tap_gradients_.begin(), tap_gradients_.end(), 0.f);
-  std::fill(g.conv_bias, g.conv_bias + filters_, 0.f);
+  // The conv output's gradient in the conv's [positions, batch, filters] layout, zero where
+  // the ReLU clamped.
+  const int64_t position_stride = batch * filters_;
   for (int b = 0; b < batch; ++b) {
-    // The conv output's gradient in [positions, filters] order, zero where the ReLU clamped.
-    const float* features = features_.data() + b * feature_size_;
-    const float* dfeatures = dfeatures_.data() + b * feature_size_;
-    float* dsums = conv_.data() + b * feature_size_;
-    for (int64_t f = 0; f < filters_; ++f) {
-      for (int64_t p = 0; p < positions_; ++p) {
-        const int64_t j = f * positions_ + p;
-        dsums[p * filters_ + f] = features[j] > 0.f ? dfeatures[j] : 0.f;
-      }
-    }
-    for (int64_t p = 0; p < positions_; ++p) {
-      for (int64_t f = 0; f < filters_; ++f) g.conv_bias[f] += dsums[p * filters_ + f];
-    }
+    transpose(dfeatures_.data() + b * feature_size_, positions_, filters_, positions_,
+              dconv_.data() + b * filters_, position_stride);
+  }
+  relu_backward(conv_.data(), dconv_.data(), batch * feature_size_);
+  sum_bias_gradient(batch, g.conv_bias);
+  std::fill(tap_gradients_.begin(), tap_gradients_.end(), 0.f);
+  for (int b = 0; b < batch; ++b) {
+    const float* dsums = dconv_.data() + b * filters_;
     for_each_tap(b, [&](int64_t tap, int64_t position, float value) {
-      const float* d = dsums + position * filters_;
+      const float* d = dsums + position * position_stride;
       float* out = tap_gradients_.data() + tap * filters_;
       for (int64_t f = 0; f < filters_; ++f) out[f] += d[f] * value;
     });
@@ -246,6 +289,8 @@ void ConvTorso::backward(const ConvTorsoLayers& layers, int batch) {
   const Gradients g{defined_gradient(layers.conv->weight), defined_gradient(layers.conv->bias),
                     defined_gradient(layers.hidden->weight), defined_gradient(layers.hidden->bias)};
   relu_backward(hidden_t_.data(), dhidden_t_.data(), hidden_units_ * batch);
+  // The kernel's forward pass wrote only features_t_.
+  if (hidden_by_kernel(batch)) flatten_features(batch);
   // Hidden layer: dW = dhidden^T features, db = row sums of dhidden^T, dfeatures = dhidden W
   // ([batch, features]: each sample's row contiguous for the conv backward; a [features, batch]
   // product read back column by column missed the cache on nearly every element).

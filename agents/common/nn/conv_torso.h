@@ -74,16 +74,19 @@ class ConvTorso {
   // that lands inside the conv output; tap = channel * 9 + dy * 3 + dx.
   template <typename Visit>
   void for_each_tap(int b, Visit&& visit) const;
-  // The conv layer on the active pixels: features_ = ReLU(conv + bias) in Flatten's order.
+  // The conv layer on the active pixels: conv_ = ReLU(conv + bias), and from it features_t_
+  // when hidden_by_kernel(batch), else features_.
   void convolve(const Weights& w, int batch);
   // Conv weight and bias gradients from dfeatures_.
   void convolve_backward(const Gradients& g, int batch);
+  // bias_gradient = sums of dconv_ over samples and positions (overwritten).
+  void sum_bias_gradient(int batch, float* bias_gradient) const;
   // Whether the hidden layer's forward pass runs on the batch_products.h kernel (from
   // features_t_), else on sgemm (from features_): the kernel pays from kMinKernelBatch samples.
   static constexpr int kMinKernelBatch = 16;
   bool hidden_by_kernel(int batch) const;
-  // features_t_ = features_ transposed.
-  void transpose_features(int batch);
+  // features_ from conv_ (Flatten's order).
+  void flatten_features(int batch);
   // The conv and hidden layers on the active pixels found last.
   const float* forward_active(const ConvTorsoLayers& layers, int batch);
 
@@ -97,13 +100,18 @@ class ConvTorso {
   int64_t patch_size_;    // channels * 9.
   int64_t feature_size_;  // filters * positions.
   float observation_scale_;
-  int capacity_ = 0;                   // Batch size the buffers hold.
-  std::vector<ActivePixel> active_;    // Nonzero inputs, sample by sample.
-  std::vector<int64_t> first_active_;  // [batch + 1]: sample b's are [first[b], first[b + 1]).
-  std::vector<float> tap_weights_;     // [patch_size, filters]: the conv weight transposed.
-  std::vector<float> tap_gradients_;   // [patch_size, filters]: its gradient, accumulating.
-  std::vector<float> conv_;        // [batch, positions, filters]: conv sums, then their gradient.
-  std::vector<float> features_;    // [batch, filters * positions]: ReLU(conv + bias), torch order.
+  int capacity_ = 0;                       // Batch size the buffers hold.
+  std::vector<ActivePixel> active_;        // Nonzero inputs, sample by sample.
+  std::vector<ActivePixel> pixel_places_;  // [channels * height * width]: each input's place.
+  std::vector<int32_t> nonzero_;           // One observation's nonzero inputs (indices).
+  std::vector<int64_t> first_active_;      // [batch + 1]: sample b's are [first[b], first[b + 1]).
+  std::vector<float> tap_weights_;         // [patch_size, filters]: the conv weight transposed.
+  std::vector<float> tap_gradients_;       // [patch_size, filters]: its gradient, accumulating.
+  // [positions, batch, filters]: ReLU(conv + bias); a position's rows side by side, so that
+  // they transpose into features_t_ as 16x16 blocks.
+  std::vector<float> conv_;
+  std::vector<float> dconv_;       // [positions, batch, filters]: the gradient of conv_'s sums.
+  std::vector<float> features_;    // [batch, filters * positions]: conv_ in torch (Flatten) order.
   std::vector<float> features_t_;  // [filters * positions, batch]: features_ transposed.
   std::vector<float> hidden_t_;    // [hidden_units, batch]: ReLU(W features^T + b).
   std::vector<float> dhidden_t_;   // [hidden_units, batch]
