@@ -147,6 +147,26 @@ TEST_CASE("batch_products: weight gradient dW = dy^T x and input gradient dx = d
   }
 }
 
+TEST_CASE("batch_products: weight gradient from the inputs transposed, odd shapes") {
+  if (!blas_available() && !nn::batch_product_kernels_available()) return;
+  std::mt19937 rng(6);
+  for_each_shape(kOutputs, kBatches, kInputs, [&](Shape s) {
+    const auto dy_t = random_values(count(s.outputs, s.batch), rng, 0.4);
+    const auto x = random_values(count(s.batch, s.inputs), rng, 0.3);
+    std::vector<float> x_t(x.size());
+    for (int b = 0; b < s.batch; ++b) {
+      for (int i = 0; i < s.inputs; ++i) x_t[i * s.batch + b] = x[b * s.inputs + i];
+    }
+    std::vector<float> out(count(s.outputs, s.inputs) + 1, 99.f);
+    nn::dense_weight_gradient_transposed_inputs(dy_t.data(), s.outputs, s.batch, x_t.data(),
+                                                s.inputs, out.data());
+    CHECK(out.back() == 99.f);
+    out.pop_back();
+    const auto a_of = [&](int64_t row, int64_t step) { return dy_t[row * s.batch + step]; };
+    check_product(out, reference_product(s.outputs, s.batch, s.inputs, a_of, x));
+  });
+}
+
 TEST_CASE("batch_products: transpose on odd shapes, 16x16 blocks and their edges") {
   for (int rows : {1, 15, 16, 33}) {
     for (int columns : {1, 16, 17, 40}) {

@@ -88,21 +88,30 @@ __attribute__((target("avx512f"))) void product_rows(StridedRows rows, int row_c
   }
 }
 
+// How strided_product reads v. kInPlace: v [steps, columns] as it is. kCopy: each panel of v
+// first copied into contiguous memory, worth it when v's rows are a multiple of 4 kB apart
+// (which would put every row of a panel in the same L1 cache set). kTranspose: v given
+// transposed, [columns, steps] with rows ldv apart, each panel transposed into contiguous memory.
+enum class Panels { kInPlace, kCopy, kTranspose };
+
 // c [row_count, columns] = rows [row_count, steps] x v [steps, columns] (row strides ldv, ldc),
-// kPanelWidth columns at a time. With `pack`, each such panel of v is first copied into
-// contiguous memory: worth it when v's rows are a multiple of 4 kB apart, which would put every
-// row of a panel in the same L1 cache set.
+// kPanelWidth columns at a time.
 __attribute__((target("avx512f"))) void strided_product(StridedRows rows, int64_t row_count,
                                                         int steps, const float* v, int64_t ldv,
                                                         int64_t columns, float* c, int64_t ldc,
-                                                        bool pack) {
+                                                        Panels panels) {
   thread_local std::vector<float> panel;
+  const bool pack = panels != Panels::kInPlace;
   if (pack) panel.resize(std::max<size_t>(panel.size(), static_cast<size_t>(steps) * kPanelWidth));
   for (int64_t c0 = 0; c0 < columns; c0 += kPanelWidth) {
     const int width = static_cast<int>(std::min<int64_t>(kPanelWidth, columns - c0));
     const float* block = v + c0;
     int64_t block_stride = ldv;
-    if (pack) {
+    if (panels == Panels::kTranspose) {
+      transpose(v + c0 * ldv, ldv, width, steps, panel.data(), kPanelWidth);
+      block = panel.data();
+      block_stride = kPanelWidth;
+    } else if (pack) {
       const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
       for (int s = 0; s < steps; ++s) {
         const float* source = v + s * ldv + c0;
@@ -182,7 +191,7 @@ void dense_forward_transposed(const float* weight, int64_t outputs, int64_t inpu
   if (has_avx512()) {
     // Rows: outputs, steps: the inputs (contiguous in the weight's rows), columns: the batch.
     strided_product({weight, input_size, 1}, outputs, static_cast<int>(input_size), inputs_t, batch,
-                    batch, outputs_t, batch, /*pack=*/false);
+                    batch, outputs_t, batch, Panels::kInPlace);
     return;
   }
 #endif
@@ -196,12 +205,27 @@ void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int 
   if (has_avx512()) {
     // Rows: outputs, steps: the batch (contiguous in output_gradient_t's rows).
     strided_product({output_gradient_t, batch, 1}, outputs, batch, inputs, input_size, input_size,
-                    weight_gradient, input_size, /*pack=*/true);
+                    weight_gradient, input_size, Panels::kCopy);
     return;
   }
 #endif
   sgemm(false, false, static_cast<int>(outputs), static_cast<int>(input_size), batch, 1.f,
         output_gradient_t, batch, inputs, static_cast<int>(input_size), 0.f, weight_gradient,
+        static_cast<int>(input_size));
+}
+
+void dense_weight_gradient_transposed_inputs(const float* output_gradient_t, int64_t outputs,
+                                             int batch, const float* inputs_t, int64_t input_size,
+                                             float* weight_gradient) {
+#ifdef RLCADE_BATCH_PRODUCTS_AVX512
+  if (has_avx512()) {
+    strided_product({output_gradient_t, batch, 1}, outputs, batch, inputs_t, batch, input_size,
+                    weight_gradient, input_size, Panels::kTranspose);
+    return;
+  }
+#endif
+  sgemm(false, true, static_cast<int>(outputs), static_cast<int>(input_size), batch, 1.f,
+        output_gradient_t, batch, inputs_t, batch, 0.f, weight_gradient,
         static_cast<int>(input_size));
 }
 
@@ -211,7 +235,7 @@ void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int b
   if (has_avx512()) {
     // Rows: the batch (contiguous down output_gradient_t's columns), steps: outputs.
     strided_product({output_gradient_t, 1, batch}, batch, static_cast<int>(outputs), weight,
-                    input_size, input_size, input_gradient, input_size, /*pack=*/true);
+                    input_size, input_size, input_gradient, input_size, Panels::kCopy);
     return;
   }
 #endif

@@ -28,6 +28,12 @@ void dense_forward_transposed(const float* weight, int64_t outputs, int64_t inpu
 void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int batch,
                            const float* inputs, int64_t input_size, float* weight_gradient);
 
+// The same from the inputs transposed, inputs_t [input_size, batch] (what
+// dense_forward_transposed() took), with the same sums.
+void dense_weight_gradient_transposed_inputs(const float* output_gradient_t, int64_t outputs,
+                                             int batch, const float* inputs_t, int64_t input_size,
+                                             float* weight_gradient);
+
 // input_gradient[b, i] = sum over o of output_gradient_t[o, b] * weight[o, i] (overwritten):
 // dx = dy W for output_gradient_t [outputs, batch] and weight [outputs, input_size].
 void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int batch,

@@ -100,6 +100,7 @@ ConvTorso::ConvTorso(const ConvTorsoLayers& layers, const std::vector<int64_t>& 
   }
   const int64_t observation_size = channels_ * height_ * width_;
   nonzero_.resize(static_cast<size_t>(observation_size));
+  dconv_.resize(static_cast<size_t>(feature_size_));
   pixel_places_.reserve(static_cast<size_t>(observation_size));
   for (int64_t i = 0; i < observation_size; ++i) {
     const int64_t c = i / (height_ * width_), y = (i / width_) % height_, x = i % width_;
@@ -117,7 +118,6 @@ void ConvTorso::reserve(int batch) {
   hidden_t_.resize(static_cast<size_t>(hidden_units_ * batch));
   dhidden_t_.resize(hidden_t_.size());
   dfeatures_.resize(features_.size());
-  dconv_.resize(features_.size());
   // Room for every input being nonzero: find_active_pixels() never allocates.
   active_.reserve(static_cast<size_t>(batch * channels_ * height_ * width_));
   first_active_.reserve(static_cast<size_t>(batch) + 1);
@@ -166,26 +166,25 @@ void ConvTorso::convolve(const Weights& w, int batch) {
       tap_weights_[tap * filters_ + f] = w.conv_weight[f * patch_size_ + tap];
     }
   }
-  const int64_t position_stride = batch * filters_;
   for (int b = 0; b < batch; ++b) {
     // Sample b's sums, one row of filters per position; only nonzero inputs contribute.
-    float* sums = conv_.data() + b * filters_;
+    float* sums = conv_.data() + b * feature_size_;
     for (int64_t p = 0; p < positions_; ++p) {
-      float* out = sums + p * position_stride;
+      float* out = sums + p * filters_;
       for (int64_t f = 0; f < filters_; ++f) out[f] = w.conv_bias[f];
     }
     for_each_tap(b, [&](int64_t tap, int64_t position, float value) {
       const float* weights = tap_weights_.data() + tap * filters_;
-      float* out = sums + position * position_stride;
+      float* out = sums + position * filters_;
       for (int64_t f = 0; f < filters_; ++f) out[f] += weights[f] * value;
     });
   }
   relu_in_place(conv_.data(), batch * feature_size_);
   if (hidden_by_kernel(batch)) {
-    // Straight into the kernel's [features, batch]: position p's [batch, filters] block is the
-    // columns p, positions + p, ... of it.
+    // Straight into the kernel's [features, batch]: position p's [batch, filters] (rows a
+    // sample's sums apart) goes to rows p, positions + p, ... of it.
     for (int64_t p = 0; p < positions_; ++p) {
-      transpose(conv_.data() + p * position_stride, filters_, batch, filters_,
+      transpose(conv_.data() + p * filters_, feature_size_, batch, filters_,
                 features_t_.data() + p * batch, positions_ * batch);
     }
   } else {
@@ -198,55 +197,47 @@ bool ConvTorso::hidden_by_kernel(int batch) const {
 }
 
 void ConvTorso::flatten_features(int batch) {
-  // Sample b's [positions, filters] (rows batch * filters apart) to [filters, positions].
+  // Sample b's [positions, filters] to [filters, positions].
   for (int b = 0; b < batch; ++b) {
-    transpose(conv_.data() + b * filters_, batch * filters_, positions_, filters_,
+    transpose(conv_.data() + b * feature_size_, filters_, positions_, filters_,
               features_.data() + b * feature_size_, positions_);
-  }
-}
-
-void ConvTorso::sum_bias_gradient(int batch, float* bias_gradient) const {
-  // Sample by sample, position by position, as the conv's sums were laid out before.
-  const int64_t position_stride = batch * filters_;
-  const auto sum = [&](float* total) {
-    for (int b = 0; b < batch; ++b) {
-      for (int64_t p = 0; p < positions_; ++p) {
-        const float* d = dconv_.data() + p * position_stride + b * filters_;
-        for (int64_t f = 0; f < filters_; ++f) total[f] += d[f];
-      }
-    }
-  };
-  std::fill(bias_gradient, bias_gradient + filters_, 0.f);
-  constexpr int64_t kRegisterFilters = 16;  // The MinAtar CNN's: totals kept in a register.
-  if (filters_ == kRegisterFilters) {
-    float total[kRegisterFilters] = {};
-    sum(total);
-    std::copy(total, total + kRegisterFilters, bias_gradient);
-  } else {
-    sum(bias_gradient);
   }
 }
 
 RLCADE_VECTOR_CLONES
 void ConvTorso::convolve_backward(const Gradients& g, int batch) {
-  // The conv output's gradient in the conv's [positions, batch, filters] layout, zero where
-  // the ReLU clamped.
-  const int64_t position_stride = batch * filters_;
-  for (int b = 0; b < batch; ++b) {
-    transpose(dfeatures_.data() + b * feature_size_, positions_, filters_, positions_,
-              dconv_.data() + b * filters_, position_stride);
-  }
-  relu_backward(conv_.data(), dconv_.data(), batch * feature_size_);
-  sum_bias_gradient(batch, g.conv_bias);
   std::fill(tap_gradients_.begin(), tap_gradients_.end(), 0.f);
+  // The bias gradient sums sample by sample, position by position; the MinAtar CNN's 16 filters
+  // in a local array the compiler keeps in a register.
+  constexpr int64_t kRegisterFilters = 16;
+  float register_total[kRegisterFilters] = {};
+  float* bias_total = filters_ == kRegisterFilters ? register_total : g.conv_bias;
+  std::fill(bias_total, bias_total + filters_, 0.f);
+  float* dsums = dconv_.data();
   for (int b = 0; b < batch; ++b) {
-    const float* dsums = dconv_.data() + b * filters_;
+    // Sample b's conv output gradient in the conv's [positions, filters] order, zero where the
+    // ReLU clamped.
+    transpose(dfeatures_.data() + b * feature_size_, positions_, filters_, positions_, dsums,
+              filters_);
+    relu_backward(conv_.data() + b * feature_size_, dsums, feature_size_);
+    if (filters_ == kRegisterFilters) {
+      for (int64_t p = 0; p < positions_; ++p) {
+        for (int64_t f = 0; f < kRegisterFilters; ++f) {
+          register_total[f] += dsums[p * kRegisterFilters + f];
+        }
+      }
+    } else {
+      for (int64_t p = 0; p < positions_; ++p) {
+        for (int64_t f = 0; f < filters_; ++f) g.conv_bias[f] += dsums[p * filters_ + f];
+      }
+    }
     for_each_tap(b, [&](int64_t tap, int64_t position, float value) {
-      const float* d = dsums + position * position_stride;
+      const float* d = dsums + position * filters_;
       float* out = tap_gradients_.data() + tap * filters_;
       for (int64_t f = 0; f < filters_; ++f) out[f] += d[f] * value;
     });
   }
+  if (bias_total == register_total) std::copy_n(register_total, filters_, g.conv_bias);
   for (int64_t f = 0; f < filters_; ++f) {
     for (int64_t tap = 0; tap < patch_size_; ++tap) {
       g.conv_weight[f * patch_size_ + tap] = tap_gradients_[tap * filters_ + f];
@@ -289,13 +280,16 @@ void ConvTorso::backward(const ConvTorsoLayers& layers, int batch) {
   const Gradients g{defined_gradient(layers.conv->weight), defined_gradient(layers.conv->bias),
                     defined_gradient(layers.hidden->weight), defined_gradient(layers.hidden->bias)};
   relu_backward(hidden_t_.data(), dhidden_t_.data(), hidden_units_ * batch);
-  // The kernel's forward pass wrote only features_t_.
-  if (hidden_by_kernel(batch)) flatten_features(batch);
   // Hidden layer: dW = dhidden^T features, db = row sums of dhidden^T, dfeatures = dhidden W
   // ([batch, features]: each sample's row contiguous for the conv backward; a [features, batch]
   // product read back column by column missed the cache on nearly every element).
-  dense_weight_gradient(dhidden_t_.data(), hidden_units_, batch, features_.data(), feature_size_,
-                        g.hidden_weight);
+  if (hidden_by_kernel(batch)) {  // The forward pass wrote only features_t_.
+    dense_weight_gradient_transposed_inputs(dhidden_t_.data(), hidden_units_, batch,
+                                            features_t_.data(), feature_size_, g.hidden_weight);
+  } else {
+    dense_weight_gradient(dhidden_t_.data(), hidden_units_, batch, features_.data(), feature_size_,
+                          g.hidden_weight);
+  }
   row_sums(dhidden_t_.data(), hidden_units_, batch, g.hidden_bias);
   dense_input_gradient(dhidden_t_.data(), hidden_units_, batch, hidden_weight, feature_size_,
                        dfeatures_.data());

@@ -79,8 +79,6 @@ class ConvTorso {
   void convolve(const Weights& w, int batch);
   // Conv weight and bias gradients from dfeatures_.
   void convolve_backward(const Gradients& g, int batch);
-  // bias_gradient = sums of dconv_ over samples and positions (overwritten).
-  void sum_bias_gradient(int batch, float* bias_gradient) const;
   // Whether the hidden layer's forward pass runs on the batch_products.h kernel (from
   // features_t_), else on sgemm (from features_): the kernel pays from kMinKernelBatch samples.
   static constexpr int kMinKernelBatch = 16;
@@ -107,11 +105,9 @@ class ConvTorso {
   std::vector<int64_t> first_active_;      // [batch + 1]: sample b's are [first[b], first[b + 1]).
   std::vector<float> tap_weights_;         // [patch_size, filters]: the conv weight transposed.
   std::vector<float> tap_gradients_;       // [patch_size, filters]: its gradient, accumulating.
-  // [positions, batch, filters]: ReLU(conv + bias); a position's rows side by side, so that
-  // they transpose into features_t_ as 16x16 blocks.
-  std::vector<float> conv_;
-  std::vector<float> dconv_;       // [positions, batch, filters]: the gradient of conv_'s sums.
-  std::vector<float> features_;    // [batch, filters * positions]: conv_ in torch (Flatten) order.
+  std::vector<float> conv_;                // [batch, positions, filters]: ReLU(conv + bias).
+  std::vector<float> dconv_;               // [positions, filters]: one sample's gradient of conv_.
+  std::vector<float> features_;  // [batch, filters * positions]: conv_ in Flatten's order (sgemm).
   std::vector<float> features_t_;  // [filters * positions, batch]: features_ transposed.
   std::vector<float> hidden_t_;    // [hidden_units, batch]: ReLU(W features^T + b).
   std::vector<float> dhidden_t_;   // [hidden_units, batch]
