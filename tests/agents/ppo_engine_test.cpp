@@ -279,6 +279,25 @@ TEST_CASE("ppo engine: the fast tanh and exp are accurate over the float range")
   CHECK(nn::fast_tanh(-100.f) == -1.f);
 }
 
+TEST_CASE("ppo engine: the rational tanh of the dense layers is accurate and bounded by 1") {
+  float worst = 0.f, worst_relative = 0.f, largest = 0.f;
+  for (float x = -40.f; x < 40.f; x += 0.00731f) {
+    const float y = nn::rational_tanh(x);
+    const double exact = std::tanh(double{x});
+    worst = std::max(worst, static_cast<float>(std::abs(y - exact)));
+    if (std::abs(x) < 0.1f) {
+      worst_relative = std::max(worst_relative, static_cast<float>(std::abs(y - exact) / exact));
+    }
+    largest = std::max(largest, std::abs(y));
+  }
+  CHECK(worst < 3e-7f);
+  CHECK(worst_relative < 3e-7f);
+  CHECK(largest <= 1.f);  // 1 - y^2, the derivative, never turns negative.
+  CHECK(nn::rational_tanh(1e-30f) == 1e-30f);
+  CHECK(nn::rational_tanh(-100.f) == -1.f);
+  CHECK(nn::rational_tanh(9.6f) == 1.f);
+}
+
 TEST_CASE("ppo engine: the engine takes separate MLP torsos and the shared MinAtar CNN") {
   ActorCriticOptions options;
   options.observation_shape = {4};

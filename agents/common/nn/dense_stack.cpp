@@ -38,7 +38,7 @@ void add_bias_activate(float* __restrict y, const float* __restrict bias, int ro
     for (int r = 0; r < rows; ++r) {
       float* row = y + r * width;
       for (int64_t o0 = 0; o0 < width; o0 += kLanes) {
-        for (int64_t o = o0; o < o0 + kLanes; ++o) row[o] = fast_tanh(row[o] + bias[o]);
+        for (int64_t o = o0; o < o0 + kLanes; ++o) row[o] = rational_tanh(row[o] + bias[o]);
       }
     }
     return;
@@ -53,7 +53,7 @@ void add_bias_activate(float* __restrict y, const float* __restrict bias, int ro
         for (int64_t o = 0; o < width; ++o) row[o] = std::max(row[o] + bias[o], 0.f);
         break;
       case Activation::kTanh:
-        for (int64_t o = 0; o < width; ++o) row[o] = fast_tanh(row[o] + bias[o]);
+        for (int64_t o = 0; o < width; ++o) row[o] = rational_tanh(row[o] + bias[o]);
         break;
     }
   }
