@@ -53,10 +53,10 @@ inline float fast_tanh(float x) {
 // come back unchanged), on x clamped to [-9.5, 9.5], where tanh rounds to +-1 in float. The
 // result is clamped to [-1, 1]. The coefficients were fitted here to tanh on [0, 9.5] by least
 // squares on the linearized error x P - tanh(x) Q, reweighted towards the largest errors
-// (Sanathanan-Koerner iterations with Lawson weights, 40-digit arithmetic): about 1e-8 before float
-// rounding. Fewer operations than fast_tanh (no exponent assembly, no second polynomial for small
-// x) and one division; the small-network engine's dense layers use it (results differ from
-// fast_tanh's in the last bits).
+// (Sanathanan-Koerner iterations with Lawson weights, 40-digit arithmetic; the script:
+// tests/agents/ppo_tanh_fit.py 9.5 6 3): about 1e-8 before float rounding. Fewer operations than
+// fast_tanh (no exponent assembly, no second polynomial for small x) and one division; the
+// small-network engine's dense layers use it (results differ from fast_tanh's in the last bits).
 inline float rational_tanh(float x) {
   x = std::clamp(x, -9.5f, 9.5f);
   const float t = x * x;
