@@ -34,6 +34,8 @@ struct Case {
   int batch;
   const char* activation;
   bool cnn = false;  // A shared MinAtar CNN torso on [3, 6, 7] observations (ConvActorCritic).
+  // MLP widths: odd ones by default; multiples of 16 take the engine's whole-vector loops.
+  std::vector<int64_t> hidden = {13, 6};
 };
 
 // The CNN case's observation shape: non-square, so a mixed-up axis cannot go unnoticed.
@@ -56,7 +58,7 @@ ActorCritic make_network(const Case& c, int64_t observation_size, int64_t action
   options.observation_shape = {observation_size};
   options.discrete = c.discrete;
   options.action_dim = action_dim;
-  options.torso.hidden = {13, 6};
+  options.torso.hidden = c.hidden;
   options.torso.activation = c.activation;
   options.initial_log_std = -0.3;
   if (c.cnn) {
@@ -71,6 +73,10 @@ ActorCritic make_network(const Case& c, int64_t observation_size, int64_t action
   torch::NoGradGuard no_grad;
   net->actor_head()->weight.normal_(0.0, 0.5);
   if (!c.discrete) net->log_std().uniform_(-0.8, 0.4);
+  // Nonzero biases (the initialization zeroes them), so a bias applied to the wrong unit shows.
+  for (auto& p : net->named_parameters()) {
+    if (p.key().ends_with("bias")) p.value().uniform_(-0.5, 0.5);
+  }
   return net;
 }
 
@@ -204,6 +210,9 @@ TEST_CASE("ppo engine: loss and every parameter gradient match autograd (Gaussia
       check_minibatch({false, clip_value, batch, "relu"});
     }
   }
+  // RLtools' Pendulum widths (32x32) and 16: the blocks of 16 lanes without a tail.
+  check_minibatch({false, false, 64, "tanh", false, {32, 16}});
+  check_minibatch({true, true, 37, "tanh", false, {16, 32}});
 }
 
 TEST_CASE("ppo engine: acting samples and scores actions as the distributions do") {
@@ -268,6 +277,25 @@ TEST_CASE("ppo engine: the fast tanh and exp are accurate over the float range")
   CHECK(worst_exp < 3e-7f);
   CHECK(nn::fast_tanh(1e-30f) == 1e-30f);
   CHECK(nn::fast_tanh(-100.f) == -1.f);
+}
+
+TEST_CASE("ppo engine: the rational tanh of the dense layers is accurate and bounded by 1") {
+  float worst = 0.f, worst_relative = 0.f, largest = 0.f;
+  for (float x = -40.f; x < 40.f; x += 0.00731f) {
+    const float y = nn::rational_tanh(x);
+    const double exact = std::tanh(double{x});
+    worst = std::max(worst, static_cast<float>(std::abs(y - exact)));
+    if (std::abs(x) < 0.1f) {
+      worst_relative = std::max(worst_relative, static_cast<float>(std::abs(y - exact) / exact));
+    }
+    largest = std::max(largest, std::abs(y));
+  }
+  CHECK(worst < 3e-7f);
+  CHECK(worst_relative < 3e-7f);
+  CHECK(largest <= 1.f);  // 1 - y^2, the derivative, never turns negative.
+  CHECK(nn::rational_tanh(1e-30f) == 1e-30f);
+  CHECK(nn::rational_tanh(-100.f) == -1.f);
+  CHECK(nn::rational_tanh(9.6f) == 1.f);
 }
 
 TEST_CASE("ppo engine: the engine takes separate MLP torsos and the shared MinAtar CNN") {
