@@ -196,6 +196,57 @@ TEST_CASE("Memory: the matching object succeeds, the other one fails") {
   }
 }
 
+// The object types (key or ball) in plane 0 of a partial view, by view cell; 0 elsewhere.
+int object_at_view(const std::vector<uint8_t>& obs, int vx, int vy) {
+  const uint8_t type = obs[vy * GridWorld::kViewSize + vx];
+  return type == static_cast<uint8_t>(Object::kKey) || type == static_cast<uint8_t>(Object::kBall)
+             ? type
+             : 0;
+}
+
+// Plays one S7 episode from the partial view alone: turn left to read the cue (in view from
+// every start cell once the agent faces north), walk east until the wall ahead, then step
+// toward the object on the side that matches the cue (`remember`) or always up (a memoryless
+// guess: at the junction the cue is out of sight). Returns whether the episode succeeded.
+bool play_memory_episode(GridFixture& f, uint64_t seed, bool remember) {
+  f.env->reset(seed, f.obs);
+  constexpr int n = GridWorld::kViewSize, agent_vx = n / 2, agent_vy = n - 1;
+  // Face north: the cue, in the start room's top row, is one cell ahead and at most three to
+  // the left (the upper choice object is in view too, farther ahead).
+  f.step(kLeft);
+  int cue = 0;
+  for (int vx = 0; vx <= agent_vx && !cue; ++vx) cue = object_at_view(f.obs, vx, agent_vy - 1);
+  if (!cue) return false;
+  f.step(kRight);
+  for (int steps = 0; steps < 8; ++steps) {
+    if (f.obs[(agent_vy - 1) * n + agent_vx] == static_cast<uint8_t>(Object::kWall)) break;
+    f.step(kForward);
+  }
+  // Facing east at the junction: the upper object is two cells to the left, the lower one two
+  // to the right, both in the agent's row.
+  const int upper = object_at_view(f.obs, agent_vx - 2, agent_vy);
+  const int lower = object_at_view(f.obs, agent_vx + 2, agent_vy);
+  if (!upper || !lower) return false;
+  const bool go_up = remember ? upper == cue : true;
+  const StepResult r = f.step(go_up ? kLeft : kRight);
+  const StepResult chosen = f.step(kForward);
+  return !r.terminated && chosen.terminated && chosen.success;
+}
+
+TEST_CASE("Memory S7: the cue is in the partial view; remembering it solves the task") {
+  GridFixture f("grid/memory-s7-v0");
+  int remembered = 0, guessed = 0;
+  constexpr int episodes = 400;
+  for (uint64_t seed = 0; seed < episodes; ++seed) {
+    remembered += play_memory_episode(f, seed, /*remember=*/true);
+    guessed += play_memory_episode(f, seed, /*remember=*/false);
+  }
+  CHECK(remembered == episodes);
+  // Without the cue, the choice is a coin flip (the success the feed-forward control reaches).
+  CHECK(guessed > 0.4 * episodes);
+  CHECK(guessed < 0.6 * episodes);
+}
+
 TEST_CASE("Memory: pickup acts as toggle, so objects stay where they are") {
   GridFixture f("grid/memory-s7-v0");
   f.world->set_agent({1, 3}, 3);  // Facing the cue object at (1, 2).
