@@ -45,14 +45,16 @@ std::vector<double> metric_column(const fs::path& run, const std::string& column
   return values;
 }
 
-// PPO CartPole in 2 processes, rank 1 pausing 2 ms per env step; `cutoff` adds the settings.
-test::AppResult train_with_slow_rank(const fs::path& run, const std::string& cutoff) {
+// PPO CartPole in 2 processes, rank 1 pausing 2 ms per env step; `settings` (--set ...) come
+// last, so they override the defaults here.
+test::AppResult train_with_slow_rank(const fs::path& run, const std::string& settings) {
   ::setenv("RLCADE_TEST_SLOW_RANK", "1:2000", 1);
   const test::AppResult result =
       test::run_app("rltrain", test::shell_quoted(ppo_cartpole()) + " --nproc 2 --out " +
-                                   test::shell_quoted(run) + cutoff +
+                                   test::shell_quoted(run) +
                                    " --set train.total_steps=40000 --set train.eval_every=0"
-                                   " --set train.eval_episodes=5 --set train.log_every=512");
+                                   " --set train.eval_episodes=5 --set train.log_every=512" +
+                                   settings);
   ::unsetenv("RLCADE_TEST_SLOW_RANK");
   return result;
 }
