@@ -133,15 +133,13 @@ RolloutBuffer rollout_of(int capacity, int steps) {
   for (int t = 0; t < steps; ++t) {
     const std::vector<float> rewards = {float(t), float(-t)}, values = {t / 10.0f, t / 10.0f};
     const std::vector<uint8_t> terminated = {0, uint8_t(t == 1)}, truncated = {0, 0};
-    RolloutStep step;
-    step.observations = observations;
-    step.discrete_actions = actions;
-    step.rewards = rewards;
-    step.values = values;
-    step.log_probs = log_probs;
-    step.terminated = terminated;
-    step.truncated = truncated;
-    buffer.add(step);
+    buffer.add({.observations = observations,
+                .discrete_actions = actions,
+                .rewards = rewards,
+                .values = values,
+                .log_probs = log_probs,
+                .terminated = terminated,
+                .truncated = truncated});
   }
   return buffer;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/distributed_metrics.h"
 #include "apps/run_app.h"
 #include "core/atomic_file.h"
 #include "core/json.h"
@@ -24,26 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string ppo_cartpole() { return (test::source_dir() / "configs" / "ppo.yaml").string(); }
-
-// One column of metrics.csv, over the training rows (those that have it).
-std::vector<double> metric_column(const fs::path& run, const std::string& column) {
-  std::istringstream lines(read_file((run / "metrics.csv").string()));
-  std::string header, line;
-  std::getline(lines, header);
-  std::istringstream names(header);
-  std::string name;
-  int index = 0;
-  while (std::getline(names, name, ',') && name != column) ++index;
-  std::vector<double> values;
-  while (std::getline(lines, line)) {
-    std::istringstream fields(line);
-    std::string value;
-    for (int i = 0; i <= index && std::getline(fields, value, ','); ++i) {
-    }
-    if (!value.empty()) values.push_back(std::stod(value));
-  }
-  return values;
-}
 
 // PPO CartPole in 2 processes, rank 1 pausing 2 ms per env step; `settings` (--set ...) come
 // last, so they override the defaults here.
@@ -69,8 +50,8 @@ TEST_CASE("rltrain --nproc 2: the straggler cut-off ends a slowed rank's rollout
   // Whole rollouts are 32 steps x 8 envs per rank: 512 env steps per update. Rank 1, cut after
   // 8 to 31 steps, adds fewer, so 40k steps take more than 40000 / 512 = 78 updates, and the
   // step counts are the rows the updates learned from, not multiples of 512.
-  const std::vector<double> updates = metric_column(run, "updates");
-  const std::vector<double> steps = metric_column(run, "step");
+  const std::vector<double> updates = test::metric_values(run, "updates");
+  const std::vector<double> steps = test::metric_values(run, "step");
   REQUIRE_FALSE(updates.empty());
   CHECK(updates.back() > 90);
   const bool all_whole =
@@ -90,7 +71,7 @@ TEST_CASE("rltrain --nproc 2: without the cut-off a slowed rank collects whole r
   const test::AppResult result = train_with_slow_rank(run, " --set train.total_steps=8192");
   CAPTURE(result.output);
   REQUIRE(result.exit_code == 0);
-  CHECK(metric_column(run, "updates").back() == 16);  // 8192 / 512.
+  CHECK(test::metric_values(run, "updates").back() == 16);  // 8192 / 512.
 }
 
 TEST_CASE("rltrain: straggler cut-off settings are checked, naming the key") {
