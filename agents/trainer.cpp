@@ -248,6 +248,8 @@ class Trainer {
   bool writes_run_folder() const { return !group_ || group_->rank() == 0; }
   int world_size() const { return group_ ? group_->world_size() : 1; }
   void warn_world_size_changed();
+  // With RLCADE_PHASE_TIMES: this process's time by phase, on stderr (phase_times.h).
+  void print_phase_times();
   bool synchronization_due();
   enum class GroupDecision { kContinue, kStop, kSolved };
   // Every rank: pools the stop requests and episode statistics of the ranks.
@@ -282,7 +284,6 @@ class Trainer {
   bool updated_ = false;        // The last training step ended with an update.
   std::chrono::microseconds step_delay_{0};  // Tests: distributed::injected_step_delay.
   distributed::PhaseTimes phases_{distributed::PhaseTimes::requested()};
-  void print_phase_times();
   // Multi-process runs with observation normalization: merges the ranks' statistics.
   std::optional<distributed::MergedStats> observation_stats_merge_;
 };
