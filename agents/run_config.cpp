@@ -5,6 +5,7 @@
 
 #include "agents/agent.h"
 #include "agents/common/agent_settings.h"
+#include "agents/distributed/rollout_cutoff.h"
 
 namespace rl {
 
@@ -142,6 +143,28 @@ void read_observation_normalization(ConfigSection& agent, const std::string& age
   env.wrappers.push_back(std::move(wrapper));
 }
 
+// distributed.sync_fraction and min_rollout_fraction: each in (0, 1]; a cut-off (sync_fraction
+// below 1) only for the agents whose rollouts it shortens.
+void read_rollout_cutoff(ConfigSection& section, RunConfig& run) {
+  DistributedConfig& d = run.distributed;
+  d.sync_fraction = section.get_float(
+      "sync_fraction", d.sync_fraction,
+      "Straggler cut-off (ppo, a2c): once this share of the processes have collected their "
+      "whole rollout, the others end theirs early; 1 turns it off",
+      0.0, 1.0);
+  d.min_rollout_fraction = section.get_float(
+      "min_rollout_fraction", d.min_rollout_fraction,
+      "Straggler cut-off: the least share of num_steps a process collects before it may stop", 0.0,
+      1.0);
+  distributed::check_cutoff_settings({d.sync_fraction, d.min_rollout_fraction}, section.where());
+  if (d.sync_fraction < 1 && run.agent_type != "ppo" && run.agent_type != "a2c") {
+    section.fail("sync_fraction",
+                 "the straggler cut-off shortens the rollouts of ppo and a2c; "
+                 "agent '" +
+                     run.agent_type + "' has none (leave it at 1)");
+  }
+}
+
 }  // namespace
 
 LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registry) {
@@ -176,6 +199,7 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
         "split_envs", run.distributed.split_envs,
         "env.num_envs counts the envs of all processes, divided among them (else each process "
         "runs num_envs)");
+    read_rollout_cutoff(distributed, run);
     distributed.finish();
   }
   run.target = read_run_target(root);

@@ -77,6 +77,11 @@ struct DistributedConfig {
   // them (N processes; it must divide), so a rollout holds as many rows as in one process.
   // False: every rank runs num_envs envs (N times the rows per update).
   bool split_envs = false;
+  // DD-PPO's straggler cut-off (ppo and a2c; agents/distributed/rollout_cutoff.h): once this
+  // share of the ranks have collected their whole rollout, the others end theirs early. 1: off.
+  double sync_fraction = 1.0;
+  // The least share of num_steps a rank collects before the cut-off may end its rollout.
+  double min_rollout_fraction = 0.25;
 };
 
 struct RunConfig {

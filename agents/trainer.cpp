@@ -8,15 +8,18 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <thread>
 #include <typeinfo>
 
 #include "agents/checkpoint_history.h"
 #include "agents/distributed/collectives.h"
 #include "agents/distributed/data_parallel.h"
 #include "agents/distributed/merged_stats.h"
+#include "agents/distributed/phase_times.h"
 #include "agents/distributed/rank_replay.h"
 #include "agents/torch_setup.h"
 #include "core/atomic_file.h"
@@ -245,6 +248,8 @@ class Trainer {
   bool writes_run_folder() const { return !group_ || group_->rank() == 0; }
   int world_size() const { return group_ ? group_->world_size() : 1; }
   void warn_world_size_changed();
+  // With RLCADE_PHASE_TIMES: this process's time by phase, on stderr (phase_times.h).
+  void print_phase_times();
   bool synchronization_due();
   enum class GroupDecision { kContinue, kStop, kSolved };
   // Every rank: pools the stop requests and episode statistics of the ranks.
@@ -272,6 +277,13 @@ class Trainer {
   int64_t iterations_ = 0;         // Loop steps of this session (the same on every rank).
   int64_t unsynced_episodes_ = 0;  // Episodes this rank ended since the last synchronization.
   bool solved_pending_ = false;    // Rank 0 reached the threshold; stop at the next agreement.
+  // Straggler cut-off: rollouts differ in length between the ranks, so the env steps are
+  // summed (and the ranks synchronize) after each update, the one point all ranks share.
+  bool cut_rollouts_ = false;
+  int64_t unsynced_steps_ = 0;  // This rank's env steps since the last synchronization.
+  bool updated_ = false;        // The last training step ended with an update.
+  std::chrono::microseconds step_delay_{0};  // Tests: distributed::injected_step_delay.
+  distributed::PhaseTimes phases_{distributed::PhaseTimes::requested()};
   // Multi-process runs with observation normalization: merges the ranks' statistics.
   std::optional<distributed::MergedStats> observation_stats_merge_;
 };
@@ -414,20 +426,29 @@ void Trainer::start_envs(VectorEnv& env) {
 
 void Trainer::training_step(VectorEnv& env, ActionStorage& actions,
                             VectorTransitions& transitions) {
+  phases_.enter(distributed::PhaseTimes::kRollout);
   e_.agent->act(transitions.begin_step(env), env.size(), ActMode::kExplore, actions.view());
   actions.step(env);
   actions.read_masks(env);  // For the next act; with masks the agent also gets the next ones.
   e_.agent->observe(
       transitions.end_step(env, actions.discrete, actions.continuous, actions.masked));
-  state_.env_steps += static_cast<int64_t>(env.size()) * world_size();
+  if (step_delay_.count() > 0) std::this_thread::sleep_for(step_delay_);
+  if (cut_rollouts_) {
+    unsynced_steps_ += env.size();
+  } else {
+    state_.env_steps += static_cast<int64_t>(env.size()) * world_size();
+  }
   if (kill_at_step_ > 0 && state_.env_steps >= kill_at_step_) std::raise(SIGKILL);
   for (const auto& episode : env.finished_episodes()) {
     loop_.recent_returns.add(episode.episode_return);
     loop_.recent_lengths.add(static_cast<double>(episode.length));
     ++(group_ ? unsynced_episodes_ : state_.episodes);
   }
+  phases_.enter(distributed::PhaseTimes::kUpdate);
   auto metrics = e_.agent->update(state_.env_steps);
-  if (!metrics.empty()) loop_.last_agent_metrics = std::move(metrics);
+  phases_.enter(distributed::PhaseTimes::kBookkeeping);
+  updated_ = !metrics.empty();
+  if (updated_) loop_.last_agent_metrics = std::move(metrics);
 }
 
 void Trainer::maybe_log_row() {
@@ -624,7 +645,12 @@ TrainSummary Trainer::run() {
     progress_.emplace(*options_.log, options_.interactive, print_every);
   }
   start_or_resume();
-  if (group_) distributed::make_data_parallel(*e_.agent, *group_);
+  if (group_) {
+    distributed::make_data_parallel(*e_.agent, *group_);
+    cut_rollouts_ = distributed::enable_rollout_cutoff(
+        *e_.agent, {run_.distributed.sync_fraction, run_.distributed.min_rollout_fraction});
+    step_delay_ = distributed::injected_step_delay(group_->rank());
+  }
   if (group_ && e_.wrapper_context.observation_stats) {
     observation_stats_merge_.emplace(e_.wrapper_context.observation_stats->snapshot());
   }
@@ -650,7 +676,9 @@ TrainSummary Trainer::run() {
     }
     training_step(env, actions, transitions);
     if (group_ && synchronization_due()) {
+      phases_.enter(distributed::PhaseTimes::kSynchronize);
       const GroupDecision decision = synchronize();
+      phases_.enter(distributed::PhaseTimes::kBookkeeping);
       if (decision == GroupDecision::kStop) {
         interrupted = true;
         break;
@@ -684,9 +712,11 @@ TrainSummary Trainer::run() {
     }
     if (progress_) progress_->update(progress_state());
   }
+  phases_.enter(distributed::PhaseTimes::kEnd);
   if (!writes_run_folder()) {
     save_own_replay();
     env_ = nullptr;
+    print_phase_times();
     return summarize(interrupted);
   }
   if (!interrupted && state_.last_eval_step != state_.env_steps) run_evaluation();
@@ -697,6 +727,7 @@ TrainSummary Trainer::run() {
   const TrainSummary summary = summarize(interrupted);
   write_file_atomic((fs::path(options_.run_dir) / "summary.json").string(),
                     summary.to_json() + "\n");
+  print_phase_times();
   if (interrupted) {
     log("stopped at step " + std::to_string(state_.env_steps) +
         "; checkpoint saved. Continue with: rltrain --resume " + options_.run_dir);
@@ -704,7 +735,14 @@ TrainSummary Trainer::run() {
   return summary;
 }
 
+void Trainer::print_phase_times() {
+  if (!phases_.enabled()) return;
+  std::cerr << "rltrain: " << (group_ ? "rank " + std::to_string(group_->rank()) + "'s " : "")
+            << "time by phase: " << phases_.report() << std::endl;
+}
+
 bool Trainer::synchronization_due() {
+  if (cut_rollouts_) return updated_;
   ++iterations_;
   return iterations_ % kSynchronizeEvery == 0 || state_.env_steps >= next_log_ ||
          state_.env_steps >= next_eval_ || state_.env_steps >= next_checkpoint_;
@@ -718,8 +756,11 @@ Trainer::GroupDecision Trainer::synchronize() {
                      static_cast<double>(unsynced_episodes_),
                      static_cast<double>(loop_.recent_returns.count()),
                      recent_sum(loop_.recent_returns),
-                     recent_sum(loop_.recent_lengths)};
+                     recent_sum(loop_.recent_lengths),
+                     static_cast<double>(unsynced_steps_)};
   group_->sum(values);
+  state_.env_steps += static_cast<int64_t>(values[6]);
+  unsynced_steps_ = 0;
   if (observation_stats_merge_) {
     SharedRunningStats& stats = *e_.wrapper_context.observation_stats;
     stats.restore(observation_stats_merge_->merge(*group_, stats.snapshot()));

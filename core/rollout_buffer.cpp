@@ -50,6 +50,7 @@ RolloutBuffer::RolloutBuffer(const Space& observation_space, const Space& action
   num_actions_ = discrete_ ? action_space.n : 0;
   action_numel_ = discrete_ ? 1 : action_space.numel();
   observation_bytes_ = observation_space.bytes();
+  length_ = options.num_steps;
   const size_t rows = static_cast<size_t>(this->rows());
   observations_.resize(rows * observation_bytes_);
   if (discrete_) {
@@ -127,11 +128,15 @@ void RolloutBuffer::add(const RolloutStep& step) {
   ++steps_;
 }
 
+void RolloutBuffer::end_early() {
+  if (steps_ < 1) throw std::logic_error("rollout: end_early() before any step was stored");
+  length_ = steps_;
+}
+
 void RolloutBuffer::compute_advantages(std::span<const float> last_values) {
   if (!full()) {
     throw std::logic_error("rollout: compute_advantages() before the rollout is full (" +
-                           std::to_string(steps_) + " of " + std::to_string(options_.num_steps) +
-                           " steps)");
+                           std::to_string(steps_) + " of " + std::to_string(length_) + " steps)");
   }
   const size_t n = static_cast<size_t>(options_.num_envs);
   check_size(last_values.size(), n, "last_values");
@@ -141,7 +146,7 @@ void RolloutBuffer::compute_advantages(std::span<const float> last_values) {
   for (size_t env = 0; env < n; ++env) {
     double next_value = last_values[env];
     double next_advantage = 0.0;
-    for (int t = options_.num_steps - 1; t >= 0; --t) {
+    for (int t = length_ - 1; t >= 0; --t) {
       const size_t row = static_cast<size_t>(t) * n + env;
       const double carry = episode_ends_[row] ? 0.0 : 1.0;
       const double delta = rewards_[row] + gamma * next_value * carry - values_[row];

@@ -66,36 +66,54 @@ class RolloutBuffer {
   // wrong size.
   void compute_advantages(std::span<const float> last_values);
 
-  // Starts a new rollout (keeps the storage).
-  void clear() { steps_ = 0; }
+  // Ends this rollout after the steps() stored so far (DD-PPO's straggler cut-off): full()
+  // becomes true, and rows(), the arrays below and compute_advantages() (bootstrapped from the
+  // values after the last stored step) cover only those steps, until clear(). Throws
+  // std::logic_error when no step is stored.
+  void end_early();
 
-  bool full() const { return steps_ == options_.num_steps; }
+  // Starts a new rollout (keeps the storage) of num_steps steps.
+  void clear() {
+    steps_ = 0;
+    length_ = options_.num_steps;
+  }
+
+  bool full() const { return steps_ == length_; }
   int steps() const { return steps_; }
-  int64_t rows() const { return static_cast<int64_t>(options_.num_steps) * options_.num_envs; }
+  // Rows of this rollout: num_steps x num_envs, or fewer after end_early().
+  int64_t rows() const { return static_cast<int64_t>(length_) * options_.num_envs; }
   const RolloutOptions& options() const { return options_; }
   size_t observation_bytes() const { return observation_bytes_; }
   int64_t action_numel() const { return action_numel_; }
 
   // Flat arrays of rows() entries (times the per-row width).
-  std::span<const uint8_t> observations() const { return observations_; }
-  std::span<const int64_t> discrete_actions() const { return discrete_actions_; }
-  std::span<const float> continuous_actions() const { return continuous_actions_; }
-  std::span<const float> rewards() const { return rewards_; }  // With truncation bootstraps.
-  std::span<const float> values() const { return values_; }
-  std::span<const float> log_probs() const { return log_probs_; }
-  std::span<const uint8_t> episode_ends() const { return episode_ends_; }  // terminated|truncated
-  std::span<const uint8_t> action_masks() const { return action_masks_; }
+  std::span<const uint8_t> observations() const { return first_rows(observations_); }
+  std::span<const int64_t> discrete_actions() const { return first_rows(discrete_actions_); }
+  std::span<const float> continuous_actions() const { return first_rows(continuous_actions_); }
+  std::span<const float> rewards() const { return first_rows(rewards_); }  // With bootstraps.
+  std::span<const float> values() const { return first_rows(values_); }
+  std::span<const float> log_probs() const { return first_rows(log_probs_); }
+  // terminated|truncated.
+  std::span<const uint8_t> episode_ends() const { return first_rows(episode_ends_); }
+  std::span<const uint8_t> action_masks() const { return first_rows(action_masks_); }
   // Valid after compute_advantages().
-  std::span<const float> advantages() const { return advantages_; }
-  std::span<const float> returns() const { return returns_; }
+  std::span<const float> advantages() const { return first_rows(advantages_); }
+  std::span<const float> returns() const { return first_rows(returns_); }
 
  private:
+  // The part of a full-size array that holds this rollout's rows (all of it at full length).
+  template <typename T>
+  std::span<const T> first_rows(const std::vector<T>& array) const {
+    return std::span<const T>(array).first(array.size() / options_.num_steps * length_);
+  }
+
   RolloutOptions options_;
   bool discrete_ = true;
   int64_t num_actions_ = 0;  // Discrete action spaces.
   int64_t action_numel_ = 1;
   size_t observation_bytes_ = 0;
   int steps_ = 0;
+  int length_ = 0;  // Steps of this rollout: num_steps, or fewer after end_early().
   std::vector<uint8_t> observations_;
   std::vector<int64_t> discrete_actions_;
   std::vector<float> continuous_actions_;

@@ -96,7 +96,7 @@ std::map<std::string, double> A2cAgent::engine_learn() {
                         entropy_gradient_.data(), value_gradient_.data());
   engine()->backward(log_prob_gradient_.data(), entropy_gradient_.data(), value_gradient_.data(),
                      rows);
-  const double grad_norm = clip_and_step();
+  const double grad_norm = clip_and_step(rows);
   return {{"policy_loss", loss.policy_loss},
           {"value_loss", loss.value_loss},
           {"entropy", loss.entropy},
@@ -132,7 +132,7 @@ std::map<std::string, double> A2cAgent::torch_learn() {
       policy_loss - settings_.ent_coef * entropy + settings_.vf_coef * value_loss;
   optimizer_->zero_grad();
   loss.backward();
-  const double grad_norm = clip_and_step();
+  const double grad_norm = clip_and_step(advantages.numel());
   const double variance = r.returns.var().item<double>();
   const double explained =
       variance > 0 ? 1.0 - (r.returns - r.values).var().item<double>() / variance : NAN;

@@ -212,6 +212,8 @@ void OnPolicyAgent::engine_act(std::span<const uint8_t> observations, int batch,
 }
 
 double OnPolicyAgent::progress_remaining(int64_t updates_done) const {
+  // Cut rollouts make the number of updates unknown in advance.
+  if (cutoff_) return progress_by_steps_;
   return std::max(0.0,
                   1.0 - static_cast<double>(updates_done) / static_cast<double>(total_updates_));
 }
@@ -389,6 +391,7 @@ void OnPolicyAgent::observe(const TransitionBatch& t) {
   step.truncated = t.truncated;
   if (any_truncated) step.final_values = final_values_;
   rollout_.add(step);
+  if (cutoff_ && cutoff_->rollout_over(rollout_.steps()) && !rollout_.full()) rollout_.end_early();
   if (recurrent_) recurrent_->end_step(episode_ends_);
   std::memcpy(last_observations_.data(), t.next_observations.data(), last_observations_.size());
 }
@@ -403,6 +406,10 @@ std::map<std::string, double> OnPolicyAgent::update(int64_t env_steps) {
   // stored for them is as good as the next episode's first one.
   estimate_values(last_observations_.data(), context_.num_envs, last_values_.data());
   rollout_.compute_advantages(last_values_);
+  if (cutoff_) {
+    const double done = static_cast<double>(env_steps) / static_cast<double>(context_.total_steps);
+    progress_by_steps_ = std::clamp(1.0 - done, 0.0, 1.0);
+  }
   const double lr = learning_rate(updates_done_);
   if (flat_optimizer_) {
     flat_optimizer_->set_lr(lr);
@@ -412,10 +419,10 @@ std::map<std::string, double> OnPolicyAgent::update(int64_t env_steps) {
   std::map<std::string, double> metrics = learn();
   epoch_advantages_.clear();  // Left over when target_kl stopped an epoch early.
   rollout_.clear();
+  if (cutoff_) cutoff_->next_rollout();  // Every rank is past this rollout's collectives.
   ++updates_done_;
   metrics["lr"] = lr;
   metrics["updates"] = static_cast<double>(updates_done_);
-  (void)env_steps;
   return metrics;
 }
 
@@ -469,8 +476,12 @@ OnPolicyAgent::RolloutTensors OnPolicyAgent::rollout_tensors() const {
   return r;
 }
 
-double OnPolicyAgent::clip_and_step() {
-  if (collectives_) collectives_->average_gradients(net_->parameters());
+double OnPolicyAgent::clip_and_step(int64_t rows) {
+  if (cutoff_) {
+    collectives_->average_gradients(net_->parameters(), static_cast<double>(rows));
+  } else if (collectives_) {
+    collectives_->average_gradients(net_->parameters());
+  }
   if (flat_optimizer_) return flat_optimizer_->step(settings_.max_grad_norm);
   double norm = 0.0;
   if (settings_.max_grad_norm > 0) {
@@ -493,6 +504,28 @@ void OnPolicyAgent::set_collectives(distributed::Collectives* collectives) {
         make_generator(context_.seed ^ 0x6f6e706f6c696379ULL ^ (0x9e3779b97f4a7c15ULL * rank));
   const int64_t per_update = settings_.num_steps * context_.num_envs * collectives->world_size();
   total_updates_ = std::max<int64_t>(1, context_.total_steps / per_update);
+}
+
+void OnPolicyAgent::enable_rollout_cutoff(const distributed::CutoffSettings& settings) {
+  if (!collectives_) throw std::logic_error(type() + ": the rollout cut-off needs set_collectives");
+  if (!settings.enabled()) return;
+  if (recurrent_) {
+    throw ConfigError(
+        "distributed.sync_fraction: the straggler cut-off needs whole rollouts for "
+        "a recurrent network's sequences: leave it at 1");
+  }
+  auto cutoff = std::make_unique<distributed::RolloutCutoff>(*collectives_, settings,
+                                                             static_cast<int>(settings_.num_steps));
+  const int64_t fewest = cutoff->minimum_steps() * static_cast<int64_t>(context_.num_envs);
+  if (fewest < minimum_update_rows()) {
+    throw ConfigError("distributed.min_rollout_fraction " +
+                      std::to_string(settings.min_rollout_fraction) + " lets a rollout end after " +
+                      std::to_string(cutoff->minimum_steps()) + " steps x " +
+                      std::to_string(context_.num_envs) + " envs = " + std::to_string(fewest) +
+                      " rows, fewer than an update needs (" +
+                      std::to_string(minimum_update_rows()) + "): raise it");
+  }
+  cutoff_ = std::move(cutoff);
 }
 
 bool OnPolicyAgent::normalize_advantages_across_ranks(std::span<float> advantages) {

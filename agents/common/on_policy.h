@@ -34,6 +34,7 @@
 #include "agents/common/recurrent_rollout.h"
 #include "agents/distributed/advantage_moments.h"
 #include "agents/distributed/merged_stats.h"
+#include "agents/distributed/rollout_cutoff.h"
 #include "core/config.h"
 #include "core/rollout_buffer.h"
 
@@ -108,6 +109,13 @@ class OnPolicyAgent : public Agent {
   // own per rank and anneals the learning rate over this rank's share of the updates. Every rank
   // must call it at the same point; `collectives` must outlive the training.
   void set_collectives(distributed::Collectives* collectives);
+  // DD-PPO's straggler cut-off, after set_collectives (agents/distributed/rollout_cutoff.h): a
+  // rollout may end after fewer than num_steps steps; the update then learns from the rows
+  // collected, bootstrapped from the values after the last step, with the gradients averaged
+  // in proportion to each rank's rows, and anneals by env steps instead of updates. Throws
+  // ConfigError when the shortest rollout would hold too few rows for an update, and for a
+  // recurrent network (its sequences need whole rollouts).
+  void enable_rollout_cutoff(const distributed::CutoffSettings& settings);
 
  protected:
   // One update on the full rollout_ (advantages computed). Returns its metrics.
@@ -136,8 +144,14 @@ class OnPolicyAgent : public Agent {
   Evaluation evaluate_sequences(const RolloutTensors& r, const int64_t* ids, int64_t count,
                                 torch::Tensor& rows);
   // Clips gradients (when max_grad_norm > 0) and steps the optimizer; returns the norm before
-  // clipping.
-  double clip_and_step();
+  // clipping. `rows`: the rows the gradient is a mean over, this rank's weight in the average
+  // over the ranks when the straggler cut-off makes their rollouts unequal.
+  double clip_and_step(int64_t rows = 1);
+  // Whether rollouts may end early (enable_rollout_cutoff): every rank must then still run
+  // the same number of minibatches, of unequal sizes.
+  bool rollouts_cut_off() const { return cutoff_ != nullptr; }
+  // The fewest rows an update can learn from (PPO: one per minibatch).
+  virtual int64_t minimum_update_rows() const { return 1; }
   // Data-parallel training: normalizes `advantages` in place to mean 0, std 1 with statistics
   // pooled over every rank's rows and returns true. Returns false (nothing done) when training
   // alone: the caller normalizes as usual.
@@ -216,6 +230,8 @@ class OnPolicyAgent : public Agent {
   // Data-parallel training with normalize_reward: merges the ranks' return statistics.
   std::optional<distributed::MergedStats> reward_stats_merge_;
   distributed::EpochAdvantageMoments epoch_advantages_;  // pool_epoch_advantages' statistics.
+  std::unique_ptr<distributed::RolloutCutoff> cutoff_;   // Straggler cut-off, else null.
+  double progress_by_steps_ = 1.0;  // With the cut-off: 1 - env steps / total steps.
 };
 
 }  // namespace rl

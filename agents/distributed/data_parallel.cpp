@@ -8,6 +8,7 @@
 #include "agents/common/on_policy.h"
 #include "agents/dqn/dqn_agent.h"
 #include "agents/sac/sac_agent.h"
+#include "core/config.h"
 
 namespace rl::distributed {
 
@@ -20,6 +21,17 @@ void make_data_parallel(Agent& agent, Collectives& collectives) {
   } else {
     dynamic_cast<SacAgent&>(agent).set_collectives(&collectives);
   }
+}
+
+bool enable_rollout_cutoff(Agent& agent, const CutoffSettings& settings) {
+  if (!settings.enabled()) return false;
+  auto* on_policy = dynamic_cast<OnPolicyAgent*>(&agent);
+  if (!on_policy) {
+    throw ConfigError("distributed.sync_fraction: agent '" + agent.type() +
+                      "' collects no rollouts to cut short (ppo and a2c do): leave it at 1");
+  }
+  on_policy->enable_rollout_cutoff(settings);
+  return true;
 }
 
 void check_data_parallel(const Agent& agent) {

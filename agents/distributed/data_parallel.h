@@ -7,6 +7,7 @@
 
 #include "agents/agent.h"
 #include "agents/distributed/collectives.h"
+#include "agents/distributed/rollout_cutoff.h"
 
 namespace torch::nn {
 class Module;
@@ -21,6 +22,11 @@ namespace rl::distributed {
 // checkpoint. Throws std::invalid_argument naming the agent type when it has no data-parallel
 // training.
 void make_data_parallel(Agent& agent, Collectives& collectives);
+
+// After make_data_parallel: turns on DD-PPO's straggler cut-off (OnPolicyAgent::
+// enable_rollout_cutoff) when `settings` enable it. Returns whether it did; throws ConfigError
+// for an agent without rollouts, or settings its rollouts cannot take.
+bool enable_rollout_cutoff(Agent& agent, const CutoffSettings& settings);
 
 // Throws what make_data_parallel would for an agent without data-parallel training (to refuse
 // a launch before any rank connects).

@@ -37,12 +37,26 @@ class RingSums {
     std::memcpy(data, ring.buffer->data(), sizeof(T) * static_cast<size_t>(count));
   }
 
+  // A ring on the caller's own memory, built on the first call with that address and size.
+  void sum_in_place(const std::shared_ptr<gloo::Context>& context, T* data, int64_t count) {
+    auto found = in_place_.find({data, count});
+    if (found == in_place_.end()) {
+      found = in_place_
+                  .emplace(std::make_pair(data, count),
+                           std::make_unique<gloo::AllreduceRing<T>>(context, std::vector<T*>{data},
+                                                                    static_cast<int>(count)))
+                  .first;
+    }
+    found->second->run();
+  }
+
  private:
   struct Ring {
     std::unique_ptr<std::vector<T>> buffer;  // Stays where the algorithm registered it.
     std::unique_ptr<gloo::AllreduceRing<T>> algorithm;
   };
   std::map<int64_t, Ring> rings_;
+  std::map<std::pair<T*, int64_t>, std::unique_ptr<gloo::AllreduceRing<T>>> in_place_;
 };
 
 void ignore_broken_pipes() {
@@ -82,6 +96,10 @@ DirectGloo::~DirectGloo() = default;
 
 void DirectGloo::sum(float* data, int64_t count) {
   if (count > 0) state_->float_sums.sum(state_->context, data, count);
+}
+
+void DirectGloo::sum_in_place(float* data, int64_t count) {
+  if (count > 0) state_->float_sums.sum_in_place(state_->context, data, count);
 }
 
 void DirectGloo::sum(double* data, int64_t count) {

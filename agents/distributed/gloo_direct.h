@@ -49,6 +49,10 @@ class DirectGloo {
   // std::runtime_error) when a connection fails or times out.
   void sum(float* data, int64_t count);
   void sum(double* data, int64_t count);
+  // The same, without copying data[0..count) in and out of a buffer of this object: the ring
+  // reduces it where it is, so it must stay allocated at this address as long as this object
+  // lives (the first call with an address registers it; e.g. the gradients' flat buffer).
+  void sum_in_place(float* data, int64_t count);
 
  private:
   struct State;

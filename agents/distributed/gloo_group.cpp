@@ -117,6 +117,27 @@ std::string rank_list(const std::vector<int>& ranks) {
   return text;
 }
 
+// The gradients as one 1-D float tensor over their memory when they are contiguous views of
+// one storage laid out back to back in order (the flat optimizer's gradient buffer, which
+// lives as long as the optimizer); else undefined. Single tensors do not count: a gradient of
+// its own may be reallocated by the next backward pass.
+at::Tensor back_to_back(const std::vector<at::Tensor>& gradients) {
+  if (gradients.size() < 2) return {};
+  const at::Tensor& first = gradients.front();
+  if (first.scalar_type() != at::kFloat) return {};
+  const float* next = first.data_ptr<float>();
+  int64_t total = 0;
+  for (const at::Tensor& g : gradients) {
+    if (g.scalar_type() != at::kFloat || !g.is_contiguous() ||
+        !g.storage().is_alias_of(first.storage()) || g.data_ptr<float>() != next) {
+      return {};
+    }
+    next += g.numel();
+    total += g.numel();
+  }
+  return first.view({-1}).as_strided({total}, {1});
+}
+
 }  // namespace
 
 struct GlooGroup::State {
@@ -152,7 +173,9 @@ struct GlooGroup::State {
   void run(const std::function<void()>& collective, int64_t bytes, const std::string& operation,
            char kind);
   // Sums the contiguous `buffer` over the ranks (direct when it is on, else ProcessGroupGloo).
-  void all_reduce(at::Tensor& buffer, const std::string& operation, char kind);
+  // `stable`: the buffer's memory stays at its address for the run (the gradients' flat
+  // buffer), so the calling-thread sums may reduce it in place (DirectGloo::sum_in_place).
+  void all_reduce(at::Tensor& buffer, const std::string& operation, char kind, bool stable = false);
   // Replaces the gradients of `parameters` by their average over the ranks, weighted by
   // `weight` when it is given (GlooGroup::average_gradients).
   void reduce_gradients(const std::vector<at::Tensor>& parameters, std::optional<double> weight);
@@ -245,9 +268,13 @@ void GlooGroup::State::run(const std::function<void()>& collective, int64_t byte
   }
 }
 
-void GlooGroup::State::all_reduce(at::Tensor& buffer, const std::string& operation, char kind) {
+void GlooGroup::State::all_reduce(at::Tensor& buffer, const std::string& operation, char kind,
+                                  bool stable) {
   const auto bytes = static_cast<int64_t>(buffer.nbytes());
-  if (direct && buffer.scalar_type() == at::kFloat) {
+  if (direct && stable && buffer.scalar_type() == at::kFloat) {
+    run([&] { direct->sum_in_place(buffer.data_ptr<float>(), buffer.numel()); }, bytes, operation,
+        kind);
+  } else if (direct && buffer.scalar_type() == at::kFloat) {
     run([&] { direct->sum(buffer.data_ptr<float>(), buffer.numel()); }, bytes, operation, kind);
   } else if (direct && buffer.scalar_type() == at::kDouble) {
     run([&] { direct->sum(buffer.data_ptr<double>(), buffer.numel()); }, bytes, operation, kind);
@@ -389,6 +416,14 @@ void GlooGroup::State::reduce_gradients(const std::vector<at::Tensor>& parameter
     gradients.push_back(gradient);
   }
   if (gradients.empty()) return;
+  // The engine's gradients are views of one flat buffer, back to back: summed where they are.
+  if (!weight) {
+    if (at::Tensor flat = back_to_back(gradients); flat.defined()) {
+      all_reduce(flat, "the gradient all-reduce", 'g', /*stable=*/true);
+      flat.div_(static_cast<double>(spec.world_size));
+      return;
+    }
+  }
   // One buffer, one all-reduce: the gradients of the small networks are latency-bound. A
   // weighted average adds the weight as one more element and scales the gradients by it.
   std::vector<at::Tensor> flat_views;

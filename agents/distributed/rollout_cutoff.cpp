@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <stdexcept>
 
 #include "core/config.h"
 
@@ -47,6 +49,20 @@ void RolloutCutoff::next_rollout() {
   // grow by a key per update.
   if (settings_.enabled() && collectives_.rank() == 0) collectives_.remove_counter(counter_key());
   ++rollout_;
+}
+
+std::chrono::microseconds injected_step_delay(int rank) {
+  const char* value = std::getenv("RLCADE_TEST_SLOW_RANK");
+  if (!value || !*value) return std::chrono::microseconds(0);
+  char* end = nullptr;
+  const long slow_rank = std::strtol(value, &end, 10);
+  long long micros = -1;
+  if (*end == ':') micros = std::strtoll(end + 1, &end, 10);
+  if (*end != '\0' || slow_rank < 0 || micros < 0) {
+    throw std::invalid_argument(std::string("RLCADE_TEST_SLOW_RANK is '") + value +
+                                "': expected RANK:MICROSECONDS, e.g. 1:2000");
+  }
+  return std::chrono::microseconds(slow_rank == rank ? micros : 0);
 }
 
 }  // namespace rl::distributed

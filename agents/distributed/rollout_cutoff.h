@@ -7,12 +7,12 @@
 // Habitat-lab's comparison: the others stop when finished >= sync_fraction x world size. So
 // with 2 ranks, sync_fraction 0.6 cuts nobody (both must finish) and 0.5 cuts the slower rank.
 //
-// Status: the decision and its counter (this file). Not built yet: PPO ending a rollout after
-// fewer than num_steps steps (GAE over the shorter rollout), the update's gradient average
-// weighted by each rank's rows (Collectives::average_gradients' weight), and the trainer's
-// step count and synchronizations at update boundaries (docs/distributed.md).
+// Wired in by OnPolicyAgent::enable_rollout_cutoff (config `distributed: {sync_fraction,
+// min_rollout_fraction}`); the trainer then counts env steps and synchronizes the ranks at
+// update boundaries (docs/distributed.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -57,5 +57,10 @@ class RolloutCutoff {
   int minimum_steps_;
   int64_t rollout_ = 0;
 };
+
+// Tests only: a pause after every env step of rank `rank`, from RLCADE_TEST_SLOW_RANK=R:US
+// (rank R sleeps US microseconds per step), so that a test can make a straggler. Zero when
+// unset or for another rank; throws std::invalid_argument for a malformed value.
+std::chrono::microseconds injected_step_delay(int rank);
 
 }  // namespace rl::distributed

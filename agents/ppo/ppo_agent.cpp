@@ -82,18 +82,25 @@ double PpoAgent::clip_coef() const {
   return ppo_.anneal_clip ? ppo_.clip_coef * progress_remaining(updates_done()) : ppo_.clip_coef;
 }
 
+int64_t PpoAgent::used_rows(int64_t units, int64_t per_minibatch) const {
+  // Rollouts cut short differ between the ranks: each must still run num_minibatches
+  // minibatches, as many collectives as the others (rows that do not fill one are left out).
+  return rollouts_cut_off() ? per_minibatch * ppo_.num_minibatches : units;
+}
+
 PpoAgent::Totals PpoAgent::torch_learn() {
   const RolloutTensors r = rollout_tensors();
   // Minibatches of rollout rows, or of whole env sequences for a recurrent network.
   const RecurrentRollout* recurrent = recurrent_rollout();
   const int64_t units = recurrent ? recurrent->sequences() : rollout_.rows();
   const int64_t per_minibatch = units / ppo_.num_minibatches;
+  const int64_t used = used_rows(units, per_minibatch);
   const double clip = clip_coef();
   Totals totals;
   for (int64_t epoch = 0; epoch < ppo_.update_epochs && !last_update_.stopped_early; ++epoch) {
     const torch::Tensor order = torch::randperm(units, generator_, torch::kInt64);
-    if (!recurrent) pool_epoch_advantages(order.data_ptr<int64_t>(), units, per_minibatch);
-    for (int64_t start = 0; start + per_minibatch <= units; start += per_minibatch) {
+    if (!recurrent) pool_epoch_advantages(order.data_ptr<int64_t>(), used, per_minibatch);
+    for (int64_t start = 0; start + per_minibatch <= used; start += per_minibatch) {
       torch::Tensor index = order.slice(0, start, start + per_minibatch);
       const Evaluation now =
           recurrent ? evaluate_sequences(r, index.data_ptr<int64_t>(), per_minibatch, index)
@@ -142,7 +149,7 @@ PpoAgent::Totals PpoAgent::torch_learn() {
           pg_loss - settings_.ent_coef * entropy_mean + settings_.vf_coef * v_loss;
       optimizer_->zero_grad();
       loss.backward();
-      totals.grad_norm += clip_and_step();
+      totals.grad_norm += clip_and_step(minibatch);
       totals.policy_loss += pg_loss.item<double>();
       totals.value_loss += v_loss.item<double>();
       totals.entropy += entropy_mean.item<double>();
@@ -196,6 +203,7 @@ void PpoAgent::gather_minibatch(const float* observations, const int64_t* index,
 PpoAgent::Totals PpoAgent::engine_learn() {
   const int64_t rows = rollout_.rows();
   const int64_t minibatch = rows / ppo_.num_minibatches;
+  const int64_t used = used_rows(rows, minibatch);
   const int batch = static_cast<int>(minibatch);
   const float* observations = rollout_observation_floats();
   const ppo::LossSettings loss_settings{clip_coef(), ppo_.clip_value_loss, settings_.ent_coef,
@@ -206,8 +214,8 @@ PpoAgent::Totals PpoAgent::engine_learn() {
     permutation_.resize(static_cast<size_t>(rows));
     ppo::random_permutation(generator_, rows, permutation_.data());
     const int64_t* index = permutation_.data();
-    pool_epoch_advantages(index, rows, minibatch);
-    for (int64_t start = 0; start + minibatch <= rows; start += minibatch) {
+    pool_epoch_advantages(index, used, minibatch);
+    for (int64_t start = 0; start + minibatch <= used; start += minibatch) {
       gather_minibatch(observations, index + start, minibatch);
       const nn::ActorCriticEngine::Evaluation now =
           engine()->evaluate(m.observations.data(), m.discrete_actions.data(), m.box_actions.data(),
@@ -237,7 +245,7 @@ PpoAgent::Totals PpoAgent::engine_learn() {
       }
       engine()->backward(m.log_prob_gradient.data(), m.entropy_gradient.data(),
                          m.value_gradient.data(), batch);
-      totals.grad_norm += clip_and_step();
+      totals.grad_norm += clip_and_step(minibatch);
       totals.policy_loss += loss.policy_loss;
       totals.value_loss += loss.value_loss;
       totals.entropy += loss.entropy;

@@ -66,6 +66,7 @@ class PpoAgent final : public OnPolicyAgent {
 
  protected:
   std::map<std::string, double> learn() override;
+  int64_t minimum_update_rows() const override { return ppo_.num_minibatches; }
 
  private:
   // One update through the engine; returns the summed minibatch metrics.
@@ -74,6 +75,8 @@ class PpoAgent final : public OnPolicyAgent {
            grad_norm = 0;
     int64_t steps = 0;
   };
+  // The rows (or sequences) `units` of a rollout that an epoch's minibatches cover.
+  int64_t used_rows(int64_t units, int64_t per_minibatch) const;
   Totals engine_learn();
   Totals torch_learn();
   // Copies rollout rows `index` [minibatch] into the minibatch buffers.

@@ -54,8 +54,10 @@ fs::path breakout_config() {
 
 std::string rltrain_command(int64_t steps, int processes, const fs::path& out) {
   const fs::path rltrain = fs::read_symlink("/proc/self/exe").parent_path() / "rltrain";
-  std::string command = rltrain.string() + " '" + breakout_config().string() + "' --out '" +
-                        out.string() + "' --set train.total_steps=" + std::to_string(steps) +
+  // RLCADE_PHASE_TIMES: each process prints where its time went (agents/distributed/phase_times.h).
+  std::string command = "RLCADE_PHASE_TIMES=1 " + rltrain.string() + " '" +
+                        breakout_config().string() + "' --out '" + out.string() +
+                        "' --set train.total_steps=" + std::to_string(steps) +
                         " --set train.eval_every=0 --set train.eval_episodes=1"
                         " --set train.eval_max_steps=100 --set train.log_every=8192"
                         " --set train.checkpoint_every=0 --set train.tensorboard=false";
@@ -67,6 +69,8 @@ struct RunFigures {
   double steps_per_second = 0;  // Summed over the runs (each from its summary.json).
   double cpu_seconds = 0;       // User + system CPU of every process of the runs.
   double system_seconds = 0;
+  double wall_seconds = 0;            // From starting the processes to their exit.
+  std::vector<std::string> phases;    // Each process's time by phase.
   std::string collectives;            // Rank 0's line on its collectives (multi-process runs).
   std::string collectives_breakdown;  // Both ranks' waiting and collective times (2 processes).
 };
@@ -90,8 +94,10 @@ RunFigures run_rltrain(const std::vector<std::string>& commands,
     script += "wait";
   }
   const double cpu_before = child_cpu_seconds(false), system_before = child_cpu_seconds(true);
+  const Clock::time_point start = Clock::now();
   const int status = std::system(script.c_str());
   RunFigures figures;
+  figures.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   figures.cpu_seconds = child_cpu_seconds(false) - cpu_before;
   figures.system_seconds = child_cpu_seconds(true) - system_before;
   for (const fs::path& out : outs) {
@@ -107,6 +113,9 @@ RunFigures run_rltrain(const std::vector<std::string>& commands,
       const std::string tag = "collectives: ";
       if (const size_t at = line.find(tag); at != std::string::npos) {
         figures.collectives = line.substr(at + tag.size());
+      }
+      if (const size_t at = line.find("time by phase: "); at != std::string::npos) {
+        figures.phases.push_back(line.substr(line.find("rltrain: ") + 9));
       }
     }
   }
@@ -261,9 +270,13 @@ UpdateTimes two_rank_update_times() {
   return rank0;
 }
 
-void print_figures(const char* what, const RunFigures& f) {
-  std::printf("ddppo_scaling: %-34s %7.0f env steps/s, %6.1f CPU s (%5.1f system)\n", what,
-              f.steps_per_second, f.cpu_seconds, f.system_seconds);
+void print_figures(const char* what, const RunFigures& f, int64_t steps) {
+  std::printf(
+      "ddppo_scaling: %-34s %7.0f env steps/s, %6.1f CPU s (%5.1f system); from the processes' "
+      "start to their exit %.2f s (%.0f env steps/s)\n",
+      what, f.steps_per_second, f.cpu_seconds, f.system_seconds, f.wall_seconds,
+      static_cast<double>(steps) / f.wall_seconds);
+  for (const std::string& line : f.phases) std::printf("ddppo_scaling:   %s\n", line.c_str());
   if (!f.collectives.empty()) std::printf("ddppo_scaling:   rank 0: %s\n", f.collectives.c_str());
   if (!f.collectives_breakdown.empty()) {
     std::printf("ddppo_scaling:   %s\n", f.collectives_breakdown.c_str());
@@ -280,15 +293,15 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
   std::printf("ddppo_scaling: load average before: %s", read_file("/proc/loadavg").c_str());
   try {
     const RunFigures one = distributed_run(steps, 1, out / "n1");
-    print_figures("1 process", one);
+    print_figures("1 process", one, steps);
     const RunFigures two = distributed_run(steps, 2, out / "n2");
-    print_figures("2 processes (--nproc 2: sums in the calling thread)", two);
+    print_figures("2 processes (--nproc 2: sums in the calling thread)", two, steps);
     const RunFigures pg = distributed_run(steps, 2, out / "n2pg", "process_group");
-    print_figures("2 processes, ProcessGroupGloo's sums", pg);
+    print_figures("2 processes, ProcessGroupGloo's sums", pg, steps);
     const RunFigures polling = distributed_run(steps, 2, out / "n2poll", "direct_busy_poll");
-    print_figures("2 processes, busy-polling sums", polling);
+    print_figures("2 processes, busy-polling sums", polling, steps);
     const RunFigures pair = independent_pair(steps, out / "pair");
-    print_figures("2 independent 1-process runs", pair);
+    print_figures("2 independent 1-process runs", pair, steps);
     speed.metrics = {{"steps_per_second_1proc", one.steps_per_second},
                      {"steps_per_second_2proc", two.steps_per_second},
                      {"speedup", two.steps_per_second / one.steps_per_second},

@@ -118,7 +118,8 @@ int run(const Options& options) {
       *options.log << "rltrain: rank " << failed_rank << " of " << options.processes
                    << " failed (exit code " << failed_code << ")\n";
     }
-    return 1;
+    // Bad settings found by a rank (exit code 2) keep their exit code, as in one process.
+    return failed_code == 2 ? 2 : 1;
   }
   if (g_signal.load() != 0) return 128 + g_signal.load();
   for (const Worker& w : workers) {

@@ -3,12 +3,15 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "agents/distributed/gloo_group.h"
 #include "agents/distributed/rollout_cutoff.h"
 #include "core/config.h"
+#include "core/rollout_buffer.h"
 #include "distributed_test_util.h"
 #include "torch_doctest.h"  // First: see the header.
 
@@ -113,6 +116,65 @@ TEST_CASE("distributed: the store counter adds, reads and is removed") {
   });
   CHECK(after_both == std::vector<int64_t>{3, 3});
   CHECK(after_removal == std::vector<int64_t>{0, 0});
+}
+
+// A rollout of `steps` steps of 2 envs, step t's rewards t and -t, values t / 10, env 1's
+// episode ending at step 1.
+RolloutBuffer rollout_of(int capacity, int steps) {
+  RolloutOptions options;
+  options.num_steps = capacity;
+  options.num_envs = 2;
+  options.gamma = 0.9;
+  options.gae_lambda = 0.8;
+  RolloutBuffer buffer(Space::box({1}, 0, 1, DType::kF32), Space::discrete(2), options);
+  const std::vector<uint8_t> observations(2 * sizeof(float), 0);
+  const std::vector<int64_t> actions = {0, 1};
+  const std::vector<float> log_probs = {-0.5f, -0.7f};
+  for (int t = 0; t < steps; ++t) {
+    const std::vector<float> rewards = {float(t), float(-t)}, values = {t / 10.0f, t / 10.0f};
+    const std::vector<uint8_t> terminated = {0, uint8_t(t == 1)}, truncated = {0, 0};
+    buffer.add({.observations = observations,
+                .discrete_actions = actions,
+                .rewards = rewards,
+                .values = values,
+                .log_probs = log_probs,
+                .terminated = terminated,
+                .truncated = truncated});
+  }
+  return buffer;
+}
+
+TEST_CASE("rollout cut-off: a rollout ended early is a rollout of the steps it holds") {
+  RolloutBuffer cut = rollout_of(8, 3);
+  CHECK_FALSE(cut.full());
+  cut.end_early();
+  CHECK(cut.full());
+  CHECK(cut.rows() == 6);
+  const std::vector<float> last_values = {0.4f, -0.2f};
+  cut.compute_advantages(last_values);
+  RolloutBuffer whole = rollout_of(3, 3);  // The same 3 steps as a whole rollout.
+  whole.compute_advantages(last_values);
+  REQUIRE(cut.advantages().size() == 6);
+  CHECK(std::vector<float>(cut.advantages().begin(), cut.advantages().end()) ==
+        std::vector<float>(whole.advantages().begin(), whole.advantages().end()));
+  CHECK(std::vector<float>(cut.returns().begin(), cut.returns().end()) ==
+        std::vector<float>(whole.returns().begin(), whole.returns().end()));
+  CHECK(cut.rewards().size() == 6);
+  CHECK(cut.observations().size() == 6 * sizeof(float));
+  cut.clear();  // The next rollout has the whole length again.
+  CHECK(cut.rows() == 16);
+  CHECK_THROWS_AS(cut.end_early(), std::logic_error);
+}
+
+TEST_CASE("rollout cut-off: RLCADE_TEST_SLOW_RANK slows the rank it names") {
+  ::setenv("RLCADE_TEST_SLOW_RANK", "1:2500", 1);
+  CHECK(injected_step_delay(1) == std::chrono::microseconds(2500));
+  CHECK(injected_step_delay(0) == std::chrono::microseconds(0));
+  ::setenv("RLCADE_TEST_SLOW_RANK", "1", 1);
+  CHECK_THROWS_WITH_AS(injected_step_delay(1), doctest::Contains("expected RANK:MICROSECONDS"),
+                       std::invalid_argument);
+  ::unsetenv("RLCADE_TEST_SLOW_RANK");
+  CHECK(injected_step_delay(1) == std::chrono::microseconds(0));
 }
 
 }  // namespace

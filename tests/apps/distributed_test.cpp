@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/distributed_metrics.h"
 #include "apps/run_app.h"
 #include "core/atomic_file.h"
 #include "core/json.h"
@@ -171,26 +172,7 @@ TEST_CASE("rltrain ranks: a port in use and an unreachable master are clear erro
   CHECK(test::contains(unreachable.output, "cannot reach the master 127.0.0.1:"));
 }
 
-// The last value of `column` in a run's metrics.csv (NaN when it has none; evaluation rows
-// leave the agent's columns empty).
-double last_metric(const fs::path& run, const std::string& column) {
-  std::istringstream lines(read_file((run / "metrics.csv").string()));
-  std::string header, line;
-  std::getline(lines, header);
-  std::istringstream names(header);
-  std::string name;
-  int index = 0;
-  while (std::getline(names, name, ',') && name != column) ++index;
-  double last = NAN;
-  while (std::getline(lines, line)) {
-    std::istringstream values(line);
-    std::string value;
-    for (int i = 0; i <= index && std::getline(values, value, ','); ++i) {
-    }
-    if (!value.empty() && name == column) last = std::stod(value);
-  }
-  return last;
-}
+using test::last_metric;
 
 // A short --nproc 2 run of `config_name`: both ranks learn (gradient steps counted), rank 0
 // writes the run folder.
