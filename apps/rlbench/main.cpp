@@ -38,7 +38,8 @@ const char kSynopsis[] =
 const char kDescription[] =
     "Speed and sanity benchmarks (env throughput, training cases), printed as a table or JSON.\n"
     "--zoo trains the shipped configs (configs/*.yaml) over seeds 1..N with rltrain --seeds into\n"
-    "DIR/<config>/ (default runs/zoo; a rerun continues unfinished seeds), judges each config's\n"
+    "DIR/<config>/ (default runs/zoo; a rerun continues unfinished seeds, also those trained to a\n"
+    "shorter budget than the target now asks), judges each config's\n"
     "target: by its final policy, and writes DIR/zoo.md (the table; --docs also writes it to\n"
     "FILE), DIR/zoo.json and DIR/report.html. --smoke: every config on one seed for a tiny\n"
     "budget (does it load, train, evaluate, get judged?), into runs/zoo-smoke by default.\n";

@@ -39,6 +39,7 @@ struct ZooConfig {
   std::string run_name;  // The config's `name`.
   std::string agent, env;
   std::string resolved_yaml;
+  int64_t total_steps = 0;  // The budget every seed trains to.
   std::optional<RunTarget> target;
   std::vector<uint64_t> seeds;
 };
@@ -107,6 +108,7 @@ std::vector<ZooConfig> load_configs(const ZooOptions& options, const fs::path& d
     config.agent = experiment.run().agent_type;
     config.env = experiment.run().env.id;
     config.resolved_yaml = experiment.resolved_yaml;
+    config.total_steps = experiment.run().train.total_steps;
     config.target = experiment.run().target;
     const int64_t default_seeds = options.smoke ? 1 : config.target ? config.target->seeds : 5;
     config.seeds = seeds_up_to(options.seeds.value_or(default_seeds));
@@ -121,16 +123,17 @@ std::vector<ZooConfig> load_configs(const ZooOptions& options, const fs::path& d
   return configs;
 }
 
-// A resolved config without its top-level `target:` section: the claim does not change what
-// trains, so seeds trained before a threshold was restated still count.
-std::string without_target_section(const std::string& yaml) {
+// A resolved config without its top-level `target:` section and its `train.total_steps`: the
+// claim and the budget do not change how a seed trains up to a given step, so seeds trained
+// before a threshold was restated still count, and seeds trained to a shorter budget continue.
+std::string without_target_and_budget(const std::string& yaml) {
   std::istringstream lines(yaml);
-  std::string line, kept;
-  bool in_target = false;
+  std::string line, kept, section;
   while (std::getline(lines, line)) {
     const bool top_level = !line.empty() && line[0] != ' ';
-    if (top_level) in_target = line.rfind("target:", 0) == 0;
-    if (!in_target) kept += line + '\n';
+    if (top_level) section = line.substr(0, line.find(':'));
+    const bool budget = section == "train" && line.rfind("  total_steps:", 0) == 0;
+    if (section != "target" && !budget) kept += line + '\n';
   }
   return kept;
 }
@@ -140,8 +143,8 @@ std::string without_target_section(const std::string& yaml) {
 bool folder_matches(const fs::path& dir, const ZooConfig& config) {
   const std::string written = read_file((dir / "seeds_config.yaml").string());
   const size_t newline = written.find('\n');
-  if (newline == std::string::npos || without_target_section(written.substr(newline + 1)) !=
-                                          without_target_section(config.resolved_yaml)) {
+  if (newline == std::string::npos || without_target_and_budget(written.substr(newline + 1)) !=
+                                          without_target_and_budget(config.resolved_yaml)) {
     return false;
   }
   const json::Value manifest = json::parse(read_file((dir / "seeds.json").string()));
@@ -182,6 +185,8 @@ int train_config(const ZooConfig& config, const ZooOptions& options, const fs::p
   seeds.log = &std::cerr;
   seeds.out = &std::cerr;
   seeds.program = rltrain_beside_this_program();
+  seeds.overrides = {"train.total_steps=" + std::to_string(config.total_steps)};
+  seeds.steps_to_finish = config.total_steps;
   std::cerr << "rlbench: zoo: " << config.name << " (" << config.agent << " on " << config.env
             << "), seeds " << multi_seed::describe_seeds(config.seeds) << std::endl;
   if (multi_seed::is_multi_seed_folder(seeds.dir)) return multi_seed::train_seeds(seeds);

@@ -371,9 +371,10 @@ int train_seeds(const Args& args) {
 int resume_seeds(const Args& args) {
   rl::multi_seed::Options options = multi_seed_options(args, *args.resume);
   options.overrides = args.overrides;
-  rl::build_experiment(
+  const rl::Experiment experiment = rl::build_experiment(
       rl::load_config((options.dir / "seeds_config.yaml").string(), args.overrides),
       processes(args));
+  options.steps_to_finish = experiment.run().train.total_steps;  // --set may have raised it.
   if (args.watch) throw UsageError("--watch cannot be combined with the --resume of seeds");
   return rl::multi_seed::train_seeds(options);
 }

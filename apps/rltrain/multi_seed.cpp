@@ -94,10 +94,20 @@ json::Value read_seed_summary(const fs::path& dir, uint64_t seed) {
   }
 }
 
-bool finished(const json::Value& summary) {
+double number_or(const json::Value& summary, const char* key, double otherwise) {
+  const json::Value* value = summary.find(key);
+  return value && value->is_number() ? value->as_number() : otherwise;
+}
+
+// Finished: not interrupted, and trained to `steps_to_finish` or stopped on solving (a run with
+// stop_when_solved ends at the step that solved it).
+bool finished(const json::Value& summary, int64_t steps_to_finish) {
   if (!summary.is_object()) return false;
   const json::Value* interrupted = summary.find("interrupted");
-  return !(interrupted && interrupted->is_bool() && interrupted->as_bool());
+  if (interrupted && interrupted->is_bool() && interrupted->as_bool()) return false;
+  const double steps = number_or(summary, "total_steps", 0);
+  return steps >= static_cast<double>(steps_to_finish) ||
+         number_or(summary, "solved_at_step", -1) == steps;
 }
 
 // SIGINT/SIGTERM received by this process while seeds run.
@@ -408,7 +418,9 @@ int train_seeds(const Options& options) {
   const Manifest manifest = read_manifest(options.dir);
   std::vector<uint64_t> todo;
   for (uint64_t seed : manifest.seeds) {
-    if (!finished(read_seed_summary(options.dir, seed))) todo.push_back(seed);
+    if (!finished(read_seed_summary(options.dir, seed), options.steps_to_finish)) {
+      todo.push_back(seed);
+    }
   }
   std::ostream& log = *options.log;
   const fs::path summary_file = options.dir / kSummary;

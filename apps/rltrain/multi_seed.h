@@ -39,6 +39,9 @@ struct Options {
   std::filesystem::path dir;           // The multi-seed folder.
   int jobs = 1;                        // Seed runs at once, >= 1.
   std::vector<std::string> overrides;  // --set values given to every seed that runs (resume).
+  // > 0: the env steps a seed must have trained to count as finished. A seed whose summary
+  // records fewer (its budget has grown since) resumes; give the new budget in `overrides`.
+  int64_t steps_to_finish = 0;
   std::vector<std::string> seed_args;  // More arguments for every seed's rltrain (--nproc N).
   std::ostream* log = nullptr;         // Progress: a line per seed started and finished.
   std::ostream* out = nullptr;         // The aggregate's one-line summary.
@@ -53,12 +56,12 @@ int start(const Options& options, const std::string& name, const std::string& re
           const std::vector<uint64_t>& seeds);
 
 // Trains the folder's unfinished seeds (a seed whose summary.json says it finished, not
-// interrupted, is skipped; a started one is resumed; the others start from
-// seeds_config.yaml), then writes the aggregate. Children get their own process group; Ctrl-C
-// (SIGINT or SIGTERM) is passed on to the running seeds, which save a checkpoint and stop (a
-// second one makes them quit at once) and no new seed starts. Returns the exit code: 0 when
-// every seed finished and the aggregate is written, 130 when interrupted, 1 when a seed
-// failed (reported with its exit code and log; the others run to the end first).
+// interrupted, after at least `steps_to_finish` env steps, is skipped; a started one is
+// resumed; the others start from seeds_config.yaml), then writes the aggregate. Children get their
+// own process group; Ctrl-C (SIGINT or SIGTERM) is passed on to the running seeds, which save a
+// checkpoint and stop (a second one makes them quit at once) and no new seed starts. Returns the
+// exit code: 0 when every seed finished and the aggregate is written, 130 when interrupted, 1 when
+// a seed failed (reported with its exit code and log; the others run to the end first).
 int train_seeds(const Options& options);
 
 // Reads each seed's summary.json and builds the aggregate (the summary.json content). Throws

@@ -111,6 +111,18 @@ TEST_CASE("rltrain --seeds: one run folder per seed and an aggregate; --resume r
   CHECK_FALSE(contains(r.output, "started"));
   check_aggregate(run, {1, 2});
 
+  // A larger budget given to --resume continues the finished seeds to it.
+  r = rltrain("--resume runs/dqn_cartpole --jobs 2 --set train.total_steps=800", dir.path);
+  CAPTURE(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (int seed : {1, 2}) {
+    const fs::path seed_run = run / ("seed-" + std::to_string(seed));
+    CHECK(contains(r.output, "seed " + std::to_string(seed) + " started"));
+    CHECK(number(read_json(seed_run / "summary.json"), "total_steps") == 800);
+    CHECK(contains(read_file((seed_run / "metrics.csv").string()), "\n800,"));
+  }
+  check_aggregate(run, {1, 2});
+
   // A second --seeds of the same config goes to a new folder.
   r = rltrain(std::string("dqn_cartpole --seeds 3") + kTinyRun, dir.path);
   CAPTURE(r.output);

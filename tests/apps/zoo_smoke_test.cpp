@@ -82,13 +82,15 @@ TEST_CASE("rlbench --zoo --smoke trains and judges every shipped config") {
 
 // A config of the zoo's own folder (./configs wins over the source tree's) whose total_steps
 // run past its target's budget.
-void write_budget_config(const fs::path& dir, const std::string& threshold) {
+void write_budget_config(const fs::path& dir, const std::string& threshold,
+                         const std::string& within_steps = "1000") {
   fs::create_directories(dir / "configs");
   write_file_atomic((dir / "configs" / "short.yaml").string(),
                     "name: short\nenv: {id: classic/cartpole-v1}\nagent: {type: dqn}\n"
                     "train: {total_steps: 2000, eval_every: 500, eval_episodes: 2, "
                     "checkpoint_every: 0}\ntarget: {metric: eval_mean, threshold: " +
-                        threshold + ", within_steps: 1000, seeds: 1, of_seeds: 1}\n");
+                        threshold + ", within_steps: " + within_steps +
+                        ", seeds: 1, of_seeds: 1}\n");
 }
 
 TEST_CASE("rlbench --zoo trains to the target's budget and judges a restated target") {
@@ -108,7 +110,18 @@ TEST_CASE("rlbench --zoo trains to the target's budget and judges a restated tar
   INFO(restated.output);
   CHECK(restated.exit_code == 1);
   CHECK_FALSE(contains(restated.output, "started ->"));
-  CHECK(contains(read_file((dir.path / "zoo" / "zoo.md").string()), "eval_mean >= 400 within 1000 steps"));
+  CHECK(contains(read_file((dir.path / "zoo" / "zoo.md").string()),
+                 "eval_mean >= 400 within 1000 steps"));
+
+  // A longer budget continues the seed from where it stopped, to the new budget.
+  write_budget_config(dir.path, "1", "1500");
+  const test::AppResult longer = rlbench(args, dir.path);
+  INFO(longer.output);
+  CHECK(longer.exit_code == 0);
+  CHECK(contains(longer.output, "seed 1 started ->"));
+  CHECK(contains(read_file((seed / "train.log").string()), "resuming"));
+  CHECK(contains(read_file((seed / "metrics.csv").string()), "\n1500,"));
+  CHECK(contains(read_file((dir.path / "zoo" / "zoo.md").string()), "within 1500 steps"));
 }
 
 TEST_CASE("rlbench --zoo: usage errors name what is wrong") {
