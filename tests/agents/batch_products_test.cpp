@@ -167,6 +167,60 @@ TEST_CASE("batch_products: weight gradient from the inputs transposed, odd shape
   });
 }
 
+// Zeroes the whole steps (rows of a [steps, width] matrix) whose index is 1 or 2 mod 5, and
+// every entry of the rest with probability 0.2: what ReLU layers leave, whole zero steps included.
+void zero_steps(std::vector<float>& values, int steps, int width, std::mt19937& rng) {
+  std::uniform_real_distribution<double> uniform(0., 1.);
+  for (int s = 0; s < steps; ++s) {
+    const bool whole = s % 5 == 1 || s % 5 == 2;
+    for (int j = 0; j < width; ++j) {
+      if (whole || uniform(rng) < 0.2) values[s * width + j] = 0.f;
+    }
+  }
+}
+
+TEST_CASE("batch_products: steps of zeros are skipped without changing a sum") {
+  if (!blas_available() && !nn::batch_product_kernels_available()) return;
+  std::mt19937 rng(8);
+  // Long sums (several chains), partial tiles and panels; negative zeros among the zeros.
+  for_each_shape({7, 20}, {17, 40}, {33, 700}, [&](Shape s) {
+    auto w = random_values(count(s.outputs, s.inputs), rng, 0.);
+    auto x_t = random_values(count(s.inputs, s.batch), rng, 0.);
+    zero_steps(x_t, s.inputs, s.batch, rng);  // Forward: whole inputs zero over the batch.
+    x_t[0] = -0.f;
+    std::vector<float> y_t(count(s.outputs, s.batch), 99.f);
+    nn::dense_forward_transposed(w.data(), s.outputs, s.inputs, x_t.data(), s.batch, y_t.data());
+    check_product(y_t, reference_product(
+                           s.outputs, s.inputs, s.batch,
+                           [&](int64_t o, int64_t i) { return w[o * s.inputs + i]; }, x_t));
+
+    // dy^T [outputs, batch] with whole outputs zero (dx's steps) and x [batch, inputs] with whole
+    // samples zero (dW's steps), so both operands leave steps out.
+    auto dy_t = random_values(count(s.outputs, s.batch), rng, 0.);
+    zero_steps(dy_t, s.outputs, s.batch, rng);
+    auto x = random_values(count(s.batch, s.inputs), rng, 0.);
+    zero_steps(x, s.batch, s.inputs, rng);
+    std::vector<float> x_transposed(x.size());
+    for (int b = 0; b < s.batch; ++b) {
+      for (int i = 0; i < s.inputs; ++i) x_transposed[i * s.batch + b] = x[b * s.inputs + i];
+    }
+    const auto dy_of = [&](int64_t o, int64_t b) { return dy_t[o * s.batch + b]; };
+    const Reference dw_expected = reference_product(s.outputs, s.batch, s.inputs, dy_of, x);
+    std::vector<float> dw(count(s.outputs, s.inputs), 99.f);
+    nn::dense_weight_gradient(dy_t.data(), s.outputs, s.batch, x.data(), s.inputs, dw.data());
+    check_product(dw, dw_expected);
+    std::fill(dw.begin(), dw.end(), 99.f);
+    nn::dense_weight_gradient_transposed_inputs(dy_t.data(), s.outputs, s.batch,
+                                                x_transposed.data(), s.inputs, dw.data());
+    check_product(dw, dw_expected);
+    std::vector<float> dx(count(s.batch, s.inputs), 99.f);
+    nn::dense_input_gradient(dy_t.data(), s.outputs, s.batch, w.data(), s.inputs, dx.data());
+    check_product(dx, reference_product(
+                          s.batch, s.outputs, s.inputs,
+                          [&](int64_t b, int64_t o) { return dy_of(o, b); }, w));
+  });
+}
+
 TEST_CASE("batch_products: transpose on odd shapes, 16x16 blocks and their edges") {
   for (int rows : {1, 15, 16, 33}) {
     for (int columns : {1, 16, 17, 40}) {

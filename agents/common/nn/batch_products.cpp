@@ -1,6 +1,7 @@
 #include "agents/common/nn/batch_products.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "agents/common/nn/blas.h"
@@ -43,20 +44,27 @@ int chain_length(int remaining) {
   return (remaining / 2 + kChainRounding - 1) / kChainRounding * kChainRounding;
 }
 
-// c[r, 0..width) for r in [0, Rows) = sum over s in [0, steps) of rows(r, s) * v[s, 0..width):
-// per element, fused multiply-add chains in step order over blocks of chain_length() steps,
-// each chain's total added to the result in turn; v's rows are ldv floats apart.
+// c[r, 0..width) for r in [0, Rows) = sum over the listed steps s of rows(r, s) * v[s, 0..width):
+// per element, fused multiply-add chains in step order over blocks of chain_length() steps of
+// [0, steps), each chain's total added to the result in turn; v's rows are ldv floats apart. The
+// steps left out of `active` (ascending) must have only zero terms: a zero term changes no sum
+// (a chain starts at +0 and x + (+-0) = x), so the results are those of every step.
 template <int Rows>
-__attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps, const float* v,
+__attribute__((target("avx512f"))) void product_tile(StridedRows rows, const int32_t* active,
+                                                     int active_count, int steps, const float* v,
                                                      int64_t ldv, int width, float* c,
                                                      int64_t ldc) {
   const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
   __m512 low[Rows], high[Rows], total_low[Rows], total_high[Rows];
   for (int i = 0; i < Rows; ++i) total_low[i] = total_high[i] = _mm512_setzero_ps();
+  const int32_t* next = active;
+  const int32_t* const last = active + active_count;
   for (int first = 0; first < steps;) {
     const int end = first + chain_length(steps - first);
+    const int32_t* const chain_last = std::lower_bound(next, last, end);
     for (int i = 0; i < Rows; ++i) low[i] = high[i] = _mm512_setzero_ps();
-    for (int s = first; s < end; ++s) {
+    for (; next < chain_last; ++next) {
+      const int64_t s = *next;
       const __m512 v_low = _mm512_maskz_loadu_ps(low_mask, v + s * ldv);
       const __m512 v_high = _mm512_maskz_loadu_ps(high_mask, v + s * ldv + 16);
       const float* column = rows.data + s * rows.step_stride;
@@ -79,12 +87,15 @@ __attribute__((target("avx512f"))) void product_tile(StridedRows rows, int steps
 }
 
 template <int Rows>
-__attribute__((target("avx512f"))) void product_rows(StridedRows rows, int row_count, int steps,
-                                                     const float* v, int64_t ldv, int width,
-                                                     float* c, int64_t ldc) {
+__attribute__((target("avx512f"))) void product_rows(StridedRows rows, int row_count,
+                                                     const int32_t* active, int active_count,
+                                                     int steps, const float* v, int64_t ldv,
+                                                     int width, float* c, int64_t ldc) {
   if constexpr (Rows > 0) {
-    if (row_count == Rows) return product_tile<Rows>(rows, steps, v, ldv, width, c, ldc);
-    product_rows<Rows - 1>(rows, row_count, steps, v, ldv, width, c, ldc);
+    if (row_count == Rows) {
+      return product_tile<Rows>(rows, active, active_count, steps, v, ldv, width, c, ldc);
+    }
+    product_rows<Rows - 1>(rows, row_count, active, active_count, steps, v, ldv, width, c, ldc);
   }
 }
 
@@ -94,15 +105,122 @@ __attribute__((target("avx512f"))) void product_rows(StridedRows rows, int row_c
 // transposed, [columns, steps] with rows ldv apart, each panel transposed into contiguous memory.
 enum class Panels { kInPlace, kCopy, kTranspose };
 
+// Which zeros strided_product looks for to skip steps (ReLU layers leave many): a step is skipped
+// in a tile when its scalars of the tile's rows are all zero (in_rows), or when its row of v's
+// panel is all zero (in_panels). Weights seldom hold zeros: not worth looking.
+struct SkipZeros {
+  bool in_rows, in_panels;
+};
+
+// Steps are grouped by 16, one bit a step (one AVX-512 register of 32-bit lanes).
+constexpr int kGroupSteps = 16;
+
+int step_groups(int steps) { return (steps + kGroupSteps - 1) / kGroupSteps; }
+
+// Whether x is nonzero (-0 counts as zero), as a sign-free bit pattern test.
+inline bool nonzero(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return (bits << 1) != 0;
+}
+
+// masks[g] bit k: whether step 16 g + k has a nonzero scalar among rows [0, row_count) (at most
+// 16 rows).
+__attribute__((target("avx512f"))) void row_step_masks(StridedRows rows, int row_count, int steps,
+                                                       uint16_t* masks) {
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+  for (int g = 0; g < step_groups(steps); ++g) {
+    const int first = g * kGroupSteps, count = std::min(kGroupSteps, steps - first);
+    uint32_t mask = 0;
+    if (rows.step_stride == 1) {  // 16 steps of a row in one register, the rows or'ed.
+      __m512i any = _mm512_setzero_si512();
+      for (int i = 0; i < row_count; ++i) {
+        any = _mm512_or_si512(any, _mm512_castps_si512(_mm512_maskz_loadu_ps(
+                                       lane_mask(count), rows.data + i * rows.row_stride + first)));
+      }
+      mask = _mm512_test_epi32_mask(any, magnitude);
+    } else if (rows.row_stride == 1) {  // A step's rows in one register.
+      for (int k = 0; k < count; ++k) {
+        const __m512i step = _mm512_castps_si512(_mm512_maskz_loadu_ps(
+            lane_mask(row_count), rows.data + (first + k) * rows.step_stride));
+        mask |= static_cast<uint32_t>(_mm512_test_epi32_mask(step, magnitude) != 0) << k;
+      }
+    } else {
+      for (int k = 0; k < count; ++k) {
+        bool any = false;
+        for (int i = 0; i < row_count; ++i) {
+          any |= nonzero(rows.data[i * rows.row_stride + (first + k) * rows.step_stride]);
+        }
+        mask |= static_cast<uint32_t>(any) << k;
+      }
+    }
+    masks[g] = static_cast<uint16_t>(mask);
+  }
+}
+
+// masks[g] bit k: whether row 16 g + k of the panel (v's rows ldv apart, `width` columns) has a
+// nonzero entry.
+__attribute__((target("avx512f"))) void panel_step_masks(const float* v, int64_t ldv, int width,
+                                                         int steps, uint16_t* masks) {
+  const __mmask16 low_mask = lane_mask(width), high_mask = lane_mask(width - 16);
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+  for (int g = 0; g < step_groups(steps); ++g) {
+    const int first = g * kGroupSteps, count = std::min(kGroupSteps, steps - first);
+    uint32_t mask = 0;
+    for (int k = 0; k < count; ++k) {
+      const float* row = v + (first + k) * ldv;
+      const __m512i both =
+          _mm512_or_si512(_mm512_castps_si512(_mm512_maskz_loadu_ps(low_mask, row)),
+                          _mm512_castps_si512(_mm512_maskz_loadu_ps(high_mask, row + 16)));
+      mask |= static_cast<uint32_t>(_mm512_test_epi32_mask(both, magnitude) != 0) << k;
+    }
+    masks[g] = static_cast<uint16_t>(mask);
+  }
+}
+
+// Writes the steps whose bits are set in both masks (either may be null: every step) to
+// `active`, ascending, and returns their count; `active` holds step_groups(steps) * 16 entries.
+__attribute__((target("avx512f"))) int list_active_steps(const uint16_t* row_masks,
+                                                         const uint16_t* panel_masks, int steps,
+                                                         int32_t* active) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  int count = 0;
+  for (int g = 0; g < step_groups(steps); ++g) {
+    __mmask16 mask = lane_mask(steps - g * kGroupSteps);
+    if (row_masks) mask &= row_masks[g];
+    if (panel_masks) mask &= panel_masks[g];
+    const __m512i indices = _mm512_add_epi32(lane, _mm512_set1_epi32(g * kGroupSteps));
+    // The register form of the compress (the memory form is slow on Zen 4), stored whole.
+    _mm512_storeu_si512(active + count, _mm512_maskz_compress_epi32(mask, indices));
+    count += __builtin_popcount(mask);
+  }
+  return count;
+}
+
 // c [row_count, columns] = rows [row_count, steps] x v [steps, columns] (row strides ldv, ldc),
-// kPanelWidth columns at a time.
+// kPanelWidth columns at a time, tiles of kTileRows rows, skipping steps of zeros as `skip` says.
 __attribute__((target("avx512f"))) void strided_product(StridedRows rows, int64_t row_count,
                                                         int steps, const float* v, int64_t ldv,
                                                         int64_t columns, float* c, int64_t ldc,
-                                                        Panels panels) {
+                                                        Panels panels, SkipZeros skip) {
   thread_local std::vector<float> panel;
+  thread_local std::vector<uint16_t> row_masks, panel_masks;
+  thread_local std::vector<int32_t> active;
   const bool pack = panels != Panels::kInPlace;
+  const int groups = step_groups(steps);
+  const int64_t tiles = (row_count + kTileRows - 1) / kTileRows;
   if (pack) panel.resize(std::max<size_t>(panel.size(), static_cast<size_t>(steps) * kPanelWidth));
+  active.resize(std::max<size_t>(active.size(), static_cast<size_t>(groups) * kGroupSteps));
+  panel_masks.resize(std::max<size_t>(panel_masks.size(), static_cast<size_t>(groups)));
+  if (skip.in_rows) {
+    row_masks.resize(std::max<size_t>(row_masks.size(), static_cast<size_t>(tiles * groups)));
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t r0 = t * kTileRows;
+      row_step_masks({rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
+                     static_cast<int>(std::min<int64_t>(kTileRows, row_count - r0)), steps,
+                     row_masks.data() + t * groups);
+    }
+  }
   for (int64_t c0 = 0; c0 < columns; c0 += kPanelWidth) {
     const int width = static_cast<int>(std::min<int64_t>(kPanelWidth, columns - c0));
     const float* block = v + c0;
@@ -122,15 +240,18 @@ __attribute__((target("avx512f"))) void strided_product(StridedRows rows, int64_
       block = panel.data();
       block_stride = kPanelWidth;
     }
-    int64_t r0 = 0;
-    for (; r0 + kTileRows <= row_count; r0 += kTileRows) {
-      product_tile<kTileRows>({rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
-                              steps, block, block_stride, width, c + r0 * ldc + c0, ldc);
+    if (skip.in_panels) panel_step_masks(block, block_stride, width, steps, panel_masks.data());
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t r0 = t * kTileRows;
+      const int active_count =
+          list_active_steps(skip.in_rows ? row_masks.data() + t * groups : nullptr,
+                            skip.in_panels ? panel_masks.data() : nullptr, steps, active.data());
+      const StridedRows tile_rows{rows.data + r0 * rows.row_stride, rows.row_stride,
+                                  rows.step_stride};
+      product_rows<kTileRows>(
+          tile_rows, static_cast<int>(std::min<int64_t>(kTileRows, row_count - r0)), active.data(),
+          active_count, steps, block, block_stride, width, c + r0 * ldc + c0, ldc);
     }
-    product_rows<kTileRows - 1>(
-        {rows.data + r0 * rows.row_stride, rows.row_stride, rows.step_stride},
-        static_cast<int>(row_count - r0), steps, block, block_stride, width, c + r0 * ldc + c0,
-        ldc);
   }
 }
 
@@ -191,7 +312,7 @@ void dense_forward_transposed(const float* weight, int64_t outputs, int64_t inpu
   if (has_avx512()) {
     // Rows: outputs, steps: the inputs (contiguous in the weight's rows), columns: the batch.
     strided_product({weight, input_size, 1}, outputs, static_cast<int>(input_size), inputs_t, batch,
-                    batch, outputs_t, batch, Panels::kInPlace);
+                    batch, outputs_t, batch, Panels::kInPlace, {false, true});
     return;
   }
 #endif
@@ -205,7 +326,7 @@ void dense_weight_gradient(const float* output_gradient_t, int64_t outputs, int 
   if (has_avx512()) {
     // Rows: outputs, steps: the batch (contiguous in output_gradient_t's rows).
     strided_product({output_gradient_t, batch, 1}, outputs, batch, inputs, input_size, input_size,
-                    weight_gradient, input_size, Panels::kCopy);
+                    weight_gradient, input_size, Panels::kCopy, {true, true});
     return;
   }
 #endif
@@ -220,7 +341,7 @@ void dense_weight_gradient_transposed_inputs(const float* output_gradient_t, int
 #ifdef RLCADE_BATCH_PRODUCTS_AVX512
   if (has_avx512()) {
     strided_product({output_gradient_t, batch, 1}, outputs, batch, inputs_t, batch, input_size,
-                    weight_gradient, input_size, Panels::kTranspose);
+                    weight_gradient, input_size, Panels::kTranspose, {true, true});
     return;
   }
 #endif
@@ -235,7 +356,8 @@ void dense_input_gradient(const float* output_gradient_t, int64_t outputs, int b
   if (has_avx512()) {
     // Rows: the batch (contiguous down output_gradient_t's columns), steps: outputs.
     strided_product({output_gradient_t, 1, batch}, batch, static_cast<int>(outputs), weight,
-                    input_size, input_size, input_gradient, input_size, Panels::kCopy);
+                    input_size, input_size, input_gradient, input_size, Panels::kCopy,
+                    {true, false});
     return;
   }
 #endif

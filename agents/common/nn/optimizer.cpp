@@ -48,14 +48,33 @@ void FlatOptimizer::rebind() {
 
 namespace {
 
-// One pass over the buffers per update, in float, in the order of PyTorch's per-tensor
-// operations (torch.optim.Adam, torch.optim.RMSprop centered).
+// The squares of x summed in double in eight interleaved partial sums (x[i] goes to sum i % 8),
+// then added in order: eight independent chains instead of one, each a vector lane.
 RLCADE_VECTOR_CLONES
-void adam_update(float* __restrict params, const float* __restrict grads, float* __restrict first,
-                 float* __restrict second, int64_t n, float beta1, float beta2, float step_size,
-                 float root_correction2, float eps) {
+double sum_of_squares(const float* x, int64_t n) {
+  constexpr int kLanes = 8;
+  double partial[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) partial[k] += static_cast<double>(x[i + k]) * x[i + k];
+  }
+  for (; i < n; ++i) partial[i % kLanes] += static_cast<double>(x[i]) * x[i];
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+// One pass over the buffers per update, in float, in the order of PyTorch's per-tensor
+// operations (torch.optim.Adam, torch.optim.RMSprop centered). Each gradient is first multiplied
+// by `scale` (the clipping coefficient, 1 without clipping: exact) and stored back, as
+// clip_grad_norm_ leaves it.
+RLCADE_VECTOR_CLONES
+void adam_update(float* __restrict params, float* __restrict grads, float* __restrict first,
+                 float* __restrict second, int64_t n, float scale, float beta1, float beta2,
+                 float step_size, float root_correction2, float eps) {
   for (int64_t i = 0; i < n; ++i) {
-    const float g = grads[i];
+    const float g = grads[i] * scale;
+    grads[i] = g;
     const float m = first[i] * beta1 + (1.f - beta1) * g;
     const float v = second[i] * beta2 + (1.f - beta2) * g * g;
     first[i] = m;
@@ -66,10 +85,12 @@ void adam_update(float* __restrict params, const float* __restrict grads, float*
 
 // torch.optim.RMSprop (centered=False, momentum 0): addcdiv(p, g, sqrt(sq) + eps, -lr).
 RLCADE_VECTOR_CLONES
-void rmsprop_update(float* __restrict params, const float* __restrict grads,
-                    float* __restrict mean_square, int64_t n, float alpha, float lr, float eps) {
+void rmsprop_update(float* __restrict params, float* __restrict grads,
+                    float* __restrict mean_square, int64_t n, float scale, float alpha, float lr,
+                    float eps) {
   for (int64_t i = 0; i < n; ++i) {
-    const float g = grads[i];
+    const float g = grads[i] * scale;
+    grads[i] = g;
     const float square = mean_square[i] * alpha + (1.f - alpha) * g * g;
     mean_square[i] = square;
     params[i] += -lr * g / (std::sqrt(square) + eps);
@@ -77,12 +98,13 @@ void rmsprop_update(float* __restrict params, const float* __restrict grads,
 }
 
 RLCADE_VECTOR_CLONES
-void centered_rmsprop_update(float* __restrict params, const float* __restrict grads,
+void centered_rmsprop_update(float* __restrict params, float* __restrict grads,
                              float* __restrict mean, float* __restrict mean_square,
-                             float* __restrict momentum, int64_t n, float alpha, float lr,
-                             float eps, float momentum_decay) {
+                             float* __restrict momentum, int64_t n, float scale, float alpha,
+                             float lr, float eps, float momentum_decay) {
   for (int64_t i = 0; i < n; ++i) {
-    const float g = grads[i];
+    const float g = grads[i] * scale;
+    grads[i] = g;
     const float square = mean_square[i] * alpha + (1.f - alpha) * g * g;
     const float average = mean[i] * alpha + (1.f - alpha) * g;
     mean_square[i] = square;
@@ -104,36 +126,32 @@ double FlatOptimizer::step(double max_grad_norm) {
   const int64_t n = params_.numel();
   float* grads = grads_.data_ptr<float>();
   double norm = 0;
+  float scale = 1.f;  // The clipping coefficient, applied in the update's pass.
   if (max_grad_norm > 0) {
-    double squares = 0;
-    for (int64_t i = 0; i < n; ++i) squares += static_cast<double>(grads[i]) * grads[i];
-    norm = std::sqrt(squares);
+    norm = std::sqrt(sum_of_squares(grads, n));
     const double coefficient = max_grad_norm / (norm + 1e-6);
-    if (coefficient < 1.0) {
-      const float c = static_cast<float>(coefficient);
-      for (int64_t i = 0; i < n; ++i) grads[i] *= c;
-    }
+    if (coefficient < 1.0) scale = static_cast<float>(coefficient);
   }
   ++steps_;
   const double steps = static_cast<double>(steps_);
   if (options_.kind == FlatOptimizerOptions::Kind::kAdam) {
     const double b1 = options_.adam_beta1, b2 = options_.adam_beta2;
     adam_update(params_.data_ptr<float>(), grads, first_.data_ptr<float>(),
-                second_.data_ptr<float>(), n, static_cast<float>(b1), static_cast<float>(b2),
+                second_.data_ptr<float>(), n, scale, static_cast<float>(b1), static_cast<float>(b2),
                 static_cast<float>(options_.lr / (1.0 - std::pow(b1, steps))),
                 static_cast<float>(std::sqrt(1.0 - std::pow(b2, steps))),
                 static_cast<float>(options_.adam_eps));
     return norm;
   }
   if (options_.kind == FlatOptimizerOptions::Kind::kRmsprop) {
-    rmsprop_update(params_.data_ptr<float>(), grads, second_.data_ptr<float>(), n,
+    rmsprop_update(params_.data_ptr<float>(), grads, second_.data_ptr<float>(), n, scale,
                    static_cast<float>(options_.rmsprop_alpha), static_cast<float>(options_.lr),
                    static_cast<float>(options_.rmsprop_eps));
     return norm;
   }
   centered_rmsprop_update(
       params_.data_ptr<float>(), grads, first_.data_ptr<float>(), second_.data_ptr<float>(),
-      momentum_.defined() ? momentum_.data_ptr<float>() : nullptr, n,
+      momentum_.defined() ? momentum_.data_ptr<float>() : nullptr, n, scale,
       static_cast<float>(options_.rmsprop_alpha), static_cast<float>(options_.lr),
       static_cast<float>(options_.rmsprop_eps), static_cast<float>(options_.rmsprop_momentum));
   return norm;
