@@ -12,7 +12,7 @@ ActorCriticImpl::ActorCriticImpl(const ActorCriticOptions& options) {
   actor_torso_ = register_module("actor_torso", actor.net);
   if (options.recurrent.enabled()) {
     core_ = register_module("recurrent", RecurrentCore(options.recurrent, actor.features));
-    actor.features = core_->hidden();
+    actor.features = core_->head_features();
     actor.signature += " -> " + core_->signature();
   }
   int64_t critic_features = actor.features;
@@ -52,8 +52,8 @@ torch::Tensor ActorCriticImpl::value(const torch::Tensor& observations) {
 }
 
 PolicyOutput ActorCriticImpl::heads(const torch::Tensor& features) {
-  if (core_ && core_->separate_critic()) {  // The actor memory's outputs, then the critic's.
-    const int64_t half = core_->hidden();
+  if (core_ && core_->split_outputs()) {  // The actor's outputs, then the critic's.
+    const int64_t half = core_->head_features();
     return {actor_head_->forward(features.narrow(-1, 0, half)),
             critic_head_->forward(features.narrow(-1, half, half)).squeeze(-1)};
   }

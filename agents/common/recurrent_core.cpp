@@ -2,10 +2,14 @@
 
 #include <torch/autograd.h>
 #include <torch/nn/init.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/linear.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "agents/common/recurrent_sequence.h"
+#include "agents/common/torso.h"
 
 namespace rl {
 
@@ -16,7 +20,7 @@ RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
   ConfigSection s =
       agent_section.section("recurrent",
                             "Memory after the torso: {type: lstm | gru | none, hidden, layers, "
-                            "sequence_length, critic}");
+                            "sequence_length, critic, head_hidden, head_activation}");
   d.type = s.get_choice("type", type,
                         "Recurrent core: lstm, gru, or none (feed-forward); lstm when the "
                         "recurrent mapping is given",
@@ -30,6 +34,13 @@ RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
                                 "Steps per training sequence (truncated back-propagation "
                                 "through time; must divide num_steps); 0: the whole rollout",
                                 0, 1 << 20);
+  d.head_hidden = s.get_int_list("head_hidden", d.head_hidden,
+                                 "Units of the layers each head (actor, critic) gets after the "
+                                 "memory (SB3's net_arch after the LSTM); empty: none",
+                                 1, 65536);
+  d.head_activation =
+      s.get_choice("head_activation", d.head_activation,
+                   "Activation after each head_hidden layer: tanh or relu", {"tanh", "relu"});
   s.finish();
   return d;
 }
@@ -48,6 +59,34 @@ RecurrentCoreImpl::RecurrentCoreImpl(const RecurrentOptions& options, int64_t in
       torch::nn::init::orthogonal_(parameter.value(), 1.0);
     }
   }
+  if (!options.head_hidden.empty()) {  // Created after the loop: they have their own gain.
+    actor_head_layers_ = make_head_layers("head_actor");
+    critic_head_layers_ = make_head_layers("head_critic");
+  }
+}
+
+torch::nn::Sequential RecurrentCoreImpl::make_head_layers(const std::string& name) {
+  torch::nn::Sequential layers;
+  int64_t inputs = options_.hidden;
+  for (const int64_t units : options_.head_hidden) {
+    layers->push_back(torch::nn::Linear(inputs, units));
+    if (options_.head_activation == "relu") {
+      layers->push_back(torch::nn::ReLU());
+    } else {
+      layers->push_back(torch::nn::Tanh());
+    }
+    inputs = units;
+  }
+  orthogonal_init(*layers, std::sqrt(2.0));  // As the torsos (CleanRL, SB3's ortho_init).
+  return register_module(name, layers);
+}
+
+torch::Tensor RecurrentCoreImpl::outputs(const torch::Tensor& actor, const torch::Tensor& critic) {
+  if (actor_head_layers_) {
+    return torch::cat({actor_head_layers_->forward(actor), critic_head_layers_->forward(critic)},
+                      -1);
+  }
+  return options_.critic ? torch::cat({actor, critic}, -1) : actor;
 }
 
 RecurrentCoreImpl::Memory RecurrentCoreImpl::make_memory(const std::string& name,
@@ -76,20 +115,30 @@ int64_t RecurrentCoreImpl::state_size() const {
 }
 
 std::string RecurrentCoreImpl::signature() const {
+  std::string heads;
+  for (const int64_t units : options_.head_hidden) {
+    heads +=
+        (heads.empty() ? " -> " + options_.head_activation + " " : "x") + std::to_string(units);
+  }
+  if (!heads.empty()) heads += " per head";
   return options_.type + " " + std::to_string(options_.hidden) + "x" +
-         std::to_string(options_.layers) + (options_.critic ? " + critic " + options_.type : "");
+         std::to_string(options_.layers) + (options_.critic ? " + critic " + options_.type : "") +
+         heads;
 }
 
 torch::Tensor RecurrentCoreImpl::step(const torch::Tensor& features, const torch::Tensor& state,
                                       torch::Tensor& next_state) {
-  if (!options_.critic) return step_memory(actor_, features, state, next_state);
+  if (!options_.critic) {
+    const torch::Tensor memory = step_memory(actor_, features, state, next_state);
+    return outputs(memory, memory);
+  }
   const int64_t size = memory_state_size();
   torch::Tensor actor_next, critic_next;
   const torch::Tensor actor = step_memory(actor_, features, state.narrow(1, 0, size), actor_next);
   const torch::Tensor critic =
       step_memory(critic_, features, state.narrow(1, size, size), critic_next);
   next_state = torch::cat({actor_next, critic_next}, 1);
-  return torch::cat({actor, critic}, 1);
+  return outputs(actor, critic);
 }
 
 torch::Tensor RecurrentCoreImpl::step_memory(Memory& memory, const torch::Tensor& features,
@@ -156,11 +205,13 @@ torch::Tensor RecurrentCoreImpl::sequence(const torch::Tensor& features, const t
                                           const torch::Tensor& starts) {
   const torch::Tensor memory = state.to(torch::kFloat32).contiguous();
   const torch::Tensor resets = starts.to(torch::kFloat32).contiguous();
-  if (!options_.critic) return sequence_memory(actor_, features, memory, resets);
+  if (!options_.critic) {
+    const torch::Tensor shared = sequence_memory(actor_, features, memory, resets);
+    return outputs(shared, shared);
+  }
   const int64_t size = memory_state_size();
-  return torch::cat({sequence_memory(actor_, features, memory.narrow(1, 0, size), resets),
-                     sequence_memory(critic_, features, memory.narrow(1, size, size), resets)},
-                    2);
+  return outputs(sequence_memory(actor_, features, memory.narrow(1, 0, size), resets),
+                 sequence_memory(critic_, features, memory.narrow(1, size, size), resets));
 }
 
 torch::Tensor RecurrentCoreImpl::sequence_memory(const Memory& memory,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/rnn.h>
 #include <torch/nn/pimpl.h>
 
@@ -26,11 +27,14 @@ struct RecurrentOptions {
   int64_t layers = 1;           // Stacked layers.
   int64_t sequence_length = 0;  // Truncation of back-propagation through time; 0: the rollout.
   bool critic = false;          // A memory of its own for the value head (else shared).
+  // Units of the layers each head gets after the memory; empty: the heads read the memory.
+  std::vector<int64_t> head_hidden;
+  std::string head_activation = "tanh";  // tanh | relu, after each of those layers.
   bool enabled() const { return type != "none"; }
 };
 
 // Reads the `recurrent:` mapping of an agent section ({type, hidden, layers, sequence_length,
-// critic});
+// critic, head_hidden, head_activation});
 // absent means type none. Throws ConfigError.
 RecurrentOptions read_recurrent_options(ConfigSection& agent_section);
 
@@ -41,11 +45,21 @@ class RecurrentCoreImpl : public torch::nn::Module {
 
   int64_t hidden() const { return options_.hidden; }
   bool separate_critic() const { return options_.critic; }
-  // Output features per env: hidden, or 2 * hidden with a separate critic memory (the actor's
-  // outputs, then the critic's).
-  int64_t output_features() const { return options_.hidden * (options_.critic ? 2 : 1); }
+  // Whether the outputs are split between the heads: the actor's head_features() first, then
+  // the critic's (with a separate critic memory or with layers per head); else both heads read
+  // the same head_features() outputs.
+  bool split_outputs() const { return options_.critic || !options_.head_hidden.empty(); }
+  // Features each head reads: the last of head_hidden, else hidden.
+  int64_t head_features() const {
+    return options_.head_hidden.empty() ? options_.hidden : options_.head_hidden.back();
+  }
+  // Output features per env: head_features(), twice when split_outputs().
+  int64_t output_features() const { return head_features() * (split_outputs() ? 2 : 1); }
+  // The layers per head after the memory (Linear, activation, ...); null without head_hidden.
+  const torch::nn::Sequential& actor_head_layers() const { return actor_head_layers_; }
+  const torch::nn::Sequential& critic_head_layers() const { return critic_head_layers_; }
   int64_t state_size() const;     // Floats per env row.
-  std::string signature() const;  // e.g. "lstm 128x1", stored in checkpoints.
+  std::string signature() const;  // e.g. "lstm 128x1 -> tanh 64 per head", stored in checkpoints.
 
   // One step of B envs: features [B, input], state [B, state_size()] -> output [B,
   // output_features()]; the state after the step goes to `next_state` [B, state_size()].
@@ -76,11 +90,16 @@ class RecurrentCoreImpl : public torch::nn::Module {
                                  const torch::Tensor& state, torch::Tensor& next_state);
   torch::Tensor sequence_memory(const Memory& memory, const torch::Tensor& features,
                                 const torch::Tensor& state, const torch::Tensor& starts);
+  torch::nn::Sequential make_head_layers(const std::string& name);
+  // The outputs from the memories' outputs (the same tensor twice for a shared memory), the
+  // head layers applied to each when present, joined along the last dimension when split.
+  torch::Tensor outputs(const torch::Tensor& actor, const torch::Tensor& critic);
   // torch's parameters of `layer`: weight_ih, weight_hh, bias_ih, bias_hh.
   static std::vector<torch::Tensor> layer_parameters(const Memory& memory, int64_t layer);
 
   RecurrentOptions options_;
   Memory actor_, critic_;  // critic_ is empty without a separate critic memory.
+  torch::nn::Sequential actor_head_layers_{nullptr}, critic_head_layers_{nullptr};
 };
 TORCH_MODULE(RecurrentCore);
 

@@ -21,12 +21,18 @@ struct CoreLayers {
   int64_t state_floats() const { return layers * hidden * (type == "lstm" ? 2 : 1); }
 };
 
-// The core's memories: the actor's first, then the critic's when it has its own.
-std::vector<CoreLayers> core_memories(ActorCriticImpl& net) {
+std::shared_ptr<RecurrentCoreImpl> recurrent_core(ActorCriticImpl& net) {
   auto core = std::dynamic_pointer_cast<RecurrentCoreImpl>(net.named_children()["recurrent"]);
   if (!core) throw std::logic_error("export: the recurrent network has no RecurrentCore");
+  return core;
+}
+
+// The core's memories: the actor's first, then the critic's when it has its own.
+std::vector<CoreLayers> core_memories(ActorCriticImpl& net) {
+  const auto core = recurrent_core(net);
   std::vector<CoreLayers> memories;
   for (const auto& child : core->named_children()) {
+    if (child.key().rfind("head_", 0) == 0) continue;  // The layers per head (head_statements).
     const bool critic = child.key().rfind("critic_", 0) == 0;
     CoreLayers c;
     c.type = critic ? child.key().substr(7) : child.key();
@@ -109,9 +115,20 @@ std::string memory_statements(torch::jit::Module& module, const CoreLayers& core
   return source;
 }
 
+// Statements applying the core's layers per head (recurrent.head_hidden) to actor_x and
+// critic_x; none without them.
+std::string head_statements(torch::jit::Module& module, const RecurrentCoreImpl& core) {
+  if (!core.actor_head_layers()) return "";
+  return "    x = actor_x\n" +
+         sequential_statements(module, "core_head_actor", core.actor_head_layers()) +
+         "    actor_x = x\n    x = critic_x\n" +
+         sequential_statements(module, "core_head_critic", core.critic_head_layers()) +
+         "    critic_x = x\n";
+}
+
 // memory(obs, state) -> (actor features, critic features, next state), step by step as
 // RecurrentCoreImpl::step computes it (PyTorch's LSTM and GRU equations). Without a critic
-// memory both features are the one memory's output.
+// memory both features come from the one memory's output (through each head's layers).
 std::string memory_method(torch::jit::Module& module, ActorCriticImpl& net,
                           const std::vector<CoreLayers>& memories, int64_t state_size) {
   std::string source =
@@ -130,6 +147,7 @@ std::string memory_method(torch::jit::Module& module, ActorCriticImpl& net,
     offset += memories[m].state_floats();
   }
   if (memories.size() == 1) source += "    critic_x = actor_x\n";
+  source += head_statements(module, *recurrent_core(net));
   return source + "    return actor_x, critic_x, torch.cat([" + parts.substr(2) + "], 1)\n";
 }
 

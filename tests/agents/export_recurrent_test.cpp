@@ -207,6 +207,18 @@ TEST_CASE("export: recurrent A2C (two-layer GRU) matches the agent") {
                          "gru");
 }
 
+TEST_CASE("export: recurrent PPO with layers per head after the memories matches the agent") {
+  check_recurrent_export("ppo_lstm_cartpole_novel", {"agent.recurrent.head_hidden=[16, 8]"},
+                         "lstm_heads");
+}
+
+TEST_CASE("export: recurrent A2C with a shared GRU and ReLU layers per head matches the agent") {
+  check_recurrent_export(
+      "a2c_cartpole",
+      {"agent.recurrent={type: gru, hidden: 32, head_hidden: [16], head_activation: relu}"},
+      "gru_heads");
+}
+
 TEST_CASE("export: recurrent PPO with Box actions matches the agent") {
   check_recurrent_export("ppo_pendulum",
                          {"agent.recurrent={type: lstm, hidden: 16, layers: 2}",

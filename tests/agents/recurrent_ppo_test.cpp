@@ -69,7 +69,10 @@ TEST_CASE(
   for (const std::string& recurrent :
        {std::string("{type: lstm, hidden: 16}"), std::string("{type: gru, hidden: 8, layers: 2}"),
         std::string("{type: lstm, hidden: 16, sequence_length: 4}"),
-        std::string("{type: lstm, hidden: 16, critic: true}")}) {
+        std::string("{type: lstm, hidden: 16, critic: true}"),
+        std::string("{type: lstm, hidden: 16, head_hidden: [8]}"),
+        std::string("{type: gru, hidden: 8, critic: true, head_hidden: [8, 4], "
+                    "head_activation: relu}")}) {
     INFO(recurrent);
     Experiment e = experiment_from(recall_config(recurrent, 2 * 16 * 8),
                                    {"agent.num_minibatches=1", "agent.update_epochs=2"});
@@ -91,6 +94,11 @@ TEST_CASE("recurrent ppo: settings are checked") {
                     doctest::Contains("agent.recurrent.type"));
   CHECK_THROWS_WITH(experiment_from(recall_config("{type: lstm, size: 3}", 1000)),
                     doctest::Contains("size"));
+  CHECK_THROWS_WITH(
+      experiment_from(recall_config("{type: lstm, head_hidden: [8], head_activation: elu}", 1000)),
+      doctest::Contains("agent.recurrent.head_activation"));
+  CHECK_THROWS_WITH(experiment_from(recall_config("{type: lstm, head_hidden: [8, 0]}", 1000)),
+                    doctest::Contains("agent.recurrent.head_hidden"));
   // type none is the feed-forward network.
   CHECK(!experiment_from(recall_config("{type: none}", 1000)).agent->recurrent());
 }
@@ -135,6 +143,73 @@ TEST_CASE("recurrent ppo: a checkpoint restores the recurrent weights") {
   CHECK_THROWS_WITH(load_checkpoint(path.string(), wider), doctest::Contains("lstm"));
   Experiment gru = experiment_from(recall_config("{type: gru, hidden: 16}", 2048));
   CHECK_THROWS(load_checkpoint(path.string(), gru));
+}
+
+// The parameters of `net` whose names start with `prefix`, by name.
+std::vector<std::string> parameter_names(const ActorCritic& net, const std::string& prefix) {
+  std::vector<std::string> names;
+  for (const auto& parameter : net->named_parameters()) {
+    if (parameter.key().rfind(prefix, 0) == 0) names.push_back(parameter.key());
+  }
+  return names;
+}
+
+TEST_CASE(
+    "recurrent ppo: head_hidden gives actor and critic layers of their own after the memory") {
+  Experiment e = experiment_from(
+      recall_config("{type: lstm, hidden: 16, head_hidden: [8, 4], head_activation: relu}", 1000));
+  ActorCritic& net = ppo(e).network();
+  CHECK(net->signature().find("lstm 16x1 -> relu 8x4 per head") != std::string::npos);
+  CHECK(e.agent->recurrent_state_size() == 32);  // The memory is unchanged: h and c.
+  const auto parameters = net->named_parameters();
+  CHECK(parameters["recurrent.head_actor.0.weight"].sizes() == torch::IntArrayRef({8, 16}));
+  CHECK(parameters["recurrent.head_actor.2.weight"].sizes() == torch::IntArrayRef({4, 8}));
+  CHECK(parameters["recurrent.head_critic.2.weight"].sizes() == torch::IntArrayRef({4, 8}));
+  CHECK(parameters["actor_head.weight"].sizes() == torch::IntArrayRef({3, 4}));
+  CHECK(parameters["critic_head.weight"].sizes() == torch::IntArrayRef({1, 4}));
+
+  // Each head reads its own layers: changing the critic's moves the value, not the policy.
+  const torch::Tensor observations = torch::tensor({{1.f, 0.f}, {-1.f, 0.f}});
+  const torch::Tensor state = torch::zeros({2, 32});
+  torch::NoGradGuard no_grad;
+  torch::Tensor next;
+  const PolicyOutput before = net->forward_step(observations, state, next);
+  parameters["recurrent.head_critic.0.bias"].add_(0.5);
+  const PolicyOutput after_critic = net->forward_step(observations, state, next);
+  CHECK(torch::equal(after_critic.actor, before.actor));
+  CHECK(!torch::equal(after_critic.value, before.value));
+  parameters["recurrent.head_actor.0.bias"].add_(0.5);
+  const PolicyOutput after_actor = net->forward_step(observations, state, next);
+  CHECK(!torch::equal(after_actor.actor, before.actor));
+  CHECK(torch::equal(after_actor.value, after_critic.value));
+
+  // Without head_hidden the heads read the memory, as before the option existed.
+  Experiment plain = experiment_from(recall_config("{type: lstm, hidden: 16}", 1000));
+  CHECK(parameter_names(ppo(plain).network(), "recurrent.head_").empty());
+  CHECK(ppo(plain).network()->named_parameters()["actor_head.weight"].size(1) == 16);
+}
+
+TEST_CASE(
+    "recurrent ppo: a checkpoint restores the layers per head, and refuses a network without") {
+  test::TempDir dir("recurrent_head_checkpoint");
+  const std::string recurrent = "{type: lstm, hidden: 16, head_hidden: [8]}";
+  Experiment trained = experiment_from(recall_config(recurrent, 2048));
+  TrainOptions options;
+  options.run_dir = dir.str();
+  train(trained, options);
+  const std::string path = (dir.path / "checkpoints" / "final.pt").string();
+  Experiment fresh = experiment_from(recall_config(recurrent, 2048), {"seed=9"});
+  CHECK(greedy_trace(*fresh.agent) != greedy_trace(*trained.agent));
+  load_checkpoint(path, fresh);
+  CHECK(greedy_trace(*fresh.agent) == greedy_trace(*trained.agent));
+  Experiment plain = experiment_from(recall_config("{type: lstm, hidden: 16}", 2048));
+  CHECK_THROWS_WITH(load_checkpoint(path, plain), doctest::Contains("per head"));
+}
+
+TEST_CASE("recurrent ppo: with layers per head, an LSTM still learns to recall the cue") {
+  Experiment e =
+      experiment_from(recall_config("{type: lstm, hidden: 16, head_hidden: [16]}", 12000));
+  CHECK(train_in_temp_dir(e, "recurrent_recall_heads").final_eval_mean >= 0.95);
 }
 
 TEST_CASE("recurrent ppo: greedy acting needs the caller's memory, of the right size") {
