@@ -463,8 +463,10 @@ void train_seeds(int64_t steps, int processes, const std::string& sets, const fs
   }
 }
 
-// Each seed's evaluations (step -> eval_mean) from its metrics.csv.
-std::vector<std::map<int64_t, double>> seed_evaluations(const fs::path& out) {
+// Each seed's evaluations (step -> eval_mean) from its metrics.csv, each step rounded to the
+// nearest multiple of `every` (2 processes add 32 envs' steps per loop step, so they evaluate
+// at 250016 where one process does at 250000).
+std::vector<std::map<int64_t, double>> seed_evaluations(const fs::path& out, int64_t every) {
   std::vector<std::map<int64_t, double>> seeds;
   for (int seed = 1; seed <= kLearningSeeds; ++seed) {
     const report::MetricsTable table =
@@ -472,7 +474,8 @@ std::vector<std::map<int64_t, double>> seed_evaluations(const fs::path& out) {
     const int step = table.column("step"), eval = table.column("eval_mean");
     std::map<int64_t, double> evaluations;
     for (const auto& row : table.rows) {
-      if (!std::isnan(row[eval])) evaluations[static_cast<int64_t>(row[step])] = row[eval];
+      if (std::isnan(row[eval])) continue;
+      evaluations[std::llround(row[step] / static_cast<double>(every)) * every] = row[eval];
     }
     seeds.push_back(std::move(evaluations));
   }
@@ -508,7 +511,8 @@ BenchResults run_ddppo_learning(const BenchOptions& options) {
   std::printf("ddppo_learning: run folders kept in %s\n", out.string().c_str());
   train_seeds(steps, 1, "", out / "n1");
   train_seeds(steps, 2, sets, out / "n2");
-  const auto one = seed_evaluations(out / "n1"), two = seed_evaluations(out / "n2");
+  const auto one = seed_evaluations(out / "n1", steps / 4);
+  const auto two = seed_evaluations(out / "n2", steps / 4);
   std::map<int64_t, int> steps_seen;
   for (const auto& seed : one) {
     for (const auto& [step, value] : seed) ++steps_seen[step];
