@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -246,16 +247,11 @@ UpdateTimes time_rank_updates(distributed::GlooGroup& group, Experiment& e) {
   return times;
 }
 
-// Rank 0's update times over 2 ranks.
-UpdateTimes two_rank_update_times() {
-  ConfigDocument config =
-      load_config(breakout_config().string(), {"train.threads=1", "agent.backend=torch"});
-  std::vector<Experiment> experiments;
-  experiments.reserve(2);
-  for (int rank = 0; rank < 2; ++rank) experiments.push_back(build_experiment(config));
-  torch::set_num_threads(1);
+// Runs `body(group)` on 2 ranks (threads of this process) joined on loopback, their sums in
+// `dtype`; throws naming `what` when a rank failed.
+void run_on_two_ranks(const std::function<void(distributed::GlooGroup&)>& body,
+                      distributed::GradientDtype dtype, const std::string& what) {
   distributed::StoreServer store;
-  UpdateTimes rank0;
   std::string errors;
   std::mutex mutex;
   std::vector<std::thread> ranks;
@@ -264,9 +260,9 @@ UpdateTimes two_rank_update_times() {
       try {
         const distributed::LaunchSpec spec =
             distributed::loopback_rank(rank, 2, store.port(), "rlbench");
-        const auto group = distributed::GlooGroup::connect(spec, {std::chrono::seconds(60), "b"});
-        const UpdateTimes times = time_rank_updates(*group, experiments[rank]);
-        if (rank == 0) rank0 = times;
+        const auto group =
+            distributed::GlooGroup::connect(spec, {std::chrono::seconds(60), "b", dtype});
+        body(*group);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);
         errors += e.what();
@@ -274,7 +270,24 @@ UpdateTimes two_rank_update_times() {
     });
   }
   for (auto& t : ranks) t.join();
-  if (!errors.empty()) throw std::runtime_error("ddppo_scaling: " + errors);
+  if (!errors.empty()) throw std::runtime_error(what + ": " + errors);
+}
+
+// Rank 0's update times over 2 ranks.
+UpdateTimes two_rank_update_times() {
+  ConfigDocument config =
+      load_config(breakout_config().string(), {"train.threads=1", "agent.backend=torch"});
+  std::vector<Experiment> experiments;
+  experiments.reserve(2);
+  for (int rank = 0; rank < 2; ++rank) experiments.push_back(build_experiment(config));
+  torch::set_num_threads(1);
+  UpdateTimes rank0;
+  run_on_two_ranks(
+      [&](distributed::GlooGroup& group) {
+        const UpdateTimes times = time_rank_updates(group, experiments[group.rank()]);
+        if (group.rank() == 0) rank0 = times;
+      },
+      distributed::GradientDtype::kFloat32, "ddppo_scaling");
   return rank0;
 }
 
@@ -384,27 +397,10 @@ SumTimes time_rank_sums(distributed::GlooGroup& group, int64_t count) {
 
 // Both ranks' sum times over 2 ranks (threads of this process) with `dtype`.
 std::vector<SumTimes> two_rank_sum_times(int64_t count, distributed::GradientDtype dtype) {
-  distributed::StoreServer store;
   std::vector<SumTimes> times(2);
-  std::string errors;
-  std::mutex mutex;
-  std::vector<std::thread> ranks;
-  for (int rank = 0; rank < 2; ++rank) {
-    ranks.emplace_back([&, rank] {
-      try {
-        const distributed::LaunchSpec spec =
-            distributed::loopback_rank(rank, 2, store.port(), "rlbench");
-        const auto group =
-            distributed::GlooGroup::connect(spec, {std::chrono::seconds(60), "b", dtype});
-        times[rank] = time_rank_sums(*group, count);
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mutex);
-        errors += e.what();
-      }
-    });
-  }
-  for (auto& t : ranks) t.join();
-  if (!errors.empty()) throw std::runtime_error("ddppo_sums: " + errors);
+  run_on_two_ranks(
+      [&](distributed::GlooGroup& group) { times[group.rank()] = time_rank_sums(group, count); },
+      dtype, "ddppo_sums");
   return times;
 }
 
