@@ -6,8 +6,11 @@
 // computes the same minibatch in less time, so training's share is higher: rank 0's collectives
 // line of the 2-process run gives it); a warm-up all-reduce before each timed one keeps waiting
 // for the slower rank out of the figure). The 2-process run (sums in the calling thread,
-// gloo_direct.h) is repeated with ProcessGroupGloo's sums and with busy-polling sums,
-// and each 2-process line is followed by where both ranks' time at collectives went (traces).
+// gloo_direct.h) is repeated with ProcessGroupGloo's sums, with busy-polling sums and with
+// bfloat16 gradient sums, and each 2-process line is followed by where both ranks' time at
+// collectives went (traces).
+// Also --case ddppo_sums (one gradient all-reduce's CPU per distributed.gradient_dtype) and
+// --case ddppo_learning (seeds 1-3 in 1 and 2 processes, evaluations at equal env steps).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
