@@ -200,6 +200,11 @@ LoadedConfig read_run_config(ConfigDocument document, const EnvRegistry& registr
         "env.num_envs counts the envs of all processes, divided among them (else each process "
         "runs num_envs)");
     read_rollout_cutoff(distributed, run);
+    run.distributed.gradient_dtype = distributed::parse_gradient_dtype(distributed.get_choice(
+        "gradient_dtype", "float32",
+        "Format of the gradients' all-reduce: float32 (exact), or bfloat16/float16 (rounded to 16 "
+        "bits before the sum: half the bytes, other numerics)",
+        distributed::gradient_dtype_names()));
     distributed.finish();
   }
   run.target = read_run_target(root);

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/distributed/gradient_dtype.h"
 #include "core/config.h"
 #include "core/params.h"
 #include "core/registry.h"
@@ -82,6 +83,9 @@ struct DistributedConfig {
   double sync_fraction = 1.0;
   // The least share of num_steps a rank collects before the cut-off may end its rollout.
   double min_rollout_fraction = 0.25;
+  // The format of the gradients' all-reduce: float32 (exact), or bfloat16 / float16, which
+  // round the gradients to 16 bits before the sum (changes the numerics; docs/distributed.md).
+  distributed::GradientDtype gradient_dtype = distributed::GradientDtype::kFloat32;
 };
 
 struct RunConfig {

@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "agents/distributed/gradient_dtype.h"
+
 namespace c10d {
 class Store;
 }
@@ -53,6 +55,9 @@ class DirectGloo {
   // reduces it where it is, so it must stay allocated at this address as long as this object
   // lives (the first call with an address registers it; e.g. the gradients' flat buffer).
   void sum_in_place(float* data, int64_t count);
+  // The same for 16-bit floats (bit patterns of `format`): each pair of elements is widened to
+  // float, added and rounded back to nearest even, so with 2 ranks every rank gets the same bits.
+  void sum_in_place(uint16_t* data, int64_t count, GradientDtype format);
 
  private:
   struct State;

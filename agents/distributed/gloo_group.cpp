@@ -179,6 +179,10 @@ struct GlooGroup::State {
   // Replaces the gradients of `parameters` by their average over the ranks, weighted by
   // `weight` when it is given (GlooGroup::average_gradients).
   void reduce_gradients(const std::vector<at::Tensor>& parameters, std::optional<double> weight);
+  // The same with the gradients rounded to options.gradient_dtype's 16 bits for the sum.
+  void reduce_compressed(const std::vector<at::Tensor>& gradients, std::optional<double> weight);
+  at::Tensor
+      compressed;  // The 16-bit copy of the gradients that is summed (kept: a stable buffer).
   void beat();
   void check_joined();
   void check_config();
@@ -374,6 +378,14 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
     throw DistributedError("rank " + std::to_string(spec.rank) +
                            ": Gloo could not connect the ranks: " + message_of(e));
   }
+  // ProcessGroupGloo (LibTorch 1.13) sums float16 but no bfloat16.
+  if (!state->direct && options.gradient_dtype == GradientDtype::kBfloat16) {
+    throw ConfigError(
+        "distributed.gradient_dtype: bfloat16 sums run in the calling thread, which takes "
+        "exactly 2 processes (and RLCADE_COLLECTIVES unset, direct or direct_busy_poll); with " +
+        std::to_string(spec.world_size) +
+        " processes use float16 or float32 (ProcessGroupGloo sums no bfloat16)");
+  }
   if (const char* trace = std::getenv("RLCADE_COLLECTIVE_TRACE")) state->trace_prefix = trace;
   state->heartbeat = std::thread([raw = state.get()] { raw->beat(); });
   return std::unique_ptr<GlooGroup>(new GlooGroup(std::move(state)));
@@ -416,6 +428,10 @@ void GlooGroup::State::reduce_gradients(const std::vector<at::Tensor>& parameter
     gradients.push_back(gradient);
   }
   if (gradients.empty()) return;
+  if (options.gradient_dtype != GradientDtype::kFloat32) {
+    reduce_compressed(gradients, weight);
+    return;
+  }
   // The engine's gradients are views of one flat buffer, back to back: summed where they are.
   if (!weight) {
     if (at::Tensor flat = back_to_back(gradients); flat.defined()) {
@@ -439,6 +455,50 @@ void GlooGroup::State::reduce_gradients(const std::vector<at::Tensor>& parameter
   }
   int64_t offset = 0;
   for (at::Tensor& g : gradients) {
+    const int64_t n = g.numel();
+    g.copy_(flat.narrow(0, offset, n).view(g.sizes()));
+    offset += n;
+  }
+}
+
+void GlooGroup::State::reduce_compressed(const std::vector<at::Tensor>& gradients,
+                                         std::optional<double> weight) {
+  at::Tensor flat = back_to_back(gradients);
+  const bool in_place = flat.defined();
+  if (!in_place) {
+    std::vector<at::Tensor> flat_views;
+    for (const at::Tensor& g : gradients) flat_views.push_back(g.reshape({-1}));
+    flat = at::cat(flat_views);
+  }
+  const at::ScalarType type =
+      options.gradient_dtype == GradientDtype::kBfloat16 ? at::kBFloat16 : at::kHalf;
+  if (!compressed.defined() || compressed.numel() != flat.numel()) {
+    compressed = at::empty({flat.numel()}, flat.options().dtype(type));
+  }
+  // The weight rides in a sum of its own: 16 bits would round it.
+  if (weight) flat.mul_(*weight);
+  compressed.copy_(flat);
+  const auto bytes = static_cast<int64_t>(compressed.nbytes());
+  if (direct) {
+    auto* bits = reinterpret_cast<uint16_t*>(compressed.data_ptr());
+    run([&] { direct->sum_in_place(bits, compressed.numel(), options.gradient_dtype); }, bytes,
+        "the gradient all-reduce", 'g');
+  } else {
+    std::vector<at::Tensor> buffers{compressed};
+    run([&] { group->allreduce(buffers)->wait(options.timeout); }, bytes, "the gradient all-reduce",
+        'g');
+  }
+  flat.copy_(compressed);
+  if (weight) {
+    at::Tensor total = at::full({1}, *weight, at::TensorOptions().dtype(at::kDouble));
+    all_reduce(total, "the all-reduce of the gradients' weights", 's');
+    flat.div_(total.item<double>());
+  } else {
+    flat.div_(static_cast<double>(spec.world_size));
+  }
+  if (in_place) return;
+  int64_t offset = 0;
+  for (const at::Tensor& g : gradients) {
     const int64_t n = g.numel();
     g.copy_(flat.narrow(0, offset, n).view(g.sizes()));
     offset += n;

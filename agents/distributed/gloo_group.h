@@ -19,6 +19,7 @@
 #include <string>
 
 #include "agents/distributed/collectives.h"
+#include "agents/distributed/gradient_dtype.h"
 #include "agents/distributed/launch.h"
 
 namespace rl::distributed {
@@ -29,6 +30,9 @@ struct GroupOptions {
   // Identifies the training config (hash of the resolved config): ranks with different values
   // refuse to train together.
   std::string config_hash;
+  // The format the gradients are summed in (distributed.gradient_dtype): float32 is exact
+  // float arithmetic; bfloat16 and float16 round them to 16 bits first (gradient_dtype.h).
+  GradientDtype gradient_dtype = GradientDtype::kFloat32;
 };
 
 class GlooGroup final : public Collectives {

@@ -6,8 +6,11 @@
 // computes the same minibatch in less time, so training's share is higher: rank 0's collectives
 // line of the 2-process run gives it); a warm-up all-reduce before each timed one keeps waiting
 // for the slower rank out of the figure). The 2-process run (sums in the calling thread,
-// gloo_direct.h) is repeated with ProcessGroupGloo's sums and with busy-polling sums,
-// and each 2-process line is followed by where both ranks' time at collectives went (traces).
+// gloo_direct.h) is repeated with ProcessGroupGloo's sums, with busy-polling sums and with
+// bfloat16 gradient sums, and each 2-process line is followed by where both ranks' time at
+// collectives went (traces).
+// Also --case ddppo_sums (one gradient all-reduce's CPU per distributed.gradient_dtype) and
+// --case ddppo_learning (seeds 1-3 in 1 and 2 processes, evaluations at equal env steps).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
@@ -15,9 +18,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -29,6 +36,7 @@
 #include "agents/distributed/gloo_group.h"
 #include "agents/experiment.h"
 #include "apps/rlbench/bench.h"
+#include "apps/rlreport/run_data.h"
 #include "core/atomic_file.h"
 #include "core/json.h"
 
@@ -52,7 +60,8 @@ fs::path breakout_config() {
   return config;
 }
 
-std::string rltrain_command(int64_t steps, int processes, const fs::path& out) {
+std::string rltrain_command(int64_t steps, int processes, const fs::path& out,
+                            const std::string& gradient_dtype = "") {
   const fs::path rltrain = fs::read_symlink("/proc/self/exe").parent_path() / "rltrain";
   // RLCADE_PHASE_TIMES: each process prints where its time went (agents/distributed/phase_times.h).
   std::string command = "RLCADE_PHASE_TIMES=1 " + rltrain.string() + " '" +
@@ -62,6 +71,7 @@ std::string rltrain_command(int64_t steps, int processes, const fs::path& out) {
                         " --set train.eval_max_steps=100 --set train.log_every=8192"
                         " --set train.checkpoint_every=0 --set train.tensorboard=false";
   if (processes > 1) command += " --nproc " + std::to_string(processes);
+  if (!gradient_dtype.empty()) command += " --set distributed.gradient_dtype=" + gradient_dtype;
   return command + " >/dev/null 2>'" + out.string() + ".log'";
 }
 
@@ -182,9 +192,11 @@ std::string trace_breakdown(const fs::path& prefix) {
 // Trains `steps` env steps in `processes` processes, with the sums run as RLCADE_COLLECTIVES
 // `collectives` says (agents/distributed/gloo_group.cpp; empty: the default). 2 processes:
 // with both ranks' collective traces, summarized in `collectives_breakdown`.
+// `gradient_dtype` (empty: the default) sets distributed.gradient_dtype.
 RunFigures distributed_run(int64_t steps, int processes, const fs::path& out,
-                           const std::string& collectives = "") {
-  std::string command = rltrain_command(steps, processes, out);
+                           const std::string& collectives = "",
+                           const std::string& gradient_dtype = "") {
+  std::string command = rltrain_command(steps, processes, out, gradient_dtype);
   const fs::path trace = out.string() + ".trace";
   if (processes == 2) command = "RLCADE_COLLECTIVE_TRACE='" + trace.string() + "' " + command;
   if (!collectives.empty()) command = "RLCADE_COLLECTIVES=" + collectives + " " + command;
@@ -238,16 +250,11 @@ UpdateTimes time_rank_updates(distributed::GlooGroup& group, Experiment& e) {
   return times;
 }
 
-// Rank 0's update times over 2 ranks.
-UpdateTimes two_rank_update_times() {
-  ConfigDocument config =
-      load_config(breakout_config().string(), {"train.threads=1", "agent.backend=torch"});
-  std::vector<Experiment> experiments;
-  experiments.reserve(2);
-  for (int rank = 0; rank < 2; ++rank) experiments.push_back(build_experiment(config));
-  torch::set_num_threads(1);
+// Runs `body(group)` on 2 ranks (threads of this process) joined on loopback, their sums in
+// `dtype`; throws naming `what` when a rank failed.
+void run_on_two_ranks(const std::function<void(distributed::GlooGroup&)>& body,
+                      distributed::GradientDtype dtype, const std::string& what) {
   distributed::StoreServer store;
-  UpdateTimes rank0;
   std::string errors;
   std::mutex mutex;
   std::vector<std::thread> ranks;
@@ -256,9 +263,9 @@ UpdateTimes two_rank_update_times() {
       try {
         const distributed::LaunchSpec spec =
             distributed::loopback_rank(rank, 2, store.port(), "rlbench");
-        const auto group = distributed::GlooGroup::connect(spec, {std::chrono::seconds(60), "b"});
-        const UpdateTimes times = time_rank_updates(*group, experiments[rank]);
-        if (rank == 0) rank0 = times;
+        const auto group =
+            distributed::GlooGroup::connect(spec, {std::chrono::seconds(60), "b", dtype});
+        body(*group);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);
         errors += e.what();
@@ -266,7 +273,24 @@ UpdateTimes two_rank_update_times() {
     });
   }
   for (auto& t : ranks) t.join();
-  if (!errors.empty()) throw std::runtime_error("ddppo_scaling: " + errors);
+  if (!errors.empty()) throw std::runtime_error(what + ": " + errors);
+}
+
+// Rank 0's update times over 2 ranks.
+UpdateTimes two_rank_update_times() {
+  ConfigDocument config =
+      load_config(breakout_config().string(), {"train.threads=1", "agent.backend=torch"});
+  std::vector<Experiment> experiments;
+  experiments.reserve(2);
+  for (int rank = 0; rank < 2; ++rank) experiments.push_back(build_experiment(config));
+  torch::set_num_threads(1);
+  UpdateTimes rank0;
+  run_on_two_ranks(
+      [&](distributed::GlooGroup& group) {
+        const UpdateTimes times = time_rank_updates(group, experiments[group.rank()]);
+        if (group.rank() == 0) rank0 = times;
+      },
+      distributed::GradientDtype::kFloat32, "ddppo_scaling");
   return rank0;
 }
 
@@ -300,6 +324,8 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
     print_figures("2 processes, ProcessGroupGloo's sums", pg, steps);
     const RunFigures polling = distributed_run(steps, 2, out / "n2poll", "direct_busy_poll");
     print_figures("2 processes, busy-polling sums", polling, steps);
+    const RunFigures bf16 = distributed_run(steps, 2, out / "n2bf16", "", "bfloat16");
+    print_figures("2 processes, bfloat16 gradient sums", bf16, steps);
     const RunFigures pair = independent_pair(steps, out / "pair");
     print_figures("2 independent 1-process runs", pair, steps);
     speed.metrics = {{"steps_per_second_1proc", one.steps_per_second},
@@ -307,6 +333,7 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
                      {"speedup", two.steps_per_second / one.steps_per_second},
                      {"steps_per_second_2proc_process_group", pg.steps_per_second},
                      {"steps_per_second_2proc_busy_poll", polling.steps_per_second},
+                     {"steps_per_second_2proc_bfloat16", bf16.steps_per_second},
                      {"steps_per_second_2_independent", pair.steps_per_second},
                      {"independent_speedup", pair.steps_per_second / one.steps_per_second},
                      {"cpu_seconds_1proc", one.cpu_seconds},
@@ -333,6 +360,184 @@ RLBENCH_CASE("ddppo_scaling",
              "DD-PPO on MinAtar Breakout: env steps/s in 1 and 2 processes (--steps N, default "
              "65536) and the all-reduce share of a minibatch update",
              false, run_ddppo_scaling);
+
+// --- ddppo_sums: the CPU one gradient all-reduce costs, per gradient_dtype ---
+
+constexpr int kTimedSums = 200;
+
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+struct SumTimes {
+  double cpu_seconds = 0;   // The calling thread's CPU (user and system) in the sums.
+  double wall_seconds = 0;  // Once both ranks were in (an alignment sum comes first).
+};
+
+// One rank's kTimedSums averages of `count` gradients laid out as the engine's (views of one
+// flat buffer, two parameters).
+SumTimes time_rank_sums(distributed::GlooGroup& group, int64_t count) {
+  torch::Tensor flat = torch::randn({count});
+  std::vector<torch::Tensor> parameters = {torch::zeros({count / 2}),
+                                           torch::zeros({count - count / 2})};
+  parameters[0].mutable_grad() = flat.narrow(0, 0, count / 2);
+  parameters[1].mutable_grad() = flat.narrow(0, count / 2, count - count / 2);
+  SumTimes times;
+  for (int i = 0; i < kTimedSums + 5; ++i) {
+    double align[1] = {0};
+    group.sum(align);
+    const double cpu = thread_cpu_seconds();
+    const Clock::time_point start = Clock::now();
+    group.average_gradients(parameters);
+    if (i < 5) continue;  // Warm-up: the rings are built on first use.
+    times.wall_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    times.cpu_seconds += thread_cpu_seconds() - cpu;
+  }
+  return times;
+}
+
+// Both ranks' sum times over 2 ranks (threads of this process) with `dtype`.
+std::vector<SumTimes> two_rank_sum_times(int64_t count, distributed::GradientDtype dtype) {
+  std::vector<SumTimes> times(2);
+  run_on_two_ranks(
+      [&](distributed::GlooGroup& group) { times[group.rank()] = time_rank_sums(group, count); },
+      dtype, "ddppo_sums");
+  return times;
+}
+
+BenchResults run_ddppo_sums(const BenchOptions&) {
+  ConfigDocument config = load_config(breakout_config().string(), {"train.threads=1"});
+  Experiment experiment = build_experiment(config);
+  int64_t count = 0;
+  for (const auto& p : dynamic_cast<OnPolicyAgent&>(*experiment.agent).network()->parameters()) {
+    count += p.numel();
+  }
+  torch::set_num_threads(1);
+  std::printf("ddppo_sums: load average: %s", read_file("/proc/loadavg").c_str());
+  BenchResults results;
+  for (const std::string& name : distributed::gradient_dtype_names()) {
+    const std::vector<SumTimes> times =
+        two_rank_sum_times(count, distributed::parse_gradient_dtype(name));
+    const double per = 1e3 / kTimedSums;
+    std::printf(
+        "ddppo_sums: %-8s %lld gradients: CPU %.3f / %.3f ms per all-reduce on rank 0 / 1, "
+        "wall %.3f / %.3f ms\n",
+        name.c_str(), static_cast<long long>(count), times[0].cpu_seconds * per,
+        times[1].cpu_seconds * per, times[0].wall_seconds * per, times[1].wall_seconds * per);
+    results.push_back({"ddppo_sums",
+                       name + " gradient all-reduce of the Breakout CNN, 2 ranks",
+                       {{"cpu_ms_rank0", times[0].cpu_seconds * per},
+                        {"cpu_ms_rank1", times[1].cpu_seconds * per},
+                        {"wall_ms_rank0", times[0].wall_seconds * per}}});
+  }
+  return results;
+}
+
+RLBENCH_CASE("ddppo_sums",
+             "CPU and wall time of one gradient all-reduce of the MinAtar Breakout CNN between "
+             "2 ranks (threads) for each distributed.gradient_dtype",
+             false, run_ddppo_sums);
+
+// --- ddppo_learning: evaluations at equal env steps, 1 against 2 processes, seeds 1-3 ---
+
+constexpr int kLearningSeeds = 3;
+
+// Trains seeds 1-3 of the Breakout config for `steps` env steps, evaluating every steps / 4
+// (30 episodes), in `processes` processes with the extra `--set` arguments `sets`.
+void train_seeds(int64_t steps, int processes, const std::string& sets, const fs::path& out) {
+  const fs::path rltrain = fs::read_symlink("/proc/self/exe").parent_path() / "rltrain";
+  std::string command = rltrain.string() + " '" + breakout_config().string() + "' --seeds 1-" +
+                        std::to_string(kLearningSeeds) + " --out '" + out.string() +
+                        "' --set train.total_steps=" + std::to_string(steps) +
+                        " --set train.eval_every=" + std::to_string(steps / 4) +
+                        " --set train.checkpoint_every=0 --set train.tensorboard=false " + sets;
+  if (processes > 1) command += " --nproc " + std::to_string(processes);
+  std::printf("ddppo_learning: %s\n", command.c_str());
+  std::fflush(stdout);
+  const int status = std::system((command + " >'" + out.string() + ".log' 2>&1").c_str());
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("ddppo_learning: rltrain failed (" + out.string() + ".log)");
+  }
+}
+
+// Each seed's evaluations (step -> eval_mean) from its metrics.csv, each step rounded to the
+// nearest multiple of `every` (2 processes add 32 envs' steps per loop step, so they evaluate
+// at 250016 where one process does at 250000).
+std::vector<std::map<int64_t, double>> seed_evaluations(const fs::path& out, int64_t every) {
+  std::vector<std::map<int64_t, double>> seeds;
+  for (int seed = 1; seed <= kLearningSeeds; ++seed) {
+    const report::MetricsTable table =
+        report::read_metrics_csv(out / ("seed-" + std::to_string(seed)) / "metrics.csv");
+    const int step = table.column("step"), eval = table.column("eval_mean");
+    std::map<int64_t, double> evaluations;
+    for (const auto& row : table.rows) {
+      if (std::isnan(row[eval])) continue;
+      evaluations[std::llround(row[step] / static_cast<double>(every)) * every] = row[eval];
+    }
+    seeds.push_back(std::move(evaluations));
+  }
+  return seeds;
+}
+
+// "s1 s2 s3 (mean m)" at `step`, or "-" for a seed without an evaluation there.
+std::string evaluations_at(const std::vector<std::map<int64_t, double>>& seeds, int64_t step,
+                           double& mean) {
+  std::string text;
+  double sum = 0;
+  int count = 0;
+  for (const auto& seed : seeds) {
+    const auto found = seed.find(step);
+    char cell[32];
+    std::snprintf(cell, sizeof cell, "%6.2f ", found == seed.end() ? NAN : found->second);
+    text += cell;
+    if (found != seed.end()) sum += found->second, ++count;
+  }
+  mean = count ? sum / count : NAN;
+  char tail[32];
+  std::snprintf(tail, sizeof tail, "(mean %5.2f)", mean);
+  return text + tail;
+}
+
+BenchResults run_ddppo_learning(const BenchOptions& options) {
+  const int64_t steps = options.steps.value_or(1'000'000);
+  const char* extra = std::getenv("RLCADE_DDPPO_LEARNING_SET");  // --set ... for 2 processes.
+  const std::string sets = extra ? extra : "";
+  const fs::path out =
+      fs::temp_directory_path() / ("rlbench_ddppo_learning_" + std::to_string(::getpid()));
+  fs::create_directories(out);
+  std::printf("ddppo_learning: run folders kept in %s\n", out.string().c_str());
+  train_seeds(steps, 1, "", out / "n1");
+  train_seeds(steps, 2, sets, out / "n2");
+  const auto one = seed_evaluations(out / "n1", steps / 4);
+  const auto two = seed_evaluations(out / "n2", steps / 4);
+  std::map<int64_t, int> steps_seen;
+  for (const auto& seed : one) {
+    for (const auto& [step, value] : seed) ++steps_seen[step];
+  }
+  BenchResult result{"ddppo_learning",
+                     "minatar/breakout-v0 ppo, seeds 1-3, " + std::to_string(steps) + " steps",
+                     {}};
+  std::printf("ddppo_learning: step      1 process: seeds 1-3              2 processes%s\n",
+              sets.empty() ? "" : (" (" + sets + ")").c_str());
+  for (const auto& [step, count] : steps_seen) {
+    double mean_one = 0, mean_two = 0;
+    const std::string a = evaluations_at(one, step, mean_one);
+    const std::string b = evaluations_at(two, step, mean_two);
+    std::printf("ddppo_learning: %8lld  %s  %s\n", static_cast<long long>(step), a.c_str(),
+                b.c_str());
+    result.metrics.push_back({"eval_1proc_" + std::to_string(step), mean_one});
+    result.metrics.push_back({"eval_2proc_" + std::to_string(step), mean_two});
+  }
+  return {result};
+}
+
+RLBENCH_CASE("ddppo_learning",
+             "PPO on MinAtar Breakout, seeds 1-3 in 1 and in 2 processes: evaluations at equal "
+             "env steps (--steps N, default 1000000; RLCADE_DDPPO_LEARNING_SET adds --set "
+             "arguments to the 2-process runs)",
+             false, run_ddppo_learning);
 
 }  // namespace
 }  // namespace rl::bench

@@ -435,7 +435,8 @@ std::string join_group(const Args& args, const rl::Experiment& experiment,
   const auto timeout = std::chrono::milliseconds(
       static_cast<int64_t>(experiment.run().distributed.timeout_s * 1000.0));
   group = rl::distributed::GlooGroup::connect(
-      launch, {timeout, rl::distributed::config_hash(experiment.resolved_yaml)});
+      launch, {timeout, rl::distributed::config_hash(experiment.resolved_yaml),
+               experiment.run().distributed.gradient_dtype});
   // Rank 0 chooses the run folder (the others only read it, to resume).
   if (!args.resume && launch.rank == 0) run_dir = choose_run_dir(experiment, args.out);
   return group->share_from_rank0("run_dir", run_dir);

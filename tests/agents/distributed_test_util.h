@@ -15,9 +15,11 @@
 
 namespace rl::test {
 
-// Runs `body(group)` on two ranks (threads) joined through a store on a free port; checks that
-// neither threw.
-inline void run_two_ranks(const std::function<void(distributed::GlooGroup&)>& body) {
+// Runs `body(group)` on two ranks (threads) joined through a store on a free port, with the
+// group's `gradient_dtype`; checks that neither threw.
+inline void run_two_ranks(
+    const std::function<void(distributed::GlooGroup&)>& body,
+    distributed::GradientDtype gradient_dtype = distributed::GradientDtype::kFloat32) {
   distributed::StoreServer store;
   std::vector<std::thread> ranks;
   std::vector<std::string> errors(2);
@@ -26,8 +28,8 @@ inline void run_two_ranks(const std::function<void(distributed::GlooGroup&)>& bo
       try {
         const distributed::LaunchSpec spec =
             distributed::loopback_rank(rank, 2, store.port(), "test");
-        const auto group =
-            distributed::GlooGroup::connect(spec, {std::chrono::seconds(20), "same"});
+        const auto group = distributed::GlooGroup::connect(
+            spec, {std::chrono::seconds(20), "same", gradient_dtype});
         body(*group);
       } catch (const std::exception& e) {
         errors[rank] = e.what();
