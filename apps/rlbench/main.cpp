@@ -40,8 +40,9 @@ const char kDescription[] =
     "--zoo trains the shipped configs (configs/*.yaml) over seeds 1..N with rltrain --seeds into\n"
     "DIR/<config>/ (default runs/zoo; a rerun continues unfinished seeds, also those trained to a\n"
     "shorter budget than the target now asks), judges each config's\n"
-    "target: by its final policy, and writes DIR/zoo.md (the table; --docs also writes it to\n"
-    "FILE), DIR/zoo.json and DIR/report.html. --smoke: every config on one seed for a tiny\n"
+    "target: by its final policy, and writes DIR/zoo.md (the table; --docs FILE replaces in FILE\n"
+    "the rows of the configs measured and keeps the others), DIR/zoo.json and DIR/report.html. "
+    "--smoke: every config on one seed for a tiny\n"
     "budget (does it load, train, evaluate, get judged?), into runs/zoo-smoke by default.\n";
 
 const char kFooter[] =
@@ -140,8 +141,11 @@ Args parse_args(int argc, char** argv) {
   cli::add_value(app, "--out", "--zoo: the folder of the runs and tables (default runs/zoo)",
                  [&args](const std::string& text) { args.zoo_options.out = text; })
       ->type_name("DIR");
-  cli::add_value(app, "--docs", "--zoo: also write the markdown table here (docs/zoo.md)",
-                 [&args](const std::string& text) { args.zoo_options.docs = text; })
+  cli::add_value(
+      app, "--docs",
+      "--zoo: also update the table in this file (docs/zoo.md): the rows of the configs measured "
+      "are replaced, the others kept with the command that measured them",
+      [&args](const std::string& text) { args.zoo_options.docs = text; })
       ->type_name("FILE");
   const std::vector<std::string> arguments(argv + 1, argv + argc);
   if (!cli::parse(app, arguments)) {

@@ -6,9 +6,11 @@
 // budget: the last evaluation at or before the target's within_steps (core/run_target.h). A
 // config whose total_steps exceed within_steps trains only up to within_steps. A folder's
 // config must match the shipped one except for its `target:` section: a restated target is
-// judged on the seeds already trained.
-// Writes OUT/zoo.md (the markdown table docs/zoo.md shows), OUT/zoo.json and OUT/report.html
-// (rlreport's page over every config of the run).
+// judged on the seeds already trained; so is a folder whose config lacks a setting added since
+// (it resolves with that setting's default).
+// Writes OUT/zoo.md (this run's markdown table), OUT/zoo.json and OUT/report.html (rlreport's
+// page over every config of the run); with `docs`, the table in that file keeps the rows of the
+// configs this run did not measure (apps/rlbench/zoo_table.h).
 //
 // --smoke trains every config for a tiny budget (kSmokeOverrides) on one seed: it checks that
 // each config loads, trains, evaluates and is judged, not that it meets its target.
@@ -28,7 +30,7 @@ struct ZooOptions {
   int jobs = 1;                      // Seeds trained at once.
   bool smoke = false;
   std::optional<std::filesystem::path> out;   // Default runs/zoo (runs/zoo-smoke with --smoke).
-  std::optional<std::filesystem::path> docs;  // Also write the markdown table here.
+  std::optional<std::filesystem::path> docs;  // Also update the table in this file.
   std::string command;                        // The command line, named in the generated files.
 };
 

@@ -73,7 +73,11 @@ TEST_CASE("rlbench --zoo --smoke trains and judges every shipped config") {
 
   // A folder of another config is not mixed in.
   const fs::path seeds_config = out / configs.front() / "seeds_config.yaml";
-  write_file_atomic(seeds_config.string(), read_file(seeds_config.string()) + "# changed\n");
+  std::string written = read_file(seeds_config.string());
+  const size_t name = written.find("\nname: ");
+  REQUIRE(name != std::string::npos);
+  written.insert(written.find('\n', name + 1), "_changed");
+  write_file_atomic(seeds_config.string(), written);
   const test::AppResult changed =
       rlbench("--zoo --smoke --out " + test::shell_quoted(out), dir.path);
   CHECK(changed.exit_code == 2);
@@ -104,6 +108,19 @@ TEST_CASE("rlbench --zoo trains to the target's budget and judges a restated tar
   CHECK(contains(read_file((seed / "config.yaml").string()), "total_steps: 1000\n"));
   CHECK_FALSE(contains(read_file((seed / "metrics.csv").string()), "\n2000,"));
 
+  // A folder written before a setting existed (its line absent, so its default applies) still
+  // holds this config's seeds: nothing trains again.
+  const fs::path seeds_config = dir.path / "zoo" / "short" / "seeds_config.yaml";
+  std::string written = read_file(seeds_config.string());
+  const std::string added_later = "  eval_deterministic: auto\n";
+  REQUIRE(contains(written, added_later));
+  written.erase(written.find(added_later), added_later.size());
+  write_file_atomic(seeds_config.string(), written);
+  const test::AppResult older = rlbench(args, dir.path);
+  INFO(older.output);
+  CHECK(older.exit_code == 0);
+  CHECK_FALSE(contains(older.output, "started ->"));
+
   // Restating the threshold changes the verdict, not what trained: the seed is not run again.
   write_budget_config(dir.path, "400");
   const test::AppResult restated = rlbench(args, dir.path);
@@ -122,6 +139,40 @@ TEST_CASE("rlbench --zoo trains to the target's budget and judges a restated tar
   CHECK(contains(read_file((seed / "train.log").string()), "resuming"));
   CHECK(contains(read_file((seed / "metrics.csv").string()), "\n1500,"));
   CHECK(contains(read_file((dir.path / "zoo" / "zoo.md").string()), "within 1500 steps"));
+}
+
+TEST_CASE("rlbench --zoo --docs replaces its configs' rows and keeps the others") {
+  test::TempDir dir("zoo_docs");
+  write_budget_config(dir.path, "1");
+  write_budget_config(dir.path / "more", "1");
+  fs::copy_file(dir.path / "more" / "configs" / "short.yaml", dir.path / "configs" / "kept.yaml");
+  const std::string row_tail =
+      " | dqn on classic/cartpole-v1 | eval_mean >= 1 within 900 steps "
+      "on 1 of 1 seeds | 7 | 7 [7, 7] | 1/1 seeds, needs 1: met | 1 |\n";
+  const std::string earlier =
+      "Generated 2026-12-01 10:00 UTC by `rlbench --zoo --configs kept,short,gone`.\n\n"
+      "| config | agent on env | target | per seed | IQM [95% CI] | verdict | time (s) |\n"
+      "|---|---|---|---|---|---|---|\n| kept" +
+      row_tail + "| short" + row_tail + "| gone" + row_tail;
+  write_file_atomic((dir.path / "table.md").string(), earlier);
+  const test::AppResult run = rlbench("--zoo --configs short --out zoo --docs table.md", dir.path);
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  const std::string table = read_file((dir.path / "table.md").string());
+  INFO(table);
+  CHECK(contains(table, "| kept" + row_tail.substr(0, row_tail.size() - 1) + " [1] |"));
+  CHECK(contains(table, "1. 2026-12-01 10:00 UTC: `rlbench --zoo --configs kept,short,gone`"));
+  CHECK(contains(table, "| short | dqn on classic/cartpole-v1 | eval_mean >= 1 within 1000"));
+  CHECK(contains(table, "2. "));
+  CHECK_FALSE(contains(table, "| gone |"));
+  CHECK_FALSE(contains(read_file((dir.path / "zoo" / "zoo.md").string()), "| kept |"));
+
+  // A file it cannot read is refused before anything trains.
+  write_file_atomic((dir.path / "bad.md").string(), earlier + "| short | 1 | 2 |\n");
+  const test::AppResult bad = rlbench("--zoo --configs short --out zoo2 --docs bad.md", dir.path);
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.output, "--docs bad.md: zoo table: a row of 3 cells"));
+  CHECK_FALSE(fs::exists(dir.path / "zoo2"));
 }
 
 TEST_CASE("rlbench --zoo: usage errors name what is wrong") {
