@@ -319,7 +319,7 @@ std::pair<std::string, double> overlapped_average_against(bool rank1_leaves) {
   StoreServer store;
   std::string error;
   double waited = 0;
-  const torch::nn::Sequential nets[2] = {small_net(3), small_net(4)};  // Not in the threads.
+  torch::nn::Sequential nets[2] = {small_net(3), small_net(4)};  // Not in the threads.
   std::vector<std::thread> ranks;
   for (int rank = 0; rank < 2; ++rank) {
     ranks.emplace_back([&, rank] {
