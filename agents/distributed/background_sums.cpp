@@ -33,11 +33,6 @@ void BackgroundSums::start(float* data, int64_t count) {
   changed_.notify_all();
 }
 
-bool BackgroundSums::started() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return phase_ != Phase::kIdle;
-}
-
 void BackgroundSums::wait() {
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait(lock, [&] { return phase_ != Phase::kRequested; });

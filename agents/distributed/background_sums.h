@@ -31,8 +31,6 @@ class BackgroundSums {
   // Starts replacing data[0..count) by its sum over the ranks. Throws std::logic_error while
   // another sum is under way (start, then wait, then start again).
   void start(float* data, int64_t count);
-  // Whether a sum was started and not yet waited for.
-  bool started() const;
   // Blocks until the started sum is done (returns at once when none was started). Rethrows
   // what the sum threw (gloo::Exception for a closed connection or a timeout), once.
   void wait();
