@@ -493,6 +493,17 @@ double OnPolicyAgent::clip_and_step(int64_t rows) {
 
 void OnPolicyAgent::set_collectives(distributed::Collectives* collectives) {
   collectives_ = collectives;
+  if (engine_) {
+    // The CNN's hidden-layer and head gradients may be summed while its conv gradient is
+    // computed (when the group overlaps them; the weighted averages of the cut-off do not).
+    nn::ConvActorCritic::GradientsReady hook;
+    if (collectives) {
+      hook = [this](const std::vector<torch::Tensor>& parameters) {
+        if (!cutoff_) collectives_->gradients_ready(parameters);
+      };
+    }
+    engine_->set_gradients_ready(std::move(hook));
+  }
   if (!collectives) return;
   const int rank = collectives->rank();
   collectives->broadcast(net_->parameters(), 0);

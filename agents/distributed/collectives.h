@@ -35,6 +35,13 @@ class Collectives {
   // minibatches differ in size), so the result is sum(weight_r x gradient_r) / sum(weight_r).
   // The weights ride in the gradients' all-reduce. `weight` must be positive.
   virtual void average_gradients(const std::vector<at::Tensor>& parameters, double weight) = 0;
+  // Called during a backward pass once the gradients of `parameters` are final: they do not
+  // change before the next average_gradients. A group that overlaps communication with compute
+  // (GlooGroup with RLCADE_COLLECTIVES=direct_overlap) starts summing them on another thread;
+  // the next unweighted average_gradients then sums the other gradients and waits for these,
+  // with the same result as without the call. Others ignore it (the default). Every rank must
+  // make the same calls.
+  virtual void gradients_ready(const std::vector<at::Tensor>& parameters) {}
   // Replaces `values` by their element-wise sum over the ranks.
   virtual void sum(std::span<double> values) = 0;
   // Copies rank `root`'s `tensors` into every other rank's (same shapes and types everywhere).

@@ -16,8 +16,6 @@ namespace rl::distributed {
 
 namespace {
 
-constexpr char kStorePrefix[] = "rlcade/direct";
-
 // Gloo's ring all-reduce binds the buffers it reduces when it is built (it registers them with
 // the pairs), so each size of sum gets a buffer and an algorithm of its own, built on its first
 // use. Every rank builds them in the same order (the same calls), so their slots match.
@@ -107,12 +105,13 @@ struct DirectGloo::State {
 
 DirectGloo::DirectGloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
                        const std::shared_ptr<gloo::transport::Device>& device,
-                       std::chrono::milliseconds timeout, bool busy_poll)
+                       std::chrono::milliseconds timeout, bool busy_poll,
+                       const std::string& store_prefix)
     : state_(std::make_unique<State>()) {
   state_->context = std::make_shared<gloo::rendezvous::Context>(rank, world_size);
   state_->context->setTimeout(timeout);
   c10d::ProcessGroupGloo::GlooStore gloo_store(
-      c10::make_intrusive<c10d::PrefixStore>(kStorePrefix, store));
+      c10::make_intrusive<c10d::PrefixStore>(store_prefix, store));
   std::shared_ptr<gloo::transport::Device> shared_device = device;
   state_->context->connectFullMesh(gloo_store, shared_device);
   // A write to a rank that died must become an error (EPIPE), not end this process: in

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "agents/distributed/gradient_dtype.h"
 
@@ -36,15 +37,16 @@ namespace rl::distributed {
 
 class DirectGloo {
  public:
-  // Connects every pair of ranks through `store` (keys under a prefix of their own) on
-  // `device`. With `busy_poll`, a rank waiting for data spins on the socket instead of sleeping
-  // in a blocking read: no wake-up, but a core held for as long as it waits (also while
-  // another rank evaluates), so only for ranks that each have a core to themselves. Throws what
-  // Gloo throws (gloo::Exception, std::runtime_error) when a rank does not connect within
-  // `timeout`.
+  // Connects every pair of ranks through `store` (keys under `store_prefix`: each context of
+  // a process needs its own, the same on every rank) on `device`. With `busy_poll`, a rank waiting
+  // for data spins on the socket instead of sleeping in a blocking read: no wake-up, but a core
+  // held for as long as it waits (also while another rank evaluates), so only for ranks that each
+  // have a core to themselves. Throws what Gloo throws (gloo::Exception, std::runtime_error) when a
+  // rank does not connect within `timeout`.
   DirectGloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
              const std::shared_ptr<gloo::transport::Device>& device,
-             std::chrono::milliseconds timeout, bool busy_poll);
+             std::chrono::milliseconds timeout, bool busy_poll,
+             const std::string& store_prefix = "rlcade/direct");
   ~DirectGloo();
 
   // Replaces data[0..count) by its element-wise sum over the ranks. Throws gloo::Exception (a

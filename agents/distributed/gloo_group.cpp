@@ -2,6 +2,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -13,7 +14,9 @@
 #include <thread>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <utility>
 
+#include "agents/distributed/background_sums.h"
 #include "agents/distributed/gloo_direct.h"
 #include "core/config.h"
 #include "core/crc32.h"
@@ -97,18 +100,24 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchSpec& spec) {
 
 // How the sums run, from RLCADE_COLLECTIVES (to compare them; docs/distributed.md): in the
 // calling thread with blocking reads (direct, the default: 1.5x one process on an idle 2-core
-// machine against 0.9x for process_group), with busy polling (direct_busy_poll), or on
-// ProcessGroupGloo's worker thread (process_group). 3 or more ranks always use process_group.
-enum class SumMode { kDirect, kDirectBusyPoll, kProcessGroup };
+// machine against 0.9x for process_group), the same with the gradients a backward pass has
+// finished summed on a thread of their own while it goes on (direct_overlap), with busy
+// polling (direct_busy_poll), or on ProcessGroupGloo's worker thread (process_group). 3 or
+// more ranks always use process_group.
+enum class SumMode { kDirect, kDirectOverlap, kDirectBusyPoll, kProcessGroup };
+
+constexpr char kOverlapStorePrefix[] = "rlcade/direct_overlap";
 
 SumMode sum_mode() {
   const char* mode = std::getenv("RLCADE_COLLECTIVES");
   const std::string name = mode ? mode : "direct";
   if (name == "direct") return SumMode::kDirect;
+  if (name == "direct_overlap") return SumMode::kDirectOverlap;
   if (name == "direct_busy_poll") return SumMode::kDirectBusyPoll;
   if (name == "process_group") return SumMode::kProcessGroup;
   throw DistributedError("RLCADE_COLLECTIVES is '" + name +
-                         "': use 'direct' (the default), 'direct_busy_poll' or 'process_group'");
+                         "': use 'direct' (the default), 'direct_overlap', 'direct_busy_poll' or "
+                         "'process_group'");
 }
 
 std::string rank_list(const std::vector<int>& ranks) {
@@ -147,6 +156,10 @@ struct GlooGroup::State {
   c10::intrusive_ptr<c10d::TCPStore> heartbeat_store;  // The heartbeat thread's own connection.
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;    // Broadcasts (and sums without `direct`).
   std::unique_ptr<DirectGloo> direct;  // Sums in the calling thread (RLCADE_COLLECTIVES).
+  // direct_overlap: the gradients a backward pass has finished, summed on a thread of their
+  // own (gradients_ready); `overlapped` is the range of them under way, if any.
+  std::unique_ptr<BackgroundSums> background;
+  std::optional<std::pair<float*, int64_t>> overlapped;
   std::thread heartbeat;
   std::mutex mutex;
   std::condition_variable stop_signal;
@@ -179,6 +192,14 @@ struct GlooGroup::State {
   // Replaces the gradients of `parameters` by their average over the ranks, weighted by
   // `weight` when it is given (GlooGroup::average_gradients).
   void reduce_gradients(const std::vector<at::Tensor>& parameters, std::optional<double> weight);
+  // Starts the background sum of the gradients of `parameters` (gradients_ready).
+  void start_overlapped(const std::vector<at::Tensor>& parameters);
+  // Averages the flat gradient buffer `flat`, of which the range `overlapped` is being summed
+  // in the background: sums the rest here, then waits for it.
+  void finish_overlapped(at::Tensor& flat);
+  // Waits for a background sum under way, dropping its result and error (before an error
+  // leaves, so that the thread no longer writes to the gradients).
+  void abandon_overlapped() noexcept;
   // The same with the gradients rounded to options.gradient_dtype's 16 bits for the sum.
   void reduce_compressed(const std::vector<at::Tensor>& gradients, std::optional<double> weight);
   at::Tensor
@@ -373,6 +394,11 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
       state->direct =
           std::make_unique<DirectGloo>(state->store, spec.rank, spec.world_size, device,
                                        options.timeout, mode == SumMode::kDirectBusyPoll);
+      if (mode == SumMode::kDirectOverlap) {
+        state->background = std::make_unique<BackgroundSums>(std::make_unique<DirectGloo>(
+            state->store, spec.rank, spec.world_size, device, options.timeout, /*busy_poll=*/false,
+            kOverlapStorePrefix));
+      }
     }
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(spec.rank) +
@@ -394,6 +420,7 @@ std::unique_ptr<GlooGroup> GlooGroup::connect(const LaunchSpec& spec, const Grou
 GlooGroup::GlooGroup(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 GlooGroup::~GlooGroup() {
+  state_->abandon_overlapped();
   state_->write_trace();
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
@@ -428,6 +455,17 @@ void GlooGroup::State::reduce_gradients(const std::vector<at::Tensor>& parameter
     gradients.push_back(gradient);
   }
   if (gradients.empty()) return;
+  if (overlapped) {
+    at::Tensor flat = back_to_back(gradients);
+    if (weight || !flat.defined()) {
+      abandon_overlapped();
+      throw std::logic_error(
+          "average_gradients: gradients_ready started a sum, but this average is weighted or "
+          "not of one flat gradient buffer");
+    }
+    finish_overlapped(flat);
+    return;
+  }
   if (options.gradient_dtype != GradientDtype::kFloat32) {
     reduce_compressed(gradients, weight);
     return;
@@ -459,6 +497,66 @@ void GlooGroup::State::reduce_gradients(const std::vector<at::Tensor>& parameter
     g.copy_(flat.narrow(0, offset, n).view(g.sizes()));
     offset += n;
   }
+}
+
+void GlooGroup::State::start_overlapped(const std::vector<at::Tensor>& parameters) {
+  if (!background || overlapped || options.gradient_dtype != GradientDtype::kFloat32) return;
+  std::vector<at::Tensor> gradients;
+  gradients.reserve(parameters.size());
+  for (const at::Tensor& p : parameters) {
+    if (!p.grad().defined()) return;
+    gradients.push_back(p.grad());
+  }
+  // In the order of their memory, whatever order the caller named them in.
+  std::sort(gradients.begin(), gradients.end(),
+            [](const at::Tensor& a, const at::Tensor& b) { return a.data_ptr() < b.data_ptr(); });
+  const at::Tensor range = back_to_back(gradients);
+  if (!range.defined()) return;
+  overlapped.emplace(range.data_ptr<float>(), range.numel());
+  background->start(overlapped->first, overlapped->second);
+}
+
+void GlooGroup::State::finish_overlapped(at::Tensor& flat) {
+  float* const begin = flat.data_ptr<float>();
+  float* const end = begin + flat.numel();
+  const auto [started, count] = *overlapped;
+  if (started < begin || started + count > end) {
+    abandon_overlapped();
+    throw std::logic_error(
+        "average_gradients: the gradients gradients_ready named are not among these");
+  }
+  const auto sum_here = [&](float* from, float* to) {
+    if (to > from) direct->sum_in_place(from, to - from);
+  };
+  run(
+      [&] {
+        try {
+          sum_here(begin, started);
+          sum_here(started + count, end);
+        } catch (...) {
+          abandon_overlapped();
+          throw;
+        }
+        overlapped.reset();
+        background->wait();
+      },
+      static_cast<int64_t>(flat.nbytes()), "the gradient all-reduce", 'g');
+  ++traffic.overlapped_reduces;
+  traffic.background_seconds += background->last_sum_seconds();
+  flat.div_(static_cast<double>(spec.world_size));
+}
+
+void GlooGroup::State::abandon_overlapped() noexcept {
+  if (!overlapped) return;
+  overlapped.reset();
+  try {
+    background->wait();
+  } catch (...) {  // The caller reports its own error.
+  }
+}
+
+void GlooGroup::gradients_ready(const std::vector<at::Tensor>& parameters) {
+  state_->start_overlapped(parameters);
 }
 
 void GlooGroup::State::reduce_compressed(const std::vector<at::Tensor>& gradients,
@@ -582,7 +680,15 @@ std::string describe(const GlooGroup::Traffic& traffic, double wall_seconds) {
                 static_cast<long long>(traffic.gradient_reduces),
                 static_cast<double>(traffic.bytes) / 1e6, traffic.seconds, traffic.gradient_seconds,
                 wall_seconds > 0 ? 100.0 * traffic.seconds / wall_seconds : 0.0, wall_seconds);
-  return text;
+  std::string line = text;
+  if (traffic.overlapped_reduces > 0) {
+    std::snprintf(text, sizeof text,
+                  "; %lld gradient all-reduces overlapped with the backward pass (%.2f s of sums "
+                  "on the communication thread)",
+                  static_cast<long long>(traffic.overlapped_reduces), traffic.background_seconds);
+    line += text;
+  }
+  return line;
 }
 
 std::string config_hash(const std::string& text) {

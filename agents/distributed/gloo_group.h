@@ -47,6 +47,10 @@ class GlooGroup final : public Collectives {
   int world_size() const override;
   void average_gradients(const std::vector<at::Tensor>& parameters) override;
   void average_gradients(const std::vector<at::Tensor>& parameters, double weight) override;
+  // With RLCADE_COLLECTIVES=direct_overlap (2 ranks, float32 sums): when the gradients of
+  // `parameters` are back to back in one buffer (the engine's flat gradient buffer), starts
+  // their sum on the group's communication thread; else does nothing.
+  void gradients_ready(const std::vector<at::Tensor>& parameters) override;
   void sum(std::span<double> values) override;
   void broadcast(const std::vector<at::Tensor>& tensors, int root) override;
   int64_t add_to_counter(const std::string& key, int64_t amount) override;
@@ -63,6 +67,11 @@ class GlooGroup final : public Collectives {
     double seconds = 0;
     int64_t gradient_reduces = 0;  // Of which gradient all-reduces (average_gradients).
     double gradient_seconds = 0;
+    // Of which the gradient all-reduces that had most of their gradients summed while the
+    // backward pass went on (gradients_ready), and the time the communication thread took for
+    // those sums (from the start to the end of each, waiting for the other rank included).
+    int64_t overlapped_reduces = 0;
+    double background_seconds = 0;
   };
   Traffic traffic() const;
 

@@ -22,6 +22,7 @@ struct BenchOptions {
   std::optional<std::string> env;   // --env ID: only this env.
   std::optional<int64_t> episodes;  // --episodes N: random-play episode statistics.
   std::optional<int64_t> steps;     // --steps N: shorter/longer runs for training cases.
+  std::optional<int64_t> repeat;    // --repeat K: ddppo_scaling in K alternating rounds.
   double seconds_per_env = 0.3;     // --seconds S: measuring time per env throughput row.
   uint64_t seed = 0;
 };

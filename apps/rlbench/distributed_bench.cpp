@@ -6,9 +6,10 @@
 // computes the same minibatch in less time, so training's share is higher: rank 0's collectives
 // line of the 2-process run gives it); a warm-up all-reduce before each timed one keeps waiting
 // for the slower rank out of the figure). The 2-process run (sums in the calling thread,
-// gloo_direct.h) is repeated with ProcessGroupGloo's sums, with busy-polling sums and with
-// bfloat16 gradient sums, and each 2-process line is followed by where both ranks' time at
-// collectives went (traces).
+// gloo_direct.h) is repeated with overlapped gradient sums (direct_overlap), ProcessGroupGloo's
+// sums, busy-polling sums and bfloat16 gradient sums, and each 2-process line is followed by
+// where both ranks' time at collectives went (traces). With --repeat K: K rounds of 1 process,
+// 2 processes and 2 overlapped, each round's ratios and the medians.
 // Also --case ddppo_sums (one gradient all-reduce's CPU per distributed.gradient_dtype) and
 // --case ddppo_learning (seeds 1-3 in 1 and 2 processes, evaluations at equal env steps).
 #include <sys/resource.h>
@@ -307,8 +308,89 @@ void print_figures(const char* what, const RunFigures& f, int64_t steps) {
   }
 }
 
+// The CPU seconds of the update phase, summed over the processes of a run (their phase lines).
+double update_cpu_seconds(const RunFigures& f) {
+  double total = 0;
+  for (const std::string& line : f.phases) {
+    const size_t at = line.find(" update ");
+    double wall = 0, cpu = 0;
+    if (at == std::string::npos ||
+        std::sscanf(line.c_str() + at, " update %lf s wall / %lf s CPU", &wall, &cpu) != 2) {
+      throw std::runtime_error("ddppo_scaling: no update phase in: " + line);
+    }
+    total += cpu;
+  }
+  return total;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// --repeat K: K rounds of 1 process, 2 processes (calling-thread sums, the default) and 2
+// processes with overlapped gradient sums (RLCADE_COLLECTIVES=direct_overlap), the order
+// rotated each round so that a drift of the machine's load favours none; each round's ratios to
+// its 1-process run, the update phase's CPU seconds, and the medians over the rounds.
+BenchResults repeated_scaling(int64_t steps, int64_t rounds, const fs::path& out) {
+  const char* names[3] = {"1 process", "2 processes (direct)", "2 processes (direct_overlap)"};
+  std::vector<double> ratios[2], update_cpu[3];
+  for (int64_t round = 0; round < rounds; ++round) {
+    RunFigures figures[3];
+    for (int k = 0; k < 3; ++k) {
+      const int variant = static_cast<int>((k + round) % 3);
+      const fs::path dir = out / ("r" + std::to_string(round) + "v" + std::to_string(variant));
+      figures[variant] = variant == 0   ? distributed_run(steps, 1, dir)
+                         : variant == 1 ? distributed_run(steps, 2, dir)
+                                        : distributed_run(steps, 2, dir, "direct_overlap");
+    }
+    std::printf("ddppo_scaling: round %lld, load average %s", static_cast<long long>(round + 1),
+                read_file("/proc/loadavg").c_str());
+    for (int v = 0; v < 3; ++v) {
+      update_cpu[v].push_back(update_cpu_seconds(figures[v]));
+      print_figures(names[v], figures[v], steps);
+    }
+    for (int v = 1; v < 3; ++v) {
+      ratios[v - 1].push_back(figures[v].steps_per_second / figures[0].steps_per_second);
+    }
+    std::printf(
+        "ddppo_scaling: round %lld: %.2fx (direct), %.2fx (direct_overlap); update CPU s, all "
+        "processes: %.2f / %.2f / %.2f\n",
+        static_cast<long long>(round + 1), ratios[0].back(), ratios[1].back(), update_cpu[0].back(),
+        update_cpu[1].back(), update_cpu[2].back());
+  }
+  std::printf(
+      "ddppo_scaling: medians over %lld rounds: %.2fx (direct), %.2fx (direct_overlap); update "
+      "CPU s %.2f / %.2f / %.2f\n",
+      static_cast<long long>(rounds), median(ratios[0]), median(ratios[1]), median(update_cpu[0]),
+      median(update_cpu[1]), median(update_cpu[2]));
+  return {{"ddppo_scaling",
+           "minatar/breakout-v0 ppo, " + std::to_string(steps) + " steps, median of " +
+               std::to_string(rounds) + " rounds",
+           {{"speedup", median(ratios[0])},
+            {"speedup_overlap", median(ratios[1])},
+            {"update_cpu_seconds_1proc", median(update_cpu[0])},
+            {"update_cpu_seconds_2proc", median(update_cpu[1])},
+            {"update_cpu_seconds_2proc_overlap", median(update_cpu[2])}}}};
+}
+
 BenchResults run_ddppo_scaling(const BenchOptions& options) {
   const int64_t steps = options.steps.value_or(65536);
+  if (options.repeat) {
+    const fs::path out =
+        fs::temp_directory_path() / ("rlbench_ddppo_" + std::to_string(::getpid()));
+    fs::remove_all(out);
+    fs::create_directories(out);
+    try {
+      BenchResults results = repeated_scaling(steps, *options.repeat, out);
+      fs::remove_all(out);
+      return results;
+    } catch (...) {
+      fs::remove_all(out);
+      throw;
+    }
+  }
   const fs::path out = fs::temp_directory_path() / ("rlbench_ddppo_" + std::to_string(::getpid()));
   fs::remove_all(out);
   fs::create_directories(out);
@@ -320,6 +402,8 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
     print_figures("1 process", one, steps);
     const RunFigures two = distributed_run(steps, 2, out / "n2");
     print_figures("2 processes (--nproc 2: sums in the calling thread)", two, steps);
+    const RunFigures overlap = distributed_run(steps, 2, out / "n2overlap", "direct_overlap");
+    print_figures("2 processes, overlapped gradient sums", overlap, steps);
     const RunFigures pg = distributed_run(steps, 2, out / "n2pg", "process_group");
     print_figures("2 processes, ProcessGroupGloo's sums", pg, steps);
     const RunFigures polling = distributed_run(steps, 2, out / "n2poll", "direct_busy_poll");
@@ -331,6 +415,8 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
     speed.metrics = {{"steps_per_second_1proc", one.steps_per_second},
                      {"steps_per_second_2proc", two.steps_per_second},
                      {"speedup", two.steps_per_second / one.steps_per_second},
+                     {"steps_per_second_2proc_overlap", overlap.steps_per_second},
+                     {"speedup_overlap", overlap.steps_per_second / one.steps_per_second},
                      {"steps_per_second_2proc_process_group", pg.steps_per_second},
                      {"steps_per_second_2proc_busy_poll", polling.steps_per_second},
                      {"steps_per_second_2proc_bfloat16", bf16.steps_per_second},
@@ -356,10 +442,12 @@ BenchResults run_ddppo_scaling(const BenchOptions& options) {
   return {speed, update};
 }
 
-RLBENCH_CASE("ddppo_scaling",
-             "DD-PPO on MinAtar Breakout: env steps/s in 1 and 2 processes (--steps N, default "
-             "65536) and the all-reduce share of a minibatch update",
-             false, run_ddppo_scaling);
+RLBENCH_CASE(
+    "ddppo_scaling",
+    "DD-PPO on MinAtar Breakout: env steps/s in 1 and 2 processes (--steps N, default "
+    "65536; --repeat K: K alternating rounds with overlapped sums, ratios and medians) and "
+    "the all-reduce share of a minibatch update",
+    false, run_ddppo_scaling);
 
 // --- ddppo_sums: the CPU one gradient all-reduce costs, per gradient_dtype ---
 

@@ -117,6 +117,9 @@ Args parse_args(int argc, char** argv) {
   cli::add_int(app, "--steps", args.options.steps, 1, INT64_MAX,
                "env steps for training cases (dqn_cartpole_e2e: default 500000, "
                "dqn_minatar_breakout: default 30000)");
+  cli::add_int(app, "--repeat", args.options.repeat, 1, 1000,
+               "ddppo_scaling: K rounds of a 1-process, a 2-process and an overlapped 2-process "
+               "run, each round's ratios and their medians");
   cli::add_value(app, "--seconds", "measuring time per env for throughput (default 0.3)",
                  [&args](const std::string& text) {
                    args.options.seconds_per_env = cli::float_value(

@@ -260,6 +260,108 @@ TEST_CASE("distributed: sums in the calling thread equal ProcessGroupGloo's") {
   CHECK(direct == sums_with("direct_busy_poll"));
 }
 
+// The parameters of small_net (2 linear layers) and their number of overlapped averages, after
+// kSteps flat-optimizer steps on two ranks, each on its half of the batch, whose sync calls
+// gradients_ready(the first layer's bias and the second's weight: the middle of the flat
+// buffer, so the calling thread sums a range on each side) before average_gradients, with the
+// sums run as RLCADE_COLLECTIVES=`mode` says.
+std::map<int, std::vector<torch::Tensor>> half_batches_with_overlap(const char* mode,
+                                                                    int64_t& overlapped) {
+  ::setenv("RLCADE_COLLECTIVES", mode, 1);
+  std::map<int, std::vector<torch::Tensor>> results{{0, {}}, {1, {}}};
+  std::mutex mutex;
+  const torch::nn::Sequential nets[2] = {small_net(3), small_net(99)};
+  run_two_ranks([&](GlooGroup& group) {
+    torch::nn::Sequential net = nets[group.rank()];
+    group.broadcast(net->parameters(), 0);
+    Learner learner(net, /*flat=*/true);
+    const std::vector<torch::Tensor> all = net->parameters();
+    const std::vector<torch::Tensor> middle = {all[2], all[1]};  // Any order.
+    const torch::Tensor x = inputs().narrow(0, 8 * group.rank(), 8);
+    const torch::Tensor y = targets().narrow(0, 8 * group.rank(), 8);
+    for (int step = 0; step < kSteps; ++step) {
+      learner.step(x, y, [&] {
+        group.gradients_ready(middle);
+        group.average_gradients(all);
+      });
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    results[group.rank()] = learner.parameters();
+    if (group.rank() == 0) overlapped = group.traffic().overlapped_reduces;
+  });
+  ::unsetenv("RLCADE_COLLECTIVES");
+  return results;
+}
+
+TEST_CASE("distributed: overlapped gradient sums (direct_overlap) equal the calling thread's") {
+  int64_t overlapped = -1;
+  std::map<int, std::vector<torch::Tensor>> results =
+      half_batches_with_overlap("direct_overlap", overlapped);
+  CHECK(overlapped == kSteps);
+  test::check_ranks_match(results, whole_batch_parameters(/*flat=*/true));
+  int64_t not_overlapped = -1;
+  const std::map<int, std::vector<torch::Tensor>> direct =
+      half_batches_with_overlap("direct", not_overlapped);
+  CHECK(not_overlapped == 0);  // gradients_ready is ignored.
+  for (int rank = 0; rank < 2; ++rank) {
+    for (size_t i = 0; i < direct.at(rank).size(); ++i) {
+      CAPTURE(rank);
+      CAPTURE(i);
+      CHECK(torch::equal(results[rank][i], direct.at(rank)[i]));  // Bit for bit.
+    }
+  }
+}
+
+// Rank 0 starts an overlapped gradient average; rank 1 either leaves the group at once (its
+// connections close) or is 6 s late. Returns rank 0's error and how long it took.
+std::pair<std::string, double> overlapped_average_against(bool rank1_leaves) {
+  ::setenv("RLCADE_COLLECTIVES", "direct_overlap", 1);
+  StoreServer store;
+  std::string error;
+  double waited = 0;
+  torch::nn::Sequential nets[2] = {small_net(3), small_net(4)};  // Not in the threads.
+  std::vector<std::thread> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    ranks.emplace_back([&, rank] {
+      FlatOptimizer optimizer(*nets[rank], FlatOptimizerOptions{});  // Gradients: one buffer.
+      const std::vector<torch::Tensor> all = nets[rank]->parameters();
+      try {
+        const auto group = GlooGroup::connect(loopback_rank(rank, 2, store.port(), "test"),
+                                              {std::chrono::milliseconds(1500), "same"});
+        if (rank == 1) {
+          if (rank1_leaves) return;
+          std::this_thread::sleep_for(std::chrono::seconds(6));
+        }
+        const auto start = std::chrono::steady_clock::now();
+        try {
+          group->gradients_ready({all[2], all[3]});
+          group->average_gradients(all);
+        } catch (const std::exception& e) {
+          if (rank == 0) error = e.what();
+        }
+        if (rank == 0) {
+          waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        }
+      } catch (const std::exception&) {
+      }
+    });
+  }
+  for (auto& t : ranks) t.join();
+  ::unsetenv("RLCADE_COLLECTIVES");
+  return {error, waited};
+}
+
+TEST_CASE("distributed: an overlapped gradient sum fails, never hangs, naming the missing rank") {
+  const auto [left_error, left_waited] = overlapped_average_against(/*rank1_leaves=*/true);
+  CHECK(left_error.find("rank 0: the gradient all-reduce failed: rank 1 of 2 stopped") !=
+        std::string::npos);
+  CHECK(left_waited < 5.5);
+  const auto [late_error, late_waited] = overlapped_average_against(/*rank1_leaves=*/false);
+  CHECK(late_error.find("rank 0: the gradient all-reduce failed: the other ranks are alive but "
+                        "did not answer within 1.5 s") != std::string::npos);
+  CHECK(late_waited < 5.5);  // The timeout and the heartbeat check, not rank 1's sleep.
+}
+
 TEST_CASE("distributed: an unknown RLCADE_COLLECTIVES is refused, naming the variable") {
   ::setenv("RLCADE_COLLECTIVES", "threads", 1);
   std::string error;

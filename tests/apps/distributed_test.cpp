@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -275,6 +276,48 @@ TEST_CASE("rltrain --nproc 2: distributed.split_envs divides env.num_envs over t
                        "distributed.split_envs: env.num_envs (3) must be a multiple of the 2 "
                        "processes"));
   CHECK_FALSE(fs::exists(dir.path / "odd"));
+}
+
+// metrics.csv of 8192 steps of PPO on MinAtar Breakout (the engine's CNN) in 2 processes with
+// the sums run as RLCADE_COLLECTIVES=`mode` says, without the wall-clock columns (2 and 3);
+// `output` gets rltrain's output.
+std::string breakout_metrics_without_times(const char* mode, std::string& output) {
+  test::TempDir dir(std::string("nproc_breakout_") + mode);
+  const fs::path run = dir.path / "run";
+  ::setenv("RLCADE_COLLECTIVES", mode, 1);
+  const test::AppResult result =
+      test::run_app("rltrain", test::shell_quoted(config("ppo_minatar_breakout.yaml")) +
+                                   " --nproc 2 --out " + test::shell_quoted(run) +
+                                   " --set train.total_steps=8192 --set train.eval_every=0"
+                                   " --set train.eval_episodes=1 --set train.eval_max_steps=100"
+                                   " --set train.log_every=4096 --set train.checkpoint_every=0"
+                                   " --set train.tensorboard=false");
+  ::unsetenv("RLCADE_COLLECTIVES");
+  output = result.output;
+  CAPTURE(result.output);
+  REQUIRE(result.exit_code == 0);
+  std::istringstream csv(read_file((run / "metrics.csv").string()));
+  std::string kept;
+  for (std::string line; std::getline(csv, line);) {
+    const size_t second = line.find(',');
+    const size_t fourth = line.find(',', line.find(',', second + 1) + 1);
+    REQUIRE(fourth != std::string::npos);
+    kept += line.substr(0, second) + line.substr(fourth) + "\n";
+  }
+  return kept;
+}
+
+TEST_CASE("rltrain --nproc 2: overlapped gradient sums (direct_overlap) train bit for bit") {
+  std::string direct_output, overlap_output;
+  const std::string direct = breakout_metrics_without_times("direct", direct_output);
+  const std::string overlapped = breakout_metrics_without_times("direct_overlap", overlap_output);
+  CAPTURE(overlap_output);
+  // The header, a row per update and the final evaluation's.
+  CHECK(std::count(direct.begin(), direct.end(), '\n') == 4);
+  CHECK(direct == overlapped);
+  CHECK_FALSE(test::contains(direct_output, "overlapped with the backward pass"));
+  // Every gradient all-reduce of the 2 updates (4 epochs x 8 minibatches each) overlapped.
+  CHECK(test::contains(overlap_output, "64 gradient all-reduces overlapped with the backward"));
 }
 
 TEST_CASE("rltrain --seeds 1-2 --nproc 2: each seed a distributed run") {

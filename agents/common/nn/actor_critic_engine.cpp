@@ -161,6 +161,12 @@ ActorCriticEngine::Evaluation ActorCriticEngine::evaluate(const float* observati
   return {log_probs_.data(), entropies_.data(), values_.data()};
 }
 
+bool ActorCriticEngine::set_gradients_ready(ConvActorCritic::GradientsReady hook) {
+  if (!conv_) return false;
+  conv_->set_gradients_ready(std::move(hook));
+  return true;
+}
+
 void ActorCriticEngine::backward(const float* log_prob_gradient, const float* entropy_gradient,
                                  const float* value_gradient, int batch) {
   if (conv_) return conv_->backward(log_prob_gradient, entropy_gradient, value_gradient, batch);

@@ -71,6 +71,10 @@ class ActorCriticEngine {
   // last evaluate()'s log-probabilities, entropies and values [batch].
   void backward(const float* log_prob_gradient, const float* entropy_gradient,
                 const float* value_gradient, int batch);
+  // The MinAtar CNN only (returns false, and never calls `hook`, for the MLPs): every backward()
+  // calls `hook` with the parameters whose gradients are final before the conv layer's are
+  // computed (ConvActorCritic::set_gradients_ready), so that their sum over the ranks can start.
+  bool set_gradients_ready(ConvActorCritic::GradientsReady hook);
 
  private:
   void reserve(int batch);

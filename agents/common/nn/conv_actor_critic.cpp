@@ -55,6 +55,9 @@ ConvActorCritic::ConvActorCritic(ActorCriticImpl& net, int64_t actions,
       critic_head_->weight.size(1) != torso_.hidden_units()) {
     throw std::invalid_argument("the conv actor-critic's heads do not fit the torso and actions");
   }
+  final_before_conv_ = {torso_layers_.hidden->weight, torso_layers_.hidden->bias,
+                        actor_head_->weight,          actor_head_->bias,
+                        critic_head_->weight,         critic_head_->bias};
 }
 
 void ConvActorCritic::reserve(int batch) {
@@ -120,7 +123,11 @@ void ConvActorCritic::backward(const float* log_prob_gradient, const float* entr
                        value_gradient, defined_gradient(critic_head_->weight),
                        defined_gradient(critic_head_->bias), torso_.hidden_gradient(),
                        /*accumulate=*/true);
-  torso_.backward(torso_layers_, batch);
+  if (gradients_ready_) {
+    torso_.backward(torso_layers_, batch, [&] { gradients_ready_(final_before_conv_); });
+  } else {
+    torso_.backward(torso_layers_, batch);
+  }
   evaluated_actions_ = nullptr;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "agents/common/actor_critic.h"
@@ -49,6 +50,11 @@ class ConvActorCritic {
   void backward(const float* log_prob_gradient, const float* entropy_gradient,
                 const float* value_gradient, int batch);
 
+  // Called by every backward() once the gradients of `parameters` (the hidden layer's and the
+  // heads') are final, before the conv layer's are computed. Null (the default): no call.
+  using GradientsReady = std::function<void(const std::vector<torch::Tensor>& parameters)>;
+  void set_gradients_ready(GradientsReady hook) { gradients_ready_ = std::move(hook); }
+
  private:
   void reserve(int batch);
   // The torso, then logits_ (the categorical normalized) and, when `with_values`, values_.
@@ -64,6 +70,8 @@ class ConvActorCritic {
   std::vector<float> logits_;                          // [batch, actions], then d loss / d logits.
   std::vector<float> log_probs_, entropies_, values_;  // [batch] each.
   const int64_t* evaluated_actions_ = nullptr;         // The last evaluate()'s actions.
+  GradientsReady gradients_ready_;
+  std::vector<torch::Tensor> final_before_conv_;  // What gradients_ready_ is called with.
 };
 
 }  // namespace rl::nn

@@ -275,7 +275,8 @@ const float* ConvTorso::forward_active(const ConvTorsoLayers& layers, int batch)
   return hidden_t_.data();
 }
 
-void ConvTorso::backward(const ConvTorsoLayers& layers, int batch) {
+void ConvTorso::backward(const ConvTorsoLayers& layers, int batch,
+                         const std::function<void()>& hidden_done) {
   const float* hidden_weight = values_of(layers.hidden->weight);
   const Gradients g{defined_gradient(layers.conv->weight), defined_gradient(layers.conv->bias),
                     defined_gradient(layers.hidden->weight), defined_gradient(layers.hidden->bias)};
@@ -291,6 +292,7 @@ void ConvTorso::backward(const ConvTorsoLayers& layers, int batch) {
                           g.hidden_weight);
   }
   row_sums(dhidden_t_.data(), hidden_units_, batch, g.hidden_bias);
+  if (hidden_done) hidden_done();
   dense_input_gradient(dhidden_t_.data(), hidden_units_, batch, hidden_weight, feature_size_,
                        dfeatures_.data());
   convolve_backward(g, batch);
