@@ -20,7 +20,7 @@ RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
   ConfigSection s =
       agent_section.section("recurrent",
                             "Memory after the torso: {type: lstm | gru | none, hidden, layers, "
-                            "sequence_length, critic, head_hidden, head_activation}");
+                            "sequence_length, critic, head_hidden, head_activation, forget_bias}");
   d.type = s.get_choice("type", type,
                         "Recurrent core: lstm, gru, or none (feed-forward); lstm when the "
                         "recurrent mapping is given",
@@ -41,6 +41,12 @@ RecurrentOptions read_recurrent_options(ConfigSection& agent_section) {
   d.head_activation =
       s.get_choice("head_activation", d.head_activation,
                    "Activation after each head_hidden layer: tanh or relu", {"tanh", "relu"});
+  d.forget_bias = s.get_float("forget_bias", d.forget_bias,
+                              "Initial bias of the LSTM forget gate (1: Jozefowicz et al. 2015); "
+                              "the other biases start at zero",
+                              -100.0, 100.0);
+  if (d.forget_bias != 0.0 && d.type != "lstm")
+    s.fail("forget_bias", "only an lstm has a forget gate (type is " + d.type + ")");
   s.finish();
   return d;
 }
@@ -59,9 +65,20 @@ RecurrentCoreImpl::RecurrentCoreImpl(const RecurrentOptions& options, int64_t in
       torch::nn::init::orthogonal_(parameter.value(), 1.0);
     }
   }
+  if (options.forget_bias != 0.0) set_forget_bias(options.forget_bias);
   if (!options.head_hidden.empty()) {  // Created after the loop: they have their own gain.
     actor_head_layers_ = make_head_layers("head_actor");
     critic_head_layers_ = make_head_layers("head_critic");
+  }
+}
+
+void RecurrentCoreImpl::set_forget_bias(double value) {
+  // PyTorch adds bias_ih and bias_hh; the forget gate is the second of the gates i, f, g, o.
+  // bias_ih carries the value, bias_hh stays zero.
+  const int64_t hidden = options_.hidden;
+  for (auto& parameter : named_parameters()) {
+    if (parameter.key().find("bias_ih") == std::string::npos) continue;
+    parameter.value().narrow(0, hidden, hidden).fill_(value);
   }
 }
 

@@ -30,11 +30,14 @@ struct RecurrentOptions {
   // Units of the layers each head gets after the memory; empty: the heads read the memory.
   std::vector<int64_t> head_hidden;
   std::string head_activation = "tanh";  // tanh | relu, after each of those layers.
+  // Initial bias of the LSTM's forget gate (Jozefowicz et al. 2015 use 1: the cell keeps its
+  // contents at first); every other bias starts at zero. LSTM only.
+  double forget_bias = 0.0;
   bool enabled() const { return type != "none"; }
 };
 
 // Reads the `recurrent:` mapping of an agent section ({type, hidden, layers, sequence_length,
-// critic, head_hidden, head_activation});
+// critic, head_hidden, head_activation, forget_bias});
 // absent means type none. Throws ConfigError.
 RecurrentOptions read_recurrent_options(ConfigSection& agent_section);
 
@@ -91,6 +94,8 @@ class RecurrentCoreImpl : public torch::nn::Module {
   torch::Tensor sequence_memory(const Memory& memory, const torch::Tensor& features,
                                 const torch::Tensor& state, const torch::Tensor& starts);
   torch::nn::Sequential make_head_layers(const std::string& name);
+  // Fills the forget-gate slice of every LSTM layer's bias_ih with `value`.
+  void set_forget_bias(double value);
   // The outputs from the memories' outputs (the same tensor twice for a shared memory), the
   // head layers applied to each when present, joined along the last dimension when split.
   torch::Tensor outputs(const torch::Tensor& actor, const torch::Tensor& critic);

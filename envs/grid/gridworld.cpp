@@ -1,16 +1,24 @@
 #include "envs/grid/gridworld.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace rl::grid {
 namespace {
+
+// The task's own action set, or its first three (left, right, forward) with `actions: move`.
+int action_count(const TaskSpec& task, const Params& params) {
+  return params.get_string("actions") == "move" ? std::min(task.num_actions, kNumMoveActions)
+                                                : task.num_actions;
+}
 
 EnvSpec make_env_spec(const TaskSpec& task, const Params& params, ObsMode mode) {
   EnvSpec spec;
   spec.id = task.id;
   spec.description = task.description;
   spec.observation_space = GridWorld::observation_space(mode, task.width, task.height);
-  spec.action_space = Space::discrete(task.num_actions);
+  const int num_actions = action_count(task, params);
+  spec.action_space = Space::discrete(num_actions);
   spec.reward_min = task.reward_min;
   spec.reward_max = task.reward_max;
   spec.max_episode_steps = params.get_int("max_episode_steps");
@@ -18,7 +26,7 @@ EnvSpec make_env_spec(const TaskSpec& task, const Params& params, ObsMode mode) 
   spec.reports_success = true;  // Every success pays success_reward() and sets result.success.
   static const char* const kNames[kNumGridActions] = {"left", "right",  "forward", "pickup",
                                                       "drop", "toggle", "done"};
-  for (int i = 0; i < task.num_actions; ++i) spec.action_names.push_back(kNames[i]);
+  for (int i = 0; i < num_actions; ++i) spec.action_names.push_back(kNames[i]);
   return spec;
 }
 
@@ -36,6 +44,12 @@ std::vector<ParamSpec> grid_task_params(int64_t default_max_steps) {
        std::nullopt,
        std::nullopt,
        {"partial", "full"}},
+      {"actions",
+       std::string("all"),
+       "all: the task's MiniGrid action set; move: only left, right, forward (actions 0-2)",
+       std::nullopt,
+       std::nullopt,
+       {"all", "move"}},
       {"max_episode_steps",
        default_max_steps,
        "Truncate episodes after this many steps (also the max_steps of the success reward)",

@@ -39,6 +39,8 @@ enum GridAction : int64_t {
   kDone = 6,
 };
 inline constexpr int kNumGridActions = 7;
+// left, right, forward: the actions that matter in tasks without objects to carry or toggle.
+inline constexpr int kNumMoveActions = 3;
 
 enum class ObsMode { kPartial, kFull };
 
@@ -56,8 +58,10 @@ struct TaskSpec {
   std::optional<double> reward_threshold;
 };
 
-// The parameters every grid task accepts: `observation` ("partial" or "full") and
-// `max_episode_steps` (default: the task's MiniGrid limit).
+// The parameters every grid task accepts: `observation` ("partial" or "full"), `actions`
+// ("all", the default: the task's MiniGrid action set; "move": only left, right and forward,
+// actions 0-2, for tasks where the others are no-ops, e.g. Memory) and `max_episode_steps`
+// (default: the task's MiniGrid limit).
 std::vector<ParamSpec> grid_task_params(int64_t default_max_steps);
 
 class GridWorld : public Env {

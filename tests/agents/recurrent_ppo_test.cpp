@@ -99,8 +99,28 @@ TEST_CASE("recurrent ppo: settings are checked") {
       doctest::Contains("agent.recurrent.head_activation"));
   CHECK_THROWS_WITH(experiment_from(recall_config("{type: lstm, head_hidden: [8, 0]}", 1000)),
                     doctest::Contains("agent.recurrent.head_hidden"));
+  CHECK_THROWS_WITH(experiment_from(recall_config("{type: gru, forget_bias: 1}", 1000)),
+                    doctest::Contains("agent.recurrent.forget_bias"));
   // type none is the feed-forward network.
   CHECK(!experiment_from(recall_config("{type: none}", 1000)).agent->recurrent());
+}
+
+TEST_CASE("recurrent ppo: forget_bias starts the LSTM's forget gates at the given bias") {
+  Experiment e =
+      experiment_from(recall_config("{type: lstm, hidden: 4, layers: 2, forget_bias: 1}", 1000));
+  const auto parameters = ppo(e).network()->named_parameters();
+  for (const std::string layer : {"0", "1"}) {
+    const torch::Tensor input_bias = parameters["recurrent.lstm.bias_ih_l" + layer];
+    // Gates i, f, g, o of 4 units each: only f (units 4-7) starts at 1.
+    CHECK(torch::equal(input_bias.narrow(0, 4, 4), torch::ones({4})));
+    CHECK(torch::equal(input_bias.narrow(0, 0, 4), torch::zeros({4})));
+    CHECK(torch::equal(input_bias.narrow(0, 8, 8), torch::zeros({8})));
+    CHECK(torch::equal(parameters["recurrent.lstm.bias_hh_l" + layer], torch::zeros({16})));
+  }
+  // The default keeps every bias at zero, as before the option existed.
+  Experiment plain = experiment_from(recall_config("{type: lstm, hidden: 4}", 1000));
+  CHECK(torch::equal(ppo(plain).network()->named_parameters()["recurrent.lstm.bias_ih_l0"],
+                     torch::zeros({16})));
 }
 
 // Greedy actions and probabilities of `agent` over one recall episode per cue, from a fresh

@@ -202,6 +202,30 @@ TEST_CASE("unknown observation modes and bad step limits are rejected with the k
       doctest::Contains("max_episode_steps"), std::invalid_argument);
 }
 
+TEST_CASE("actions: move keeps left, right and forward; all (the default) the task's set") {
+  auto make = [](const std::string& id, const std::string& actions) {
+    return EnvRegistry::global().make(id, {{"actions", actions}});
+  };
+  const auto memory_all = EnvRegistry::global().make("grid/memory-s7-v0", {});
+  CHECK(memory_all->spec().action_space.n == kNumGridActions);
+  const auto memory_move = make("grid/memory-s7-v0", "move");
+  CHECK(memory_move->spec().action_space.n == 3);
+  CHECK(memory_move->spec().action_names == std::vector<std::string>{"left", "right", "forward"});
+  // A task whose own set is already the three moves keeps it under both settings.
+  CHECK(make("grid/dynamic-obstacles-5x5-v0", "all")->spec().action_space.n == 3);
+  CHECK(make("grid/dynamic-obstacles-5x5-v0", "move")->spec().action_space.n == 3);
+  // The moves act as before, and the dropped actions are refused.
+  GridFixture f("grid/empty-8x8-v0", {{"actions", std::string("move")}});
+  f.blank_room({3, 3}, 0);
+  f.step(kForward);
+  CHECK(f.world->agent_pos() == Pos{4, 3});
+  f.step(kLeft);
+  CHECK(f.world->agent_dir() == 3);
+  CHECK_THROWS_AS(f.step(kPickup), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(make("grid/memory-s7-v0", "turn"), doctest::Contains("actions"),
+                       std::invalid_argument);
+}
+
 TEST_CASE("render draws tiles, the agent and the highlighted view") {
   GridFixture f("grid/empty-5x5-v0");
   Image img;
