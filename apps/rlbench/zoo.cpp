@@ -274,7 +274,6 @@ std::string utc_now() {
 ZooRow table_row(const ZooResult& r, const ZooOptions& options) {
   const ZooConfig& c = *r.config;
   ZooRow row;
-  row.config = c.name;
   row.cells = {c.name, c.agent + " on " + c.env, c.target ? describe_target(*c.target) : "none"};
   if (r.train_exit != 0) {
     row.cells.insert(row.cells.end(),
@@ -324,7 +323,7 @@ std::vector<std::string> without_rows(const std::vector<std::string>& shipped,
   std::vector<std::string> missing;
   for (const std::string& name : shipped) {
     if (std::none_of(rows.begin(), rows.end(),
-                     [&name](const ZooRow& r) { return r.config == name; }))
+                     [&name](const ZooRow& r) { return r.config() == name; }))
       missing.push_back(name);
   }
   return missing;

@@ -150,7 +150,6 @@ std::vector<ZooRow> parse_zoo_table(const std::string& markdown) {
     ZooRow row;
     row.measured = row_measurement(cells, line, list, single);
     cells.resize(kCells);
-    row.config = cells[0];
     row.cells = std::move(cells);
     rows.push_back(std::move(row));
   }
@@ -166,15 +165,15 @@ std::vector<ZooRow> merge_zoo_rows(const std::vector<ZooRow>& earlier,
   };
   auto in = [](const std::vector<ZooRow>& rows, const std::string& config) {
     return std::find_if(rows.begin(), rows.end(),
-                        [&config](const ZooRow& r) { return r.config == config; });
+                        [&config](const ZooRow& r) { return r.config() == config; });
   };
   for (const ZooRow& row : earlier) {
-    if (!is_shipped(row.config) || in(merged, row.config) != merged.end()) continue;
-    const auto again = in(measured, row.config);
+    if (!is_shipped(row.config()) || in(merged, row.config()) != merged.end()) continue;
+    const auto again = in(measured, row.config());
     merged.push_back(again != measured.end() ? *again : row);
   }
   for (const ZooRow& row : measured) {
-    if (in(merged, row.config) == merged.end()) merged.push_back(row);
+    if (in(merged, row.config()) == merged.end()) merged.push_back(row);
   }
   std::stable_sort(merged.begin(), merged.end(),
                    [](const ZooRow& a, const ZooRow& b) { return budget_of(a) < budget_of(b); });

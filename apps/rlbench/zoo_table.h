@@ -23,9 +23,9 @@ struct ZooMeasurement {
 // One config's row: its cells from "config" to "time (s)" (no pipes inside a cell), and what
 // measured it.
 struct ZooRow {
-  std::string config;
-  std::vector<std::string> cells;  // cells[0] == config.
+  std::vector<std::string> cells;  // cells[0] is the config's name.
   ZooMeasurement measured;
+  const std::string& config() const { return cells.front(); }
 };
 
 // The markdown of `rows` in their order, each row pointing at its measurement; `not_measured`

@@ -16,8 +16,7 @@ namespace {
 
 ZooRow row(const std::string& config, const std::string& within, const std::string& per_seed,
            const ZooMeasurement& by) {
-  return {config,
-          {config, "dqn on classic/cartpole-v1",
+  return {{config, "dqn on classic/cartpole-v1",
            "eval_mean >= 475 within " + within + " steps on 4 of 5 seeds", per_seed,
            "500 [500, 500]", "5/5 seeds, needs 4: met", "2.982"},
           by};
@@ -42,7 +41,7 @@ TEST_CASE("zoo table: rendered rows read back with the command that measured eac
   const std::vector<ZooRow> back = parse_zoo_table(text);
   REQUIRE(back.size() == rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    CHECK(back[i].config == rows[i].config);
+    CHECK(back[i].config() == rows[i].config());
     CHECK(back[i].cells == rows[i].cells);
     CHECK(back[i].measured == rows[i].measured);
   }
@@ -56,13 +55,13 @@ TEST_CASE("zoo table: a rerun replaces its configs' rows and keeps the others in
                                         row("b", "60000", "7", kSecond)};
   const std::vector<ZooRow> merged = merge_zoo_rows(earlier, measured, {"a", "b", "c", "d", "e"});
   REQUIRE(merged.size() == 4);
-  CHECK(merged[0].config == "d");
-  CHECK(merged[1].config == "a");
+  CHECK(merged[0].config() == "d");
+  CHECK(merged[1].config() == "a");
   CHECK(merged[1].measured == kFirst);
-  CHECK(merged[2].config == "b");
+  CHECK(merged[2].config() == "b");
   CHECK(merged[2].cells[3] == "7");
   CHECK(merged[2].measured == kSecond);
-  CHECK(merged[3].config == "c");
+  CHECK(merged[3].config() == "c");
 }
 
 TEST_CASE("zoo table: the one-command format is read with its single command") {
@@ -77,7 +76,7 @@ TEST_CASE("zoo table: the one-command format is read with its single command") {
       "command: b.\n";
   const std::vector<ZooRow> rows = parse_zoo_table(legacy);
   REQUIRE(rows.size() == 1);
-  CHECK(rows[0].config == "a");
+  CHECK(rows[0].config() == "a");
   CHECK(rows[0].cells[3] == "500, 500");
   CHECK(rows[0].measured == kFirst);
 }
