@@ -31,7 +31,9 @@ EnvSpec make_env_spec(const TaskSpec& task, const Params& params, ObsMode mode) 
 }
 
 ObsMode parse_mode(const Params& params) {
-  return params.get_string("observation") == "full" ? ObsMode::kFull : ObsMode::kPartial;
+  const std::string mode = params.get_string("observation");
+  if (mode == "full") return ObsMode::kFull;
+  return mode == "onehot" ? ObsMode::kOneHot : ObsMode::kPartial;
 }
 
 }  // namespace
@@ -40,10 +42,11 @@ std::vector<ParamSpec> grid_task_params(int64_t default_max_steps) {
   return {
       {"observation",
        std::string("partial"),
-       "partial: egocentric 7x7 view (4x7x7 u8); full: whole grid (3xHxW u8)",
+       "partial: egocentric 7x7 view (4x7x7 u8); full: whole grid (3xHxW u8); onehot: the "
+       "partial view's codes one-hot (24x7x7 u8 of 0/1)",
        std::nullopt,
        std::nullopt,
-       {"partial", "full"}},
+       {"partial", "full", "onehot"}},
       {"actions",
        std::string("all"),
        "all: the task's MiniGrid action set; move: only left, right, forward (actions 0-2)",
@@ -60,6 +63,8 @@ std::vector<ParamSpec> grid_task_params(int64_t default_max_steps) {
 }
 
 Space GridWorld::observation_space(ObsMode mode, int width, int height) {
+  if (mode == ObsMode::kOneHot)
+    return Space::box({kOneHotPlanes, kViewSize, kViewSize}, 0.f, 1.f, DType::kU8);
   if (mode == ObsMode::kPartial) {
     const int plane = kViewSize * kViewSize;
     std::vector<float> high(kPartialPlanes * plane);
@@ -232,10 +237,17 @@ void GridWorld::compute_view(View& view) const {
 }
 
 void GridWorld::write_observation(ObsBuffer obs) const {
-  if (mode_ == ObsMode::kPartial)
-    write_partial(obs.data());
-  else
-    write_full(obs.data());
+  switch (mode_) {
+    case ObsMode::kPartial:
+      write_partial(obs.data());
+      break;
+    case ObsMode::kFull:
+      write_full(obs.data());
+      break;
+    case ObsMode::kOneHot:
+      write_one_hot(obs.data());
+      break;
+  }
 }
 
 void GridWorld::write_partial(uint8_t* out) const {
@@ -254,6 +266,17 @@ void GridWorld::write_partial(uint8_t* out) const {
       out[2 * plane + i] = seen ? c.state : 0;
       out[3 * plane + i] = static_cast<uint8_t>(agent_dir_);
     }
+}
+
+void GridWorld::write_one_hot(uint8_t* out) const {
+  constexpr int plane = kViewSize * kViewSize;
+  uint8_t codes[kPartialPlanes * plane];
+  write_partial(codes);
+  std::fill_n(out, kOneHotPlanes * plane, uint8_t{0});
+  const int first_plane[kPartialPlanes] = {kOneHotObject, kOneHotColor, kOneHotState,
+                                           kOneHotDirection};
+  for (int code = 0; code < kPartialPlanes; ++code)
+    for (int i = 0; i < plane; ++i) out[(first_plane[code] + codes[code * plane + i]) * plane + i] = 1;
 }
 
 void GridWorld::write_full(uint8_t* out) const {

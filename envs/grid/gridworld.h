@@ -11,6 +11,9 @@
 //              (0, 0, 0); the agent's own cell shows what it carries (or empty).
 //   "full":    3 x H x W. MiniGrid's FullyObsWrapper: the whole grid encoded, element [c][y][x],
 //              the agent's cell replaced by (10 agent, 0 red, direction).
+//   "onehot":  24 x 7 x 7, the "partial" view with each of its four codes one-hot (MiniGrid's
+//              OneHotPartialObsWrapper plus the direction): planes 0..10 object, 11..16 colour,
+//              17..19 state, 20..23 direction; element [kOneHotObject + object][vy][vx] = 1.
 #pragma once
 
 #include <algorithm>
@@ -42,7 +45,7 @@ inline constexpr int kNumGridActions = 7;
 // left, right, forward: the actions that matter in tasks without objects to carry or toggle.
 inline constexpr int kNumMoveActions = 3;
 
-enum class ObsMode { kPartial, kFull };
+enum class ObsMode { kPartial, kFull, kOneHot };
 
 // Static facts about one registered task.
 struct TaskSpec {
@@ -58,7 +61,7 @@ struct TaskSpec {
   std::optional<double> reward_threshold;
 };
 
-// The parameters every grid task accepts: `observation` ("partial" or "full"), `actions`
+// The parameters every grid task accepts: `observation` ("partial", "full" or "onehot"), `actions`
 // ("all", the default: the task's MiniGrid action set; "move": only left, right and forward,
 // actions 0-2, for tasks where the others are no-ops, e.g. Memory) and `max_episode_steps`
 // (default: the task's MiniGrid limit).
@@ -68,6 +71,10 @@ class GridWorld : public Env {
  public:
   static constexpr int kViewSize = 7;
   static constexpr int kPartialPlanes = 4;
+  // The "onehot" view's plane groups: the first plane of each code and the total.
+  static constexpr int kOneHotObject = 0, kOneHotColor = kMaxObjectIndex + 1,
+                       kOneHotState = kOneHotColor + kNumColors, kOneHotDirection = kOneHotState + 3,
+                       kOneHotPlanes = kOneHotDirection + 4;
 
   // The observation space of a task of the given size in the given mode.
   static Space observation_space(ObsMode mode, int width, int height);
@@ -144,6 +151,7 @@ class GridWorld : public Env {
   void do_render(Image& out) const final;
   void write_partial(uint8_t* out) const;
   void write_full(uint8_t* out) const;
+  void write_one_hot(uint8_t* out) const;
   void toggle_front(Pos front);
 
   ObsMode mode_;

@@ -43,6 +43,39 @@ TEST_CASE("partial observation space is 4x7x7 u8 and full is 3xHxW") {
   CHECK(wide.env->spec().observation_space.shape == std::vector<int64_t>{3, 3, 7});
 }
 
+TEST_CASE("onehot: 24x7x7 of 0/1, each cell one plane per code of the partial view") {
+  // Twin envs of the same seed, one per encoding, taking the same actions (doors, keys and a
+  // carried object show up in DoorKey's codes).
+  for (const char* id : {"grid/doorkey-8x8-v0", "grid/memory-s7-v0"}) {
+    GridFixture partial(id, {}, 7);
+    GridFixture one_hot(id, {{"observation", std::string("onehot")}}, 7);
+    const Space& space = one_hot.env->spec().observation_space;
+    CHECK(space.shape == std::vector<int64_t>{GridWorld::kOneHotPlanes, kView, kView});
+    CHECK(space.dtype == DType::kU8);
+    CHECK(GridWorld::kOneHotPlanes == 24);
+    const int first_plane[4] = {GridWorld::kOneHotObject, GridWorld::kOneHotColor,
+                                GridWorld::kOneHotState, GridWorld::kOneHotDirection};
+    const int plane_count[4] = {GridWorld::kOneHotColor, kNumColors, 3, 4};
+    for (int step = 0; step < 60; ++step) {
+      INFO(id, " step ", step);
+      for (int i = 0; i < kViewPlane; ++i) {
+        int ones = 0;
+        for (int c = 0; c < GridWorld::kOneHotPlanes; ++c) ones += one_hot.obs[c * kViewPlane + i];
+        CHECK(ones == 4);  // One bit per code.
+        for (int code = 0; code < 4; ++code) {
+          const int value = partial.obs[code * kViewPlane + i];
+          REQUIRE(value < plane_count[code]);
+          CHECK(one_hot.obs[(first_plane[code] + value) * kViewPlane + i] == 1);
+        }
+      }
+      const int64_t action = (step * 5 + step / 7) % 6;  // Turns, moves, pickups, toggles.
+      const bool ended = partial.step(action).terminated;
+      CHECK(one_hot.step(action).terminated == ended);
+      if (ended) break;
+    }
+  }
+}
+
 TEST_CASE("a wall across the view hides everything behind it; the agent cell shows its load") {
   GridFixture f = occluding_room();
   Grid& g = f.world->grid();
