@@ -276,7 +276,8 @@ void GridWorld::write_one_hot(uint8_t* out) const {
   const int first_plane[kPartialPlanes] = {kOneHotObject, kOneHotColor, kOneHotState,
                                            kOneHotDirection};
   for (int code = 0; code < kPartialPlanes; ++code)
-    for (int i = 0; i < plane; ++i) out[(first_plane[code] + codes[code * plane + i]) * plane + i] = 1;
+    for (int i = 0; i < plane; ++i)
+      out[(first_plane[code] + codes[code * plane + i]) * plane + i] = 1;
 }
 
 void GridWorld::write_full(uint8_t* out) const {

@@ -73,8 +73,8 @@ class GridWorld : public Env {
   static constexpr int kPartialPlanes = 4;
   // The "onehot" view's plane groups: the first plane of each code and the total.
   static constexpr int kOneHotObject = 0, kOneHotColor = kMaxObjectIndex + 1,
-                       kOneHotState = kOneHotColor + kNumColors, kOneHotDirection = kOneHotState + 3,
-                       kOneHotPlanes = kOneHotDirection + 4;
+                       kOneHotState = kOneHotColor + kNumColors,
+                       kOneHotDirection = kOneHotState + 3, kOneHotPlanes = kOneHotDirection + 4;
 
   // The observation space of a task of the given size in the given mode.
   static Space observation_space(ObsMode mode, int width, int height);
