@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -71,10 +72,12 @@ class GridWorld : public Env {
  public:
   static constexpr int kViewSize = 7;
   static constexpr int kPartialPlanes = 4;
-  // The "onehot" view's plane groups: the first plane of each code and the total.
+  // The "onehot" view's plane groups: the first plane of each code (object, colour, door
+  // state, direction) and the total.
   static constexpr int kOneHotObject = 0, kOneHotColor = kMaxObjectIndex + 1,
                        kOneHotState = kOneHotColor + kNumColors,
-                       kOneHotDirection = kOneHotState + 3, kOneHotPlanes = kOneHotDirection + 4;
+                       kOneHotDirection = kOneHotState + static_cast<int>(DoorState::kLocked) + 1,
+                       kOneHotPlanes = kOneHotDirection + static_cast<int>(std::size(kDirVec));
 
   // The observation space of a task of the given size in the given mode.
   static Space observation_space(ObsMode mode, int width, int height);
